@@ -1,0 +1,16 @@
+//! Canvass domain types and pure rules: nothing here does I/O, knows HTTP or SQL.
+//!
+//! Values are parsed at the edge into these types (`parse`, `TryFrom`), so code past the edge
+//! never sees an invalid id, name or configuration.
+
+pub mod config;
+pub mod demo;
+pub mod doctor;
+pub mod election;
+mod error;
+pub mod id;
+pub mod jurisdiction;
+pub mod name;
+pub mod voter;
+
+pub use error::CoreError;
