@@ -4,6 +4,7 @@
 //! never sees an invalid id, name or configuration.
 
 pub mod config;
+pub mod credential;
 pub mod demo;
 pub mod doctor;
 pub mod election;

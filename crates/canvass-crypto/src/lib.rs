@@ -1,14 +1,14 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The one place Canvass calls its crypto provider (ring, RustCrypto's argon2, rustls's ring
+//! provider). Everything else asks this crate for signing, password hashing and TLS, so the
+//! provider can be reviewed, audited or swapped in one crate.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod error;
+mod password;
+mod signing;
+mod tls;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use error::CryptoError;
+pub use password::{PasswordHash, generate_password, hash_password, verify_password};
+pub use secrecy::{ExposeSecret, SecretString};
+pub use signing::{NodeSigningKey, PublicKey};
+pub use tls::{server_tls_config, tls_provider};
