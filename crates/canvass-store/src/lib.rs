@@ -1,14 +1,69 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! The storage boundary. Every backend (SQLite, PostgreSQL) implements [`Store`]; the rest of
+//! Canvass holds an `Arc<dyn Store>` chosen once at start-up from `database_url`, and never sees
+//! SQL. [`conformance`] is the one behaviour suite every backend must pass.
+
+pub mod conformance;
+mod error;
+pub mod rows;
+
+use async_trait::async_trait;
+use canvass_core::{
+    credential::{StaffAccount, Username},
+    election::{Contest, Election},
+    id::{ElectionId, JurisdictionId, PrecinctId},
+    jurisdiction::{Jurisdiction, Precinct},
+    voter::VoterRecord,
+};
+
+pub use error::StoreError;
+
+/// Registered voters in one precinct.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrecinctVoterCount {
+    pub precinct: PrecinctId,
+    pub registered: u64,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The operations Canvass needs from a database. Implementations hold no business rules:
+/// they store, constrain (unique ids, existing references) and read back.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// `"sqlite"` or `"postgres"`, for logs and `/readyz`.
+    fn backend(&self) -> &'static str;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
+    /// Succeeds when the database answers a trivial query.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The newest migration applied.
+    async fn schema_version(&self) -> Result<i64, StoreError>;
+
+    /// Stores a jurisdiction; its parent, if any, must already exist.
+    async fn insert_jurisdiction(&self, jurisdiction: &Jurisdiction) -> Result<(), StoreError>;
+    async fn jurisdiction(&self, id: &JurisdictionId) -> Result<Option<Jurisdiction>, StoreError>;
+    /// All jurisdictions, ordered by id.
+    async fn jurisdictions(&self) -> Result<Vec<Jurisdiction>, StoreError>;
+
+    /// Stores a precinct inside an existing jurisdiction.
+    async fn insert_precinct(&self, precinct: &Precinct) -> Result<(), StoreError>;
+    /// Precincts ordered by id, of one jurisdiction or of all.
+    async fn precincts(&self, jurisdiction: Option<&JurisdictionId>) -> Result<Vec<Precinct>, StoreError>;
+
+    /// Stores an election and its contests (with their choices, in order) atomically.
+    async fn insert_election(&self, election: &Election, contests: &[Contest]) -> Result<(), StoreError>;
+    async fn election(&self, id: &ElectionId) -> Result<Option<Election>, StoreError>;
+    /// Elections ordered by date then id, of one jurisdiction or of all.
+    async fn elections(&self, jurisdiction: Option<&JurisdictionId>) -> Result<Vec<Election>, StoreError>;
+    /// The contests of an election in ballot order.
+    async fn contests(&self, election: &ElectionId) -> Result<Vec<Contest>, StoreError>;
+
+    /// Stores voter records atomically: all of them or, on any error, none.
+    async fn insert_voters(&self, voters: &[VoterRecord]) -> Result<(), StoreError>;
+    /// Voters with a registered status (active, inactive, temporary) per precinct, by precinct id.
+    async fn registered_voter_counts(&self) -> Result<Vec<PrecinctVoterCount>, StoreError>;
+
+    /// Creates the account, or replaces its password hash and role if it exists.
+    async fn upsert_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError>;
+    async fn staff_account(&self, username: &Username) -> Result<Option<StaffAccount>, StoreError>;
+    /// Accounts with the administrator role, by username.
+    async fn administrators(&self) -> Result<Vec<StaffAccount>, StoreError>;
 }
