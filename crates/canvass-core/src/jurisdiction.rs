@@ -1,7 +1,7 @@
 //! Jurisdictions form a tree (state > county > municipality); precincts are reporting units
 //! inside them. The tree rule lives here so the API, the CLI and imports all enforce it alike.
 
-use std::fmt;
+use std::{collections::BTreeMap, fmt};
 
 use serde::{Deserialize, Serialize};
 
@@ -110,6 +110,29 @@ pub fn tree_order(jurisdictions: &[Jurisdiction]) -> Vec<(usize, &Jurisdiction)>
     out
 }
 
+/// Sums per-precinct counts up the tree: each precinct's count is added to its jurisdiction
+/// and to every ancestor of it (precinct -> county -> state).
+pub fn roll_up<'a>(
+    jurisdictions: &[Jurisdiction],
+    precincts: &[Precinct],
+    counts: impl IntoIterator<Item = (&'a PrecinctId, u64)>,
+) -> BTreeMap<JurisdictionId, u64> {
+    let parents: BTreeMap<&JurisdictionId, Option<&JurisdictionId>> =
+        jurisdictions.iter().map(|j| (&j.id, j.parent.as_ref())).collect();
+    let homes: BTreeMap<&PrecinctId, &JurisdictionId> = precincts.iter().map(|p| (&p.id, &p.jurisdiction)).collect();
+    let mut totals = BTreeMap::new();
+    for (precinct, count) in counts {
+        let mut current = homes.get(precinct).copied();
+        // The depth bound guards against a cycle in hand-edited data.
+        for _ in 0..=jurisdictions.len() {
+            let Some(jurisdiction) = current else { break };
+            *totals.entry(jurisdiction.clone()).or_insert(0) += count;
+            current = parents.get(jurisdiction).copied().flatten();
+        }
+    }
+    totals
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +179,16 @@ mod tests {
         ];
         let order: Vec<(usize, &str)> = tree_order(&all).into_iter().map(|(d, j)| (d, j.id.as_str())).collect();
         assert_eq!(order, vec![(0, "s"), (1, "a"), (2, "t"), (1, "b")]);
+
+        let precinct = |id: &str, home: &str| Precinct {
+            id: PrecinctId::parse(id).unwrap(),
+            jurisdiction: JurisdictionId::parse(home).unwrap(),
+            name: Name::parse(id).unwrap(),
+        };
+        let precincts = vec![precinct("a1", "a"), precinct("t1", "t"), precinct("b1", "b")];
+        let counts = [(&precincts[0].id, 10), (&precincts[1].id, 5), (&precincts[2].id, 7)];
+        let totals = roll_up(&all, &precincts, counts);
+        let get = |id: &str| totals.get(&JurisdictionId::parse(id).unwrap()).copied();
+        assert_eq!((get("s"), get("a"), get("t"), get("b")), (Some(22), Some(15), Some(5), Some(7)));
     }
 }

@@ -1,14 +1,20 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The node's HTTP side and its application services. Two listeners: public (pages, later the
+//! published results and the audit log) and admin (the admin API, metrics). Only this crate
+//! knows HTTP; it holds no SQL and calls no crypto primitive directly.
+//!
+//! [`public_app`] and [`admin_app`] return plain routers so tests can drive them without a
+//! socket; [`listen`] binds and serves them.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+mod api;
+mod error;
+mod layers;
+pub mod listen;
+mod metrics;
+mod node;
+mod pages;
+pub mod service;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use api::openapi_document;
+pub use error::ServerError;
+pub use layers::{admin_app, public_app};
+pub use node::{Node, NodeInfo};

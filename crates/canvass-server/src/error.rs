@@ -1,0 +1,151 @@
+//! The one error type of canvass-server, and the one place each case becomes an HTTP status
+//! and a stable JSON error code. Internal details go to the operator's log, never the client.
+
+use axum::{
+    Json,
+    extract::rejection::JsonRejection,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use canvass_core::CoreError;
+use canvass_store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the request body is not valid JSON for this route: {0}")]
+    MalformedBody(String),
+    #[error("send the request body as application/json")]
+    UnsupportedMediaType,
+    #[error("the request body is larger than this node accepts")]
+    BodyTooLarge,
+    #[error("sign in with an administrator's username and password")]
+    Unauthorized,
+    #[error("this listener only accepts connections from its reverse proxy")]
+    ForbiddenPeer,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    UnknownReference(String),
+    #[error("the database is not available")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+    #[error("cannot listen on {address}: {reason}")]
+    Bind { address: String, reason: String },
+    #[error("TLS set-up failed: {0}")]
+    Tls(String),
+    #[error("refusing to start: {0}")]
+    Exposed(String),
+}
+
+impl ServerError {
+    /// The stable machine-readable code clients and scripts match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Invalid(_) => "invalid_input",
+            Self::MalformedBody(_) => "malformed_json",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::BodyTooLarge => "body_too_large",
+            Self::Unauthorized => "unauthorized",
+            Self::ForbiddenPeer => "forbidden_peer",
+            Self::NotFound(_) => "not_found",
+            Self::Conflict(_) => "already_exists",
+            Self::UnknownReference(_) => "unknown_reference",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) | Self::Bind { .. } | Self::Tls(_) | Self::Exposed(_) => "internal",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Invalid(_) | Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::ForbiddenPeer => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::UnknownReference(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) | Self::Bind { .. } | Self::Tls(_) | Self::Exposed(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    /// What the client may read: the message, except for failures whose detail is only for
+    /// the operator.
+    pub fn public_message(&self) -> String {
+        self.to_string()
+    }
+
+    /// Writes server-side failures to the operator's log with their detail.
+    fn log(&self) {
+        match self {
+            Self::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+            Self::Unavailable(detail) => tracing::warn!(error = %detail, "database unavailable"),
+            _ => {}
+        }
+    }
+}
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Stable code: invalid_input, malformed_json, unsupported_media_type, body_too_large,
+    /// unauthorized, forbidden_peer, not_found, already_exists, unknown_reference,
+    /// unavailable, internal.
+    pub code: String,
+    pub message: String,
+}
+
+impl IntoResponse for ServerError {
+    fn into_response(self) -> Response {
+        self.log();
+        let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message: self.public_message() } };
+        let mut response = (self.status(), Json(body)).into_response();
+        if matches!(self, Self::Unauthorized) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"canvass admin\", charset=\"UTF-8\""));
+        }
+        response
+    }
+}
+
+impl From<CoreError> for ServerError {
+    fn from(error: CoreError) -> Self {
+        Self::Invalid(error.to_string())
+    }
+}
+
+impl From<StoreError> for ServerError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::AlreadyExists { .. } => Self::Conflict(error.to_string()),
+            StoreError::Missing { .. } => Self::UnknownReference(error.to_string()),
+            StoreError::Unavailable { .. } => Self::Unavailable(error.to_string()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<JsonRejection> for ServerError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
+            JsonRejection::BytesRejection(bytes) if bytes.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::BodyTooLarge,
+            other => Self::MalformedBody(other.body_text()),
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Prometheus metrics, served at `/metrics` on the admin listener only. Requests are labelled
+//! by route template (never the raw path, which could carry an id) and status.
+
+use prometheus_client::{
+    encoding::EncodeLabelSet,
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+    registry::Registry,
+};
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub listener: String,
+    pub method: String,
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DurationLabels {
+    pub listener: String,
+    pub route: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: String,
+}
+
+type HistogramFamily = Family<DurationLabels, Histogram, fn() -> Histogram>;
+
+fn duration_histogram() -> Histogram {
+    // 1 ms to about 16 s.
+    Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(0.001, 2.0, 15))
+}
+
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    durations: HistogramFamily,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("canvass");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let durations: HistogramFamily = Family::new_with_constructor(duration_histogram);
+        let build = Family::<BuildLabels, Gauge>::default();
+        build.get_or_create(&BuildLabels { version: env!("CARGO_PKG_VERSION").to_owned() }).set(1);
+        registry.register("http_requests", "HTTP requests answered", requests.clone());
+        registry.register("http_request_duration_seconds", "Time to answer HTTP requests", durations.clone());
+        registry.register("build_info", "The running canvass version", build);
+        Self { registry, requests, durations }
+    }
+
+    pub fn record(&self, labels: RequestLabels, seconds: f64) {
+        self.durations
+            .get_or_create(&DurationLabels { listener: labels.listener.clone(), route: labels.route.clone() })
+            .observe(seconds);
+        self.requests.get_or_create(&labels).inc();
+    }
+
+    /// The OpenMetrics text exposition.
+    pub fn encode(&self) -> Result<String, std::fmt::Error> {
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
+        Ok(text)
+    }
+}

@@ -1,0 +1,76 @@
+//! The running node's shared state: the store chosen at start-up, the signing key, the
+//! configuration and the metrics registry. Cloned into every handler (one `Arc`).
+
+use std::{fmt, sync::Arc};
+
+use canvass_core::config::NodeConfig;
+use canvass_crypto::{NodeSigningKey, PublicKey};
+use canvass_store::Store;
+
+use crate::{ServerError, metrics::Metrics};
+
+#[derive(Clone)]
+pub struct Node(Arc<Inner>);
+
+struct Inner {
+    store: Arc<dyn Store>,
+    signing_key: NodeSigningKey,
+    config: NodeConfig,
+    metrics: Metrics,
+    demo: bool,
+}
+
+/// What the node says about itself on `/api/node` and the admin page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    pub version: &'static str,
+    pub database_backend: &'static str,
+    pub schema_version: i64,
+    pub public_key: String,
+}
+
+impl Node {
+    /// `demo` marks every page as showing fictional data.
+    pub fn new(store: Arc<dyn Store>, signing_key: NodeSigningKey, config: NodeConfig, demo: bool) -> Self {
+        Self(Arc::new(Inner { store, signing_key, config, metrics: Metrics::new(), demo }))
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.0.demo
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.0.store.as_ref()
+    }
+
+    pub fn config(&self) -> &NodeConfig {
+        &self.0.config
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        self.0.signing_key.public_key()
+    }
+
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    pub async fn info(&self) -> Result<NodeInfo, ServerError> {
+        Ok(NodeInfo {
+            version: env!("CARGO_PKG_VERSION"),
+            database_backend: self.store().backend(),
+            schema_version: self.store().schema_version().await?,
+            public_key: self.public_key().to_hex(),
+        })
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("Node")
+            .field("store", &self.0.store.backend())
+            .field("public_key", &self.public_key())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,316 @@
+//! Server-rendered pages: the public home page (jurisdictions and their elections), a page per
+//! jurisdiction and per election, and the admin listener's landing page. No JavaScript; charts
+//! are inline SVG drawn with attributes, so the strict CSP (no inline styles) holds.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    extract::State,
+    http::header,
+    response::{IntoResponse, Response},
+};
+use canvass_core::{
+    election::Election,
+    id::{ElectionId, JurisdictionId},
+    jurisdiction::{Jurisdiction, JurisdictionKind, roll_up, tree_order},
+};
+use maud::{DOCTYPE, Markup, html};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use time::OffsetDateTime;
+
+use crate::{Node, ServerError, api::ApiPath};
+
+const STYLESHEET: &str = include_str!("../assets/canvass.css");
+
+/// Characters escaped in an id used as one path segment (OCD-IDs contain `/`).
+const SEGMENT: &AsciiSet =
+    &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}').add(b'/').add(b'%');
+
+fn jurisdiction_href(id: &JurisdictionId) -> String {
+    format!("/jurisdictions/{}", utf8_percent_encode(id.as_str(), SEGMENT))
+}
+
+fn election_href(id: &ElectionId) -> String {
+    format!("/elections/{}", utf8_percent_encode(id.as_str(), SEGMENT))
+}
+
+/// A page failure rendered as HTML rather than JSON.
+pub struct PageError(ServerError);
+
+impl From<ServerError> for PageError {
+    fn from(error: ServerError) -> Self {
+        Self(error)
+    }
+}
+
+impl From<canvass_store::StoreError> for PageError {
+    fn from(error: canvass_store::StoreError) -> Self {
+        Self(error.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self.0, "page failed");
+        }
+        let message = if status.is_server_error() { "Something went wrong on our side. Please try again shortly.".to_owned() } else { self.0.public_message() };
+        (status, layout(status.canonical_reason().unwrap_or("Error"), false, html! { p { (message) } p { a href="/" { "Back to the home page" } } }))
+            .into_response()
+    }
+}
+
+fn layout(title: &str, demo: bool, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Canvass" }
+                link rel="stylesheet" href="/assets/canvass.css";
+            }
+            body {
+                header.site {
+                    a href="/" { "Canvass" }
+                    span.tagline { "Election information published by this office" }
+                }
+                main {
+                    @if demo {
+                        p.demo-banner { strong { "Demo node. " } "Every place, person and number here is fictional." }
+                    }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+fn footer(node: &Node) -> Markup {
+    html! {
+        footer.site {
+            "Published by a Canvass node. Results and logs from this node are signed with Ed25519 key "
+            code { (node.public_key().to_hex()) }
+        }
+    }
+}
+
+fn days_until(date: time::Date) -> i64 {
+    (date - OffsetDateTime::now_utc().date()).whole_days()
+}
+
+fn when(date: time::Date) -> String {
+    match days_until(date) {
+        0 => "today".to_owned(),
+        1 => "tomorrow".to_owned(),
+        days if days > 1 => format!("in {days} days"),
+        -1 => "yesterday".to_owned(),
+        days => format!("{} days ago", -days),
+    }
+}
+
+/// A horizontal bar per row, scaled to the largest value; labels and numbers as SVG text.
+fn bar_chart(caption: &str, rows: &[(String, u64)]) -> Markup {
+    const ROW_HEIGHT: u64 = 28;
+    const LABEL_WIDTH: u64 = 170;
+    const BAR_WIDTH: u64 = 300;
+    let largest = rows.iter().map(|(_, value)| *value).max().unwrap_or(0).max(1);
+    let height = ROW_HEIGHT * rows.len() as u64 + 4;
+    html! {
+        figure {
+            svg.bars viewBox={ "0 0 " (LABEL_WIDTH + BAR_WIDTH + 70) " " (height) } role="img" aria-label=(caption) {
+                @for (index, (label, value)) in rows.iter().enumerate() {
+                    @let y = ROW_HEIGHT * index as u64 + 4;
+                    text x="0" y=(y + 16) { (label) }
+                    rect.track x=(LABEL_WIDTH) y=(y + 2) width=(BAR_WIDTH) height="18" rx="3" {}
+                    rect.bar x=(LABEL_WIDTH) y=(y + 2) width=(BAR_WIDTH * value / largest) height="18" rx="3" {}
+                    text x=(LABEL_WIDTH + BAR_WIDTH + 8) y=(y + 16) { (value) }
+                }
+            }
+            figcaption.muted { (caption) }
+        }
+    }
+}
+
+fn election_cards(elections: &[Election], names: &BTreeMap<JurisdictionId, String>) -> Markup {
+    html! {
+        @if elections.is_empty() {
+            p.muted { "No elections are scheduled yet." }
+        } @else {
+            div.cards {
+                @for election in elections {
+                    div.card {
+                        a href=(election_href(&election.id)) { strong { (election.name) } }
+                        div.date { (election.date) " · " (when(election.date)) }
+                        div.muted { (names.get(&election.jurisdiction).map_or("", String::as_str)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn registered_totals(node: &Node, jurisdictions: &[Jurisdiction]) -> Result<BTreeMap<JurisdictionId, u64>, PageError> {
+    let precincts = node.store().precincts(None).await?;
+    let counts = node.store().registered_voter_counts().await?;
+    Ok(roll_up(jurisdictions, &precincts, counts.iter().map(|count| (&count.precinct, count.registered))))
+}
+
+/// `GET /`: the jurisdictions this node hosts and their elections.
+pub async fn home(State(node): State<Node>) -> Result<Markup, PageError> {
+    let jurisdictions = node.store().jurisdictions().await?;
+    let elections = node.store().elections(None).await?;
+    let totals = registered_totals(&node, &jurisdictions).await?;
+    let names: BTreeMap<JurisdictionId, String> =
+        jurisdictions.iter().map(|j| (j.id.clone(), j.name.to_string())).collect();
+    let county_rows: Vec<(String, u64)> = tree_order(&jurisdictions)
+        .into_iter()
+        .filter(|(_, j)| j.kind == JurisdictionKind::County)
+        .map(|(_, j)| (j.name.to_string(), totals.get(&j.id).copied().unwrap_or(0)))
+        .collect();
+    let body = html! {
+        h1 { "Elections and jurisdictions" }
+        h2 { "Elections" }
+        (election_cards(&elections, &names))
+        h2 { "Jurisdictions on this node" }
+        @if jurisdictions.is_empty() {
+            p.muted { "No jurisdictions yet. An administrator adds them with "
+                code { "canvass jurisdiction add" } "." }
+        } @else {
+            ul.tree {
+                @for (depth, jurisdiction) in tree_order(&jurisdictions) {
+                    li class={ "depth-" (depth.min(2)) } {
+                        a href=(jurisdiction_href(&jurisdiction.id)) { (jurisdiction.name) }
+                        span.kind { (jurisdiction.kind) }
+                    }
+                }
+            }
+        }
+        @if county_rows.iter().any(|(_, value)| *value > 0) {
+            h2 { "Registered voters by county" }
+            (bar_chart("Registered voters (active, inactive and temporary) by county", &county_rows))
+        }
+        (footer(&node))
+    };
+    Ok(layout("Home", node.is_demo(), body))
+}
+
+/// `GET /jurisdictions/{id}`: one jurisdiction, its sub-jurisdictions, precincts and elections.
+pub async fn jurisdiction(State(node): State<Node>, ApiPath(id): ApiPath<String>) -> Result<Markup, PageError> {
+    let not_found = || PageError(ServerError::NotFound("There is no such jurisdiction on this node.".into()));
+    let id = JurisdictionId::parse(&id).map_err(|_| not_found())?;
+    let jurisdictions = node.store().jurisdictions().await?;
+    let jurisdiction = jurisdictions.iter().find(|j| j.id == id).ok_or_else(not_found)?;
+    let parent = jurisdiction.parent.as_ref().and_then(|parent| jurisdictions.iter().find(|j| &j.id == parent));
+    let children: Vec<&Jurisdiction> = jurisdictions.iter().filter(|j| j.parent.as_ref() == Some(&id)).collect();
+    let precincts = node.store().precincts(Some(&id)).await?;
+    let counts = node.store().registered_voter_counts().await?;
+    let totals = registered_totals(&node, &jurisdictions).await?;
+    let elections = node.store().elections(Some(&id)).await?;
+    let names: BTreeMap<JurisdictionId, String> =
+        jurisdictions.iter().map(|j| (j.id.clone(), j.name.to_string())).collect();
+    let precinct_rows: Vec<(String, u64)> = precincts
+        .iter()
+        .map(|p| {
+            let registered = counts.iter().find(|c| c.precinct == p.id).map_or(0, |c| c.registered);
+            (p.name.to_string(), registered)
+        })
+        .collect();
+    let body = html! {
+        h1 { (jurisdiction.name) span.kind { (jurisdiction.kind) } }
+        p.muted {
+            "Id " code { (jurisdiction.id) }
+            @if let Some(parent) = parent {
+                " · part of " a href=(jurisdiction_href(&parent.id)) { (parent.name) }
+            }
+            " · " (totals.get(&id).copied().unwrap_or(0)) " registered voters"
+        }
+        h2 { "Elections" }
+        (election_cards(&elections, &names))
+        @if !children.is_empty() {
+            h2 { "Inside " (jurisdiction.name) }
+            table {
+                thead { tr { th { "Name" } th { "Kind" } th.number { "Registered voters" } } }
+                tbody {
+                    @for child in &children {
+                        tr {
+                            td { a href=(jurisdiction_href(&child.id)) { (child.name) } }
+                            td { (child.kind) }
+                            td.number { (totals.get(&child.id).copied().unwrap_or(0)) }
+                        }
+                    }
+                }
+            }
+        }
+        @if !precincts.is_empty() {
+            h2 { "Precincts" }
+            (bar_chart(&format!("Registered voters by precinct in {}", jurisdiction.name), &precinct_rows))
+        }
+        (footer(&node))
+    };
+    Ok(layout(jurisdiction.name.as_str(), node.is_demo(), body))
+}
+
+/// `GET /elections/{id}`: what is on the ballot.
+pub async fn election(State(node): State<Node>, ApiPath(id): ApiPath<String>) -> Result<Markup, PageError> {
+    let not_found = || PageError(ServerError::NotFound("There is no such election on this node.".into()));
+    let id = ElectionId::parse(&id).map_err(|_| not_found())?;
+    let election = node.store().election(&id).await?.ok_or_else(not_found)?;
+    let contests = node.store().contests(&id).await?;
+    let jurisdictions = node.store().jurisdictions().await?;
+    let name_of = |id: &JurisdictionId| jurisdictions.iter().find(|j| &j.id == id).map_or(id.to_string(), |j| j.name.to_string());
+    let body = html! {
+        h1 { (election.name) }
+        p {
+            strong { (election.date) } " · " (when(election.date)) " · "
+            a href=(jurisdiction_href(&election.jurisdiction)) { (name_of(&election.jurisdiction)) }
+        }
+        p.muted { "Results will appear on this page as counties report them on election night." }
+        h2 { "On the ballot" }
+        @for contest in &contests {
+            h3 { (contest.name) }
+            p.muted {
+                "Voters of " (name_of(&contest.district)) " · "
+                @if contest.vote_for.get() == 1 { "vote for one" } @else { "vote for up to " (contest.vote_for.get()) }
+            }
+            ol.choices {
+                @for choice in &contest.choices {
+                    li { (choice.name) @if let Some(party) = &choice.party { " " span.party { "(" (party) ")" } } }
+                }
+            }
+        }
+        (footer(&node))
+    };
+    Ok(layout(election.name.as_str(), node.is_demo(), body))
+}
+
+/// `GET /assets/canvass.css`.
+pub async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], STYLESHEET)
+}
+
+/// Unknown public paths.
+pub async fn not_found() -> PageError {
+    PageError(ServerError::NotFound("There is no page at this address.".into()))
+}
+
+/// `GET /` on the admin listener.
+pub async fn admin_home(State(node): State<Node>) -> Result<Markup, PageError> {
+    let info = node.info().await?;
+    let body = html! {
+        h1 { "Canvass administration" }
+        table {
+            tbody {
+                tr { th { "Version" } td { (info.version) } }
+                tr { th { "Database" } td { (info.database_backend) " (schema " (info.schema_version) ")" } }
+                tr { th { "Signing key" } td { code { (info.public_key) } } }
+            }
+        }
+        h2 { "Admin API" }
+        p { "The API is described at " a href="/api/openapi.json" { "/api/openapi.json" }
+            ". Authenticate with HTTP Basic as an administrator." }
+        p { "Metrics for Prometheus: " a href="/metrics" { "/metrics" } "." }
+    };
+    Ok(layout("Administration", node.is_demo(), body))
+}
