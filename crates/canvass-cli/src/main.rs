@@ -1,3 +1,74 @@
-fn main() {
-    println!("Hello, world!");
+//! `canvass`: the one binary of a Canvass node. Parses arguments, validates them into
+//! settings, and calls the library crates; business rules live in canvass-core and the
+//! services of canvass-server.
+
+mod catalog;
+mod data_dir;
+mod doctor;
+mod init;
+mod serve;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+
+/// Host and protect election data: jurisdictions, precincts, elections, voter rolls, public
+/// pages. Every command runs unattended: secrets come from --*-file flags or CANVASS_*
+/// variables, never from prompts.
+#[derive(Debug, Parser)]
+#[command(name = "canvass", version, propagate_version = true)]
+struct Cli {
+    /// The node's data directory (config, signing key, embedded database).
+    #[arg(long, global = true, env = "CANVASS_DATA", default_value = "./canvass-data", value_name = "DIR")]
+    data: PathBuf,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new data directory: config, signing key, database, first administrator.
+    Init(init::InitArguments),
+    /// Serve the public and admin listeners (or, with --demo, a throwaway demo node).
+    Serve(serve::ServeArguments),
+    /// Check a data directory and its config for insecure set-ups; exit 1 if any is high.
+    Doctor(doctor::DoctorArguments),
+    /// Add and list jurisdictions (state, county, municipality).
+    #[command(subcommand)]
+    Jurisdiction(catalog::JurisdictionCommand),
+    /// Add and list precincts.
+    #[command(subcommand)]
+    Precinct(catalog::PrecinctCommand),
+    /// Administrator accounts.
+    #[command(subcommand)]
+    Admin(catalog::AdminCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Init(arguments) => init::run(&cli.data, arguments).await,
+            Command::Serve(arguments) => serve::run(&cli.data, arguments).await,
+            Command::Doctor(arguments) => doctor::run(&cli.data, arguments).await,
+            Command::Jurisdiction(command) => catalog::jurisdiction(&cli.data, command).await,
+            Command::Precinct(command) => catalog::precinct(&cli.data, command).await,
+            Command::Admin(command) => catalog::admin(&cli.data, command).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -9,8 +9,8 @@ pub enum CoreError {
     InvalidName { what: &'static str, reason: &'static str },
     #[error("unknown {what} `{value}`; expected one of: {expected}")]
     UnknownVariant { what: &'static str, value: String, expected: &'static str },
-    #[error("a {child} cannot sit under a {parent}; {rule}")]
-    InvalidParent { child: &'static str, parent: String, rule: &'static str },
+    #[error("{problem}: {rule}")]
+    InvalidParent { problem: String, rule: &'static str },
     #[error("configuration: {0}")]
     Config(String),
     #[error("invalid {what}: {reason}")]

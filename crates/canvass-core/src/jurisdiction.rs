@@ -49,11 +49,11 @@ impl JurisdictionKind {
     /// states without county government of towns, directly under a state.
     pub fn check_parent(self, parent: Option<JurisdictionKind>) -> Result<(), CoreError> {
         let fail = |rule| {
-            Err(CoreError::InvalidParent {
-                child: self.as_str(),
-                parent: parent.map_or_else(|| "nothing (no --parent)".to_owned(), |kind| kind.as_str().to_owned()),
-                rule,
-            })
+            let problem = match parent {
+                Some(kind) => format!("a {self} cannot sit under a {kind}"),
+                None => format!("a {self} needs a parent"),
+            };
+            Err(CoreError::InvalidParent { problem, rule })
         };
         match (self, parent) {
             (Self::State, None) => Ok(()),

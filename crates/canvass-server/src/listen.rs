@@ -44,6 +44,11 @@ fn bind(address: SocketAddr) -> Result<std::net::TcpListener, ServerError> {
     Ok(listener)
 }
 
+/// Drops clients that take more than 10 s to send their request headers (slowloris).
+fn limit_slow_clients(builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>) {
+    builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(Duration::from_secs(10));
+}
+
 /// Binds both listeners (addresses from `public`/`admin`, normally the config's) and starts
 /// serving. Returns once both are bound, with the addresses actually bound (port 0 resolved).
 pub fn start(node: Node, public: SocketAddr, admin: SocketAddr) -> Result<Listeners, ServerError> {
@@ -68,13 +73,13 @@ pub fn start(node: Node, public: SocketAddr, admin: SocketAddr) -> Result<Listen
         let handle = Handle::new();
         let task = match &tls {
             Some(tls) => {
-                let server = axum_server::from_tcp_rustls(listener, tls.clone()).handle(handle.clone());
+                let mut server = axum_server::from_tcp_rustls(listener, tls.clone()).handle(handle.clone());
+                limit_slow_clients(server.http_builder());
                 tokio::spawn(async move { server.serve(service).await.map_err(|error| ServerError::Internal(error.to_string())) })
             }
             None => {
                 let mut server = axum_server::from_tcp(listener).handle(handle.clone());
-                // Slow-header clients are dropped instead of holding a connection open.
-                server.http_builder().http1().header_read_timeout(Duration::from_secs(10));
+                limit_slow_clients(server.http_builder());
                 tokio::spawn(async move { server.serve(service).await.map_err(|error| ServerError::Internal(error.to_string())) })
             }
         };
@@ -90,16 +95,18 @@ pub fn start(node: Node, public: SocketAddr, admin: SocketAddr) -> Result<Listen
 
 impl Listeners {
     /// Waits until a listener stops on its own, which only happens on an error, and returns it.
+    /// Cancel-safe: dropping the future leaves both listeners running for [`Self::shutdown`].
     pub async fn wait(&mut self) -> Result<(), ServerError> {
-        let mut running = tokio::task::JoinSet::new();
-        for task in std::mem::take(&mut self.tasks) {
-            running.spawn(task);
-        }
-        match running.join_next().await {
-            Some(Ok(Ok(result))) => result,
-            Some(Ok(Err(error)) | Err(error)) => Err(ServerError::Internal(error.to_string())),
-            None => Ok(()),
-        }
+        let [public, admin] = self.tasks.as_mut_slice() else {
+            return Ok(());
+        };
+        let (index, joined) = tokio::select! {
+            joined = public => (0, joined),
+            joined = admin => (1, joined),
+        };
+        // A finished task must not be awaited again by shutdown.
+        drop(self.tasks.remove(index));
+        joined.map_err(|error| ServerError::Internal(error.to_string()))?
     }
 
     /// Stops accepting and lets requests in flight finish (up to 10 s).

@@ -46,10 +46,6 @@ impl PostgresStore {
         Ok(Self { pool })
     }
 
-    /// Closes the pool.
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
 }
 
 async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
@@ -110,6 +106,10 @@ impl Store for PostgresStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(backend)
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 
     async fn schema_version(&self) -> Result<i64, StoreError> {

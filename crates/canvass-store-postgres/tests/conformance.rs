@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use canvass_store::conformance;
+use canvass_store::{Store, conformance};
 use canvass_store_postgres::{PostgresStore, test_cluster::TestCluster};
 use libtest_mimic::{Arguments, Failed, Trial};
 

@@ -1,7 +1,7 @@
 //! The embedded SQLite [`Store`]: one file in the data dir, opened in WAL mode with
 //! `synchronous=FULL` (a committed transaction survives power loss) and foreign keys enforced.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{os::unix::fs::OpenOptionsExt, path::Path, str::FromStr, time::Duration};
 
 use async_trait::async_trait;
 use canvass_core::{
@@ -41,8 +41,21 @@ impl SqliteStore {
     /// Opens (or creates) the database at `path` and applies pending migrations.
     pub async fn open(path: &Path, mode: OpenMode) -> Result<Self, StoreError> {
         let unavailable = |reason: String| StoreError::Unavailable { location: path.display().to_string(), reason };
-        if mode == OpenMode::Existing && !path.exists() {
-            return Err(unavailable("the file does not exist (was the data dir created with `canvass init`?)".into()));
+        match mode {
+            OpenMode::Existing if !path.exists() => {
+                return Err(unavailable("the file does not exist (was the data dir created with `canvass init`?)".into()));
+            }
+            // Created here, owner-only, before SQLite opens it: SQLite gives its WAL and
+            // shared-memory files the same mode as the database file.
+            OpenMode::Create if !path.exists() => {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)
+                    .map_err(|error| unavailable(error.to_string()))?;
+            }
+            _ => {}
         }
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(|error| unavailable(error.to_string()))?
@@ -75,10 +88,6 @@ impl SqliteStore {
         }
     }
 
-    /// Closes the pool, checkpointing the WAL.
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
 }
 
 async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
@@ -139,6 +148,10 @@ impl Store for SqliteStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(backend)
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 
     async fn schema_version(&self) -> Result<i64, StoreError> {

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use canvass_store::conformance;
+use canvass_store::{Store, conformance};
 use canvass_store_sqlite::{OpenMode, SqliteStore};
 use libtest_mimic::{Arguments, Failed, Trial};
 

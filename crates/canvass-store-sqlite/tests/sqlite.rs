@@ -12,6 +12,9 @@ async fn opens_with_wal_full_sync_and_foreign_keys() {
     assert_eq!(store.pragma("synchronous").await.unwrap(), "2", "2 is FULL");
     assert_eq!(store.pragma("foreign_keys").await.unwrap(), "1");
     assert!(store.pragma("key").await.is_err());
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(directory.path().join("canvass.db")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "only the owner may read the database file");
 }
 
 #[tokio::test]

@@ -34,6 +34,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// Closes the connections, flushing what the database buffers (SQLite checkpoints its WAL).
+    async fn close(&self);
+
     /// The newest migration applied.
     async fn schema_version(&self) -> Result<i64, StoreError>;
 

@@ -1,0 +1,173 @@
+//! `canvass jurisdiction`, `canvass precinct` and `canvass admin`: the node's catalogue of
+//! places and its administrator accounts, through the same services as the admin API.
+
+use std::{path::Path, path::PathBuf, process::ExitCode};
+
+use anyhow::bail;
+use canvass_core::{
+    credential::Username,
+    id::{JurisdictionId, PrecinctId},
+    jurisdiction::{Jurisdiction, JurisdictionKind, Precinct, tree_order},
+    name::Name,
+};
+use canvass_server::service;
+
+use crate::{data_dir, init::ADMIN_PASSWORD_VARIABLE};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum JurisdictionCommand {
+    /// Add a state, county or municipality.
+    Add {
+        /// Stable id: an OCD-ID (ocd-division/country:us/state:nc/county:wake) or a slug.
+        #[arg(long)]
+        id: String,
+        /// Display name, for example "Wake County".
+        #[arg(long)]
+        name: String,
+        /// state, county or municipality.
+        #[arg(long, value_parser = ["state", "county", "municipality"])]
+        kind: String,
+        /// The parent jurisdiction's id (a county's state; a municipality's county or state).
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    /// List jurisdictions as a tree.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum PrecinctCommand {
+    /// Add a precinct to a jurisdiction.
+    Add {
+        #[arg(long)]
+        id: String,
+        /// The id of the county or municipality holding the precinct.
+        #[arg(long)]
+        jurisdiction: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List precincts.
+    List {
+        /// Only this jurisdiction's precincts.
+        #[arg(long)]
+        jurisdiction: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum AdminCommand {
+    /// Create an administrator or replace their password.
+    SetPassword {
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// File holding the new password; else CANVASS_ADMIN_PASSWORD.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+}
+
+fn jurisdiction_json(jurisdiction: &Jurisdiction) -> serde_json::Value {
+    serde_json::json!({
+        "id": jurisdiction.id.as_str(),
+        "name": jurisdiction.name.as_str(),
+        "kind": jurisdiction.kind.as_str(),
+        "parent": jurisdiction.parent.as_ref().map(JurisdictionId::as_str),
+    })
+}
+
+fn precinct_json(precinct: &Precinct) -> serde_json::Value {
+    serde_json::json!({
+        "id": precinct.id.as_str(),
+        "jurisdiction": precinct.jurisdiction.as_str(),
+        "name": precinct.name.as_str(),
+    })
+}
+
+pub async fn jurisdiction(data: &Path, command: JurisdictionCommand) -> anyhow::Result<ExitCode> {
+    let (_, store) = data_dir::open_existing(data).await?;
+    let outcome = match command {
+        JurisdictionCommand::Add { id, name, kind, parent } => {
+            let jurisdiction = Jurisdiction {
+                id: JurisdictionId::parse(&id)?,
+                name: Name::parse(&name)?,
+                kind: JurisdictionKind::parse(&kind)?,
+                parent: parent.as_deref().map(JurisdictionId::parse).transpose()?,
+            };
+            let added = service::add_jurisdiction(store.as_ref(), &jurisdiction).await;
+            added.map(|()| println!("Added {} {} ({})", jurisdiction.kind, jurisdiction.id, jurisdiction.name))
+        }
+        JurisdictionCommand::List { json } => {
+            let all = store.jurisdictions().await.map_err(Into::into);
+            all.map(|all| {
+                if json {
+                    println!("{}", serde_json::Value::Array(all.iter().map(jurisdiction_json).collect()));
+                } else if all.is_empty() {
+                    println!("No jurisdictions yet. Add one with `canvass jurisdiction add`.");
+                } else {
+                    for (depth, jurisdiction) in tree_order(&all) {
+                        let indent = "  ".repeat(depth);
+                        println!("{indent}{} [{}] {}", jurisdiction.name, jurisdiction.kind, jurisdiction.id);
+                    }
+                }
+            })
+        }
+    };
+    store.close().await;
+    outcome?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn precinct(data: &Path, command: PrecinctCommand) -> anyhow::Result<ExitCode> {
+    let (_, store) = data_dir::open_existing(data).await?;
+    let outcome = match command {
+        PrecinctCommand::Add { id, jurisdiction, name } => {
+            let precinct = Precinct {
+                id: PrecinctId::parse(&id)?,
+                jurisdiction: JurisdictionId::parse(&jurisdiction)?,
+                name: Name::parse(&name)?,
+            };
+            let added = service::add_precinct(store.as_ref(), &precinct).await;
+            added.map(|()| println!("Added precinct {} ({}) to {}", precinct.id, precinct.name, precinct.jurisdiction))
+        }
+        PrecinctCommand::List { jurisdiction, json } => {
+            let filter = jurisdiction.as_deref().map(JurisdictionId::parse).transpose()?;
+            let all = store.precincts(filter.as_ref()).await.map_err(Into::into);
+            all.map(|all| {
+                if json {
+                    println!("{}", serde_json::Value::Array(all.iter().map(precinct_json).collect()));
+                } else if all.is_empty() {
+                    println!("No precincts yet. Add one with `canvass precinct add`.");
+                } else {
+                    for precinct in &all {
+                        println!("{}  {}  ({})", precinct.id, precinct.name, precinct.jurisdiction);
+                    }
+                }
+            })
+        }
+    };
+    store.close().await;
+    outcome?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn admin(data: &Path, command: AdminCommand) -> anyhow::Result<ExitCode> {
+    let AdminCommand::SetPassword { user, password_file } = command;
+    let username = Username::parse(&user)?;
+    let Some(password) = data_dir::secret_from(password_file.as_deref(), ADMIN_PASSWORD_VARIABLE, "password")? else {
+        bail!("give the new password with --password-file FILE or {ADMIN_PASSWORD_VARIABLE}");
+    };
+    let (_, store) = data_dir::open_existing(data).await?;
+    let outcome = service::set_administrator_password(store.as_ref(), &username, password).await;
+    store.close().await;
+    outcome?;
+    println!("Password set for administrator {username}");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,140 @@
+//! `canvass serve`: runs a node from a data dir, or with `--demo` a throwaway node in a
+//! temporary data dir loaded with the built-in demo content.
+
+use std::{net::SocketAddr, path::Path, process::ExitCode, sync::Arc};
+
+use anyhow::Context;
+use canvass_core::{
+    config::{LogFormat, NodeConfig},
+    credential::Username,
+};
+use canvass_crypto::ExposeSecret;
+use canvass_server::{Node, listen, service};
+use canvass_store::Store;
+use time::OffsetDateTime;
+
+use crate::{data_dir, init};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArguments {
+    /// Run a throwaway demo node (fictional state, counties, election and voter roll) in a
+    /// temporary data dir that is deleted on exit. --data is ignored.
+    #[arg(long)]
+    pub demo: bool,
+    /// Override the public listener's address from the config (port 0 picks a free port).
+    #[arg(long, value_name = "IP:PORT")]
+    pub public_listen: Option<SocketAddr>,
+    /// Override the admin listener's address from the config.
+    #[arg(long, value_name = "IP:PORT")]
+    pub admin_listen: Option<SocketAddr>,
+    /// Log format: text for people, json for collectors (default: the config's).
+    #[arg(long, value_name = "FORMAT", value_parser = ["text", "json"])]
+    pub log_format: Option<String>,
+    /// Seed of the demo voter roll (the same seed gives the same roll).
+    #[arg(long, default_value_t = 2026, value_name = "NUMBER")]
+    pub demo_seed: u64,
+}
+
+pub async fn run(data: &Path, arguments: ServeArguments) -> anyhow::Result<ExitCode> {
+    if arguments.demo {
+        return run_demo(arguments).await;
+    }
+    let config = data_dir::load_config(data)?;
+    start_logging(&arguments, &config);
+    data_dir::require_private(data)?;
+    let signing_key = data_dir::load_signing_key(data)?;
+    let store = data_dir::open_store(data, &config.database, canvass_store_sqlite::OpenMode::Existing).await?;
+    let node = Node::new(store.clone(), signing_key, config, false);
+    serve_until_stopped(node, store, &arguments, None).await
+}
+
+async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
+    let temporary = tempfile::Builder::new().prefix("canvass-demo-").tempdir().context("cannot create a temporary data dir")?;
+    let data = temporary.path().join("data");
+    let username = Username::parse("admin")?;
+    let initialised = init::create(&data, &username, None, None).await?;
+    let config = data_dir::load_config(&data)?;
+    start_logging(&arguments, &config);
+    let store = data_dir::open_store(&data, &config.database, canvass_store_sqlite::OpenMode::Existing).await?;
+    let today = OffsetDateTime::now_utc().date();
+    let content = service::load_demo(store.as_ref(), today, arguments.demo_seed).await?;
+    tracing::info!(
+        jurisdictions = content.jurisdictions.len(),
+        precincts = content.precincts.len(),
+        voters = content.voters.len(),
+        "demo content loaded"
+    );
+    let node = Node::new(store.clone(), data_dir::load_signing_key(&data)?, config, true);
+    let password = initialised.generated_password.as_ref().map(|password| password.expose_secret().to_owned());
+    let result = serve_until_stopped(node, store, &arguments, password.as_deref()).await;
+    drop(temporary);
+    result
+}
+
+fn start_logging(arguments: &ServeArguments, config: &NodeConfig) {
+    let json = match arguments.log_format.as_deref() {
+        Some(format) => format == "json",
+        None => config.log_format == LogFormat::Json,
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CANVASS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // A second call (tests in one process) keeps the first subscriber; that is fine.
+    let _already = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+async fn serve_until_stopped(
+    node: Node,
+    store: Arc<dyn Store>,
+    arguments: &ServeArguments,
+    demo_password: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let public = arguments.public_listen.unwrap_or(node.config().public.listen);
+    let admin = arguments.admin_listen.unwrap_or(node.config().admin.listen);
+    let mut listeners = listen::start(node, public, admin)?;
+    let scheme = if listeners.tls { "https" } else { "http" };
+    if let Some(password) = demo_password {
+        println!("Canvass demo is running. Everything in it is fictional and is deleted when you stop it.");
+        println!("  Public site:  {scheme}://{}/", listeners.public);
+        println!("  Admin:        {scheme}://{}/   (API description at /api/openapi.json)", listeners.admin);
+        println!("  Admin sign-in, shown once: user admin, password {password}");
+        println!("  Try: curl -u admin:{password} {scheme}://{}/api/jurisdictions", listeners.admin);
+    } else {
+        println!("Canvass is serving.");
+        println!("  Public site:  {scheme}://{}/", listeners.public);
+        println!("  Admin:        {scheme}://{}/", listeners.admin);
+    }
+    println!("Stop with Ctrl-C.");
+    tracing::info!(public = %listeners.public, admin = %listeners.admin, tls = listeners.tls, "listening");
+    let outcome = tokio::select! {
+        result = listeners.wait() => result.map_err(anyhow::Error::from),
+        () = stop_signal() => Ok(()),
+    };
+    tracing::info!("shutting down");
+    listeners.shutdown().await;
+    store.close().await;
+    outcome.map(|()| ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM (what systemd and container runtimes send).
+async fn stop_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => {
+                let _interrupted = interrupt.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _interrupted = interrupt.await;
+    }
+}
