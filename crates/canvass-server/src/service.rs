@@ -128,3 +128,15 @@ pub async fn administrator_fact(store: &dyn Store) -> AdministratorFact {
     }
     if weak.is_empty() { AdministratorFact::Sound } else { AdministratorFact::WeakCredentials(weak) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_decoy_hash_is_a_real_argon2id_hash_so_it_costs_a_full_check() {
+        let decoy = PasswordHash::parse(DECOY_HASH).unwrap();
+        assert!(decoy.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert!(!verify_password(&decoy, &SecretString::from("")));
+    }
+}
