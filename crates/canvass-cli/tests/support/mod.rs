@@ -1,0 +1,206 @@
+//! Helpers for tests of the real `canvass` binary: running it, a served node that is killed on
+//! drop, and a minimal HTTP/1.0 client (so responses arrive whole, never chunked).
+#![allow(dead_code)]
+
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::{SocketAddr, TcpStream},
+    path::{Path, PathBuf},
+    process::{Child, Command, Output, Stdio},
+    sync::mpsc,
+    time::Duration,
+};
+
+pub const PASSWORD: &str = "a sound test password";
+
+/// The binary with no CANVASS_* settings leaking in from the environment.
+pub fn canvass() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_canvass"));
+    for (name, _) in std::env::vars() {
+        if name.starts_with("CANVASS_") {
+            command.env_remove(name);
+        }
+    }
+    command.env("CANVASS_LOG", "warn");
+    command
+}
+
+pub fn run(arguments: &[&str]) -> Output {
+    canvass().args(arguments).output().unwrap()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Checks a refusal: non-zero exit, exactly one line on stderr containing `fragment`, no panic.
+pub fn assert_refused(output: &Output, fragment: &str) {
+    let error = stderr(output);
+    assert!(!output.status.success(), "expected failure, got success: {}", stdout(output));
+    assert!(!error.contains("panicked"), "panic: {error}");
+    assert_eq!(error.trim().lines().count(), 1, "one clear line, got: {error}");
+    assert!(error.contains(fragment), "expected `{fragment}` in: {error}");
+}
+
+/// `canvass init` into `directory/data` with the test password; returns the data dir.
+pub fn init_node(directory: &Path, extra: &[&str]) -> PathBuf {
+    let data = directory.join("data");
+    let password_file = directory.join("admin-password");
+    std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
+    let mut arguments = vec!["init", "--data", data.to_str().unwrap(), "--admin-password-file", password_file.to_str().unwrap()];
+    arguments.extend_from_slice(extra);
+    let output = run(&arguments);
+    assert!(output.status.success(), "init failed: {}", stderr(&output));
+    data
+}
+
+/// A running `canvass serve`, killed when dropped.
+pub struct Served {
+    child: Child,
+    pub public: SocketAddr,
+    pub admin: SocketAddr,
+    pub printed: String,
+    pub password: Option<String>,
+}
+
+impl Served {
+    /// Starts `canvass serve` with the arguments (listeners on port 0) and waits until it
+    /// prints its addresses.
+    pub fn start(arguments: &[&str], environment: &[(&str, &str)]) -> Result<Self, String> {
+        let mut command = canvass();
+        command
+            .arg("serve")
+            .args(arguments)
+            .args(["--public-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in environment {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().map_err(|error| error.to_string())?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let (sender, receiver) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut printed = String::new();
+        loop {
+            match receiver.recv_timeout(Duration::from_secs(60)) {
+                Ok(line) => {
+                    printed.push_str(&line);
+                    printed.push('\n');
+                    if line.starts_with("Stop with Ctrl-C") {
+                        break;
+                    }
+                }
+                Err(_) => {
+                    let _killed = child.kill();
+                    let mut error = String::new();
+                    if let Some(mut stderr) = child.stderr.take() {
+                        let _read = stderr.read_to_string(&mut error);
+                    }
+                    return Err(format!("serve did not start; printed {printed:?}; stderr: {error}"));
+                }
+            }
+        }
+        let address = |label: &str| -> Result<SocketAddr, String> {
+            let line = printed.lines().find(|line| line.trim_start().starts_with(label)).ok_or(format!("no {label} line"))?;
+            let url = line.split_whitespace().find(|word| word.starts_with("http")).ok_or("no URL")?;
+            url.split("://").nth(1).unwrap_or_default().trim_end_matches('/').parse().map_err(|_| format!("bad URL {url}"))
+        };
+        let password = printed
+            .lines()
+            .find_map(|line| line.split("password ").nth(1))
+            .map(|rest| rest.split_whitespace().next().unwrap_or_default().to_owned());
+        Ok(Self { public: address("Public site:")?, admin: address("Admin:")?, printed, password, child })
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let _signalled = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _killed = self.child.kill();
+        let _reaped = self.child.wait();
+    }
+}
+
+/// A response read whole.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.body))
+    }
+}
+
+/// One HTTP/1.0 request to a loopback address.
+pub fn request(address: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Response {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut text = format!("{method} {path} HTTP/1.0\r\nHost: {address}\r\n");
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if let Some(body) = body {
+        text.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+    }
+    text.push_str("\r\n");
+    text.push_str(body.unwrap_or_default());
+    stream.write_all(text.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    parse(&String::from_utf8_lossy(&raw))
+}
+
+pub fn get(address: SocketAddr, path: &str) -> Response {
+    request(address, "GET", path, &[], None)
+}
+
+fn parse(raw: &str) -> Response {
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|line| line.split_whitespace().nth(1)).and_then(|code| code.parse().ok()).unwrap_or(0);
+    let headers = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    Response { status, headers, body: body.to_owned() }
+}
+
+/// `Authorization` header value for HTTP Basic.
+pub fn basic(username: &str, password: &str) -> String {
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}")))
+}
+
+pub fn file_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+pub fn chmod(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
