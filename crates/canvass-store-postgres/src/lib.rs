@@ -36,6 +36,12 @@ impl PostgresStore {
     /// server with any password replaced by `***`.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let location = DatabaseUrl::Postgres { url: url.to_owned() }.redacted();
+        // One direct attempt first: the pool retries a refused connection until its acquire
+        // timeout, and a wrong address should be reported at once.
+        let probe = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+            .await
+            .map_err(|error| StoreError::Unavailable { location: location.clone(), reason: error.to_string() })?;
+        sqlx::Connection::close(probe).await.map_err(backend)?;
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
