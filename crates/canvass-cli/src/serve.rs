@@ -78,7 +78,8 @@ fn start_logging(arguments: &ServeArguments, config: &NodeConfig) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("CANVASS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(colour).with_writer(std::io::stderr);
     // A second call (tests in one process) keeps the first subscriber; that is fine.
     let _already = if json { builder.json().try_init() } else { builder.try_init() };
 }

@@ -38,7 +38,9 @@ const LAST_NAMES: [&str; 12] = [
     "Imaginary",
 ];
 const PARTIES: [(&str, u64); 5] = [("DEM", 34), ("REP", 33), ("UNA", 28), ("LIB", 3), ("GRE", 2)];
-const VOTERS_PER_PRECINCT: usize = 40;
+/// Precincts hold between these many voters, so the demo's charts show differences.
+const FEWEST_VOTERS_PER_PRECINCT: u64 = 20;
+const MOST_VOTERS_PER_PRECINCT: u64 = 70;
 
 /// Everything the demo loads, in the order it must be stored (parents first).
 #[derive(Debug, Clone)]
@@ -195,9 +197,10 @@ fn pick_party(random: &mut SplitMix64) -> &'static str {
 
 fn voters(precincts: &[Precinct], today: Date, seed: u64) -> Result<Vec<VoterRecord>, CoreError> {
     let mut random = SplitMix64::new(seed);
-    let mut voters = Vec::with_capacity(precincts.len() * VOTERS_PER_PRECINCT);
+    let mut voters = Vec::new();
     for precinct in precincts {
-        for _ in 0..VOTERS_PER_PRECINCT {
+        let size = FEWEST_VOTERS_PER_PRECINCT + random.below(MOST_VOTERS_PER_PRECINCT - FEWEST_VOTERS_PER_PRECINCT + 1);
+        for _ in 0..size {
             let first = FIRST_NAMES[random.below(FIRST_NAMES.len() as u64) as usize];
             let last = LAST_NAMES[random.below(LAST_NAMES.len() as u64) as usize];
             let status = if random.below(10) == 0 { VoterStatus::Inactive } else { VoterStatus::Active };
@@ -239,7 +242,9 @@ mod tests {
         assert_eq!(demo.precincts.len(), 12);
         assert_eq!(demo.election.date, date!(2027 - 11 - 02));
         assert!(demo.contests.len() >= 4);
-        assert_eq!(demo.voters.len(), 12 * VOTERS_PER_PRECINCT);
+        let lower = 12 * FEWEST_VOTERS_PER_PRECINCT as usize;
+        let upper = 12 * MOST_VOTERS_PER_PRECINCT as usize;
+        assert!((lower..=upper).contains(&demo.voters.len()), "{}", demo.voters.len());
         // Parents come first so a store can insert in order.
         assert_eq!(tree_order(&demo.jurisdictions).len(), demo.jurisdictions.len());
         for precinct in &demo.precincts {

@@ -110,6 +110,21 @@ pub fn tree_order(jurisdictions: &[Jurisdiction]) -> Vec<(usize, &Jurisdiction)>
     out
 }
 
+/// The jurisdiction and its ancestors, nearest first: the jurisdictions whose elections its
+/// voters vote in. Bounded so a cycle in hand-edited data cannot loop.
+pub fn with_ancestors<'a>(jurisdictions: &'a [Jurisdiction], id: &JurisdictionId) -> Vec<&'a Jurisdiction> {
+    let mut chain = Vec::new();
+    let mut current = jurisdictions.iter().find(|j| &j.id == id);
+    while let Some(jurisdiction) = current {
+        if chain.len() > jurisdictions.len() {
+            break;
+        }
+        chain.push(jurisdiction);
+        current = jurisdiction.parent.as_ref().and_then(|parent| jurisdictions.iter().find(|j| &j.id == parent));
+    }
+    chain
+}
+
 /// Sums per-precinct counts up the tree: each precinct's count is added to its jurisdiction
 /// and to every ancestor of it (precinct -> county -> state).
 pub fn roll_up<'a>(
@@ -179,6 +194,10 @@ mod tests {
         ];
         let order: Vec<(usize, &str)> = tree_order(&all).into_iter().map(|(d, j)| (d, j.id.as_str())).collect();
         assert_eq!(order, vec![(0, "s"), (1, "a"), (2, "t"), (1, "b")]);
+        let chain: Vec<&str> =
+            with_ancestors(&all, &JurisdictionId::parse("t").unwrap()).iter().map(|j| j.id.as_str()).collect();
+        assert_eq!(chain, ["t", "a", "s"]);
+        assert!(with_ancestors(&all, &JurisdictionId::parse("nowhere").unwrap()).is_empty());
 
         let precinct = |id: &str, home: &str| Precinct {
             id: PrecinctId::parse(id).unwrap(),

@@ -12,7 +12,7 @@ use axum::{
 use canvass_core::{
     election::Election,
     id::{ElectionId, JurisdictionId},
-    jurisdiction::{Jurisdiction, JurisdictionKind, roll_up, tree_order},
+    jurisdiction::{Jurisdiction, JurisdictionKind, roll_up, tree_order, with_ancestors},
 };
 use maud::{DOCTYPE, Markup, html};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
@@ -90,7 +90,7 @@ fn layout(title: &str, demo: bool, body: Markup) -> Markup {
 fn footer(node: &Node) -> Markup {
     html! {
         footer.site {
-            "Published by a Canvass node. Results and logs from this node are signed with Ed25519 key "
+            "Published by a Canvass node. Node signing key (Ed25519): "
             code { (node.public_key().to_hex()) }
         }
     }
@@ -207,7 +207,12 @@ pub async fn jurisdiction(State(node): State<Node>, ApiPath(id): ApiPath<String>
     let precincts = node.store().precincts(Some(&id)).await?;
     let counts = node.store().registered_voter_counts().await?;
     let totals = registered_totals(&node, &jurisdictions).await?;
-    let elections = node.store().elections(Some(&id)).await?;
+    // Voters here vote in this jurisdiction's elections and in those of every jurisdiction above it.
+    let mut elections = Vec::new();
+    for level in with_ancestors(&jurisdictions, &id) {
+        elections.extend(node.store().elections(Some(&level.id)).await?);
+    }
+    elections.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.id.cmp(&b.id)));
     let names: BTreeMap<JurisdictionId, String> =
         jurisdictions.iter().map(|j| (j.id.clone(), j.name.to_string())).collect();
     let precinct_rows: Vec<(String, u64)> = precincts
@@ -226,7 +231,7 @@ pub async fn jurisdiction(State(node): State<Node>, ApiPath(id): ApiPath<String>
             }
             " · " (totals.get(&id).copied().unwrap_or(0)) " registered voters"
         }
-        h2 { "Elections" }
+        h2 { "Elections for voters here" }
         (election_cards(&elections, &names))
         @if !children.is_empty() {
             h2 { "Inside " (jurisdiction.name) }

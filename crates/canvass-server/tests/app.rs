@@ -175,6 +175,7 @@ async fn the_public_pages_show_jurisdictions_elections_and_registration_bars() {
     let county = send(&app, get("/jurisdictions/ocd-division%2Fcountry:us%2Fstate:zz%2Fcounty:alder")).await;
     assert_eq!(county.status, StatusCode::OK);
     assert!(county.body.contains("01 Riverside") && county.body.contains("Registered voters by precinct"));
+    assert!(county.body.contains("2027 General Election"), "a county's voters vote in the state's election");
     let election = send(&app, get("/elections/zz-general-2027")).await;
     assert!(election.body.contains("Governor") && election.body.contains("vote for up to 2"));
     let missing = send(&app, get("/jurisdictions/nowhere")).await;
