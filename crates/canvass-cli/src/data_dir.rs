@@ -115,9 +115,8 @@ pub async fn open_store(data: &Path, database: &DatabaseUrl, mode: OpenMode) -> 
 /// Loads the node's signing key.
 pub fn load_signing_key(data: &Path) -> anyhow::Result<NodeSigningKey> {
     let path = signing_key_path(data);
-    let pem = fs::read_to_string(&path).with_context(|| {
-        format!("cannot read the node signing key {}: restore it from your backup", path.display())
-    })?;
+    let pem = fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the node signing key {}: restore it from your backup", path.display()))?;
     NodeSigningKey::from_pem(&pem).map_err(|error| anyhow!("{}: {error}", path.display()))
 }
 

@@ -70,7 +70,10 @@ fn check_target(data: &Path) -> anyhow::Result<()> {
     match fs::read_dir(data) {
         Ok(mut entries) => {
             if entries.next().is_some() {
-                bail!("{} is not empty; canvass init only creates new data dirs (choose another --data)", data.display());
+                bail!(
+                    "{} is not empty; canvass init only creates new data dirs (choose another --data)",
+                    data.display()
+                );
             }
             Ok(())
         }
@@ -108,7 +111,10 @@ pub async fn create(
     }
     let database = database_url.map(DatabaseUrl::parse).transpose()?;
     let staging = staging_path(data)?;
-    fs::DirBuilder::new().mode(0o700).create(&staging).with_context(|| format!("cannot create {}", staging.display()))?;
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&staging)
+        .with_context(|| format!("cannot create {}", staging.display()))?;
     let result = populate(&staging, username, password, database.as_ref()).await;
     let finished = result.and_then(|initialised| {
         // An existing empty target is replaced; rename is atomic on one filesystem.

@@ -49,7 +49,8 @@ pub async fn run(data: &Path, arguments: ServeArguments) -> anyhow::Result<ExitC
 }
 
 async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
-    let temporary = tempfile::Builder::new().prefix("canvass-demo-").tempdir().context("cannot create a temporary data dir")?;
+    let temporary =
+        tempfile::Builder::new().prefix("canvass-demo-").tempdir().context("cannot create a temporary data dir")?;
     let data = temporary.path().join("data");
     let username = Username::parse("admin")?;
     let initialised = init::create(&data, &username, None, None).await?;

@@ -1,6 +1,8 @@
 //! The demo's public pages in Debian's headless Chromium: the rendered DOM holds the
 //! jurisdictions, the election and the chart, and the page passes its own CSP (Chromium
 //! reports violations on the console, which --enable-logging sends to stderr).
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -27,7 +29,9 @@ fn the_demo_home_page_renders_in_chromium_without_csp_violations() {
     let output = chromium(profile.path()).arg("--dump-dom").arg(format!("http://{}/", served.public)).output().unwrap();
     let dom = String::from_utf8_lossy(&output.stdout);
     let console = String::from_utf8_lossy(&output.stderr);
-    for expected in ["State of Examplia (demo)", "Cedar County", "General Election", "<svg", "Registered voters by county"] {
+    for expected in
+        ["State of Examplia (demo)", "Cedar County", "General Election", "<svg", "Registered voters by county"]
+    {
         assert!(dom.contains(expected), "rendered page lacks {expected}: {dom}");
     }
     assert!(!console.contains("Content Security Policy"), "CSP violation: {console}");

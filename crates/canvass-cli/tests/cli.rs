@@ -1,5 +1,7 @@
 //! `canvass init`, the catalogue commands and every way a data dir can be wrong, through the
 //! real binary.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -96,8 +98,34 @@ fn jurisdictions_and_precincts_from_the_command_line() {
     let wake = "ocd-division/country:us/state:nc/county:wake";
     let steps: [&[&str]; 4] = [
         &["jurisdiction", "add", "--data", data, "--id", state, "--name", "North Carolina", "--kind", "state"],
-        &["jurisdiction", "add", "--data", data, "--id", wake, "--name", "Wake County", "--kind", "county", "--parent", state],
-        &["jurisdiction", "add", "--data", data, "--id", "cary", "--name", "Town of Cary", "--kind", "municipality", "--parent", wake],
+        &[
+            "jurisdiction",
+            "add",
+            "--data",
+            data,
+            "--id",
+            wake,
+            "--name",
+            "Wake County",
+            "--kind",
+            "county",
+            "--parent",
+            state,
+        ],
+        &[
+            "jurisdiction",
+            "add",
+            "--data",
+            data,
+            "--id",
+            "cary",
+            "--name",
+            "Town of Cary",
+            "--kind",
+            "municipality",
+            "--parent",
+            wake,
+        ],
         &["precinct", "add", "--data", data, "--id", "wake-01-01", "--jurisdiction", wake, "--name", "Precinct 01-01"],
     ];
     for step in steps {
@@ -113,15 +141,44 @@ fn jurisdictions_and_precincts_from_the_command_line() {
             "    Town of Cary [municipality] cary",
         ]
     );
-    let json: serde_json::Value = serde_json::from_str(&stdout(&run(&["precinct", "list", "--data", data, "--json"]))).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&["precinct", "list", "--data", data, "--json"]))).unwrap();
     assert_eq!(json[0]["jurisdiction"], wake);
 
     let refusals: [(&[&str], &str); 6] = [
-        (&["jurisdiction", "add", "--data", data, "--id", state, "--name", "Again", "--kind", "state"], "already exists"),
-        (&["jurisdiction", "add", "--data", data, "--id", "durham", "--name", "Durham", "--kind", "county"], "needs a parent"),
-        (&["jurisdiction", "add", "--data", data, "--id", "x", "--name", "X", "--kind", "county", "--parent", "nope"], "does not exist"),
-        (&["jurisdiction", "add", "--data", data, "--id", "y", "--name", "Y", "--kind", "county", "--parent", wake], "cannot sit under a county"),
-        (&["jurisdiction", "add", "--data", data, "--id", "Bad Id", "--name", "Z", "--kind", "state"], "invalid jurisdiction id"),
+        (
+            &["jurisdiction", "add", "--data", data, "--id", state, "--name", "Again", "--kind", "state"],
+            "already exists",
+        ),
+        (
+            &["jurisdiction", "add", "--data", data, "--id", "durham", "--name", "Durham", "--kind", "county"],
+            "needs a parent",
+        ),
+        (
+            &[
+                "jurisdiction",
+                "add",
+                "--data",
+                data,
+                "--id",
+                "x",
+                "--name",
+                "X",
+                "--kind",
+                "county",
+                "--parent",
+                "nope",
+            ],
+            "does not exist",
+        ),
+        (
+            &["jurisdiction", "add", "--data", data, "--id", "y", "--name", "Y", "--kind", "county", "--parent", wake],
+            "cannot sit under a county",
+        ),
+        (
+            &["jurisdiction", "add", "--data", data, "--id", "Bad Id", "--name", "Z", "--kind", "state"],
+            "invalid jurisdiction id",
+        ),
         (&["precinct", "add", "--data", data, "--id", "p", "--jurisdiction", "nope", "--name", "P"], "does not exist"),
     ];
     for (arguments, fragment) in refusals {
@@ -137,10 +194,12 @@ fn admin_set_password_replaces_the_password_and_refuses_weak_ones() {
     let data = init_node(directory.path(), &[]);
     let file = directory.path().join("new");
     fs::write(&file, "Administrator").unwrap();
-    let output = run(&["admin", "set-password", "--data", data.to_str().unwrap(), "--password-file", file.to_str().unwrap()]);
+    let output =
+        run(&["admin", "set-password", "--data", data.to_str().unwrap(), "--password-file", file.to_str().unwrap()]);
     assert_refused(&output, "well-known");
     fs::write(&file, "another sound password").unwrap();
-    let output = run(&["admin", "set-password", "--data", data.to_str().unwrap(), "--password-file", file.to_str().unwrap()]);
+    let output =
+        run(&["admin", "set-password", "--data", data.to_str().unwrap(), "--password-file", file.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
     let output = run(&["admin", "set-password", "--data", data.to_str().unwrap()]);
     assert_refused(&output, "--password-file");

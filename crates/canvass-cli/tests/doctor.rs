@@ -1,5 +1,7 @@
 //! `canvass doctor` flags each insecure set-up, created for real in a data dir, with its
 //! severity and fix, and exits 1 when any finding is high.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -73,7 +75,11 @@ fn a_fresh_node_only_lacks_a_backup_destination() {
 
 #[test]
 fn readable_data_dir_key_and_database_files_are_high() {
-    let cases = [("", 0o755, "data-dir-permissions"), ("node-signing.key", 0o644, "secret-file-permissions"), ("canvass.db", 0o640, "secret-file-permissions")];
+    let cases = [
+        ("", 0o755, "data-dir-permissions"),
+        ("node-signing.key", 0o644, "secret-file-permissions"),
+        ("canvass.db", 0o640, "secret-file-permissions"),
+    ];
     for (file, mode, code) in cases {
         let directory = tempfile::tempdir().unwrap();
         let data = sound_node(directory.path());
@@ -125,14 +131,22 @@ fn configured_tls_files_must_exist_and_the_key_must_be_private() {
     )
     .unwrap();
     let report = doctor(&data);
-    assert!(has(&report, "high", "file-missing") && has(&report, "high", "secret-file-permissions"), "{:?}", report.codes);
+    assert!(
+        has(&report, "high", "file-missing") && has(&report, "high", "secret-file-permissions"),
+        "{:?}",
+        report.codes
+    );
 }
 
 #[test]
 fn a_database_password_in_a_world_readable_config_is_high_and_never_printed() {
     let directory = tempfile::tempdir().unwrap();
     let data = sound_node(directory.path());
-    replace_in_config(&data, "database_url = \"sqlite://canvass.db\"", "database_url = \"postgres://canvass:Hunter2Secret@127.0.0.1:1/canvass\"");
+    replace_in_config(
+        &data,
+        "database_url = \"sqlite://canvass.db\"",
+        "database_url = \"postgres://canvass:Hunter2Secret@127.0.0.1:1/canvass\"",
+    );
     chmod(&data.join("canvass.toml"), 0o644);
     let report = doctor(&data);
     assert!(has(&report, "high", "database-password-exposed"), "{:?}", report.codes);

@@ -1,5 +1,7 @@
 //! The binary on PostgreSQL: `init --database-url`, the catalogue commands, `serve` and
 //! `doctor`, against a throwaway cluster started by this test.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -16,7 +18,8 @@ fn a_node_on_postgresql_end_to_end() {
     assert!(!data.join("canvass.db").exists(), "no SQLite file when PostgreSQL is configured");
     assert!(std::fs::read_to_string(data.join("canvass.toml")).unwrap().contains(&url));
 
-    let added = run(&["jurisdiction", "add", "--data", data_text, "--id", "nc", "--name", "North Carolina", "--kind", "state"]);
+    let added =
+        run(&["jurisdiction", "add", "--data", data_text, "--id", "nc", "--name", "North Carolina", "--kind", "state"]);
     assert!(added.status.success(), "{}", stderr(&added));
     assert!(stdout(&run(&["jurisdiction", "list", "--data", data_text])).contains("North Carolina [state] nc"));
 

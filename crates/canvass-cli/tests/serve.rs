@@ -1,5 +1,7 @@
 //! `canvass serve` through the real binary: the demo, a node from a data dir, TLS, refusing
 //! plain HTTP on a reachable address, the reverse-proxy peer check, and a busy port.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -18,10 +20,12 @@ fn the_demo_serves_pages_health_and_the_admin_api_with_the_printed_credential() 
         assert!(home.body.contains(expected), "home page lacks {expected}");
     }
     let password = served.password.clone().unwrap();
-    let listed = request(served.admin, "GET", "/api/jurisdictions", &[("Authorization", &basic("admin", &password))], None);
+    let listed =
+        request(served.admin, "GET", "/api/jurisdictions", &[("Authorization", &basic("admin", &password))], None);
     assert_eq!(listed.status, 200);
     assert_eq!(listed.json().as_array().unwrap().len(), 4);
-    let refused = request(served.admin, "GET", "/api/jurisdictions", &[("Authorization", &basic("admin", "guess"))], None);
+    let refused =
+        request(served.admin, "GET", "/api/jurisdictions", &[("Authorization", &basic("admin", "guess"))], None);
     assert_eq!(refused.status, 401);
     assert_eq!(get(served.admin, "/metrics").status, 200);
     assert_eq!(get(served.public, "/metrics").status, 404);
@@ -36,9 +40,28 @@ fn a_node_serves_its_data_dir_while_the_cli_writes_to_it() {
     let served = Served::start(&["--data", data.to_str().unwrap()], &[]).unwrap();
     assert_eq!(get(served.public, "/readyz").json()["database"], "sqlite");
     let body = r#"{"id":"ocd-division/country:us/state:nc","name":"North Carolina","kind":"state"}"#;
-    let created = request(served.admin, "POST", "/api/jurisdictions", &[("Authorization", &basic("admin", PASSWORD))], Some(body));
+    let created = request(
+        served.admin,
+        "POST",
+        "/api/jurisdictions",
+        &[("Authorization", &basic("admin", PASSWORD))],
+        Some(body),
+    );
     assert_eq!(created.status, 201, "{}", created.body);
-    let added = run(&["jurisdiction", "add", "--data", data.to_str().unwrap(), "--id", "wake", "--name", "Wake County", "--kind", "county", "--parent", "ocd-division/country:us/state:nc"]);
+    let added = run(&[
+        "jurisdiction",
+        "add",
+        "--data",
+        data.to_str().unwrap(),
+        "--id",
+        "wake",
+        "--name",
+        "Wake County",
+        "--kind",
+        "county",
+        "--parent",
+        "ocd-division/country:us/state:nc",
+    ]);
     assert!(added.status.success(), "{}", support::stderr(&added));
     let home = get(served.public, "/");
     assert!(home.body.contains("North Carolina") && home.body.contains("Wake County"));
@@ -61,7 +84,11 @@ fn plain_http_on_a_reachable_address_is_refused_before_binding() {
 fn add_tls(data: &Path, certificate: &Path, key: &Path) {
     let config = data.join("canvass.toml");
     let text = fs::read_to_string(&config).unwrap();
-    fs::write(&config, format!("{text}\n[tls]\ncertificate = \"{}\"\nprivate_key = \"{}\"\n", certificate.display(), key.display())).unwrap();
+    fs::write(
+        &config,
+        format!("{text}\n[tls]\ncertificate = \"{}\"\nprivate_key = \"{}\"\n", certificate.display(), key.display()),
+    )
+    .unwrap();
 }
 
 #[test]
@@ -85,7 +112,11 @@ fn tls_listeners_serve_https_with_strict_transport_security() {
         .output()
         .expect("curl is installed by scripts/test");
     let response = String::from_utf8_lossy(&output.stdout).to_lowercase();
-    assert!(response.starts_with("http/2 200") || response.starts_with("http/1.1 200"), "{response} {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        response.starts_with("http/2 200") || response.starts_with("http/1.1 200"),
+        "{response} {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(response.contains("strict-transport-security: max-age="), "{response}");
     // Plain HTTP to the TLS port gets no page.
     let stream_reply = std::panic::catch_unwind(|| get(served.public, "/healthz"));
@@ -101,7 +132,15 @@ fn a_broken_certificate_is_one_clear_line() {
     fs::write(&certificate, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").unwrap();
     fs::write(&key, "garbage").unwrap();
     add_tls(&data, &certificate, &key);
-    let refused = run(&["serve", "--data", data.to_str().unwrap(), "--public-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"]);
+    let refused = run(&[
+        "serve",
+        "--data",
+        data.to_str().unwrap(),
+        "--public-listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+    ]);
     assert_refused(&refused, "TLS set-up failed");
 }
 
@@ -110,7 +149,9 @@ fn behind_a_proxy_only_the_proxy_may_connect() {
     let directory = tempfile::tempdir().unwrap();
     let data = init_node(directory.path(), &[]);
     let config = data.join("canvass.toml");
-    let text = fs::read_to_string(&config).unwrap().replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:8080\"\nbehind_proxy = \"127.0.0.9\"");
+    let text = fs::read_to_string(&config)
+        .unwrap()
+        .replace("listen = \"127.0.0.1:8080\"", "listen = \"127.0.0.1:8080\"\nbehind_proxy = \"127.0.0.9\"");
     fs::write(&config, text).unwrap();
     let served = Served::start(&["--data", data.to_str().unwrap()], &[]).unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -138,6 +179,7 @@ fn a_busy_port_is_one_clear_line() {
     let data = init_node(directory.path(), &[]);
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().to_string();
-    let refused = run(&["serve", "--data", data.to_str().unwrap(), "--public-listen", &port, "--admin-listen", "127.0.0.1:0"]);
+    let refused =
+        run(&["serve", "--data", data.to_str().unwrap(), "--public-listen", &port, "--admin-listen", "127.0.0.1:0"]);
     assert_refused(&refused, "the address is in use");
 }

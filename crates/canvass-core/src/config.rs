@@ -77,7 +77,9 @@ impl DatabaseUrl {
         if let Some(path) = value.strip_prefix("sqlite://") {
             let path = path.split('?').next().unwrap_or_default();
             if path.is_empty() {
-                return Err(CoreError::Config("database_url `sqlite://` names no file; use sqlite://canvass.db".into()));
+                return Err(CoreError::Config(
+                    "database_url `sqlite://` names no file; use sqlite://canvass.db".into(),
+                ));
             }
             return Ok(Self::Sqlite { path: PathBuf::from(path) });
         }
@@ -368,9 +370,17 @@ mod tests {
     #[test]
     fn database_passwords_are_detected_and_redacted() {
         let cases = [
-            ("postgres://canvass:s3cret@db.example:5432/canvass", true, "postgres://canvass:***@db.example:5432/canvass"),
+            (
+                "postgres://canvass:s3cret@db.example:5432/canvass",
+                true,
+                "postgres://canvass:***@db.example:5432/canvass",
+            ),
             ("postgres://canvass@db/canvass", false, "postgres://canvass@db/canvass"),
-            ("postgresql://db/canvass?user=c&password=s3cret&sslmode=require", true, "postgresql://db/canvass?user=c&password=***&sslmode=require"),
+            (
+                "postgresql://db/canvass?user=c&password=s3cret&sslmode=require",
+                true,
+                "postgresql://db/canvass?user=c&password=***&sslmode=require",
+            ),
             ("postgres://canvass:@db/canvass", false, "postgres://canvass:@db/canvass"),
             ("sqlite://canvass.db", false, "sqlite://canvass.db"),
         ];

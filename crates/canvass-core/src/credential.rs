@@ -69,7 +69,11 @@ impl StaffRole {
     pub fn parse(value: &str) -> Result<Self, CoreError> {
         match value {
             "administrator" => Ok(Self::Administrator),
-            _ => Err(CoreError::UnknownVariant { what: "staff role", value: value.to_owned(), expected: "administrator" }),
+            _ => Err(CoreError::UnknownVariant {
+                what: "staff role",
+                value: value.to_owned(),
+                expected: "administrator",
+            }),
         }
     }
 }

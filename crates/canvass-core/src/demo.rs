@@ -20,7 +20,8 @@ const COUNTIES: [(&str, &str, [&str; 4]); 3] = [
     ("cedar", "Cedar County", ["Cedar Falls", "West End", "Prairie", "Depot Street"]),
 ];
 const FIRST_NAMES: [&str; 16] = [
-    "Ada", "Ben", "Cleo", "Dev", "Edie", "Finn", "Gus", "Hana", "Ivo", "Jun", "Kit", "Lou", "Mae", "Nico", "Oona", "Pip",
+    "Ada", "Ben", "Cleo", "Dev", "Edie", "Finn", "Gus", "Hana", "Ivo", "Jun", "Kit", "Lou", "Mae", "Nico", "Oona",
+    "Pip",
 ];
 /// Last names no real voter has, so nobody mistakes the demo roll for real people.
 const LAST_NAMES: [&str; 12] = [
@@ -121,17 +122,18 @@ fn choice(name: &str, party: Option<&str>) -> Result<Choice, CoreError> {
 }
 
 fn contests(election: &Election, jurisdictions: &[Jurisdiction]) -> Result<Vec<Contest>, CoreError> {
-    let contest = |id: &str, district: &JurisdictionId, name: &str, kind, vote_for, choices| -> Result<Contest, CoreError> {
-        Ok(Contest {
-            id: ContestId::parse(id)?,
-            election: election.id.clone(),
-            district: district.clone(),
-            name: Name::parse(name)?,
-            kind,
-            vote_for,
-            choices,
-        })
-    };
+    let contest =
+        |id: &str, district: &JurisdictionId, name: &str, kind, vote_for, choices| -> Result<Contest, CoreError> {
+            Ok(Contest {
+                id: ContestId::parse(id)?,
+                election: election.id.clone(),
+                district: district.clone(),
+                name: Name::parse(name)?,
+                kind,
+                vote_for,
+                choices,
+            })
+        };
     let yes_no = || -> Result<Vec<Choice>, CoreError> { Ok(vec![choice("Yes", None)?, choice("No", None)?]) };
     let state = &election.jurisdiction;
     let mut all = vec![

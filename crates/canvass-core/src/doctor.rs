@@ -93,7 +93,7 @@ pub fn assess(facts: &NodeFacts) -> Vec<Finding> {
     check_administrators(facts, &mut findings);
     check_database(facts, &mut findings);
     check_backup(facts, &mut findings);
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|finding| std::cmp::Reverse(finding.severity));
     findings
 }
 
@@ -172,7 +172,9 @@ fn check_config_file(facts: &NodeFacts, findings: &mut Vec<Finding>) {
         findings.push(Finding {
             severity: Severity::High,
             code: "config-writable",
-            message: format!("{path} is mode {mode:04o}: other users can change where the node listens and stores data"),
+            message: format!(
+                "{path} is mode {mode:04o}: other users can change where the node listens and stores data"
+            ),
             fix: format!("chmod 600 {path}"),
         });
     }

@@ -55,7 +55,9 @@ pub fn generate_password(groups: usize) -> Result<SecretString, CryptoError> {
         let mut bytes = [0u8; 5];
         random.fill(&mut bytes).map_err(|_| CryptoError::Random)?;
         // 256 is not a multiple of 56, but the bias (under 1%) costs far less than a bit.
-        words.push(bytes.iter().map(|byte| char::from(ALPHABET[usize::from(*byte) % ALPHABET.len()])).collect::<String>());
+        words.push(
+            bytes.iter().map(|byte| char::from(ALPHABET[usize::from(*byte) % ALPHABET.len()])).collect::<String>(),
+        );
     }
     Ok(SecretString::from(words.join("-")))
 }

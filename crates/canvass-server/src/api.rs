@@ -34,7 +34,10 @@ impl utoipa::Modify for BasicAuthentication {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("basic", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()));
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
     }
 }
 
@@ -330,8 +333,11 @@ async fn get_jurisdiction(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<JurisdictionBody>, ServerError> {
     let id = JurisdictionId::parse(&id)?;
-    let jurisdiction =
-        node.store().jurisdiction(&id).await?.ok_or_else(|| ServerError::NotFound(format!("no jurisdiction `{id}`")))?;
+    let jurisdiction = node
+        .store()
+        .jurisdiction(&id)
+        .await?
+        .ok_or_else(|| ServerError::NotFound(format!("no jurisdiction `{id}`")))?;
     Ok(Json(jurisdiction.into()))
 }
 
@@ -375,9 +381,13 @@ async fn list_elections(
 #[utoipa::path(get, path = "/api/elections/{id}", tag = "elections",
     params(("id" = String, Path, description = "the election id, percent-encoded")),
     responses((status = 200, body = ElectionBody), (status = 404, body = ErrorBody)))]
-async fn get_election(State(node): State<Node>, ApiPath(id): ApiPath<String>) -> Result<Json<ElectionBody>, ServerError> {
+async fn get_election(
+    State(node): State<Node>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<ElectionBody>, ServerError> {
     let id = ElectionId::parse(&id)?;
-    let election = node.store().election(&id).await?.ok_or_else(|| ServerError::NotFound(format!("no election `{id}`")))?;
+    let election =
+        node.store().election(&id).await?.ok_or_else(|| ServerError::NotFound(format!("no election `{id}`")))?;
     let contests = node.store().contests(&id).await?;
     Ok(Json(ElectionBody::new(election, Some(contests))))
 }

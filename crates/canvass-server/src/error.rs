@@ -115,9 +115,10 @@ impl IntoResponse for ServerError {
         let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message: self.public_message() } };
         let mut response = (self.status(), Json(body)).into_response();
         if matches!(self, Self::Unauthorized) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"canvass admin\", charset=\"UTF-8\""));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"canvass admin\", charset=\"UTF-8\""),
+            );
         }
         response
     }
@@ -144,7 +145,9 @@ impl From<JsonRejection> for ServerError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
-            JsonRejection::BytesRejection(bytes) if bytes.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::BodyTooLarge,
+            JsonRejection::BytesRejection(bytes) if bytes.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Self::BodyTooLarge
+            }
             other => Self::MalformedBody(other.body_text()),
         }
     }

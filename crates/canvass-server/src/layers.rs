@@ -51,7 +51,10 @@ pub fn admin_app(node: Node) -> Router {
         .merge(open)
         .route("/", get(pages::admin_home))
         .route("/metrics", get(metrics))
-        .route("/api/openapi.json", get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }))
+        .route(
+            "/api/openapi.json",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }),
+        )
         .fallback(|| async { ServerError::NotFound("no such route; see /api/openapi.json".into()) });
     finish(routes, node, ListenerName::Admin)
 }
@@ -133,12 +136,17 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
-async fn record_metrics(State((node, listener)): State<(Node, ListenerName)>, request: Request, next: Next) -> Response {
+async fn record_metrics(
+    State((node, listener)): State<(Node, ListenerName)>,
+    request: Request,
+    next: Next,
+) -> Response {
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
     let method = method_label(request.method()).to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
-    let labels = RequestLabels { listener: listener.as_str().to_owned(), method, route, status: response.status().as_u16() };
+    let labels =
+        RequestLabels { listener: listener.as_str().to_owned(), method, route, status: response.status().as_u16() };
     node.metrics().record(labels, started.elapsed().as_secs_f64());
     response
 }
@@ -158,7 +166,11 @@ fn basic_credentials(request: &Request) -> Option<(String, SecretString)> {
     Some((username.to_owned(), SecretString::from(password.to_owned())))
 }
 
-async fn require_administrator(State(node): State<Node>, mut request: Request, next: Next) -> Result<Response, ServerError> {
+async fn require_administrator(
+    State(node): State<Node>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ServerError> {
     let (username, password) = basic_credentials(&request).ok_or(ServerError::Unauthorized)?;
     match service::authenticate_administrator(node.store(), &username, password).await {
         Ok(account) => {

@@ -26,8 +26,9 @@ fn tls_config(config: &NodeConfig) -> Result<Option<RustlsConfig>, ServerError> 
     };
     let certificate = read(&tls.certificate)?;
     let private_key = read(&tls.private_key)?;
-    let server = canvass_crypto::server_tls_config(&certificate, &private_key)
-        .map_err(|error| ServerError::Tls(format!("{} / {}: {error}", tls.certificate.display(), tls.private_key.display())))?;
+    let server = canvass_crypto::server_tls_config(&certificate, &private_key).map_err(|error| {
+        ServerError::Tls(format!("{} / {}: {error}", tls.certificate.display(), tls.private_key.display()))
+    })?;
     Ok(Some(RustlsConfig::from_config(Arc::new(server))))
 }
 
@@ -40,7 +41,9 @@ fn bind(address: SocketAddr) -> Result<std::net::TcpListener, ServerError> {
             _ => error.to_string(),
         },
     })?;
-    listener.set_nonblocking(true).map_err(|error| ServerError::Bind { address: address.to_string(), reason: error.to_string() })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|error| ServerError::Bind { address: address.to_string(), reason: error.to_string() })?;
     Ok(listener)
 }
 
@@ -60,11 +63,12 @@ pub fn start(node: Node, public: SocketAddr, admin: SocketAddr) -> Result<Listen
         return Err(ServerError::Exposed(problem.to_string()));
     }
     let tls = tls_config(node.config())?;
-    let mut listeners =
-        Listeners { public, admin, tls: tls.is_some(), handles: Vec::new(), tasks: Vec::new() };
+    let mut listeners = Listeners { public, admin, tls: tls.is_some(), handles: Vec::new(), tasks: Vec::new() };
     for (name, address) in [(ListenerName::Public, public), (ListenerName::Admin, admin)] {
         let listener = bind(address)?;
-        let bound = listener.local_addr().map_err(|error| ServerError::Bind { address: address.to_string(), reason: error.to_string() })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|error| ServerError::Bind { address: address.to_string(), reason: error.to_string() })?;
         let app = match name {
             ListenerName::Public => public_app(node.clone()),
             ListenerName::Admin => admin_app(node.clone()),
@@ -75,12 +79,16 @@ pub fn start(node: Node, public: SocketAddr, admin: SocketAddr) -> Result<Listen
             Some(tls) => {
                 let mut server = axum_server::from_tcp_rustls(listener, tls.clone()).handle(handle.clone());
                 limit_slow_clients(server.http_builder());
-                tokio::spawn(async move { server.serve(service).await.map_err(|error| ServerError::Internal(error.to_string())) })
+                tokio::spawn(async move {
+                    server.serve(service).await.map_err(|error| ServerError::Internal(error.to_string()))
+                })
             }
             None => {
                 let mut server = axum_server::from_tcp(listener).handle(handle.clone());
                 limit_slow_clients(server.http_builder());
-                tokio::spawn(async move { server.serve(service).await.map_err(|error| ServerError::Internal(error.to_string())) })
+                tokio::spawn(async move {
+                    server.serve(service).await.map_err(|error| ServerError::Internal(error.to_string()))
+                })
             }
         };
         match name {

@@ -23,8 +23,18 @@ use crate::{Node, ServerError, api::ApiPath};
 const STYLESHEET: &str = include_str!("../assets/canvass.css");
 
 /// Characters escaped in an id used as one path segment (OCD-IDs contain `/`).
-const SEGMENT: &AsciiSet =
-    &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}').add(b'/').add(b'%');
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%');
 
 fn jurisdiction_href(id: &JurisdictionId) -> String {
     format!("/jurisdictions/{}", utf8_percent_encode(id.as_str(), SEGMENT))
@@ -55,8 +65,19 @@ impl IntoResponse for PageError {
         if status.is_server_error() {
             tracing::error!(error = %self.0, "page failed");
         }
-        let message = if status.is_server_error() { "Something went wrong on our side. Please try again shortly.".to_owned() } else { self.0.public_message() };
-        (status, layout(status.canonical_reason().unwrap_or("Error"), false, html! { p { (message) } p { a href="/" { "Back to the home page" } } }))
+        let message = if status.is_server_error() {
+            "Something went wrong on our side. Please try again shortly.".to_owned()
+        } else {
+            self.0.public_message()
+        };
+        (
+            status,
+            layout(
+                status.canonical_reason().unwrap_or("Error"),
+                false,
+                html! { p { (message) } p { a href="/" { "Back to the home page" } } },
+            ),
+        )
             .into_response()
     }
 }
@@ -151,7 +172,10 @@ fn election_cards(elections: &[Election], names: &BTreeMap<JurisdictionId, Strin
     }
 }
 
-async fn registered_totals(node: &Node, jurisdictions: &[Jurisdiction]) -> Result<BTreeMap<JurisdictionId, u64>, PageError> {
+async fn registered_totals(
+    node: &Node,
+    jurisdictions: &[Jurisdiction],
+) -> Result<BTreeMap<JurisdictionId, u64>, PageError> {
     let precincts = node.store().precincts(None).await?;
     let counts = node.store().registered_voter_counts().await?;
     Ok(roll_up(jurisdictions, &precincts, counts.iter().map(|count| (&count.precinct, count.registered))))
@@ -264,7 +288,8 @@ pub async fn election(State(node): State<Node>, ApiPath(id): ApiPath<String>) ->
     let election = node.store().election(&id).await?.ok_or_else(not_found)?;
     let contests = node.store().contests(&id).await?;
     let jurisdictions = node.store().jurisdictions().await?;
-    let name_of = |id: &JurisdictionId| jurisdictions.iter().find(|j| &j.id == id).map_or(id.to_string(), |j| j.name.to_string());
+    let name_of =
+        |id: &JurisdictionId| jurisdictions.iter().find(|j| &j.id == id).map_or(id.to_string(), |j| j.name.to_string());
     let body = html! {
         h1 { (election.name) }
         p {

@@ -74,18 +74,21 @@ pub async fn set_administrator_password(
 ) -> Result<(), ServerError> {
     use canvass_crypto::ExposeSecret;
     check_new_password(password.expose_secret())?;
-    let hash = blocking(move || hash_password(&password))
-        .await?
-        .map_err(|error| ServerError::Internal(error.to_string()))?;
-    let account =
-        StaffAccount { username: username.clone(), password_hash: hash.as_str().to_owned(), role: StaffRole::Administrator };
+    let hash =
+        blocking(move || hash_password(&password)).await?.map_err(|error| ServerError::Internal(error.to_string()))?;
+    let account = StaffAccount {
+        username: username.clone(),
+        password_hash: hash.as_str().to_owned(),
+        role: StaffRole::Administrator,
+    };
     store.upsert_staff_account(&account).await?;
     Ok(())
 }
 
 /// A fixed hash to check against when the account does not exist, so a wrong username takes
 /// as long as a wrong password and the response does not reveal which accounts exist.
-const DECOY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Rb8U3FGrFbKzA9Cu3SMpHrfDOkvW6nSb3Sn+cYRI7Hw";
+const DECOY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Rb8U3FGrFbKzA9Cu3SMpHrfDOkvW6nSb3Sn+cYRI7Hw";
 
 /// Checks an administrator's username and password.
 pub async fn authenticate_administrator(
@@ -98,7 +101,8 @@ pub async fn authenticate_administrator(
         Err(_) => None,
     };
     let stored = account.as_ref().map_or(DECOY_HASH, |account| account.password_hash.as_str()).to_owned();
-    let matches = blocking(move || PasswordHash::parse(&stored).is_ok_and(|hash| verify_password(&hash, &password))).await?;
+    let matches =
+        blocking(move || PasswordHash::parse(&stored).is_ok_and(|hash| verify_password(&hash, &password))).await?;
     match account {
         Some(account) if matches && account.role == StaffRole::Administrator => Ok(account),
         _ => Err(ServerError::Unauthorized),

@@ -1,6 +1,8 @@
 //! The two routers driven in-process on a fresh SQLite store: health, security headers, the
 //! admin API's authentication, errors and limits, the OpenAPI document's completeness, the
 //! public pages, and logs that never carry request bodies.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -42,13 +44,23 @@ async fn the_admin_api_needs_an_administrator_and_does_not_say_which_part_was_wr
     let anonymous = send(&app, get("/api/jurisdictions")).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
     assert!(anonymous.headers.get(header::WWW_AUTHENTICATE).unwrap().to_str().unwrap().starts_with("Basic"));
-    let wrong_password = Request::get("/api/jurisdictions").header(header::AUTHORIZATION, basic("admin", "nope")).body(Body::empty()).unwrap();
-    let unknown_user = Request::get("/api/jurisdictions").header(header::AUTHORIZATION, basic("ghost", PASSWORD)).body(Body::empty()).unwrap();
-    let garbage = Request::get("/api/jurisdictions").header(header::AUTHORIZATION, "Basic !!!").body(Body::empty()).unwrap();
+    let wrong_password = Request::get("/api/jurisdictions")
+        .header(header::AUTHORIZATION, basic("admin", "nope"))
+        .body(Body::empty())
+        .unwrap();
+    let unknown_user = Request::get("/api/jurisdictions")
+        .header(header::AUTHORIZATION, basic("ghost", PASSWORD))
+        .body(Body::empty())
+        .unwrap();
+    let garbage =
+        Request::get("/api/jurisdictions").header(header::AUTHORIZATION, "Basic !!!").body(Body::empty()).unwrap();
     let first = send(&app, wrong_password).await;
     let second = send(&app, unknown_user).await;
     let third = send(&app, garbage).await;
-    assert_eq!((first.status, second.status, third.status), (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        (first.status, second.status, third.status),
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
     assert_eq!(first.body, second.body);
     assert_eq!(first.error_code(), "unauthorized");
     let allowed = send(&app, authorised(Method::GET, "/api/jurisdictions", None)).await;
@@ -68,11 +80,36 @@ async fn jurisdictions_and_precincts_through_the_api_with_stable_error_codes() {
 
     let cases: [(&str, &str, StatusCode, &str); 6] = [
         ("/api/jurisdictions", state, StatusCode::CONFLICT, "already_exists"),
-        ("/api/jurisdictions", r#"{"id":"wake","name":"Wake","kind":"county"}"#, StatusCode::BAD_REQUEST, "invalid_input"),
-        ("/api/jurisdictions", r#"{"id":"wake","name":"Wake","kind":"county","parent":"nowhere"}"#, StatusCode::UNPROCESSABLE_ENTITY, "unknown_reference"),
-        ("/api/jurisdictions", r#"{"id":"Bad Id","name":"Wake","kind":"state"}"#, StatusCode::BAD_REQUEST, "invalid_input"),
-        ("/api/jurisdictions", r#"{"id":"wake","name":"Wake","kind":"province"}"#, StatusCode::BAD_REQUEST, "malformed_json"),
-        ("/api/precincts", r#"{"id":"p1","jurisdiction":"nowhere","name":"P1"}"#, StatusCode::UNPROCESSABLE_ENTITY, "unknown_reference"),
+        (
+            "/api/jurisdictions",
+            r#"{"id":"wake","name":"Wake","kind":"county"}"#,
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "/api/jurisdictions",
+            r#"{"id":"wake","name":"Wake","kind":"county","parent":"nowhere"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_reference",
+        ),
+        (
+            "/api/jurisdictions",
+            r#"{"id":"Bad Id","name":"Wake","kind":"state"}"#,
+            StatusCode::BAD_REQUEST,
+            "invalid_input",
+        ),
+        (
+            "/api/jurisdictions",
+            r#"{"id":"wake","name":"Wake","kind":"province"}"#,
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            "/api/precincts",
+            r#"{"id":"p1","jurisdiction":"nowhere","name":"P1"}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_reference",
+        ),
     ];
     for (path, body, status, code) in cases {
         let reply = send(&app, post(path, body)).await;
@@ -89,18 +126,29 @@ async fn jurisdictions_and_precincts_through_the_api_with_stable_error_codes() {
 
     let county = r#"{"id":"ocd-division/country:us/state:nc/county:wake","name":"Wake County","kind":"county","parent":"ocd-division/country:us/state:nc"}"#;
     assert_eq!(send(&app, post("/api/jurisdictions", county)).await.status, StatusCode::CREATED);
-    let precinct = r#"{"id":"wake-01-01","jurisdiction":"ocd-division/country:us/state:nc/county:wake","name":"01-01"}"#;
+    let precinct =
+        r#"{"id":"wake-01-01","jurisdiction":"ocd-division/country:us/state:nc/county:wake","name":"01-01"}"#;
     assert_eq!(send(&app, post("/api/precincts", precinct)).await.status, StatusCode::CREATED);
 
     let listed = send(&app, authorised(Method::GET, "/api/jurisdictions", None)).await.json();
     assert_eq!(listed.as_array().unwrap().len(), 2, "refused requests changed nothing");
-    let one = send(&app, authorised(Method::GET, "/api/jurisdictions/ocd-division%2Fcountry:us%2Fstate:nc%2Fcounty:wake", None)).await;
+    let one = send(
+        &app,
+        authorised(Method::GET, "/api/jurisdictions/ocd-division%2Fcountry:us%2Fstate:nc%2Fcounty:wake", None),
+    )
+    .await;
     assert_eq!(one.json()["parent"], "ocd-division/country:us/state:nc");
     let missing = send(&app, authorised(Method::GET, "/api/jurisdictions/nowhere", None)).await;
     assert_eq!((missing.status, missing.error_code().as_str()), (StatusCode::NOT_FOUND, "not_found"));
-    let filtered = send(&app, authorised(Method::GET, "/api/precincts?jurisdiction=ocd-division%2Fcountry:us%2Fstate:nc%2Fcounty:wake", None)).await;
+    let filtered = send(
+        &app,
+        authorised(Method::GET, "/api/precincts?jurisdiction=ocd-division%2Fcountry:us%2Fstate:nc%2Fcounty:wake", None),
+    )
+    .await;
     assert_eq!(filtered.json()[0]["id"], "wake-01-01");
-    let none = send(&app, authorised(Method::GET, "/api/precincts?jurisdiction=ocd-division%2Fcountry:us%2Fstate:nc", None)).await;
+    let none =
+        send(&app, authorised(Method::GET, "/api/precincts?jurisdiction=ocd-division%2Fcountry:us%2Fstate:nc", None))
+            .await;
     assert_eq!(none.body, "[]");
 }
 
@@ -122,7 +170,13 @@ async fn metrics_are_on_the_admin_listener_only() {
     send(&public, get("/healthz")).await;
     let metrics = send(&admin, get("/metrics")).await;
     assert_eq!(metrics.status, StatusCode::OK);
-    assert!(metrics.body.contains(r#"canvass_http_requests_total{listener="public",method="GET",route="/healthz",status="200"} 1"#), "{}", metrics.body);
+    assert!(
+        metrics
+            .body
+            .contains(r#"canvass_http_requests_total{listener="public",method="GET",route="/healthz",status="200"} 1"#),
+        "{}",
+        metrics.body
+    );
     assert_eq!(send(&public, get("/metrics")).await.status, StatusCode::NOT_FOUND);
 }
 
@@ -139,7 +193,16 @@ async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() 
     documented.sort();
     assert_eq!(
         documented,
-        ["/api/elections", "/api/elections/{id}", "/api/jurisdictions", "/api/jurisdictions/{id}", "/api/node", "/api/precincts", "/healthz", "/readyz"]
+        [
+            "/api/elections",
+            "/api/elections/{id}",
+            "/api/jurisdictions",
+            "/api/jurisdictions/{id}",
+            "/api/node",
+            "/api/precincts",
+            "/healthz",
+            "/readyz"
+        ]
     );
     let sample_ids = [("{id}", "ocd-division%2Fcountry:us%2Fstate:zz")];
     for (path, operations) in paths {
@@ -168,7 +231,15 @@ async fn the_public_pages_show_jurisdictions_elections_and_registration_bars() {
     let app = public_app(test.node.clone());
     let home = send(&app, get("/")).await;
     assert_eq!(home.status, StatusCode::OK);
-    for expected in ["State of Examplia (demo)", "Alder County", "Birch County", "Cedar County", "2027 General Election", "Demo node", "<svg"] {
+    for expected in [
+        "State of Examplia (demo)",
+        "Alder County",
+        "Birch County",
+        "Cedar County",
+        "2027 General Election",
+        "Demo node",
+        "<svg",
+    ] {
         assert!(home.body.contains(expected), "home page lacks {expected}");
     }
     assert!(!home.body.contains("style="), "inline styles would break the CSP");

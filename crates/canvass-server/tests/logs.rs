@@ -1,6 +1,8 @@
 //! Request logs never carry request bodies, query strings or passwords. In a test binary of
 //! its own: tracing caches per-callsite interest, and tests running beside it without a
 //! subscriber would make it miss events.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
@@ -31,14 +33,24 @@ impl std::io::Write for Captured {
 async fn request_logs_never_contain_bodies_query_strings_or_passwords() {
     let captured = Captured::default();
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt().json().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
     let test = test_node("", false).await;
     let app = admin_app(test.node.clone());
     let body = r#"{"id":"nc","name":"BODY-MARKER-7731","kind":"state"}"#;
-    assert_eq!(send(&app, authorised(Method::POST, "/api/jurisdictions", Some(body))).await.status, StatusCode::CREATED);
+    assert_eq!(
+        send(&app, authorised(Method::POST, "/api/jurisdictions", Some(body))).await.status,
+        StatusCode::CREATED
+    );
     send(&app, authorised(Method::GET, "/api/precincts?jurisdiction=QUERY-MARKER-1234", None)).await;
-    let wrong = Request::get("/api/node").header(header::AUTHORIZATION, basic("admin", "PASSWORD-MARKER-99")).body(Body::empty()).unwrap();
+    let wrong = Request::get("/api/node")
+        .header(header::AUTHORIZATION, basic("admin", "PASSWORD-MARKER-99"))
+        .body(Body::empty())
+        .unwrap();
     send(&app, wrong).await;
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("/api/jurisdictions"), "the request was logged: {logs}");

@@ -51,7 +51,6 @@ impl PostgresStore {
         migrate(&pool).await?;
         Ok(Self { pool })
     }
-
 }
 
 async fn migrate(pool: &PgPool) -> Result<(), StoreError> {
@@ -88,7 +87,12 @@ fn optional_text(row: &PgRow, column: &str) -> Result<Option<String>, StoreError
 }
 
 fn jurisdiction_row(row: &PgRow) -> Result<Jurisdiction, StoreError> {
-    rows::jurisdiction(&text(row, "id")?, &text(row, "name")?, &text(row, "kind")?, optional_text(row, "parent_id")?.as_deref())
+    rows::jurisdiction(
+        &text(row, "id")?,
+        &text(row, "name")?,
+        &text(row, "kind")?,
+        optional_text(row, "parent_id")?.as_deref(),
+    )
 }
 
 fn precinct_row(row: &PgRow) -> Result<Precinct, StoreError> {
@@ -135,7 +139,12 @@ impl Store for PostgresStore {
             .execute(&self.pool)
             .await
             .map_err(|error| {
-                insert_error(error, "jurisdiction", jurisdiction.id.as_str(), ("parent jurisdiction", parent.unwrap_or("")))
+                insert_error(
+                    error,
+                    "jurisdiction",
+                    jurisdiction.id.as_str(),
+                    ("parent jurisdiction", parent.unwrap_or("")),
+                )
             })?;
         Ok(())
     }
@@ -183,17 +192,19 @@ impl Store for PostgresStore {
 
     async fn insert_election(&self, election: &Election, contests: &[Contest]) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await.map_err(backend)?;
-        sqlx::query("INSERT INTO elections (id, jurisdiction_id, name, kind, election_date) VALUES ($1, $2, $3, $4, $5)")
-            .bind(election.id.as_str())
-            .bind(election.jurisdiction.as_str())
-            .bind(election.name.as_str())
-            .bind(election.kind.as_str())
-            .bind(election.date)
-            .execute(&mut *transaction)
-            .await
-            .map_err(|error| {
-                insert_error(error, "election", election.id.as_str(), ("jurisdiction", election.jurisdiction.as_str()))
-            })?;
+        sqlx::query(
+            "INSERT INTO elections (id, jurisdiction_id, name, kind, election_date) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(election.id.as_str())
+        .bind(election.jurisdiction.as_str())
+        .bind(election.name.as_str())
+        .bind(election.kind.as_str())
+        .bind(election.date)
+        .execute(&mut *transaction)
+        .await
+        .map_err(|error| {
+            insert_error(error, "election", election.id.as_str(), ("jurisdiction", election.jurisdiction.as_str()))
+        })?;
         for (position, contest) in contests.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO contests (election_id, id, ballot_position, district_id, name, kind, vote_for) \
@@ -208,7 +219,9 @@ impl Store for PostgresStore {
             .bind(i32::try_from(contest.vote_for.get()).unwrap_or(i32::MAX))
             .execute(&mut *transaction)
             .await
-            .map_err(|error| insert_error(error, "contest", contest.id.as_str(), ("district", contest.district.as_str())))?;
+            .map_err(|error| {
+                insert_error(error, "contest", contest.id.as_str(), ("district", contest.district.as_str()))
+            })?;
             for (choice_position, choice) in contest.choices.iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO contest_choices (election_id, contest_id, ballot_position, name, party) \
@@ -281,7 +294,12 @@ impl Store for PostgresStore {
         .map_err(backend)?;
         let choices = choice_rows
             .iter()
-            .map(|row| Ok((text(row, "contest_id")?, rows::choice(&text(row, "name")?, optional_text(row, "party")?.as_deref())?)))
+            .map(|row| {
+                Ok((
+                    text(row, "contest_id")?,
+                    rows::choice(&text(row, "name")?, optional_text(row, "party")?.as_deref())?,
+                ))
+            })
             .collect::<Result<Vec<_>, StoreError>>()?;
         rows::attach_choices(&mut contests, choices);
         Ok(contests)
@@ -304,7 +322,9 @@ impl Store for PostgresStore {
             .bind(voter.registered_on)
             .execute(&mut *transaction)
             .await
-            .map_err(|error| insert_error(error, "voter", &voter.registration_number, ("precinct", voter.precinct.as_str())))?;
+            .map_err(|error| {
+                insert_error(error, "voter", &voter.registration_number, ("precinct", voter.precinct.as_str()))
+            })?;
         }
         transaction.commit().await.map_err(backend)
     }

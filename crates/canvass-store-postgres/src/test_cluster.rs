@@ -158,7 +158,8 @@ impl TestCluster {
 
 impl Drop for TestCluster {
     fn drop(&mut self) {
-        let _stopped = self.command("pg_ctl").args(["-D"]).arg(self.data_dir()).args(["-m", "immediate", "stop"]).output();
+        let _stopped =
+            self.command("pg_ctl").args(["-D"]).arg(self.data_dir()).args(["-m", "immediate", "stop"]).output();
         let _removed = fs::remove_dir_all(&self.directory);
     }
 }

@@ -1,5 +1,7 @@
 //! Mounts the store conformance suite on PostgreSQL: one throwaway cluster for the run, a fresh
 //! database for every scenario.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::ExitCode;
 

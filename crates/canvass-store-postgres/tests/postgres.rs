@@ -1,5 +1,7 @@
 //! PostgreSQL-only behaviour: refusing a newer schema, and an unreachable server reported
 //! without the password.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use canvass_store::{Store, StoreError};
 use canvass_store_postgres::{PostgresStore, test_cluster::TestCluster};
@@ -26,7 +28,8 @@ async fn a_newer_schema_is_refused_and_an_unreachable_server_hides_the_password(
     // Nothing listens on the port of a stopped cluster.
     let port = cluster.port();
     drop(cluster);
-    let error = PostgresStore::open(&format!("postgres://canvass:hunter22@127.0.0.1:{port}/canvass")).await.unwrap_err();
+    let error =
+        PostgresStore::open(&format!("postgres://canvass:hunter22@127.0.0.1:{port}/canvass")).await.unwrap_err();
     let message = error.to_string();
     assert!(matches!(error, StoreError::Unavailable { .. }), "{error:?}");
     assert!(message.contains("canvass:***@127.0.0.1"), "{message}");

@@ -43,7 +43,9 @@ impl SqliteStore {
         let unavailable = |reason: String| StoreError::Unavailable { location: path.display().to_string(), reason };
         match mode {
             OpenMode::Existing if !path.exists() => {
-                return Err(unavailable("the file does not exist (was the data dir created with `canvass init`?)".into()));
+                return Err(unavailable(
+                    "the file does not exist (was the data dir created with `canvass init`?)".into(),
+                ));
             }
             // Created here, owner-only, before SQLite opens it: SQLite gives its WAL and
             // shared-memory files the same mode as the database file.
@@ -87,7 +89,6 @@ impl SqliteStore {
             Err(_) => row.try_get::<i64, _>(0).map(|number| number.to_string()).map_err(backend),
         }
     }
-
 }
 
 async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
@@ -124,7 +125,12 @@ fn optional_text(row: &SqliteRow, column: &str) -> Result<Option<String>, StoreE
 }
 
 fn jurisdiction_row(row: &SqliteRow) -> Result<Jurisdiction, StoreError> {
-    rows::jurisdiction(&text(row, "id")?, &text(row, "name")?, &text(row, "kind")?, optional_text(row, "parent_id")?.as_deref())
+    rows::jurisdiction(
+        &text(row, "id")?,
+        &text(row, "name")?,
+        &text(row, "kind")?,
+        optional_text(row, "parent_id")?.as_deref(),
+    )
 }
 
 fn precinct_row(row: &SqliteRow) -> Result<Precinct, StoreError> {
@@ -171,7 +177,12 @@ impl Store for SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(|error| {
-                insert_error(error, "jurisdiction", jurisdiction.id.as_str(), ("parent jurisdiction", parent.unwrap_or("")))
+                insert_error(
+                    error,
+                    "jurisdiction",
+                    jurisdiction.id.as_str(),
+                    ("parent jurisdiction", parent.unwrap_or("")),
+                )
             })?;
         Ok(())
     }
@@ -244,7 +255,9 @@ impl Store for SqliteStore {
             .bind(i64::from(contest.vote_for.get()))
             .execute(&mut *transaction)
             .await
-            .map_err(|error| insert_error(error, "contest", contest.id.as_str(), ("district", contest.district.as_str())))?;
+            .map_err(|error| {
+                insert_error(error, "contest", contest.id.as_str(), ("district", contest.district.as_str()))
+            })?;
             for (choice_position, choice) in contest.choices.iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO contest_choices (election_id, contest_id, ballot_position, name, party) \
@@ -317,7 +330,12 @@ impl Store for SqliteStore {
         .map_err(backend)?;
         let choices = choice_rows
             .iter()
-            .map(|row| Ok((text(row, "contest_id")?, rows::choice(&text(row, "name")?, optional_text(row, "party")?.as_deref())?)))
+            .map(|row| {
+                Ok((
+                    text(row, "contest_id")?,
+                    rows::choice(&text(row, "name")?, optional_text(row, "party")?.as_deref())?,
+                ))
+            })
             .collect::<Result<Vec<_>, StoreError>>()?;
         rows::attach_choices(&mut contests, choices);
         Ok(contests)
@@ -340,7 +358,9 @@ impl Store for SqliteStore {
             .bind(voter.registered_on)
             .execute(&mut *transaction)
             .await
-            .map_err(|error| insert_error(error, "voter", &voter.registration_number, ("precinct", voter.precinct.as_str())))?;
+            .map_err(|error| {
+                insert_error(error, "voter", &voter.registration_number, ("precinct", voter.precinct.as_str()))
+            })?;
         }
         transaction.commit().await.map_err(backend)
     }

@@ -1,4 +1,6 @@
 //! Mounts the store conformance suite on SQLite: every scenario on a fresh database file.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::process::ExitCode;
 

@@ -1,5 +1,7 @@
 //! SQLite-only behaviour: the durability settings, refusing a missing file, and refusing a
 //! database whose schema is newer than this binary.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use canvass_store::{Store, StoreError};
 use canvass_store_sqlite::{OpenMode, SqliteStore};

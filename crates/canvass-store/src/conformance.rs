@@ -36,7 +36,10 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "jurisdiction_tree_round_trips", run: jurisdiction_tree_round_trips },
         Scenario { name: "duplicate_jurisdiction_is_refused", run: duplicate_jurisdiction_is_refused },
         Scenario { name: "jurisdiction_needs_an_existing_parent", run: jurisdiction_needs_an_existing_parent },
-        Scenario { name: "precincts_belong_to_existing_jurisdictions", run: precincts_belong_to_existing_jurisdictions },
+        Scenario {
+            name: "precincts_belong_to_existing_jurisdictions",
+            run: precincts_belong_to_existing_jurisdictions,
+        },
         Scenario { name: "election_and_contests_round_trip_in_ballot_order", run: election_round_trips },
         Scenario { name: "election_insert_is_atomic", run: election_insert_is_atomic },
         Scenario { name: "voter_insert_is_atomic_and_counted", run: voter_insert_is_atomic_and_counted },
@@ -101,7 +104,12 @@ fn sample_election(jurisdiction: &str) -> (Election, Vec<Contest>) {
     };
     let contests = vec![
         // Deliberately not in id order: ballot order is insertion order.
-        contest("zeta-governor", ContestKind::Candidate, 1, &[("Zed", Some("REP")), ("Amy", Some("DEM")), ("Moe", None)]),
+        contest(
+            "zeta-governor",
+            ContestKind::Candidate,
+            1,
+            &[("Zed", Some("REP")), ("Amy", Some("DEM")), ("Moe", None)],
+        ),
         contest("alpha-board", ContestKind::Candidate, 2, &[("B", None), ("A", None), ("C", None)]),
         contest("measure-1", ContestKind::BallotMeasure, 1, &[("Yes", None), ("No", None)]),
     ];
@@ -235,8 +243,11 @@ fn voter_insert_is_atomic_and_counted(store: &dyn Store) -> ScenarioFuture<'_> {
 fn staff_accounts_upsert(store: &dyn Store) -> ScenarioFuture<'_> {
     Box::pin(async move {
         let username = Username::parse("admin").unwrap();
-        let account =
-            StaffAccount { username: username.clone(), password_hash: "$argon2id$first".into(), role: StaffRole::Administrator };
+        let account = StaffAccount {
+            username: username.clone(),
+            password_hash: "$argon2id$first".into(),
+            role: StaffRole::Administrator,
+        };
         store.upsert_staff_account(&account).await.unwrap();
         assert_eq!(store.staff_account(&username).await.unwrap(), Some(account.clone()));
         let replaced = StaffAccount { password_hash: "$argon2id$second".into(), ..account };

@@ -90,6 +90,7 @@ pub fn staff_account(username: &str, password_hash: &str, role: &str) -> Result<
 pub fn precinct_count(precinct: &str, registered: i64) -> Result<PrecinctVoterCount, StoreError> {
     Ok(PrecinctVoterCount {
         precinct: PrecinctId::parse(precinct).map_err(corrupt)?,
-        registered: u64::try_from(registered).map_err(|_| StoreError::Corrupt(format!("negative count {registered}")))?,
+        registered: u64::try_from(registered)
+            .map_err(|_| StoreError::Corrupt(format!("negative count {registered}")))?,
     })
 }

@@ -1,6 +1,7 @@
 //! Helpers for tests of the real `canvass` binary: running it, a served node that is killed on
 //! drop, and a minimal HTTP/1.0 client (so responses arrive whole, never chunked).
-#![allow(dead_code)]
+// Test helpers: a failed unwrap is a failed test, which is what they are for.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
     io::{BufRead, BufReader, Read, Write},
@@ -51,7 +52,8 @@ pub fn init_node(directory: &Path, extra: &[&str]) -> PathBuf {
     let data = directory.join("data");
     let password_file = directory.join("admin-password");
     std::fs::write(&password_file, format!("{PASSWORD}\n")).unwrap();
-    let mut arguments = vec!["init", "--data", data.to_str().unwrap(), "--admin-password-file", password_file.to_str().unwrap()];
+    let mut arguments =
+        vec!["init", "--data", data.to_str().unwrap(), "--admin-password-file", password_file.to_str().unwrap()];
     arguments.extend_from_slice(extra);
     let output = run(&arguments);
     assert!(output.status.success(), "init failed: {}", stderr(&output));
@@ -112,9 +114,15 @@ impl Served {
             }
         }
         let address = |label: &str| -> Result<SocketAddr, String> {
-            let line = printed.lines().find(|line| line.trim_start().starts_with(label)).ok_or(format!("no {label} line"))?;
+            let line =
+                printed.lines().find(|line| line.trim_start().starts_with(label)).ok_or(format!("no {label} line"))?;
             let url = line.split_whitespace().find(|word| word.starts_with("http")).ok_or("no URL")?;
-            url.split("://").nth(1).unwrap_or_default().trim_end_matches('/').parse().map_err(|_| format!("bad URL {url}"))
+            url.split("://")
+                .nth(1)
+                .unwrap_or_default()
+                .trim_end_matches('/')
+                .parse()
+                .map_err(|_| format!("bad URL {url}"))
         };
         let password = printed
             .lines()
@@ -156,7 +164,13 @@ impl Response {
 }
 
 /// One HTTP/1.0 request to a loopback address.
-pub fn request(address: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Response {
+pub fn request(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Response {
     let mut stream = TcpStream::connect(address).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     let mut text = format!("{method} {path} HTTP/1.0\r\nHost: {address}\r\n");
@@ -181,7 +195,8 @@ pub fn get(address: SocketAddr, path: &str) -> Response {
 fn parse(raw: &str) -> Response {
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
     let mut lines = head.lines();
-    let status = lines.next().and_then(|line| line.split_whitespace().nth(1)).and_then(|code| code.parse().ok()).unwrap_or(0);
+    let status =
+        lines.next().and_then(|line| line.split_whitespace().nth(1)).and_then(|code| code.parse().ok()).unwrap_or(0);
     let headers = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))

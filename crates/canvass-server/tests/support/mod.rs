@@ -1,6 +1,7 @@
 //! Shared helpers for the router tests: a node on a fresh SQLite store and a way to send it
 //! requests without a socket.
-#![allow(dead_code)]
+// Test helpers: a failed unwrap is a failed test, which is what they are for.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
 
@@ -29,9 +30,13 @@ pub async fn test_node(config_text: &str, demo: bool) -> TestNode {
     let directory = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&directory.path().join("canvass.db"), OpenMode::Create).await.unwrap();
     let store: Arc<dyn Store> = Arc::new(store);
-    service::set_administrator_password(store.as_ref(), &Username::parse("admin").unwrap(), SecretString::from(PASSWORD))
-        .await
-        .unwrap();
+    service::set_administrator_password(
+        store.as_ref(),
+        &Username::parse("admin").unwrap(),
+        SecretString::from(PASSWORD),
+    )
+    .await
+    .unwrap();
     if demo {
         service::load_demo(store.as_ref(), time::macros::date!(2026 - 11 - 21), 7).await.unwrap();
     }
@@ -74,8 +79,9 @@ pub fn get(path: &str) -> Request<Body> {
 pub fn authorised(method: Method, path: &str, body: Option<&str>) -> Request<Body> {
     let builder = Request::builder().method(method).uri(path).header(header::AUTHORIZATION, basic("admin", PASSWORD));
     match body {
-        Some(body) => builder.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_owned())).unwrap(),
+        Some(body) => {
+            builder.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_owned())).unwrap()
+        }
         None => builder.body(Body::empty()).unwrap(),
     }
 }
-
