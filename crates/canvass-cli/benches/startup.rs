@@ -66,7 +66,8 @@ fn one_run() -> Run {
     std::thread::sleep(IDLE);
     let run =
         Run { to_healthz, peak_kib: status_kib(child.id(), "VmHWM:"), idle_kib: status_kib(child.id(), "VmRSS:") };
-    let _killed = child.kill();
+    // SIGTERM, so the demo removes its temporary data dir.
+    let _signalled = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
     let _reaped = child.wait();
     run
 }

@@ -183,3 +183,13 @@ fn a_busy_port_is_one_clear_line() {
         run(&["serve", "--data", data.to_str().unwrap(), "--public-listen", &port, "--admin-listen", "127.0.0.1:0"]);
     assert_refused(&refused, "the address is in use");
 }
+
+#[test]
+fn stopping_the_demo_removes_its_temporary_data_dir() {
+    let temporary = tempfile::tempdir().unwrap();
+    let served = Served::start(&["--demo"], &[("TMPDIR", temporary.path().to_str().unwrap())]).unwrap();
+    let demo_dirs = || fs::read_dir(temporary.path()).unwrap().count();
+    assert_eq!(demo_dirs(), 1, "the demo runs in a temporary data dir");
+    assert!(served.stop().success());
+    assert_eq!(demo_dirs(), 0, "and removes it when stopped");
+}

@@ -133,15 +133,28 @@ impl Served {
 
     /// Sends SIGTERM and waits for a clean exit.
     pub fn stop(mut self) -> std::process::ExitStatus {
-        let _signalled = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        self.child.wait().unwrap()
+        terminate(&mut self.child)
     }
+}
+
+/// SIGTERM, so the server removes its temporary demo dir; SIGKILL if it lingers.
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let _signalled = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+    for _ in 0..200 {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _killed = child.kill();
+    child.wait().unwrap()
 }
 
 impl Drop for Served {
     fn drop(&mut self) {
-        let _killed = self.child.kill();
-        let _reaped = self.child.wait();
+        if let Ok(None) = self.child.try_wait() {
+            terminate(&mut self.child);
+        }
     }
 }
 
