@@ -250,3 +250,24 @@ fn a_database_from_a_newer_canvass_is_refused() {
     });
     assert_refused(&run(&["jurisdiction", "list", "--data", data.to_str().unwrap()]), "newer than this canvass binary");
 }
+
+#[test]
+fn an_unreachable_database_is_one_clear_line_without_its_password() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = init_node(directory.path(), &[]);
+    let output = support::canvass()
+        .args(["jurisdiction", "list", "--data", data.to_str().unwrap()])
+        .env("CANVASS_DATABASE_URL", "postgres://canvass:Sup3rSecretPw@127.0.0.1:1/canvass")
+        .output()
+        .unwrap();
+    assert_refused(&output, "cannot open the database postgres://canvass:***@127.0.0.1:1/canvass");
+    assert!(!stderr(&output).contains("Sup3rSecretPw"));
+}
+
+#[test]
+fn serve_refuses_a_data_dir_other_users_can_open() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = init_node(directory.path(), &[]);
+    chmod(&data, 0o755);
+    assert_refused(&run(&["serve", "--data", data.to_str().unwrap()]), "chmod 700");
+}
