@@ -11,7 +11,7 @@ use std::{
 
 use anyhow::{Context, bail};
 use canvass_core::{
-    config::{DatabaseUrl, NodeConfig, SQLITE_FILE_NAME},
+    config::{DatabaseUrl, NodeConfig},
     credential::Username,
 };
 use canvass_crypto::{ExposeSecret, NodeSigningKey, SecretString, generate_password};
@@ -134,11 +134,10 @@ async fn populate(
     password: Option<SecretString>,
     database: Option<&DatabaseUrl>,
 ) -> anyhow::Result<Initialised> {
-    let mut config_text = NodeConfig::default_file_text();
-    if let Some(DatabaseUrl::Postgres { url }) = database {
-        let line = format!("database_url = \"sqlite://{SQLITE_FILE_NAME}\"");
-        config_text = config_text.replace(&line, &format!("database_url = {}", toml_string(url)));
-    }
+    let config_text = match database {
+        Some(DatabaseUrl::Postgres { url }) => NodeConfig::file_text(url),
+        _ => NodeConfig::default_file_text(),
+    };
     let config = NodeConfig::parse(&config_text)?;
     write_private_file(&config_path(staging), config_text.as_bytes())?;
 
@@ -154,17 +153,4 @@ async fn populate(
     service::set_administrator_password(store.as_ref(), username, password).await?;
     store.close().await;
     Ok(Initialised { administrator: username.clone(), generated_password, public_key: key.public_key().to_hex() })
-}
-
-/// A TOML basic string for `value`.
-fn toml_string(value: &str) -> String {
-    let escaped: String = value
-        .chars()
-        .flat_map(|c| match c {
-            '"' => vec!['\\', '"'],
-            '\\' => vec!['\\', '\\'],
-            other => vec![other],
-        })
-        .collect();
-    format!("\"{escaped}\"")
 }

@@ -259,12 +259,18 @@ impl NodeConfig {
 
     /// The file `canvass init` writes: every setting shown with its default and a comment.
     pub fn default_file_text() -> String {
+        Self::file_text(&format!("sqlite://{SQLITE_FILE_NAME}"))
+    }
+
+    /// The same file naming another database URL, quoted by the TOML serializer.
+    pub fn file_text(database_url: &str) -> String {
+        let database_url = toml::Value::String(database_url.to_owned());
         format!(
             r#"# Canvass node configuration. `canvass doctor` checks this file; see README.md.
 
 # Where the data lives: an SQLite file in this directory (the default), or PostgreSQL.
 # Keep a PostgreSQL password out of this file: put the URL in CANVASS_DATABASE_URL instead.
-database_url = "sqlite://{SQLITE_FILE_NAME}"
+database_url = {database_url}
 
 # Where encrypted backups go: a directory on another disk or a mounted remote share.
 # backup_destination = "/mnt/offsite/canvass"
@@ -323,6 +329,12 @@ mod tests {
         assert!(config.exposure_problems().is_empty());
         assert_eq!(config.backup_destination, None);
         assert_eq!(config.log_format, LogFormat::Text);
+
+        let quoted = NodeConfig::parse(&NodeConfig::file_text("postgres://db/canvass?application_name=\"x\"")).unwrap();
+        assert_eq!(
+            quoted.database,
+            DatabaseUrl::Postgres { url: "postgres://db/canvass?application_name=\"x\"".into() }
+        );
     }
 
     fn check_error(text: &str, fragment: &str) {
