@@ -1,12 +1,19 @@
 //! `canvass serve`: runs a node from a data dir, or with `--demo` a throwaway node in a
 //! temporary data dir loaded with the built-in demo content.
 
-use std::{net::SocketAddr, path::Path, process::ExitCode, sync::Arc};
+use std::{
+    net::SocketAddr,
+    os::unix::fs::DirBuilderExt,
+    path::{Path, PathBuf},
+    process::ExitCode,
+    sync::Arc,
+};
 
 use anyhow::Context;
 use canvass_core::{
     config::{LogFormat, NodeConfig},
     credential::Username,
+    id::JurisdictionId,
 };
 use canvass_crypto::ExposeSecret;
 use canvass_server::{Node, listen, service};
@@ -57,17 +64,19 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
     let config = data_dir::load_config(&data)?;
     start_logging(&arguments, &config);
     let store = data_dir::open_store(&data, &config.database, canvass_store_sqlite::OpenMode::Existing).await?;
-    let today = OffsetDateTime::now_utc().date();
-    let content = service::load_demo(store.as_ref(), today, arguments.demo_seed).await?;
-    tracing::info!(
-        jurisdictions = content.jurisdictions.len(),
-        precincts = content.precincts.len(),
-        voters = content.voters.len(),
-        "demo content loaded"
-    );
     let node = Node::new(store.clone(), data_dir::load_signing_key(&data)?, config, true);
+    let today = OffsetDateTime::now_utc().date();
+    let loaded = service::load_demo(store.as_ref(), node.keys(), today, arguments.demo_seed).await?;
+    tracing::info!(
+        jurisdictions = loaded.content.jurisdictions.len(),
+        precincts = loaded.content.precincts.len(),
+        voters = loaded.content.voters.len(),
+        "demo content loaded, voters sealed under their county's key ring"
+    );
+    let secrets = write_demo_secrets(temporary.path(), &loaded)?;
     let password = initialised.generated_password.as_ref().map(|password| password.expose_secret().to_owned());
-    let result = serve_until_stopped(node, store, &arguments, password.as_deref()).await;
+    let demo = DemoPrint { password: password.unwrap_or_default(), data, secrets };
+    let result = serve_until_stopped(node, store, &arguments, Some(&demo)).await;
     drop(temporary);
     result
 }
@@ -85,22 +94,57 @@ fn start_logging(arguments: &ServeArguments, config: &NodeConfig) {
     let _already = if json { builder.json().try_init() } else { builder.try_init() };
 }
 
+/// What the demo prints for a newcomer.
+struct DemoPrint {
+    password: String,
+    data: PathBuf,
+    secrets: PathBuf,
+}
+
+/// The last segment of an OCD-ID (`county:alder` -> `alder`), for file names.
+fn short_name(id: &JurisdictionId) -> String {
+    id.as_str().rsplit(['/', ':']).next().unwrap_or("jurisdiction").to_owned()
+}
+
+/// Writes each demo jurisdiction's passphrase and one county's shares to owner-only files.
+fn write_demo_secrets(directory: &Path, loaded: &service::DemoLoaded) -> anyhow::Result<PathBuf> {
+    let secrets = directory.join("demo-secrets");
+    std::fs::DirBuilder::new().mode(0o700).create(&secrets)?;
+    for (jurisdiction, passphrase) in &loaded.passphrases {
+        let file = secrets.join(format!("{}.passphrase", short_name(jurisdiction)));
+        data_dir::write_private_file(&file, format!("{}\n", passphrase.expose_secret()).as_bytes())?;
+    }
+    let (county, shares) = &loaded.shares;
+    for (number, share) in shares.iter().enumerate() {
+        let file = secrets.join(format!("{}-share-{}-of-{}.txt", short_name(county), number + 1, shares.len()));
+        data_dir::write_private_file(&file, format!("{}\n", share.to_text().as_str()).as_bytes())?;
+    }
+    Ok(secrets)
+}
+
 async fn serve_until_stopped(
     node: Node,
     store: Arc<dyn Store>,
     arguments: &ServeArguments,
-    demo_password: Option<&str>,
+    demo: Option<&DemoPrint>,
 ) -> anyhow::Result<ExitCode> {
     let public = arguments.public_listen.unwrap_or(node.config().public.listen);
     let admin = arguments.admin_listen.unwrap_or(node.config().admin.listen);
     let mut listeners = listen::start(node, public, admin)?;
     let scheme = if listeners.tls { "https" } else { "http" };
-    if let Some(password) = demo_password {
+    if let Some(demo) = demo {
+        let password = &demo.password;
         println!("Canvass demo is running. Everything in it is fictional and is deleted when you stop it.");
         println!("  Public site:  {scheme}://{}/", listeners.public);
         println!("  Admin:        {scheme}://{}/   (API description at /api/openapi.json)", listeners.admin);
         println!("  Admin sign-in, shown once: user admin, password {password}");
         println!("  Try: curl -u admin:{password} {scheme}://{}/api/jurisdictions", listeners.admin);
+        println!(
+            "  Data dir:     {}   (voter names and PII are sealed under each county's key ring)",
+            demo.data.display()
+        );
+        println!("  Key secrets:  {}   (passphrases; 2-of-3 shares for Alder County)", demo.secrets.display());
+        println!("  Try: canvass keys status --data {}", demo.data.display());
     } else {
         println!("Canvass is serving.");
         println!("  Public site:  {scheme}://{}/", listeners.public);

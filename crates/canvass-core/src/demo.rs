@@ -197,6 +197,12 @@ fn pick_party(random: &mut SplitMix64) -> &'static str {
     "UNA"
 }
 
+/// A birth date making the voter 18 to 95 years old.
+fn birth_date(random: &mut SplitMix64, today: Date) -> Date {
+    let days = 18 * 365 + i64::try_from(random.below(77 * 365)).unwrap_or(0);
+    today.saturating_sub(time::Duration::days(days))
+}
+
 fn voters(precincts: &[Precinct], today: Date, seed: u64) -> Result<Vec<VoterRecord>, CoreError> {
     let mut random = SplitMix64::new(seed);
     let mut voters = Vec::new();
@@ -216,6 +222,15 @@ fn voters(precincts: &[Precinct], today: Date, seed: u64) -> Result<Vec<VoterRec
                 party: pick_party(&mut random).to_owned(),
                 status,
                 registered_on: today.saturating_sub(time::Duration::days(days_ago + 30)),
+                birth_date: Some(birth_date(&mut random, today)),
+                ssn_last_four: Some(format!("{:04}", random.below(10_000))),
+                drivers_license: Some(format!("ZZDL{:08}", random.below(100_000_000))),
+                email: Some(format!(
+                    "{}.{}.{}@example.invalid",
+                    first.to_lowercase(),
+                    last.to_lowercase(),
+                    voters.len() + 1
+                )),
             });
         }
     }

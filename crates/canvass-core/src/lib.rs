@@ -12,6 +12,7 @@ mod error;
 pub mod id;
 pub mod jurisdiction;
 pub mod name;
+pub mod normalize;
 pub mod voter;
 
 pub use error::CoreError;

@@ -1,6 +1,6 @@
-//! The public-record part of a voter registration. Confidential fields (date of birth, SSN
-//! digits, driver's licence, email) are deliberately absent: they arrive only with per-field
-//! encryption under the jurisdiction's keys, so nothing here can store them in plaintext.
+//! A voter registration. Every personal field (names and the confidential fields) is sealed
+//! under the jurisdiction's key ring before it reaches a store; `Debug` prints only the
+//! registration number so a stray log line cannot leak a person.
 
 use serde::{Deserialize, Serialize};
 use time::Date;
@@ -54,8 +54,8 @@ impl VoterStatus {
     }
 }
 
-/// A voter registration's public-record fields.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// A voter registration, in the clear: only ever in memory of an unsealed node.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VoterRecord {
     /// The statewide registration number (North Carolina's NCID).
     pub registration_number: String,
@@ -67,4 +67,45 @@ pub struct VoterRecord {
     pub party: String,
     pub status: VoterStatus,
     pub registered_on: Date,
+    /// Confidential under North Carolina law (G.S. 163-82.10), as are the next three.
+    pub birth_date: Option<Date>,
+    pub ssn_last_four: Option<String>,
+    pub drivers_license: Option<String>,
+    pub email: Option<String>,
+}
+
+impl std::fmt::Debug for VoterRecord {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("VoterRecord")
+            .field("registration_number", &self.registration_number)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_personal_field() {
+        let voter = VoterRecord {
+            registration_number: "ZZ1".into(),
+            county: JurisdictionId::parse("c").unwrap(),
+            precinct: PrecinctId::parse("p").unwrap(),
+            first_name: Name::parse("MarkerFirst").unwrap(),
+            last_name: Name::parse("MarkerLast").unwrap(),
+            party: "UNA".into(),
+            status: VoterStatus::Active,
+            registered_on: time::macros::date!(2020 - 01 - 01),
+            birth_date: Some(time::macros::date!(1970 - 01 - 01)),
+            ssn_last_four: Some("9876".into()),
+            drivers_license: Some("MARKERDL".into()),
+            email: Some("marker@example.invalid".into()),
+        };
+        let debug = format!("{voter:?}");
+        for secret in ["MarkerFirst", "MarkerLast", "9876", "MARKERDL", "marker@", "1970"] {
+            assert!(!debug.contains(secret), "{debug}");
+        }
+    }
 }

@@ -39,6 +39,11 @@ impl RootKey {
         &self.jurisdiction
     }
 
+    /// A second copy, for a ring reopened after rotation; deliberately not `Clone`.
+    pub fn try_clone(&self) -> Result<Self, CryptoError> {
+        Ok(Self { jurisdiction: self.jurisdiction.clone(), key: SecretKey::from_slice(self.key.expose())? })
+    }
+
     fn cipher(&self) -> Result<FieldCipher, CryptoError> {
         FieldCipher::new(&self.key, 0)
     }

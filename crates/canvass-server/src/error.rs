@@ -31,6 +31,14 @@ pub enum ServerError {
     Conflict(String),
     #[error("{0}")]
     UnknownReference(String),
+    #[error(
+        "jurisdiction {0} is sealed: its officials must unseal it (canvass keys unseal) before its voter data can be used"
+    )]
+    Sealed(String),
+    #[error("jurisdiction {0} has no key ring: create one with canvass keys init")]
+    NoKeyRing(String),
+    #[error("{0}")]
+    WrongSecret(String),
     #[error("the database is not available")]
     Unavailable(String),
     #[error("internal error")]
@@ -57,6 +65,9 @@ impl ServerError {
             Self::Conflict(_) => "already_exists",
             Self::UnknownReference(_) => "unknown_reference",
             Self::Unavailable(_) => "unavailable",
+            Self::Sealed(_) => "jurisdiction_sealed",
+            Self::NoKeyRing(_) => "no_key_ring",
+            Self::WrongSecret(_) => "wrong_secret",
             Self::Internal(_) | Self::Bind { .. } | Self::Tls(_) | Self::Exposed(_) => "internal",
         }
     }
@@ -72,6 +83,9 @@ impl ServerError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::UnknownReference(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Sealed(_) => StatusCode::LOCKED,
+            Self::NoKeyRing(_) => StatusCode::CONFLICT,
+            Self::WrongSecret(_) => StatusCode::FORBIDDEN,
             Self::Internal(_) | Self::Bind { .. } | Self::Tls(_) | Self::Exposed(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -104,7 +118,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable code: invalid_input, malformed_json, unsupported_media_type, body_too_large,
     /// unauthorized, forbidden_peer, not_found, already_exists, unknown_reference,
-    /// unavailable, internal.
+    /// unavailable, jurisdiction_sealed, no_key_ring, wrong_secret, internal.
     pub code: String,
     pub message: String,
 }
@@ -136,6 +150,7 @@ impl From<StoreError> for ServerError {
             StoreError::AlreadyExists { .. } => Self::Conflict(error.to_string()),
             StoreError::Missing { .. } => Self::UnknownReference(error.to_string()),
             StoreError::Unavailable { .. } => Self::Unavailable(error.to_string()),
+            StoreError::InUse { .. } => Self::Conflict(error.to_string()),
             other => Self::Internal(other.to_string()),
         }
     }

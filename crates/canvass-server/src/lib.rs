@@ -7,12 +7,14 @@
 
 mod api;
 mod error;
+pub mod keys;
 mod layers;
 pub mod listen;
 mod metrics;
 mod node;
 mod pages;
 pub mod service;
+pub mod voters;
 
 pub use api::openapi_document;
 pub use error::ServerError;

@@ -7,7 +7,7 @@ use canvass_core::config::NodeConfig;
 use canvass_crypto::{NodeSigningKey, PublicKey};
 use canvass_store::Store;
 
-use crate::{ServerError, metrics::Metrics};
+use crate::{ServerError, keys::KeyRings, metrics::Metrics};
 
 #[derive(Clone)]
 pub struct Node(Arc<Inner>);
@@ -18,6 +18,7 @@ struct Inner {
     config: NodeConfig,
     metrics: Metrics,
     demo: bool,
+    keys: KeyRings,
 }
 
 /// What the node says about itself on `/api/node` and the admin page.
@@ -32,7 +33,12 @@ pub struct NodeInfo {
 impl Node {
     /// `demo` marks every page as showing fictional data.
     pub fn new(store: Arc<dyn Store>, signing_key: NodeSigningKey, config: NodeConfig, demo: bool) -> Self {
-        Self(Arc::new(Inner { store, signing_key, config, metrics: Metrics::new(), demo }))
+        Self(Arc::new(Inner { store, signing_key, config, metrics: Metrics::new(), demo, keys: KeyRings::default() }))
+    }
+
+    /// The jurisdictions unsealed in this process.
+    pub fn keys(&self) -> &KeyRings {
+        &self.0.keys
     }
 
     pub fn is_demo(&self) -> bool {

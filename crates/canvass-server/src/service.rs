@@ -9,11 +9,11 @@ use canvass_core::{
     id::JurisdictionId,
     jurisdiction::{Jurisdiction, Precinct},
 };
-use canvass_crypto::{PasswordHash, SecretString, hash_password, verify_password};
+use canvass_crypto::{PasswordHash, SecretString, Share, generate_password, hash_password, verify_password};
 use canvass_store::Store;
 use time::Date;
 
-use crate::ServerError;
+use crate::{ServerError, keys, keys::KeyRings, voters};
 
 /// Adds a jurisdiction after checking that its parent exists and may hold it.
 pub async fn add_jurisdiction(store: &dyn Store, jurisdiction: &Jurisdiction) -> Result<(), ServerError> {
@@ -47,8 +47,21 @@ pub async fn require_jurisdiction(store: &dyn Store, id: &JurisdictionId) -> Res
         .ok_or_else(|| ServerError::UnknownReference(format!("jurisdiction `{id}` does not exist")))
 }
 
-/// Loads the built-in demo (see `canvass_core::demo`) into an empty store.
-pub async fn load_demo(store: &dyn Store, today: Date, seed: u64) -> Result<demo::DemoContent, ServerError> {
+/// What loading the demo made, including the secrets a newcomer needs to try the key
+/// commands: each jurisdiction's passphrase and one county's 2-of-3 shares.
+#[derive(Debug)]
+pub struct DemoLoaded {
+    pub content: demo::DemoContent,
+    pub passphrases: Vec<(JurisdictionId, SecretString)>,
+    pub shares: (JurisdictionId, Vec<Share>),
+}
+
+/// The row count the demo's blind indexes are sized for: a small county.
+const DEMO_PROJECTED_VOTERS: u64 = 50_000;
+
+/// Loads the built-in demo (see `canvass_core::demo`) into an empty store: every jurisdiction
+/// gets a key ring (left unsealed in `rings`) and each county's voters are sealed under its own.
+pub async fn load_demo(store: &dyn Store, rings: &KeyRings, today: Date, seed: u64) -> Result<DemoLoaded, ServerError> {
     let content = demo::content(today, seed)?;
     for jurisdiction in &content.jurisdictions {
         add_jurisdiction(store, jurisdiction).await?;
@@ -57,8 +70,25 @@ pub async fn load_demo(store: &dyn Store, today: Date, seed: u64) -> Result<demo
         add_precinct(store, precinct).await?;
     }
     store.insert_election(&content.election, &content.contests).await?;
-    store.insert_voters(&content.voters).await?;
-    Ok(content)
+    let mut passphrases = Vec::new();
+    let mut shares = None;
+    for jurisdiction in &content.jurisdictions {
+        let passphrase = generate_password(4).map_err(|error| ServerError::Internal(error.to_string()))?;
+        let ring = keys::create_key_ring(store, &jurisdiction.id, passphrase.clone(), DEMO_PROJECTED_VOTERS).await?;
+        if shares.is_none() && jurisdiction.kind == canvass_core::jurisdiction::JurisdictionKind::County {
+            shares = Some((jurisdiction.id.clone(), keys::split(store, &ring, 2, 3).await?));
+        }
+        rings.insert(jurisdiction.id.clone(), ring)?;
+        passphrases.push((jurisdiction.id.clone(), passphrase));
+    }
+    for county in
+        content.jurisdictions.iter().filter(|j| j.kind == canvass_core::jurisdiction::JurisdictionKind::County)
+    {
+        let roll: Vec<_> = content.voters.iter().filter(|voter| voter.county == county.id).cloned().collect();
+        voters::add_voters(store, rings, &county.id, &roll).await?;
+    }
+    let shares = shares.ok_or_else(|| ServerError::Internal("the demo has no county".into()))?;
+    Ok(DemoLoaded { content, passphrases, shares })
 }
 
 /// Runs Argon2 off the async threads: each hash or check takes tens of milliseconds of CPU.

@@ -9,9 +9,11 @@ use canvass_core::{
     election::{Contest, Election},
     id::{ElectionId, JurisdictionId},
     jurisdiction::{Jurisdiction, Precinct},
-    voter::VoterRecord,
 };
-use canvass_store::{PrecinctVoterCount, Store, StoreError, rows};
+use canvass_store::{
+    IndexLookup, KeyVersionUsage, PrecinctVoterCount, SealedVoter, Store, StoreError, StoredDataKey, StoredKeyRing,
+    rows,
+};
 use sqlx::{
     Row, SqlitePool,
     error::ErrorKind,
@@ -66,6 +68,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Deleted content is overwritten, so a shredded key ring leaves no bytes behind.
+            .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -140,6 +144,58 @@ fn precinct_row(row: &SqliteRow) -> Result<Precinct, StoreError> {
 fn election_row(row: &SqliteRow) -> Result<Election, StoreError> {
     let date: Date = row.try_get("election_date").map_err(backend)?;
     rows::election(&text(row, "id")?, &text(row, "jurisdiction_id")?, &text(row, "name")?, &text(row, "kind")?, date)
+}
+
+const VOTER_COLUMNS: &str = "registration_number, jurisdiction_id, county_id, precinct_id, party, status, registered_on, \
+     key_version, first_name, last_name, birth_date, ssn_last_four, drivers_license, email, name_index, identity_index, \
+     drivers_license_index";
+
+fn voter_row(row: &SqliteRow) -> Result<SealedVoter, StoreError> {
+    let blob = |column: &str| -> Result<Option<Vec<u8>>, StoreError> { row.try_get(column).map_err(backend) };
+    let number = |column: &str| -> Result<Option<i64>, StoreError> { row.try_get(column).map_err(backend) };
+    rows::sealed_voter(rows::VoterColumns {
+        registration_number: text(row, "registration_number")?,
+        jurisdiction: text(row, "jurisdiction_id")?,
+        county: text(row, "county_id")?,
+        precinct: text(row, "precinct_id")?,
+        party: text(row, "party")?,
+        status: text(row, "status")?,
+        registered_on: row.try_get("registered_on").map_err(backend)?,
+        key_version: row.try_get("key_version").map_err(backend)?,
+        first_name: row.try_get("first_name").map_err(backend)?,
+        last_name: row.try_get("last_name").map_err(backend)?,
+        birth_date: blob("birth_date")?,
+        ssn_last_four: blob("ssn_last_four")?,
+        drivers_license: blob("drivers_license")?,
+        email: blob("email")?,
+        name_index: number("name_index")?,
+        identity_index: number("identity_index")?,
+        drivers_license_index: number("drivers_license_index")?,
+    })
+}
+
+async fn insert_data_key(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    jurisdiction: &str,
+    key: &StoredDataKey,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO data_keys (jurisdiction_id, purpose, version, wrapped, index_bits, state) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(jurisdiction)
+        .bind(&key.purpose)
+        .bind(i64::from(key.version))
+        .bind(&key.wrapped)
+        .bind(key.index_bits.map(i64::from))
+        .bind(key.state.as_str())
+        .execute(&mut **transaction)
+        .await
+        .map_err(|error| {
+            insert_error(error, "data key", &format!("{} version {}", key.purpose, key.version), ("key ring", jurisdiction))
+        })?;
+    Ok(())
+}
+
+fn missing_unless_changed(changed: u64, jurisdiction: &JurisdictionId) -> Result<(), StoreError> {
+    if changed == 0 { Err(StoreError::Missing { what: "key ring", id: jurisdiction.to_string() }) } else { Ok(()) }
 }
 
 fn staff_row(row: &SqliteRow) -> Result<StaffAccount, StoreError> {
@@ -341,21 +397,32 @@ impl Store for SqliteStore {
         Ok(contests)
     }
 
-    async fn insert_voters(&self, voters: &[VoterRecord]) -> Result<(), StoreError> {
+    async fn insert_voters(&self, voters: &[SealedVoter]) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await.map_err(backend)?;
         for voter in voters {
             sqlx::query(
-                "INSERT INTO voters (registration_number, county_id, precinct_id, first_name, last_name, party, \
-                 status, registered_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO voters (registration_number, jurisdiction_id, county_id, precinct_id, party, status, \
+                 registered_on, key_version, first_name, last_name, birth_date, ssn_last_four, drivers_license, email, \
+                 name_index, identity_index, drivers_license_index) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             )
             .bind(&voter.registration_number)
+            .bind(voter.jurisdiction.as_str())
             .bind(voter.county.as_str())
             .bind(voter.precinct.as_str())
-            .bind(voter.first_name.as_str())
-            .bind(voter.last_name.as_str())
             .bind(&voter.party)
             .bind(voter.status.as_str())
             .bind(voter.registered_on)
+            .bind(i64::from(voter.key_version))
+            .bind(&voter.fields.first_name)
+            .bind(&voter.fields.last_name)
+            .bind(&voter.fields.birth_date)
+            .bind(&voter.fields.ssn_last_four)
+            .bind(&voter.fields.drivers_license)
+            .bind(&voter.fields.email)
+            .bind(voter.indexes.name)
+            .bind(voter.indexes.identity)
+            .bind(voter.indexes.drivers_license)
             .execute(&mut *transaction)
             .await
             .map_err(|error| {
@@ -363,6 +430,88 @@ impl Store for SqliteStore {
             })?;
         }
         transaction.commit().await.map_err(backend)
+    }
+
+    async fn voters_by_index(
+        &self,
+        jurisdiction: &JurisdictionId,
+        lookup: IndexLookup,
+    ) -> Result<Vec<SealedVoter>, StoreError> {
+        // The column name comes from a closed enum, never from input.
+        let query = format!(
+            "SELECT {VOTER_COLUMNS} FROM voters WHERE jurisdiction_id = ? AND {} = ? ORDER BY registration_number",
+            lookup.column()
+        );
+        let rows = sqlx::query(&query)
+            .bind(jurisdiction.as_str())
+            .bind(lookup.value())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(voter_row).collect()
+    }
+
+    async fn voters_sealed_with(
+        &self,
+        jurisdiction: &JurisdictionId,
+        key_version: u32,
+        limit: u32,
+    ) -> Result<Vec<SealedVoter>, StoreError> {
+        let query = format!(
+            "SELECT {VOTER_COLUMNS} FROM voters WHERE jurisdiction_id = ? AND key_version = ? ORDER BY registration_number LIMIT ?"
+        );
+        let rows = sqlx::query(&query)
+            .bind(jurisdiction.as_str())
+            .bind(i64::from(key_version))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(voter_row).collect()
+    }
+
+    async fn reseal_voters(&self, voters: &[SealedVoter], previous_version: u32) -> Result<u64, StoreError> {
+        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        let mut replaced = 0;
+        for voter in voters {
+            let result = sqlx::query(
+                "UPDATE voters SET key_version = ?, first_name = ?, last_name = ?, birth_date = ?, ssn_last_four = ?, \
+                 drivers_license = ?, email = ? WHERE registration_number = ? AND jurisdiction_id = ? AND key_version = ?",
+            )
+            .bind(i64::from(voter.key_version))
+            .bind(&voter.fields.first_name)
+            .bind(&voter.fields.last_name)
+            .bind(&voter.fields.birth_date)
+            .bind(&voter.fields.ssn_last_four)
+            .bind(&voter.fields.drivers_license)
+            .bind(&voter.fields.email)
+            .bind(&voter.registration_number)
+            .bind(voter.jurisdiction.as_str())
+            .bind(i64::from(previous_version))
+            .execute(&mut *transaction)
+            .await
+            .map_err(backend)?;
+            replaced += result.rows_affected();
+        }
+        transaction.commit().await.map_err(backend)?;
+        Ok(replaced)
+    }
+
+    async fn key_version_usage(&self, jurisdiction: &JurisdictionId) -> Result<Vec<KeyVersionUsage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT key_version, COUNT(*) AS rows FROM voters WHERE jurisdiction_id = ? GROUP BY key_version ORDER BY key_version",
+        )
+        .bind(jurisdiction.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let version: i64 = row.try_get("key_version").map_err(backend)?;
+                let count: i64 = row.try_get("rows").map_err(backend)?;
+                rows::key_version_usage(version, count)
+            })
+            .collect()
     }
 
     async fn registered_voter_counts(&self) -> Result<Vec<PrecinctVoterCount>, StoreError> {
@@ -379,6 +528,202 @@ impl Store for SqliteStore {
                 rows::precinct_count(&text(row, "precinct_id")?, registered)
             })
             .collect()
+    }
+
+    async fn create_key_ring(&self, ring: &StoredKeyRing) -> Result<(), StoreError> {
+        let jurisdiction = ring.jurisdiction.as_str();
+        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO key_rings (jurisdiction_id, root_check, share_threshold, share_count, projected_rows) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(jurisdiction)
+        .bind(&ring.root_check)
+        .bind(ring.shares.map(|(threshold, _)| i64::from(threshold)))
+        .bind(ring.shares.map(|(_, count)| i64::from(count)))
+        .bind(i64::try_from(ring.projected_rows).unwrap_or(i64::MAX))
+        .execute(&mut *transaction)
+        .await
+        .map_err(|error| insert_error(error, "key ring", jurisdiction, ("jurisdiction", jurisdiction)))?;
+        for (method, sealed) in &ring.seals {
+            sqlx::query("INSERT INTO root_seals (jurisdiction_id, method, sealed) VALUES (?, ?, ?)")
+                .bind(jurisdiction)
+                .bind(method)
+                .bind(sealed)
+                .execute(&mut *transaction)
+                .await
+                .map_err(backend)?;
+        }
+        for key in &ring.keys {
+            insert_data_key(&mut transaction, jurisdiction, key).await?;
+        }
+        transaction.commit().await.map_err(backend)
+    }
+
+    async fn key_ring(&self, jurisdiction: &JurisdictionId) -> Result<Option<StoredKeyRing>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT root_check, share_threshold, share_count, projected_rows FROM key_rings WHERE jurisdiction_id = ?",
+        )
+        .bind(jurisdiction.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let seals = sqlx::query("SELECT method, sealed FROM root_seals WHERE jurisdiction_id = ? ORDER BY method")
+            .bind(jurisdiction.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|seal| Ok((text(seal, "method")?, seal.try_get::<Vec<u8>, _>("sealed").map_err(backend)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let keys = sqlx::query(
+            "SELECT purpose, version, wrapped, index_bits, state FROM data_keys WHERE jurisdiction_id = ? ORDER BY purpose, version",
+        )
+        .bind(jurisdiction.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|key| {
+            rows::data_key(
+                &text(key, "purpose")?,
+                key.try_get("version").map_err(backend)?,
+                key.try_get("wrapped").map_err(backend)?,
+                key.try_get("index_bits").map_err(backend)?,
+                &text(key, "state")?,
+            )
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        rows::key_ring(
+            jurisdiction,
+            row.try_get("root_check").map_err(backend)?,
+            row.try_get("share_threshold").map_err(backend)?,
+            row.try_get("share_count").map_err(backend)?,
+            row.try_get("projected_rows").map_err(backend)?,
+            seals,
+            keys,
+        )
+    }
+
+    async fn key_ring_jurisdictions(&self) -> Result<Vec<JurisdictionId>, StoreError> {
+        let rows = sqlx::query("SELECT jurisdiction_id FROM key_rings ORDER BY jurisdiction_id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(|row| rows::jurisdiction_id(&text(row, "jurisdiction_id")?)).collect()
+    }
+
+    async fn put_root_seal(
+        &self,
+        jurisdiction: &JurisdictionId,
+        method: &str,
+        sealed: &[u8],
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO root_seals (jurisdiction_id, method, sealed) VALUES (?, ?, ?) \
+             ON CONFLICT (jurisdiction_id, method) DO UPDATE SET sealed = excluded.sealed",
+        )
+        .bind(jurisdiction.as_str())
+        .bind(method)
+        .bind(sealed)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| insert_error(error, "root seal", method, ("key ring", jurisdiction.as_str())))?;
+        Ok(())
+    }
+
+    async fn set_share_policy(
+        &self,
+        jurisdiction: &JurisdictionId,
+        threshold: u8,
+        count: u8,
+    ) -> Result<(), StoreError> {
+        let result = sqlx::query("UPDATE key_rings SET share_threshold = ?, share_count = ? WHERE jurisdiction_id = ?")
+            .bind(i64::from(threshold))
+            .bind(i64::from(count))
+            .bind(jurisdiction.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        missing_unless_changed(result.rows_affected(), jurisdiction)
+    }
+
+    async fn add_data_key(&self, jurisdiction: &JurisdictionId, key: &StoredDataKey) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(
+            "UPDATE data_keys SET state = 'previous' WHERE jurisdiction_id = ? AND purpose = ? AND state = 'active'",
+        )
+        .bind(jurisdiction.as_str())
+        .bind(&key.purpose)
+        .execute(&mut *transaction)
+        .await
+        .map_err(backend)?;
+        insert_data_key(&mut transaction, jurisdiction.as_str(), key).await?;
+        transaction.commit().await.map_err(backend)
+    }
+
+    async fn retire_data_key(
+        &self,
+        jurisdiction: &JurisdictionId,
+        purpose: &str,
+        version: u32,
+    ) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        let what = format!("key version {version} of {purpose}");
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM data_keys WHERE jurisdiction_id = ? AND purpose = ? AND version = ?")
+                .bind(jurisdiction.as_str())
+                .bind(purpose)
+                .bind(i64::from(version))
+                .fetch_optional(&mut *transaction)
+                .await
+                .map_err(backend)?;
+        match state.as_deref() {
+            None => return Err(StoreError::Missing { what: "data key", id: what }),
+            Some("active") => return Err(StoreError::InUse { what: format!("{what} (the active version)"), rows: 0 }),
+            _ => {}
+        }
+        // Only the field key seals voter rows; index keys have no per-row version.
+        if purpose == "field" {
+            let rows: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM voters WHERE jurisdiction_id = ? AND key_version = ?")
+                    .bind(jurisdiction.as_str())
+                    .bind(i64::from(version))
+                    .fetch_one(&mut *transaction)
+                    .await
+                    .map_err(backend)?;
+            if rows > 0 {
+                return Err(StoreError::InUse { what, rows: rows::count(rows)? });
+            }
+        }
+        sqlx::query("UPDATE data_keys SET state = 'retired' WHERE jurisdiction_id = ? AND purpose = ? AND version = ?")
+            .bind(jurisdiction.as_str())
+            .bind(purpose)
+            .bind(i64::from(version))
+            .execute(&mut *transaction)
+            .await
+            .map_err(backend)?;
+        transaction.commit().await.map_err(backend)
+    }
+
+    async fn shred_key_ring(&self, jurisdiction: &JurisdictionId) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        for table in ["data_keys", "root_seals", "key_rings"] {
+            let deleted = sqlx::query(&format!("DELETE FROM {table} WHERE jurisdiction_id = ?"))
+                .bind(jurisdiction.as_str())
+                .execute(&mut *transaction)
+                .await
+                .map_err(backend)?;
+            if table == "key_rings" {
+                missing_unless_changed(deleted.rows_affected(), jurisdiction)?;
+            }
+        }
+        transaction.commit().await.map_err(backend)?;
+        // Push the deleted pages out of the WAL into the (securely overwritten) main file.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await.map_err(backend)?;
+        Ok(())
     }
 
     async fn upsert_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError> {

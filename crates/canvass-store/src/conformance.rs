@@ -14,11 +14,14 @@ use canvass_core::{
     id::{ContestId, ElectionId, JurisdictionId, PrecinctId},
     jurisdiction::{Jurisdiction, JurisdictionKind, Precinct},
     name::Name,
-    voter::{VoterRecord, VoterStatus},
+    voter::VoterStatus,
 };
 use time::macros::date;
 
-use crate::{PrecinctVoterCount, Store, StoreError};
+use crate::{
+    BlindIndexes, IndexLookup, KeyState, KeyVersionUsage, PrecinctVoterCount, SealedFields, SealedVoter, Store,
+    StoreError, StoredDataKey, StoredKeyRing,
+};
 
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
@@ -42,10 +45,20 @@ pub fn scenarios() -> Vec<Scenario> {
         },
         Scenario { name: "election_and_contests_round_trip_in_ballot_order", run: election_round_trips },
         Scenario { name: "election_insert_is_atomic", run: election_insert_is_atomic },
-        Scenario { name: "voter_insert_is_atomic_and_counted", run: voter_insert_is_atomic_and_counted },
         Scenario { name: "staff_accounts_upsert", run: staff_accounts_upsert },
         Scenario { name: "unicode_names_round_trip", run: unicode_names_round_trip },
         Scenario { name: "demo_content_loads", run: demo_content_loads },
+        Scenario { name: "key_ring_round_trips", run: key_ring_round_trips },
+        Scenario { name: "key_rotation_retires_only_unused_versions", run: key_rotation_retires_only_unused_versions },
+        Scenario {
+            name: "sealed_voters_round_trip_and_index_lookups",
+            run: sealed_voters_round_trip_and_index_lookups,
+        },
+        Scenario {
+            name: "reseal_moves_only_rows_on_the_previous_version",
+            run: reseal_moves_only_rows_on_the_previous_version,
+        },
+        Scenario { name: "shredding_removes_the_whole_key_ring", run: shredding_removes_the_whole_key_ring },
     ]
 }
 
@@ -69,17 +82,67 @@ fn precinct(value: &str, jurisdiction: &str) -> Precinct {
     Precinct { id: PrecinctId::parse(value).unwrap(), jurisdiction: id(jurisdiction), name: name(value) }
 }
 
-fn voter(number: &str, county: &str, precinct: &str, status: VoterStatus) -> VoterRecord {
-    VoterRecord {
+fn voter(number: &str, county: &str, precinct: &str, status: VoterStatus) -> SealedVoter {
+    sealed_voter(number, county, county, precinct, status, 1)
+}
+
+fn sealed_voter(
+    number: &str,
+    jurisdiction: &str,
+    county: &str,
+    precinct: &str,
+    status: VoterStatus,
+    key_version: u32,
+) -> SealedVoter {
+    let bytes = |field: &str| format!("sealed {field} of {number} v{key_version}").into_bytes();
+    SealedVoter {
         registration_number: number.to_owned(),
+        jurisdiction: id(jurisdiction),
         county: id(county),
         precinct: PrecinctId::parse(precinct).unwrap(),
-        first_name: name("Ada"),
-        last_name: name("Fakename"),
         party: "UNA".into(),
         status,
         registered_on: date!(2020 - 02 - 29),
+        key_version,
+        fields: SealedFields {
+            first_name: bytes("first"),
+            last_name: bytes("last"),
+            birth_date: Some(bytes("birth")),
+            ssn_last_four: None,
+            drivers_license: Some(bytes("licence")),
+            email: None,
+        },
+        indexes: BlindIndexes { name: Some(7), identity: None, drivers_license: Some(number.len() as i64) },
     }
+}
+
+fn key(purpose: &str, version: u32, state: KeyState) -> StoredDataKey {
+    StoredDataKey {
+        purpose: purpose.to_owned(),
+        version,
+        wrapped: format!("wrapped {purpose} {version}").into_bytes(),
+        index_bits: purpose.starts_with("index:").then_some(18),
+        state,
+    }
+}
+
+fn ring(jurisdiction: &str) -> StoredKeyRing {
+    StoredKeyRing {
+        jurisdiction: id(jurisdiction),
+        root_check: b"check".to_vec(),
+        shares: None,
+        projected_rows: 1_000_000,
+        seals: vec![("passphrase".into(), b"sealed root".to_vec())],
+        keys: vec![key("field", 1, KeyState::Active), key("index:name", 1, KeyState::Active)],
+    }
+}
+
+/// A state, a county and two precincts, for the voter scenarios.
+async fn places(store: &dyn Store) {
+    store.insert_jurisdiction(&state("nc")).await.unwrap();
+    store.insert_jurisdiction(&county("wake", "nc")).await.unwrap();
+    store.insert_precinct(&precinct("wake-01", "wake")).await.unwrap();
+    store.insert_precinct(&precinct("wake-02", "wake")).await.unwrap();
 }
 
 fn sample_election(jurisdiction: &str) -> (Election, Vec<Contest>) {
@@ -211,35 +274,6 @@ fn election_insert_is_atomic(store: &dyn Store) -> ScenarioFuture<'_> {
     })
 }
 
-fn voter_insert_is_atomic_and_counted(store: &dyn Store) -> ScenarioFuture<'_> {
-    Box::pin(async move {
-        store.insert_jurisdiction(&state("nc")).await.unwrap();
-        store.insert_jurisdiction(&county("wake", "nc")).await.unwrap();
-        store.insert_precinct(&precinct("wake-01", "wake")).await.unwrap();
-        store.insert_precinct(&precinct("wake-02", "wake")).await.unwrap();
-        let batch = vec![
-            voter("NC1", "wake", "wake-01", VoterStatus::Active),
-            voter("NC2", "wake", "wake-01", VoterStatus::Inactive),
-            voter("NC3", "wake", "wake-01", VoterStatus::Removed),
-            voter("NC4", "wake", "wake-02", VoterStatus::Temporary),
-        ];
-        store.insert_voters(&batch).await.unwrap();
-        let expected = vec![
-            PrecinctVoterCount { precinct: PrecinctId::parse("wake-01").unwrap(), registered: 2 },
-            PrecinctVoterCount { precinct: PrecinctId::parse("wake-02").unwrap(), registered: 1 },
-        ];
-        assert_eq!(store.registered_voter_counts().await.unwrap(), expected);
-
-        let bad_batch = vec![
-            voter("NC5", "wake", "wake-02", VoterStatus::Active),
-            voter("NC1", "wake", "wake-02", VoterStatus::Active),
-        ];
-        let error = store.insert_voters(&bad_batch).await.unwrap_err();
-        assert!(matches!(error, StoreError::AlreadyExists { what: "voter", .. }), "{error:?}");
-        assert_eq!(store.registered_voter_counts().await.unwrap(), expected, "nothing from a failed batch is kept");
-    })
-}
-
 fn staff_accounts_upsert(store: &dyn Store) -> ScenarioFuture<'_> {
     Box::pin(async move {
         let username = Username::parse("admin").unwrap();
@@ -285,11 +319,148 @@ fn demo_content_loads(store: &dyn Store) -> ScenarioFuture<'_> {
             store.insert_precinct(precinct).await.unwrap();
         }
         store.insert_election(&demo.election, &demo.contests).await.unwrap();
-        store.insert_voters(&demo.voters).await.unwrap();
         assert_eq!(store.jurisdictions().await.unwrap().len(), demo.jurisdictions.len());
         assert_eq!(store.contests(&demo.election.id).await.unwrap(), demo.contests);
-        let registered: u64 = store.registered_voter_counts().await.unwrap().iter().map(|c| c.registered).sum();
-        let expected = demo.voters.iter().filter(|v| v.status.is_registered()).count() as u64;
-        assert_eq!(registered, expected);
+    })
+}
+
+fn key_ring_round_trips(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        store.insert_jurisdiction(&state("nc")).await.unwrap();
+        let stored = ring("nc");
+        store.create_key_ring(&stored).await.unwrap();
+        assert_eq!(store.key_ring(&id("nc")).await.unwrap(), Some(stored.clone()));
+        assert_eq!(store.key_ring_jurisdictions().await.unwrap(), vec![id("nc")]);
+        let error = store.create_key_ring(&stored).await.unwrap_err();
+        assert!(matches!(error, StoreError::AlreadyExists { what: "key ring", .. }), "{error:?}");
+
+        store.put_root_seal(&id("nc"), "passphrase", b"resealed").await.unwrap();
+        store.put_root_seal(&id("nc"), "kms", b"kms blob").await.unwrap();
+        store.set_share_policy(&id("nc"), 2, 3).await.unwrap();
+        let updated = store.key_ring(&id("nc")).await.unwrap().unwrap();
+        assert_eq!(updated.shares, Some((2, 3)));
+        assert_eq!(
+            updated.seals,
+            vec![("kms".to_owned(), b"kms blob".to_vec()), ("passphrase".to_owned(), b"resealed".to_vec())]
+        );
+        assert!(store.key_ring(&id("elsewhere")).await.unwrap().is_none());
+        let error = store.create_key_ring(&ring("no-such-jurisdiction")).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { .. }), "{error:?}");
+    })
+}
+
+fn key_rotation_retires_only_unused_versions(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        places(store).await;
+        store.create_key_ring(&ring("wake")).await.unwrap();
+        store.insert_voters(&[sealed_voter("W1", "wake", "wake", "wake-01", VoterStatus::Active, 1)]).await.unwrap();
+        store.add_data_key(&id("wake"), &key("field", 2, KeyState::Active)).await.unwrap();
+        let keys = store.key_ring(&id("wake")).await.unwrap().unwrap().keys;
+        let field_states: Vec<(u32, KeyState)> =
+            keys.iter().filter(|k| k.purpose == "field").map(|k| (k.version, k.state)).collect();
+        assert_eq!(field_states, vec![(1, KeyState::Previous), (2, KeyState::Active)]);
+        let index_state = keys.iter().find(|k| k.purpose == "index:name").map(|k| k.state);
+        assert_eq!(index_state, Some(KeyState::Active), "other purposes are untouched");
+
+        let error = store.retire_data_key(&id("wake"), "field", 1).await.unwrap_err();
+        assert!(matches!(error, StoreError::InUse { rows: 1, .. }), "{error:?}");
+        let error = store.retire_data_key(&id("wake"), "field", 2).await.unwrap_err();
+        assert!(matches!(error, StoreError::InUse { .. }), "the active version is never retired: {error:?}");
+
+        let mut moved = sealed_voter("W1", "wake", "wake", "wake-01", VoterStatus::Active, 2);
+        moved.indexes = BlindIndexes::default();
+        assert_eq!(store.reseal_voters(&[moved], 1).await.unwrap(), 1);
+        store.retire_data_key(&id("wake"), "field", 1).await.unwrap();
+        let keys = store.key_ring(&id("wake")).await.unwrap().unwrap().keys;
+        assert_eq!(
+            keys.iter().find(|k| k.purpose == "field" && k.version == 1).map(|k| k.state),
+            Some(KeyState::Retired)
+        );
+        let error = store.add_data_key(&id("wake"), &key("field", 2, KeyState::Active)).await.unwrap_err();
+        assert!(matches!(error, StoreError::AlreadyExists { .. }), "{error:?}");
+    })
+}
+
+fn sealed_voters_round_trip_and_index_lookups(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        places(store).await;
+        store.create_key_ring(&ring("wake")).await.unwrap();
+        let batch = vec![
+            voter("NC1", "wake", "wake-01", VoterStatus::Active),
+            voter("NC2", "wake", "wake-01", VoterStatus::Inactive),
+            voter("NC3", "wake", "wake-01", VoterStatus::Removed),
+            voter("NC44", "wake", "wake-02", VoterStatus::Temporary),
+        ];
+        store.insert_voters(&batch).await.unwrap();
+        let expected = vec![
+            PrecinctVoterCount { precinct: PrecinctId::parse("wake-01").unwrap(), registered: 2 },
+            PrecinctVoterCount { precinct: PrecinctId::parse("wake-02").unwrap(), registered: 1 },
+        ];
+        assert_eq!(store.registered_voter_counts().await.unwrap(), expected);
+
+        let by_name = store.voters_by_index(&id("wake"), IndexLookup::Name(7)).await.unwrap();
+        assert_eq!(by_name, batch, "every row, in registration-number order, whole");
+        let by_licence = store.voters_by_index(&id("wake"), IndexLookup::DriversLicense(4)).await.unwrap();
+        assert_eq!(by_licence.iter().map(|v| v.registration_number.as_str()).collect::<Vec<_>>(), ["NC44"]);
+        assert!(store.voters_by_index(&id("wake"), IndexLookup::Identity(7)).await.unwrap().is_empty());
+        assert!(
+            store.voters_by_index(&id("nc"), IndexLookup::Name(7)).await.unwrap().is_empty(),
+            "scoped to the jurisdiction"
+        );
+        assert_eq!(store.key_version_usage(&id("wake")).await.unwrap(), vec![KeyVersionUsage { version: 1, rows: 4 }]);
+
+        let bad_batch = vec![
+            voter("NC5", "wake", "wake-02", VoterStatus::Active),
+            voter("NC1", "wake", "wake-02", VoterStatus::Active),
+        ];
+        let error = store.insert_voters(&bad_batch).await.unwrap_err();
+        assert!(matches!(error, StoreError::AlreadyExists { what: "voter", .. }), "{error:?}");
+        assert_eq!(store.registered_voter_counts().await.unwrap(), expected, "nothing from a failed batch is kept");
+    })
+}
+
+fn reseal_moves_only_rows_on_the_previous_version(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        places(store).await;
+        store.create_key_ring(&ring("wake")).await.unwrap();
+        let rows: Vec<SealedVoter> =
+            (0..5).map(|n| sealed_voter(&format!("R{n}"), "wake", "wake", "wake-01", VoterStatus::Active, 1)).collect();
+        store.insert_voters(&rows).await.unwrap();
+        let batch = store.voters_sealed_with(&id("wake"), 1, 3).await.unwrap();
+        assert_eq!(batch.len(), 3);
+        let forward: Vec<SealedVoter> = batch
+            .iter()
+            .map(|v| SealedVoter {
+                key_version: 2,
+                fields: sealed_voter(&v.registration_number, "wake", "wake", "wake-01", v.status, 2).fields,
+                ..v.clone()
+            })
+            .collect();
+        assert_eq!(store.reseal_voters(&forward, 1).await.unwrap(), 3);
+        // A second pass with the same rows finds them already moved and changes nothing.
+        assert_eq!(store.reseal_voters(&forward, 1).await.unwrap(), 0);
+        assert_eq!(
+            store.key_version_usage(&id("wake")).await.unwrap(),
+            vec![KeyVersionUsage { version: 1, rows: 2 }, KeyVersionUsage { version: 2, rows: 3 }]
+        );
+        let moved = store.voters_by_index(&id("wake"), IndexLookup::Name(7)).await.unwrap();
+        let first = moved.iter().find(|v| v.registration_number == forward[0].registration_number).unwrap();
+        assert_eq!(first, &forward[0]);
+    })
+}
+
+fn shredding_removes_the_whole_key_ring(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        places(store).await;
+        store.create_key_ring(&ring("wake")).await.unwrap();
+        store.create_key_ring(&ring("nc")).await.unwrap();
+        store.insert_voters(&[voter("W1", "wake", "wake-01", VoterStatus::Active)]).await.unwrap();
+        store.shred_key_ring(&id("wake")).await.unwrap();
+        assert!(store.key_ring(&id("wake")).await.unwrap().is_none());
+        assert_eq!(store.key_ring_jurisdictions().await.unwrap(), vec![id("nc")], "other rings are untouched");
+        // The sealed rows stay, unreadable; shredding is about the keys.
+        assert_eq!(store.key_version_usage(&id("wake")).await.unwrap(), vec![KeyVersionUsage { version: 1, rows: 1 }]);
+        let error = store.shred_key_ring(&id("wake")).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { .. }), "{error:?}");
     })
 }

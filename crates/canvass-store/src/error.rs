@@ -5,6 +5,8 @@
 pub enum StoreError {
     #[error("{what} `{id}` already exists")]
     AlreadyExists { what: &'static str, id: String },
+    #[error("{what} is still used by {rows} row(s)")]
+    InUse { what: String, rows: u64 },
     #[error("{what} `{id}` does not exist")]
     Missing { what: &'static str, id: String },
     #[error(

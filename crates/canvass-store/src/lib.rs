@@ -5,6 +5,7 @@
 pub mod conformance;
 mod error;
 pub mod rows;
+mod sealed;
 
 use async_trait::async_trait;
 use canvass_core::{
@@ -12,10 +13,12 @@ use canvass_core::{
     election::{Contest, Election},
     id::{ElectionId, JurisdictionId, PrecinctId},
     jurisdiction::{Jurisdiction, Precinct},
-    voter::VoterRecord,
 };
 
 pub use error::StoreError;
+pub use sealed::{
+    BlindIndexes, IndexLookup, KeyState, KeyVersionUsage, SealedFields, SealedVoter, StoredDataKey, StoredKeyRing,
+};
 
 /// Registered voters in one precinct.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,10 +62,51 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// The contests of an election in ballot order.
     async fn contests(&self, election: &ElectionId) -> Result<Vec<Contest>, StoreError>;
 
-    /// Stores voter records atomically: all of them or, on any error, none.
-    async fn insert_voters(&self, voters: &[VoterRecord]) -> Result<(), StoreError>;
+    /// Stores sealed voter rows atomically: all of them or, on any error, none.
+    async fn insert_voters(&self, voters: &[SealedVoter]) -> Result<(), StoreError>;
+    /// Voters of a jurisdiction whose blind index equals the value, by registration number.
+    async fn voters_by_index(
+        &self,
+        jurisdiction: &JurisdictionId,
+        lookup: IndexLookup,
+    ) -> Result<Vec<SealedVoter>, StoreError>;
+    /// Up to `limit` voters of a jurisdiction still sealed under `key_version`.
+    async fn voters_sealed_with(
+        &self,
+        jurisdiction: &JurisdictionId,
+        key_version: u32,
+        limit: u32,
+    ) -> Result<Vec<SealedVoter>, StoreError>;
+    /// Replaces sealed fields and key version of rows still sealed under `previous_version`
+    /// (rows changed meanwhile are left for the next pass); returns how many were replaced.
+    async fn reseal_voters(&self, voters: &[SealedVoter], previous_version: u32) -> Result<u64, StoreError>;
+    /// Rows per key version of a jurisdiction's voters, by version.
+    async fn key_version_usage(&self, jurisdiction: &JurisdictionId) -> Result<Vec<KeyVersionUsage>, StoreError>;
     /// Voters with a registered status (active, inactive, temporary) per precinct, by precinct id.
     async fn registered_voter_counts(&self) -> Result<Vec<PrecinctVoterCount>, StoreError>;
+
+    /// Stores a new key ring with its seals and keys atomically.
+    async fn create_key_ring(&self, ring: &StoredKeyRing) -> Result<(), StoreError>;
+    async fn key_ring(&self, jurisdiction: &JurisdictionId) -> Result<Option<StoredKeyRing>, StoreError>;
+    /// Jurisdictions that have a key ring, by id.
+    async fn key_ring_jurisdictions(&self) -> Result<Vec<JurisdictionId>, StoreError>;
+    /// Adds or replaces the root seal of one method.
+    async fn put_root_seal(&self, jurisdiction: &JurisdictionId, method: &str, sealed: &[u8])
+    -> Result<(), StoreError>;
+    /// Records that the root was split into `count` shares, `threshold` of which rebuild it.
+    async fn set_share_policy(&self, jurisdiction: &JurisdictionId, threshold: u8, count: u8)
+    -> Result<(), StoreError>;
+    /// Adds a new active key version; the purpose's former active version becomes previous.
+    async fn add_data_key(&self, jurisdiction: &JurisdictionId, key: &StoredDataKey) -> Result<(), StoreError>;
+    /// Retires a previous key version, refused while any row still uses it.
+    async fn retire_data_key(
+        &self,
+        jurisdiction: &JurisdictionId,
+        purpose: &str,
+        version: u32,
+    ) -> Result<(), StoreError>;
+    /// Deletes the jurisdiction's key ring: its seals, wrapped keys and check value.
+    async fn shred_key_ring(&self, jurisdiction: &JurisdictionId) -> Result<(), StoreError>;
 
     /// Creates the account, or replaces its password hash and role if it exists.
     async fn upsert_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError>;

@@ -8,10 +8,14 @@ use canvass_core::{
     id::{ContestId, ElectionId, JurisdictionId, PrecinctId},
     jurisdiction::{Jurisdiction, JurisdictionKind, Precinct},
     name::Name,
+    voter::VoterStatus,
 };
 use time::Date;
 
-use crate::{PrecinctVoterCount, StoreError};
+use crate::{
+    BlindIndexes, KeyState, KeyVersionUsage, PrecinctVoterCount, SealedFields, SealedVoter, StoreError, StoredDataKey,
+    StoredKeyRing,
+};
 
 fn corrupt(error: CoreError) -> StoreError {
     StoreError::Corrupt(error.to_string())
@@ -92,5 +96,113 @@ pub fn precinct_count(precinct: &str, registered: i64) -> Result<PrecinctVoterCo
         precinct: PrecinctId::parse(precinct).map_err(corrupt)?,
         registered: u64::try_from(registered)
             .map_err(|_| StoreError::Corrupt(format!("negative count {registered}")))?,
+    })
+}
+
+/// A stored count as `u64`; counts are never negative unless the row was tampered with.
+pub fn count(value: i64) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative count {value}")))
+}
+
+fn small(value: i64, what: &str) -> Result<u32, StoreError> {
+    u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} {value} is out of range")))
+}
+
+fn byte(value: i64, what: &str) -> Result<u8, StoreError> {
+    u8::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} {value} is out of range")))
+}
+
+pub fn jurisdiction_id(value: &str) -> Result<JurisdictionId, StoreError> {
+    JurisdictionId::parse(value).map_err(corrupt)
+}
+
+pub fn key_version_usage(version: i64, rows: i64) -> Result<KeyVersionUsage, StoreError> {
+    Ok(KeyVersionUsage { version: small(version, "key version")?, rows: count(rows)? })
+}
+
+pub fn data_key(
+    purpose: &str,
+    version: i64,
+    wrapped: Vec<u8>,
+    index_bits: Option<i64>,
+    state: &str,
+) -> Result<StoredDataKey, StoreError> {
+    Ok(StoredDataKey {
+        purpose: purpose.to_owned(),
+        version: small(version, "key version")?,
+        wrapped,
+        index_bits: index_bits.map(|bits| byte(bits, "index length")).transpose()?,
+        state: KeyState::parse(state).ok_or_else(|| StoreError::Corrupt(format!("key state {state}")))?,
+    })
+}
+
+pub fn key_ring(
+    jurisdiction: &JurisdictionId,
+    root_check: Vec<u8>,
+    share_threshold: Option<i64>,
+    share_count: Option<i64>,
+    projected_rows: i64,
+    seals: Vec<(String, Vec<u8>)>,
+    keys: Vec<StoredDataKey>,
+) -> Result<Option<StoredKeyRing>, StoreError> {
+    let shares = match (share_threshold, share_count) {
+        (Some(threshold), Some(count)) => Some((byte(threshold, "share threshold")?, byte(count, "share count")?)),
+        _ => None,
+    };
+    Ok(Some(StoredKeyRing {
+        jurisdiction: jurisdiction.clone(),
+        root_check,
+        shares,
+        projected_rows: count(projected_rows)?,
+        seals,
+        keys,
+    }))
+}
+
+/// The columns of a voter row, as read.
+#[derive(Debug)]
+pub struct VoterColumns {
+    pub registration_number: String,
+    pub jurisdiction: String,
+    pub county: String,
+    pub precinct: String,
+    pub party: String,
+    pub status: String,
+    pub registered_on: Date,
+    pub key_version: i64,
+    pub first_name: Vec<u8>,
+    pub last_name: Vec<u8>,
+    pub birth_date: Option<Vec<u8>>,
+    pub ssn_last_four: Option<Vec<u8>>,
+    pub drivers_license: Option<Vec<u8>>,
+    pub email: Option<Vec<u8>>,
+    pub name_index: Option<i64>,
+    pub identity_index: Option<i64>,
+    pub drivers_license_index: Option<i64>,
+}
+
+pub fn sealed_voter(columns: VoterColumns) -> Result<SealedVoter, StoreError> {
+    Ok(SealedVoter {
+        registration_number: columns.registration_number,
+        jurisdiction: JurisdictionId::parse(&columns.jurisdiction).map_err(corrupt)?,
+        county: JurisdictionId::parse(&columns.county).map_err(corrupt)?,
+        precinct: PrecinctId::parse(&columns.precinct).map_err(corrupt)?,
+        party: columns.party,
+        status: VoterStatus::parse(&columns.status).map_err(corrupt)?,
+        registered_on: columns.registered_on,
+        key_version: small(columns.key_version, "key version")?,
+        fields: SealedFields {
+            first_name: columns.first_name,
+            last_name: columns.last_name,
+            birth_date: columns.birth_date,
+            ssn_last_four: columns.ssn_last_four,
+            drivers_license: columns.drivers_license,
+            email: columns.email,
+        },
+        indexes: BlindIndexes {
+            name: columns.name_index,
+            identity: columns.identity_index,
+            drivers_license: columns.drivers_license_index,
+        },
     })
 }

@@ -37,11 +37,12 @@ pub async fn test_node(config_text: &str, demo: bool) -> TestNode {
     )
     .await
     .unwrap();
-    if demo {
-        service::load_demo(store.as_ref(), time::macros::date!(2026 - 11 - 21), 7).await.unwrap();
-    }
     let config = NodeConfig::parse(config_text).unwrap();
-    TestNode { node: Node::new(store, NodeSigningKey::generate().unwrap(), config, demo), _directory: directory }
+    let node = Node::new(store.clone(), NodeSigningKey::generate().unwrap(), config, demo);
+    if demo {
+        service::load_demo(store.as_ref(), node.keys(), time::macros::date!(2026 - 11 - 21), 7).await.unwrap();
+    }
+    TestNode { node, _directory: directory }
 }
 
 pub fn basic(username: &str, password: &str) -> String {

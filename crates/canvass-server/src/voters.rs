@@ -1,0 +1,211 @@
+//! Voter records through the key ring: every personal field sealed on its own, blind indexes
+//! computed from normalised values, and rows moved to a new key version after rotation.
+
+use canvass_core::{id::JurisdictionId, name::Name, normalize, voter::VoterRecord};
+use canvass_crypto::FieldContext;
+use canvass_store::{BlindIndexes, IndexLookup, SealedFields, SealedVoter, Store};
+use time::{Date, format_description::well_known::Iso8601};
+
+use crate::{
+    ServerError,
+    keys::{IndexKind, KeyRings, UnsealedRing},
+};
+
+const TABLE: &str = "voters";
+
+fn crypto(error: canvass_crypto::CryptoError) -> ServerError {
+    ServerError::Internal(error.to_string())
+}
+
+struct Sealer<'a> {
+    ring: &'a UnsealedRing,
+    record: &'a str,
+    version: u32,
+}
+
+impl Sealer<'_> {
+    fn context<'b>(&'b self, field: &'b str) -> FieldContext<'b> {
+        FieldContext {
+            jurisdiction: self.ring.jurisdiction(),
+            table: TABLE,
+            record: self.record,
+            field,
+            key_version: self.version,
+        }
+    }
+
+    fn seal(&self, field: &str, value: &str) -> Result<Vec<u8>, ServerError> {
+        self.ring.cipher(self.version)?.seal(&self.context(field), value.as_bytes()).map_err(crypto)
+    }
+
+    fn seal_optional(&self, field: &str, value: Option<&str>) -> Result<Option<Vec<u8>>, ServerError> {
+        value.map(|value| self.seal(field, value)).transpose()
+    }
+
+    fn open(&self, field: &str, sealed: &[u8]) -> Result<String, ServerError> {
+        let plaintext = self
+            .ring
+            .cipher(self.version)?
+            .open(&self.context(field), sealed)
+            .map_err(|error| ServerError::Internal(format!("voter {} field {field}: {error}", self.record)))?;
+        String::from_utf8(plaintext.to_vec())
+            .map_err(|_| ServerError::Internal(format!("voter {} field {field} is not text", self.record)))
+    }
+
+    fn open_optional(&self, field: &str, sealed: Option<&Vec<u8>>) -> Result<Option<String>, ServerError> {
+        sealed.map(|sealed| self.open(field, sealed)).transpose()
+    }
+}
+
+fn sealed_fields(sealer: &Sealer<'_>, voter: &VoterRecord) -> Result<SealedFields, ServerError> {
+    let birth_date = voter.birth_date.map(|date| date.to_string());
+    Ok(SealedFields {
+        first_name: sealer.seal("first_name", voter.first_name.as_str())?,
+        last_name: sealer.seal("last_name", voter.last_name.as_str())?,
+        birth_date: sealer.seal_optional("birth_date", birth_date.as_deref())?,
+        ssn_last_four: sealer.seal_optional("ssn_last_four", voter.ssn_last_four.as_deref())?,
+        drivers_license: sealer.seal_optional("drivers_license", voter.drivers_license.as_deref())?,
+        email: sealer.seal_optional("email", voter.email.as_deref())?,
+    })
+}
+
+/// The index value of the name index for a search or a row.
+pub fn name_index(ring: &UnsealedRing, last_name: &str, first_name: &str) -> Result<i64, ServerError> {
+    let (key, bits) = ring.index(IndexKind::Name)?;
+    key.compute(&[normalize::name(last_name).as_bytes(), normalize::name(first_name).as_bytes()], bits).map_err(crypto)
+}
+
+pub fn identity_index(
+    ring: &UnsealedRing,
+    last_name: &str,
+    birth_date: Date,
+    ssn_last_four: &str,
+) -> Result<i64, ServerError> {
+    let (key, bits) = ring.index(IndexKind::Identity)?;
+    let parts = [normalize::name(last_name), normalize::date(birth_date), normalize::identifier(ssn_last_four)];
+    key.compute(&[parts[0].as_bytes(), parts[1].as_bytes(), parts[2].as_bytes()], bits).map_err(crypto)
+}
+
+pub fn drivers_license_index(ring: &UnsealedRing, number: &str) -> Result<i64, ServerError> {
+    let (key, bits) = ring.index(IndexKind::DriversLicense)?;
+    key.compute(&[normalize::identifier(number).as_bytes()], bits).map_err(crypto)
+}
+
+fn blind_indexes(ring: &UnsealedRing, voter: &VoterRecord) -> Result<BlindIndexes, ServerError> {
+    let identity = match (voter.birth_date, voter.ssn_last_four.as_deref()) {
+        (Some(birth_date), Some(ssn)) => Some(identity_index(ring, voter.last_name.as_str(), birth_date, ssn)?),
+        _ => None,
+    };
+    Ok(BlindIndexes {
+        name: Some(name_index(ring, voter.last_name.as_str(), voter.first_name.as_str())?),
+        identity,
+        drivers_license: voter
+            .drivers_license
+            .as_deref()
+            .map(|number| drivers_license_index(ring, number))
+            .transpose()?,
+    })
+}
+
+/// Seals a voter under the ring's active key version.
+pub fn seal_voter(ring: &UnsealedRing, voter: &VoterRecord) -> Result<SealedVoter, ServerError> {
+    let sealer = Sealer { ring, record: &voter.registration_number, version: ring.active_version() };
+    Ok(SealedVoter {
+        registration_number: voter.registration_number.clone(),
+        jurisdiction: JurisdictionId::parse(ring.jurisdiction())?,
+        county: voter.county.clone(),
+        precinct: voter.precinct.clone(),
+        party: voter.party.clone(),
+        status: voter.status,
+        registered_on: voter.registered_on,
+        key_version: sealer.version,
+        fields: sealed_fields(&sealer, voter)?,
+        indexes: blind_indexes(ring, voter)?,
+    })
+}
+
+/// Opens a sealed voter (fails if any field was tampered with or moved).
+pub fn open_voter(ring: &UnsealedRing, sealed: &SealedVoter) -> Result<VoterRecord, ServerError> {
+    let sealer = Sealer { ring, record: &sealed.registration_number, version: sealed.key_version };
+    let name =
+        |field: &str, value: &[u8]| -> Result<Name, ServerError> { Ok(Name::parse(&sealer.open(field, value)?)?) };
+    let birth_date = sealer
+        .open_optional("birth_date", sealed.fields.birth_date.as_ref())?
+        .map(|text| {
+            Date::parse(&text, &Iso8601::DATE)
+                .map_err(|_| ServerError::Internal("stored birth date is not a date".into()))
+        })
+        .transpose()?;
+    Ok(VoterRecord {
+        registration_number: sealed.registration_number.clone(),
+        county: sealed.county.clone(),
+        precinct: sealed.precinct.clone(),
+        first_name: name("first_name", &sealed.fields.first_name)?,
+        last_name: name("last_name", &sealed.fields.last_name)?,
+        party: sealed.party.clone(),
+        status: sealed.status,
+        registered_on: sealed.registered_on,
+        birth_date,
+        ssn_last_four: sealer.open_optional("ssn_last_four", sealed.fields.ssn_last_four.as_ref())?,
+        drivers_license: sealer.open_optional("drivers_license", sealed.fields.drivers_license.as_ref())?,
+        email: sealer.open_optional("email", sealed.fields.email.as_ref())?,
+    })
+}
+
+/// Seals and stores voters of a jurisdiction; refused while it is sealed.
+pub async fn add_voters(
+    store: &dyn Store,
+    rings: &KeyRings,
+    jurisdiction: &JurisdictionId,
+    voters: &[VoterRecord],
+) -> Result<(), ServerError> {
+    let ring = rings.current(store, jurisdiction).await?;
+    let sealed = voters.iter().map(|voter| seal_voter(&ring, voter)).collect::<Result<Vec<_>, _>>()?;
+    store.insert_voters(&sealed).await?;
+    Ok(())
+}
+
+/// Voters whose last and first names match exactly (after normalisation). The blind index
+/// narrows the rows; opening them removes its deliberate false positives.
+pub async fn find_by_name(
+    store: &dyn Store,
+    rings: &KeyRings,
+    jurisdiction: &JurisdictionId,
+    last_name: &str,
+    first_name: &str,
+) -> Result<Vec<VoterRecord>, ServerError> {
+    let ring = rings.current(store, jurisdiction).await?;
+    let candidates =
+        store.voters_by_index(jurisdiction, IndexLookup::Name(name_index(&ring, last_name, first_name)?)).await?;
+    let wanted = (normalize::name(last_name), normalize::name(first_name));
+    let mut found = Vec::new();
+    for candidate in &candidates {
+        let voter = open_voter(&ring, candidate)?;
+        if (normalize::name(voter.last_name.as_str()), normalize::name(voter.first_name.as_str())) == wanted {
+            found.push(voter);
+        }
+    }
+    Ok(found)
+}
+
+/// Moves up to `batch` rows sealed under `from_version` to the ring's active version; returns
+/// how many moved (0 when none are left).
+pub async fn reseal_batch(
+    store: &dyn Store,
+    ring: &UnsealedRing,
+    from_version: u32,
+    batch: u32,
+) -> Result<u64, ServerError> {
+    let jurisdiction = JurisdictionId::parse(ring.jurisdiction())?;
+    let rows = store.voters_sealed_with(&jurisdiction, from_version, batch).await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut moved = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let voter = open_voter(ring, row)?;
+        let sealer = Sealer { ring, record: &row.registration_number, version: ring.active_version() };
+        moved.push(SealedVoter { key_version: sealer.version, fields: sealed_fields(&sealer, &voter)?, ..row.clone() });
+    }
+    Ok(store.reseal_voters(&moved, from_version).await?)
+}
