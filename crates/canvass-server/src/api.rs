@@ -24,7 +24,7 @@ use crate::{Node, ServerError, error::ErrorBody, service};
     info(title = "Canvass admin API", description = "Administration of a Canvass node. Authenticate with HTTP Basic as an administrator."),
     modifiers(&BasicAuthentication),
     security(("basic" = [])),
-    tags((name = "node"), (name = "jurisdictions"), (name = "precincts"), (name = "elections"))
+    tags((name = "node"), (name = "jurisdictions"), (name = "precincts"), (name = "elections"), (name = "keys"), (name = "voters"))
 )]
 struct ApiDocument;
 
@@ -259,6 +259,10 @@ pub fn router() -> OpenApiRouter<Node> {
         .routes(routes!(list_precincts, add_precinct))
         .routes(routes!(list_elections))
         .routes(routes!(get_election))
+        .routes(routes!(crate::api_keys::list_key_rings))
+        .routes(routes!(crate::api_keys::unseal))
+        .routes(routes!(crate::api_keys::seal))
+        .routes(routes!(crate::api_keys::add_voter))
 }
 
 /// Routes that need no authentication: health checks and this document.

@@ -6,6 +6,7 @@
 //! socket; [`listen`] binds and serves them.
 
 mod api;
+mod api_keys;
 mod error;
 pub mod keys;
 mod layers;

@@ -198,8 +198,12 @@ async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() 
             "/api/elections/{id}",
             "/api/jurisdictions",
             "/api/jurisdictions/{id}",
+            "/api/jurisdictions/{id}/seal",
+            "/api/jurisdictions/{id}/unseal",
+            "/api/keys",
             "/api/node",
             "/api/precincts",
+            "/api/voters",
             "/healthz",
             "/readyz"
         ]

@@ -23,6 +23,7 @@ pub const PASSWORD: &str = "a long enough password";
 
 pub struct TestNode {
     pub node: Node,
+    pub demo: Option<service::DemoLoaded>,
     _directory: tempfile::TempDir,
 }
 
@@ -39,10 +40,12 @@ pub async fn test_node(config_text: &str, demo: bool) -> TestNode {
     .unwrap();
     let config = NodeConfig::parse(config_text).unwrap();
     let node = Node::new(store.clone(), NodeSigningKey::generate().unwrap(), config, demo);
-    if demo {
-        service::load_demo(store.as_ref(), node.keys(), time::macros::date!(2026 - 11 - 21), 7).await.unwrap();
-    }
-    TestNode { node, _directory: directory }
+    let loaded = if demo {
+        Some(service::load_demo(store.as_ref(), node.keys(), time::macros::date!(2026 - 11 - 21), 7).await.unwrap())
+    } else {
+        None
+    };
+    TestNode { node, demo: loaded, _directory: directory }
 }
 
 pub fn basic(username: &str, password: &str) -> String {
