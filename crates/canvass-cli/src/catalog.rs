@@ -31,6 +31,15 @@ pub enum JurisdictionCommand {
         #[arg(long)]
         parent: Option<String>,
     },
+    /// Destroy a jurisdiction's key ring (crypto-shredding): its sealed voter data becomes
+    /// unrecoverable, here and in every backup taken after this. Cannot be undone.
+    Shred {
+        /// The jurisdiction whose keys are destroyed.
+        id: String,
+        /// The same id typed again, to confirm (asked for on a terminal when absent).
+        #[arg(long, value_name = "ID")]
+        confirm: Option<String>,
+    },
     /// List jurisdictions as a tree.
     List {
         /// Print JSON instead of a table.
@@ -104,6 +113,7 @@ pub async fn jurisdiction(data: &Path, command: JurisdictionCommand) -> anyhow::
             let added = service::add_jurisdiction(store.as_ref(), &jurisdiction).await;
             added.map(|()| println!("Added {} {} ({})", jurisdiction.kind, jurisdiction.id, jurisdiction.name))
         }
+        JurisdictionCommand::Shred { id, confirm } => shred(store.as_ref(), &id, confirm).await,
         JurisdictionCommand::List { json } => {
             let all = store.jurisdictions().await.map_err(Into::into);
             all.map(|all| {
@@ -170,4 +180,38 @@ pub async fn admin(data: &Path, command: AdminCommand) -> anyhow::Result<ExitCod
     outcome?;
     println!("Password set for administrator {username}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The operator's confirmation: `--confirm ID`, or typed at a prompt on a terminal.
+fn confirmation(id: &str, given: Option<String>) -> anyhow::Result<String> {
+    if let Some(given) = given {
+        return Ok(given);
+    }
+    if !std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        bail!("shredding cannot be undone: confirm by passing --confirm {id}");
+    }
+    eprint!("This destroys the keys of {id}: its voter data becomes unrecoverable. Type the id to confirm: ");
+    let mut typed = String::new();
+    std::io::stdin().read_line(&mut typed)?;
+    Ok(typed.trim().to_owned())
+}
+
+async fn shred(
+    store: &dyn canvass_store::Store,
+    id: &str,
+    confirm: Option<String>,
+) -> Result<(), canvass_server::ServerError> {
+    let jurisdiction = JurisdictionId::parse(id)?;
+    let typed = confirmation(id, confirm).map_err(|error| canvass_server::ServerError::Invalid(error.to_string()))?;
+    if typed != id {
+        return Err(canvass_server::ServerError::Invalid(format!(
+            "the confirmation `{typed}` does not match `{id}`; nothing was shredded"
+        )));
+    }
+    canvass_server::keys::shred(store, &canvass_server::keys::KeyRings::default(), &jurisdiction).await?;
+    println!("Shredded the key ring of {jurisdiction}: its sealed voter data can no longer be decrypted.");
+    println!(
+        "A running node drops the keys from memory at its next use of them; backups made before now still hold the old keys."
+    );
+    Ok(())
 }

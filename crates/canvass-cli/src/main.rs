@@ -2,10 +2,12 @@
 //! settings, and calls the library crates; business rules live in canvass-core and the
 //! services of canvass-server.
 
+mod admin_client;
 mod catalog;
 mod data_dir;
 mod doctor;
 mod init;
+mod keys;
 mod serve;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -43,6 +45,9 @@ enum Command {
     /// Administrator accounts.
     #[command(subcommand)]
     Admin(catalog::AdminCommand),
+    /// Key rings: create, split into officials' shares, unseal, seal, rotate, status.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
 }
 
 fn main() -> ExitCode {
@@ -62,6 +67,7 @@ fn main() -> ExitCode {
             Command::Jurisdiction(command) => catalog::jurisdiction(&cli.data, command).await,
             Command::Precinct(command) => catalog::precinct(&cli.data, command).await,
             Command::Admin(command) => catalog::admin(&cli.data, command).await,
+            Command::Keys(command) => keys::run(&cli.data, command).await,
         }
     });
     match result {
