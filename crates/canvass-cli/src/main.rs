@@ -3,6 +3,7 @@
 //! services of canvass-server.
 
 mod admin_client;
+mod backup;
 mod catalog;
 mod data_dir;
 mod doctor;
@@ -45,6 +46,9 @@ enum Command {
     /// Administrator accounts.
     #[command(subcommand)]
     Admin(catalog::AdminCommand),
+    /// Encrypted backups of the whole node: create, verify, restore.
+    #[command(subcommand)]
+    Backup(backup::BackupCommand),
     /// Key rings: create, split into officials' shares, unseal, seal, rotate, status.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -68,6 +72,7 @@ fn main() -> ExitCode {
             Command::Precinct(command) => catalog::precinct(&cli.data, command).await,
             Command::Admin(command) => catalog::admin(&cli.data, command).await,
             Command::Keys(command) => keys::run(&cli.data, command).await,
+            Command::Backup(command) => backup::run(&cli.data, command).await,
         }
     });
     match result {

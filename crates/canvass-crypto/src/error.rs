@@ -28,6 +28,8 @@ pub enum CryptoError {
     SharesDoNotMatch,
     #[error("cannot split into {count} shares with threshold {threshold}: need 2 <= threshold <= count <= 255")]
     InvalidSharing { threshold: u8, count: u8 },
+    #[error("{0}")]
+    Backup(String),
     #[error("a blind index must be 1 to 63 bits long, not {0}")]
     InvalidIndexLength(u8),
 }

@@ -2,6 +2,7 @@
 //! provider). Everything else asks this crate for signing, password hashing and TLS, so the
 //! provider can be reviewed, audited or swapped in one crate.
 
+mod backup;
 mod blind;
 mod error;
 mod field;
@@ -10,6 +11,7 @@ mod password;
 mod signing;
 mod tls;
 
+pub use backup::{decrypt_backup, encrypt_backup};
 pub use blind::{IndexKey, choose_index_bits, expected_matches};
 pub use error::CryptoError;
 pub use field::{FieldCipher, FieldContext, SecretKey, sealed_key_version};
@@ -20,3 +22,17 @@ pub use password::{PasswordHash, generate_password, hash_password, verify_passwo
 pub use secrecy::{ExposeSecret, SecretString};
 pub use signing::{NodeSigningKey, PublicKey};
 pub use tls::{server_tls_config, tls_provider};
+
+/// SHA-256 of everything `input` yields, as lowercase hex.
+pub fn sha256_hex(input: &mut impl std::io::Read) -> std::io::Result<String> {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        let read = input.read(&mut buffer)?;
+        if read == 0 {
+            break;
+        }
+        context.update(&buffer[..read]);
+    }
+    Ok(context.finish().as_ref().iter().map(|byte| format!("{byte:02x}")).collect())
+}

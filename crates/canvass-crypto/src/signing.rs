@@ -81,6 +81,15 @@ impl PublicKey {
         UnparsedPublicKey::new(&ED25519, self.0).verify(message, signature).is_ok()
     }
 
+    /// Parses lowercase or uppercase hex of 32 bytes.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let bytes: Vec<u8> = (0..text.len())
+            .step_by(2)
+            .map(|start| text.get(start..start + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+            .collect::<Option<_>>()?;
+        bytes.try_into().ok().map(Self)
+    }
+
     /// Lowercase hex, for display and config files.
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|byte| format!("{byte:02x}")).collect()

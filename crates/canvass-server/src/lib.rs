@@ -7,6 +7,7 @@
 
 mod api;
 mod api_keys;
+pub mod backup;
 mod error;
 pub mod keys;
 mod layers;

@@ -689,6 +689,14 @@ impl Store for PostgresStore {
         transaction.commit().await.map_err(backend)
     }
 
+    async fn snapshot_into(&self, _destination: &std::path::Path) -> Result<(), StoreError> {
+        Err(StoreError::Unsupported(
+            "canvass backup covers the embedded SQLite database; back up a PostgreSQL node with pg_dump or your \
+             provider's snapshots (its voter fields are sealed there too)"
+                .into(),
+        ))
+    }
+
     async fn upsert_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO staff_accounts (username, password_hash, role) VALUES ($1, $2, $3) \

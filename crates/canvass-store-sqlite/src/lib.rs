@@ -726,6 +726,14 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn snapshot_into(&self, destination: &Path) -> Result<(), StoreError> {
+        // VACUUM INTO reads one consistent snapshot (a read transaction) while writers go on.
+        let target =
+            destination.to_str().ok_or_else(|| StoreError::Backend("the snapshot path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await.map_err(backend)?;
+        Ok(())
+    }
+
     async fn upsert_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO staff_accounts (username, password_hash, role) VALUES (?, ?, ?) \

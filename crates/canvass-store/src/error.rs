@@ -20,6 +20,8 @@ pub enum StoreError {
     Unavailable { location: String, reason: String },
     #[error("a stored value is invalid: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    Unsupported(String),
     #[error("database error: {0}")]
     Backend(String),
 }

@@ -108,6 +108,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Deletes the jurisdiction's key ring: its seals, wrapped keys and check value.
     async fn shred_key_ring(&self, jurisdiction: &JurisdictionId) -> Result<(), StoreError>;
 
+    /// Writes a consistent snapshot of the whole database to a new file at `destination`,
+    /// while the node keeps serving.
+    async fn snapshot_into(&self, destination: &std::path::Path) -> Result<(), StoreError>;
+
     /// Creates the account, or replaces its password hash and role if it exists.
     async fn upsert_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError>;
     async fn staff_account(&self, username: &Username) -> Result<Option<StaffAccount>, StoreError>;

@@ -1,0 +1,100 @@
+//! `canvass backup create|verify|restore`: one encrypted file of the whole node.
+
+use std::{
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+use anyhow::bail;
+use canvass_crypto::SecretString;
+use canvass_server::backup::{self, Manifest};
+
+use crate::data_dir;
+
+/// The variable holding the backup passphrase for scripts.
+pub const BACKUP_PASSPHRASE_VARIABLE: &str = "CANVASS_BACKUP_PASSPHRASE";
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BackupCommand {
+    /// Write an encrypted backup of this node (config, signing key, database) to a new file.
+    Create {
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// File holding the backup passphrase (else CANVASS_BACKUP_PASSPHRASE).
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Check a backup: decryption, integrity, the manifest signature, every file's hash, and
+    /// (when --data names an existing node) that it was made by that node.
+    Verify {
+        file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Restore a backup into a new data dir (given with --data).
+    Restore {
+        file: PathBuf,
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+}
+
+fn passphrase(file: Option<&Path>) -> anyhow::Result<SecretString> {
+    match data_dir::secret_from(file, BACKUP_PASSPHRASE_VARIABLE, "backup passphrase")? {
+        Some(passphrase) => Ok(passphrase),
+        None => bail!("give the backup passphrase with --passphrase-file FILE or {BACKUP_PASSPHRASE_VARIABLE}"),
+    }
+}
+
+fn describe(manifest: &Manifest) {
+    println!("  made {} by node {}", manifest.created_at, manifest.node_public_key);
+    for file in &manifest.files {
+        println!("  {} ({} bytes, sha256 {})", file.name, file.bytes, &file.sha256[..16]);
+    }
+}
+
+pub async fn run(data: &Path, command: BackupCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        BackupCommand::Create { to, passphrase_file } => {
+            let passphrase = passphrase(passphrase_file.as_deref())?;
+            if canvass_crypto::ExposeSecret::expose_secret(&passphrase).chars().count()
+                < canvass_crypto::MINIMUM_PASSPHRASE_CHARACTERS
+            {
+                bail!("the backup passphrase is too short: use at least 16 characters");
+            }
+            let (_, store) = data_dir::open_existing(data).await?;
+            let key = data_dir::load_signing_key(data)?;
+            let outcome = backup::create(store.as_ref(), data, &key, &passphrase, &to).await;
+            store.close().await;
+            let manifest = outcome?;
+            println!("Wrote the encrypted backup {}", to.display());
+            describe(&manifest);
+        }
+        BackupCommand::Verify { file, passphrase_file } => {
+            let passphrase = passphrase(passphrase_file.as_deref())?;
+            let expected = data_dir::signing_key_path(data)
+                .exists()
+                .then(|| data_dir::load_signing_key(data))
+                .transpose()?
+                .map(|key| key.public_key());
+            let manifest = backup::verify(&file, &passphrase, expected)?;
+            println!(
+                "The backup {} is intact{}.",
+                file.display(),
+                if expected.is_some() { " and was made by this node" } else { "" }
+            );
+            describe(&manifest);
+        }
+        BackupCommand::Restore { file, passphrase_file } => {
+            let passphrase = passphrase(passphrase_file.as_deref())?;
+            let manifest = backup::restore(&file, &passphrase, data)?;
+            println!("Restored {} into {}", file.display(), data.display());
+            describe(&manifest);
+            println!(
+                "Next: `canvass doctor --data {0}`, then `canvass serve --data {0}` and unseal each jurisdiction.",
+                data.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
