@@ -143,6 +143,18 @@ impl TestCluster {
         Ok(self.url(&name))
     }
 
+    /// `pg_dump` of a database (plain SQL), for tests that inspect what is stored.
+    pub fn dump(&self, url: &str) -> Result<Vec<u8>, String> {
+        let database = url.rsplit('/').next().unwrap_or_default();
+        let output = checked(
+            self.command("pg_dump")
+                .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "--no-owner", database])
+                .output(),
+            "pg_dump",
+        )?;
+        Ok(output.stdout)
+    }
+
     pub fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }

@@ -135,6 +135,17 @@ impl Served {
     pub fn stop(mut self) -> std::process::ExitStatus {
         terminate(&mut self.child)
     }
+
+    /// Stops the server and returns everything it printed (stdout) and logged (stderr).
+    pub fn stop_and_collect(mut self) -> (String, String) {
+        let status = terminate(&mut self.child);
+        assert!(status.success(), "{status:?}");
+        let mut logged = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            let _read = stderr.read_to_string(&mut logged);
+        }
+        (self.printed.clone(), logged)
+    }
 }
 
 /// SIGTERM, so the server removes its temporary demo dir; SIGKILL if it lingers.

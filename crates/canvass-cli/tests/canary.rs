@@ -1,0 +1,191 @@
+//! The canary test: voters whose names, date of birth, SSN digits, driver's licence and email
+//! are unique markers go in through the real node; then every byte at rest is scanned (the
+//! SQLite file, its WAL and shared memory, a pg_dump of the PostgreSQL store, an encrypted
+//! backup) and everything the server logged. No marker may appear anywhere.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::{fs, path::Path};
+
+use canvass_store_postgres::test_cluster::TestCluster;
+use support::{PASSWORD, Served, basic, init_node, request, run, stderr};
+
+const STATE: &str = "ocd-division/country:us/state:qz";
+const COUNTY: &str = "ocd-division/country:us/state:qz/county:canary";
+const PASSPHRASE: &str = "canary key ring passphrase";
+
+/// The strings that must never be found at rest or in a log.
+const MARKERS: [&str; 8] = [
+    "Qzxcanaryfirst",
+    "Qzxcanarylast",
+    "QZXCANARYLAST",
+    "1911-11-11",
+    "19111111",
+    "8264",
+    "QZXDL90817",
+    "qzx.canary@example.invalid",
+];
+
+fn setup(directory: &Path, extra_init: &[&str]) -> std::path::PathBuf {
+    let data = init_node(directory, extra_init);
+    let data_text = data.to_str().unwrap();
+    let passphrase_file = directory.join("key-passphrase");
+    fs::write(&passphrase_file, PASSPHRASE).unwrap();
+    let precinct = format!("{COUNTY}/precinct:01");
+    let steps: [Vec<&str>; 4] = [
+        vec!["jurisdiction", "add", "--data", data_text, "--id", STATE, "--name", "Canary State", "--kind", "state"],
+        vec![
+            "jurisdiction",
+            "add",
+            "--data",
+            data_text,
+            "--id",
+            COUNTY,
+            "--name",
+            "Canary County",
+            "--kind",
+            "county",
+            "--parent",
+            STATE,
+        ],
+        vec![
+            "precinct",
+            "add",
+            "--data",
+            data_text,
+            "--id",
+            &precinct,
+            "--jurisdiction",
+            COUNTY,
+            "--name",
+            "Canary 01",
+        ],
+        vec![
+            "keys",
+            "init",
+            "--data",
+            data_text,
+            "--jurisdiction",
+            COUNTY,
+            "--passphrase-file",
+            passphrase_file.to_str().unwrap(),
+            "--projected-voters",
+            "10000",
+        ],
+    ];
+    for step in steps {
+        let output = run(&step);
+        assert!(output.status.success(), "{step:?}: {}", stderr(&output));
+    }
+    data
+}
+
+fn register_canaries(served: &Served) {
+    let unseal = serde_json::json!({ "passphrase": PASSPHRASE }).to_string();
+    let path = format!("/api/jurisdictions/{}/unseal", COUNTY.replace('/', "%2F"));
+    let unsealed = request(served.admin, "POST", &path, &[("Authorization", &basic("admin", PASSWORD))], Some(&unseal));
+    assert_eq!(unsealed.status, 200, "{}", unsealed.body);
+    for number in 0..3 {
+        let voter = serde_json::json!({
+            "jurisdiction": COUNTY, "registration_number": format!("QZ{number}"), "county": COUNTY,
+            "precinct": format!("{COUNTY}/precinct:01"), "first_name": "Qzxcanaryfirst", "last_name": "Qzxcanarylast",
+            "party": "UNA", "status": "active", "registered_on": "2020-01-01", "birth_date": "1911-11-11",
+            "ssn_last_four": "8264", "drivers_license": "QZXDL90817", "email": "qzx.canary@example.invalid"
+        })
+        .to_string();
+        let added =
+            request(served.admin, "POST", "/api/voters", &[("Authorization", &basic("admin", PASSWORD))], Some(&voter));
+        assert_eq!(added.status, 201, "{}", added.body);
+    }
+}
+
+fn assert_no_marker(what: &str, bytes: &[u8]) {
+    assert!(!bytes.is_empty(), "{what} is empty: the scan would prove nothing");
+    for marker in MARKERS {
+        let found = bytes.windows(marker.len()).any(|window| window == marker.as_bytes());
+        assert!(!found, "`{marker}` found in {what}");
+    }
+}
+
+fn scan_directory(directory: &Path) -> usize {
+    let mut scanned = 0;
+    for entry in fs::read_dir(directory).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            assert_no_marker(&path.display().to_string(), &fs::read(&path).unwrap());
+            scanned += 1;
+        }
+    }
+    scanned
+}
+
+#[test]
+fn no_marker_reaches_the_sqlite_files_the_backup_or_the_logs() {
+    let directory = tempfile::tempdir().unwrap();
+    let data = setup(directory.path(), &[]);
+    let served = Served::start(&["--data", data.to_str().unwrap()], &[("CANVASS_LOG", "debug")]).unwrap();
+    register_canaries(&served);
+
+    // While the node serves: the database, its WAL and shared-memory files.
+    assert!(data.join("canvass.db-wal").exists(), "WAL mode keeps recent writes in the -wal file: scan it too");
+    let stored: Vec<u8> =
+        ["canvass.db", "canvass.db-wal"].iter().flat_map(|name| fs::read(data.join(name)).unwrap()).collect();
+    assert!(
+        stored.windows(3).any(|window| window == b"QZ0"),
+        "the scan sees the rows: their registration number is in the clear"
+    );
+    assert!(scan_directory(&data) >= 4, "database, WAL, shm, config, key");
+
+    let backup_passphrase = directory.path().join("backup-passphrase");
+    fs::write(&backup_passphrase, "canary backup passphrase").unwrap();
+    let backup_file = directory.path().join("canary.backup");
+    let output = run(&[
+        "backup",
+        "create",
+        "--data",
+        data.to_str().unwrap(),
+        "--to",
+        backup_file.to_str().unwrap(),
+        "--passphrase-file",
+        backup_passphrase.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_no_marker("the backup file", &fs::read(&backup_file).unwrap());
+    // Restored, the database is as sealed as the original.
+    let restored = directory.path().join("restored");
+    let output = run(&[
+        "backup",
+        "restore",
+        "--data",
+        restored.to_str().unwrap(),
+        backup_file.to_str().unwrap(),
+        "--passphrase-file",
+        backup_passphrase.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    scan_directory(&restored);
+
+    let (printed, logged) = served.stop_and_collect();
+    assert!(logged.contains("voter registered"), "the server did log the requests: {logged}");
+    assert_no_marker("the server's stdout", printed.as_bytes());
+    assert_no_marker("the server's log", logged.as_bytes());
+    // After shutdown the WAL is checkpointed into the main file: scan again.
+    scan_directory(&data);
+}
+
+#[test]
+fn no_marker_reaches_a_pg_dump_of_the_postgresql_store() {
+    let cluster = TestCluster::start().unwrap();
+    let url = cluster.create_database().unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let data = setup(directory.path(), &["--database-url", &url]);
+    let served = Served::start(&["--data", data.to_str().unwrap()], &[("CANVASS_LOG", "debug")]).unwrap();
+    register_canaries(&served);
+    let (_, logged) = served.stop_and_collect();
+    assert_no_marker("the server's log", logged.as_bytes());
+    let dump = cluster.dump(&url).unwrap();
+    assert!(String::from_utf8_lossy(&dump).contains("QZ0"), "the dump holds the voter rows");
+    assert_no_marker("pg_dump", &dump);
+}
