@@ -36,12 +36,15 @@ fn benchmarks(criterion: &mut Criterion) {
     group.bench_function("raw_aes_256_gcm_seal_reference", |bench| {
         bench.iter(|| {
             let mut buffer = VALUE.to_vec();
-            raw_key.seal_in_place_append_tag(Nonce::assume_unique_for_key([0u8; 12]), Aad::empty(), &mut buffer).unwrap();
+            raw_key
+                .seal_in_place_append_tag(Nonce::assume_unique_for_key([0u8; 12]), Aad::empty(), &mut buffer)
+                .unwrap();
             black_box(buffer)
         })
     });
     group.bench_function("seal", |bench| bench.iter(|| black_box(cipher.seal(&context(), black_box(VALUE)).unwrap())));
-    group.bench_function("open", |bench| bench.iter(|| black_box(cipher.open(&context(), black_box(&sealed)).unwrap())));
+    group
+        .bench_function("open", |bench| bench.iter(|| black_box(cipher.open(&context(), black_box(&sealed)).unwrap())));
     group.bench_function("seal_and_open", |bench| {
         bench.iter(|| {
             let sealed = cipher.seal(&context(), black_box(VALUE)).unwrap();

@@ -328,6 +328,22 @@ pub async fn not_found() -> PageError {
 /// `GET /` on the admin listener.
 pub async fn admin_home(State(node): State<Node>) -> Result<Markup, PageError> {
     let info = node.info().await?;
+    let mut rings = Vec::new();
+    for jurisdiction in node.store().key_ring_jurisdictions().await? {
+        let Some(ring) = node.store().key_ring(&jurisdiction).await? else { continue };
+        let usage = node.store().key_version_usage(&jurisdiction).await?;
+        let versions: Vec<String> = ring
+            .keys
+            .iter()
+            .filter(|key| key.purpose == crate::keys::FIELD_PURPOSE)
+            .map(|key| {
+                let rows = usage.iter().find(|u| u.version == key.version).map_or(0, |u| u.rows);
+                format!("v{} {} ({rows} rows)", key.version, key.state.as_str())
+            })
+            .collect();
+        let shares = ring.shares.map_or_else(|| "not split".to_owned(), |(k, n)| format!("any {k} of {n}"));
+        rings.push((jurisdiction.to_string(), node.keys().is_unsealed(&jurisdiction), shares, versions.join(", ")));
+    }
     let body = html! {
         h1 { "Canvass administration" }
         table {
@@ -335,6 +351,24 @@ pub async fn admin_home(State(node): State<Node>) -> Result<Markup, PageError> {
                 tr { th { "Version" } td { (info.version) } }
                 tr { th { "Database" } td { (info.database_backend) " (schema " (info.schema_version) ")" } }
                 tr { th { "Signing key" } td { code { (info.public_key) } } }
+            }
+        }
+        h2 { "Key rings" }
+        @if rings.is_empty() {
+            p.muted { "No key rings yet: " code { "canvass keys init --jurisdiction ID --passphrase-file FILE" } }
+        } @else {
+            table {
+                thead { tr { th { "Jurisdiction" } th { "State on this node" } th { "Officials' shares" } th { "Field key versions" } } }
+                tbody {
+                    @for (jurisdiction, unsealed, shares, versions) in &rings {
+                        tr {
+                            td { code { (jurisdiction) } }
+                            td { @if *unsealed { "unsealed" } @else { strong { "sealed" } } }
+                            td { (shares) }
+                            td { (versions) }
+                        }
+                    }
+                }
             }
         }
         h2 { "Admin API" }

@@ -37,6 +37,8 @@ async fn a_sealed_jurisdiction_refuses_pii_until_its_passphrase_unseals_it() {
         (Some(true), Some(2), Some(3))
     );
     assert!(!listed.to_string().contains("wrapped"), "no key material in the status");
+    let landing = send(&app, support::get("/")).await;
+    assert!(landing.body.contains("Key rings") && landing.body.contains("any 2 of 3"), "{}", landing.body);
 
     let added = send(&app, authorised(Method::POST, "/api/voters", Some(&new_voter("ZZT1", "O'Brien-Núñez")))).await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.body);
@@ -45,6 +47,11 @@ async fn a_sealed_jurisdiction_refuses_pii_until_its_passphrase_unseals_it() {
     assert_eq!(sealed.status, StatusCode::OK);
     let refused = send(&app, authorised(Method::POST, "/api/voters", Some(&new_voter("ZZT2", "Smith")))).await;
     assert_eq!((refused.status, refused.error_code().as_str()), (StatusCode::LOCKED, "jurisdiction_sealed"));
+    // A sealed jurisdiction still serves its public pages.
+    let public = canvass_server::public_app(test.node.clone());
+    let page = send(&public, support::get(&format!("/jurisdictions/{ALDER_PATH}"))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Alder County"));
     assert!(refused.body.contains("is sealed"), "{}", refused.body);
 
     let wrong = send(
