@@ -88,6 +88,15 @@ pub async fn run(data: &Path, command: BackupCommand) -> anyhow::Result<ExitCode
         BackupCommand::Restore { file, passphrase_file } => {
             let passphrase = passphrase(passphrase_file.as_deref())?;
             let manifest = backup::restore(&file, &passphrase, data)?;
+            let snapshot = data.join(backup::POSTGRES_SNAPSHOT_NAME);
+            if snapshot.exists() {
+                if let Err(error) = load_postgres_snapshot(data, &snapshot).await {
+                    // The restore is all or nothing: remove what was written.
+                    let _removed = std::fs::remove_dir_all(data);
+                    return Err(error);
+                }
+                println!("Loaded the PostgreSQL snapshot into the configured database.");
+            }
             println!("Restored {} into {}", file.display(), data.display());
             describe(&manifest);
             println!(
@@ -97,4 +106,18 @@ pub async fn run(data: &Path, command: BackupCommand) -> anyhow::Result<ExitCode
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A PostgreSQL node's backup: loads its pg_dump into the database the restored config (or
+/// CANVASS_DATABASE_URL) names, which must be empty, then removes the dump file.
+async fn load_postgres_snapshot(data: &Path, snapshot: &Path) -> anyhow::Result<()> {
+    let config = data_dir::load_config(data)?;
+    let canvass_core::config::DatabaseUrl::Postgres { url } = &config.database else {
+        bail!(
+            "this backup is of a PostgreSQL node: set CANVASS_DATABASE_URL to an empty PostgreSQL database to restore into"
+        );
+    };
+    canvass_store_postgres::restore_snapshot(url, snapshot).await?;
+    std::fs::remove_file(snapshot)?;
+    Ok(())
 }

@@ -183,9 +183,71 @@ fn no_marker_reaches_a_pg_dump_of_the_postgresql_store() {
     let data = setup(directory.path(), &["--database-url", &url]);
     let served = Served::start(&["--data", data.to_str().unwrap()], &[("CANVASS_LOG", "debug")]).unwrap();
     register_canaries(&served);
+    // A backup of a PostgreSQL node, taken while it serves.
+    let backup_passphrase = directory.path().join("backup-passphrase");
+    fs::write(&backup_passphrase, "canary backup passphrase").unwrap();
+    let backup_file = directory.path().join("canary-postgres.backup");
+    let output = run(&[
+        "backup",
+        "create",
+        "--data",
+        data.to_str().unwrap(),
+        "--to",
+        backup_file.to_str().unwrap(),
+        "--passphrase-file",
+        backup_passphrase.to_str().unwrap(),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_no_marker("the PostgreSQL node's backup", &fs::read(&backup_file).unwrap());
     let (_, logged) = served.stop_and_collect();
     assert_no_marker("the server's log", logged.as_bytes());
     let dump = cluster.dump(&url).unwrap();
     assert!(String::from_utf8_lossy(&dump).contains("QZ0"), "the dump holds the voter rows");
     assert_no_marker("pg_dump", &dump);
+
+    // Restored into an empty database, the node is whole and still sealed.
+    let target = cluster.create_database().unwrap();
+    let restored = directory.path().join("restored");
+    let restore = |url: &str| {
+        support::canvass()
+            .args([
+                "backup",
+                "restore",
+                "--data",
+                restored.to_str().unwrap(),
+                backup_file.to_str().unwrap(),
+                "--passphrase-file",
+                backup_passphrase.to_str().unwrap(),
+            ])
+            .env("CANVASS_DATABASE_URL", url)
+            .output()
+            .unwrap()
+    };
+    let output = restore(&target);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(!restored.join("database.sql").exists(), "the dump is loaded, then removed");
+    let listed = support::canvass()
+        .args(["keys", "status", "--json", "--data", restored.to_str().unwrap()])
+        .env("CANVASS_DATABASE_URL", &target)
+        .output()
+        .unwrap();
+    let status: serde_json::Value = serde_json::from_str(&support::stdout(&listed)).unwrap();
+    assert_eq!(status[0]["field_key_versions"][0]["rows"], 3, "{status}");
+    // Restoring over a database that already holds a node is refused and leaves no data dir.
+    let again = directory.path().join("again");
+    let output = support::canvass()
+        .args([
+            "backup",
+            "restore",
+            "--data",
+            again.to_str().unwrap(),
+            backup_file.to_str().unwrap(),
+            "--passphrase-file",
+            backup_passphrase.to_str().unwrap(),
+        ])
+        .env("CANVASS_DATABASE_URL", &target)
+        .output()
+        .unwrap();
+    support::assert_refused(&output, "already exists");
+    assert!(!again.exists());
 }

@@ -99,6 +99,16 @@ impl DatabaseUrl {
         }
     }
 
+    /// For PostgreSQL, the URL without the password in its user-info, and that password: so a
+    /// tool such as pg_dump gets the password in its environment, never on its command line.
+    pub fn split_password(&self) -> Option<(String, Option<String>)> {
+        let Self::Postgres { url } = self else { return None };
+        Some(match password_span(url) {
+            Some((start, end)) => (format!("{}{}", &url[..start - 1], &url[end..]), Some(url[start..end].to_owned())),
+            None => (url.clone(), None),
+        })
+    }
+
     /// The URL with any password replaced by `***`, safe for logs and error messages.
     pub fn redacted(&self) -> String {
         match self {
@@ -402,5 +412,8 @@ mod tests {
             assert_eq!(parsed.redacted(), redacted);
             assert!(!format!("{parsed:?}").contains("s3cret"));
         }
+        let (bare, password) =
+            DatabaseUrl::parse("postgres://canvass:s3cret@db:5432/canvass").unwrap().split_password().unwrap();
+        assert_eq!((bare.as_str(), password.as_deref()), ("postgres://canvass@db:5432/canvass", Some("s3cret")));
     }
 }

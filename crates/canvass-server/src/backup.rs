@@ -20,6 +20,13 @@ use serde::{Deserialize, Serialize};
 use crate::ServerError;
 
 const FORMAT: &str = "canvass-backup-1";
+/// The snapshot of a PostgreSQL node: a plain pg_dump, loaded by `canvass backup restore`.
+pub const POSTGRES_SNAPSHOT_NAME: &str = "database.sql";
+
+/// The snapshot file for the store's backend.
+fn snapshot_name(store: &dyn Store) -> &'static str {
+    if store.backend() == "postgres" { POSTGRES_SNAPSHOT_NAME } else { SQLITE_FILE_NAME }
+}
 
 /// One file in the backup.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,11 +86,12 @@ pub async fn create(
         return Err(ServerError::Conflict(format!("{} already exists; choose a new file name", destination.display())));
     }
     let work = scratch(data)?;
-    store.snapshot_into(&work.path().join(SQLITE_FILE_NAME)).await?;
+    let snapshot = snapshot_name(store);
+    store.snapshot_into(&work.path().join(snapshot)).await?;
     for name in [CONFIG_FILE_NAME, SIGNING_KEY_FILE_NAME] {
         fs::copy(data.join(name), work.path().join(name)).map_err(io(name))?;
     }
-    let files = [CONFIG_FILE_NAME, SIGNING_KEY_FILE_NAME, SQLITE_FILE_NAME]
+    let files = [CONFIG_FILE_NAME, SIGNING_KEY_FILE_NAME, snapshot]
         .iter()
         .map(|name| file_entry(work.path(), name))
         .collect::<Result<Vec<_>, _>>()?;
@@ -152,7 +160,14 @@ fn unpack_checked(
     for entry in archive.entries().map_err(io("the backup archive is malformed"))? {
         let mut entry = entry.map_err(io("the backup archive is malformed"))?;
         let name = entry.path().map_err(io("the backup archive is malformed"))?.to_string_lossy().into_owned();
-        let allowed = ["manifest.json", "manifest.sig", CONFIG_FILE_NAME, SIGNING_KEY_FILE_NAME, SQLITE_FILE_NAME];
+        let allowed = [
+            "manifest.json",
+            "manifest.sig",
+            CONFIG_FILE_NAME,
+            SIGNING_KEY_FILE_NAME,
+            SQLITE_FILE_NAME,
+            POSTGRES_SNAPSHOT_NAME,
+        ];
         if !allowed.contains(&name.as_str()) {
             return Err(ServerError::Invalid(format!("the backup holds an unexpected entry `{name}`")));
         }
@@ -206,7 +221,9 @@ pub fn verify(
     unpack_checked(file, passphrase, expected_node, &near).map(|(manifest, _work)| manifest)
 }
 
-/// Restores a checked backup into a new data dir (which must not exist or be empty).
+/// Restores a checked backup into a new data dir (which must not exist or be empty). A
+/// PostgreSQL node's snapshot is left as [`POSTGRES_SNAPSHOT_NAME`] in the data dir for the
+/// caller to load into the database the restored node will use.
 pub fn restore(file: &Path, passphrase: &SecretString, data: &Path) -> Result<Manifest, ServerError> {
     if fs::read_dir(data).is_ok_and(|mut entries| entries.next().is_some()) {
         return Err(ServerError::Conflict(format!("{} is not empty; restore into a new data dir", data.display())));

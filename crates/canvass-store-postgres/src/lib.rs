@@ -28,9 +28,84 @@ use time::Date;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    url: String,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("PostgresStore")
+            .field("url", &DatabaseUrl::Postgres { url: self.url.clone() })
+            .finish_non_exhaustive()
+    }
+}
+
+/// The newest PostgreSQL client program of that name: /usr/lib/postgresql/*/bin, else PATH.
+fn client_program(name: &str) -> std::path::PathBuf {
+    let mut found: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            let program = entry.path().join("bin").join(name);
+            program.exists().then_some((version, program))
+        })
+        .collect();
+    found.sort();
+    found.pop().map_or_else(|| std::path::PathBuf::from(name), |(_, program)| program)
+}
+
+/// Runs a PostgreSQL client program against `url`, the password passed in its environment.
+fn run_client(name: &str, url: &str, arguments: &[&std::ffi::OsStr]) -> Result<(), StoreError> {
+    let (bare, password) =
+        DatabaseUrl::Postgres { url: url.to_owned() }.split_password().unwrap_or((url.to_owned(), None));
+    let mut command = std::process::Command::new(client_program(name));
+    command.arg(format!("--dbname={bare}")).args(arguments);
+    if let Some(password) = password {
+        command.env("PGPASSWORD", password);
+    }
+    let output = command.output().map_err(|error| {
+        StoreError::Unsupported(format!(
+            "cannot run {name} ({error}); install the PostgreSQL client (apt-get install postgresql-client)"
+        ))
+    })?;
+    if !output.status.success() {
+        return Err(StoreError::Backend(format!("{name} failed: {}", String::from_utf8_lossy(&output.stderr).trim())));
+    }
+    Ok(())
+}
+
+/// Loads a snapshot written by [`Store::snapshot_into`] into `url`, which must be an empty
+/// database: restoring never mixes with existing data.
+pub async fn restore_snapshot(url: &str, snapshot: &std::path::Path) -> Result<(), StoreError> {
+    let location = DatabaseUrl::Postgres { url: url.to_owned() }.redacted();
+    let mut connection = <sqlx::PgConnection as sqlx::Connection>::connect(url)
+        .await
+        .map_err(|error| StoreError::Unavailable { location: location.clone(), reason: error.to_string() })?;
+    let existing: Option<String> = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
+        .fetch_one(&mut connection)
+        .await
+        .map_err(backend)?;
+    sqlx::Connection::close(connection).await.map_err(backend)?;
+    if existing.is_some() {
+        return Err(StoreError::AlreadyExists { what: "canvass schema in the target database", id: location });
+    }
+    let file = snapshot.as_os_str();
+    run_client(
+        "psql",
+        url,
+        &[
+            std::ffi::OsStr::new("--quiet"),
+            std::ffi::OsStr::new("--single-transaction"),
+            std::ffi::OsStr::new("--variable=ON_ERROR_STOP=1"),
+            std::ffi::OsStr::new("--file"),
+            file,
+        ],
+    )
 }
 
 impl PostgresStore {
@@ -51,7 +126,7 @@ impl PostgresStore {
             .await
             .map_err(|error| StoreError::Unavailable { location, reason: error.to_string() })?;
         migrate(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, url: url.to_owned() })
     }
 }
 
@@ -689,12 +764,14 @@ impl Store for PostgresStore {
         transaction.commit().await.map_err(backend)
     }
 
-    async fn snapshot_into(&self, _destination: &std::path::Path) -> Result<(), StoreError> {
-        Err(StoreError::Unsupported(
-            "canvass backup covers the embedded SQLite database; back up a PostgreSQL node with pg_dump or your \
-             provider's snapshots (its voter fields are sealed there too)"
-                .into(),
-        ))
+    async fn snapshot_into(&self, destination: &std::path::Path) -> Result<(), StoreError> {
+        // pg_dump reads one consistent snapshot (a repeatable-read transaction) while writers go on.
+        let file = format!("--file={}", destination.display());
+        run_client(
+            "pg_dump",
+            &self.url,
+            &[std::ffi::OsStr::new("--no-owner"), std::ffi::OsStr::new("--no-privileges"), std::ffi::OsStr::new(&file)],
+        )
     }
 
     async fn upsert_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError> {
