@@ -8,7 +8,7 @@ mod support;
 
 use std::fs;
 
-use support::{PASSWORD, Served, assert_refused, basic, init_node, request, run, stderr, stdout};
+use support::{PASSWORD, Served, assert_refused, basic, init_node, request, run, run_with, stderr, stdout};
 
 const COUNTY: &str = "keys-county";
 
@@ -81,24 +81,13 @@ fn officials_unseal_with_their_shares_and_sealing_and_shredding_take_effect() {
     let sealed = request(served.admin, "POST", "/api/voters", &auth, Some(&voter("K1")));
     assert_eq!(sealed.status, 423, "a node starts with every jurisdiction sealed: {}", sealed.body);
 
-    let unseal = |share: &str| {
-        support::canvass()
-            .args([
-                "keys",
-                "unseal",
-                "--data",
-                data_text,
-                "--jurisdiction",
-                COUNTY,
-                "--admin-address",
-                &admin,
-                "--share-file",
-            ])
-            .arg(shares_dir.join(share))
-            .env("CANVASS_ADMIN_PASSWORD", PASSWORD)
-            .output()
-            .unwrap()
+    let on_node = |command: &str, extra: &[&str], password: &str| {
+        let mut arguments =
+            vec!["keys", command, "--data", data_text, "--jurisdiction", COUNTY, "--admin-address", &admin];
+        arguments.extend_from_slice(extra);
+        run_with(&arguments, "CANVASS_ADMIN_PASSWORD", password)
     };
+    let unseal = |share: &str| on_node("unseal", &["--share-file", shares_dir.join(share).to_str().unwrap()], PASSWORD);
     let first = unseal("share-2-of-3.txt");
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(stdout(&first).contains("1 of 2 needed"), "{}", stdout(&first));
@@ -107,17 +96,8 @@ fn officials_unseal_with_their_shares_and_sealing_and_shredding_take_effect() {
     assert!(stdout(&second).contains("is unsealed"), "{}", stderr(&second));
     assert_eq!(request(served.admin, "POST", "/api/voters", &auth, Some(&voter("K1"))).status, 201);
 
-    let wrong_admin = support::canvass()
-        .args(["keys", "seal", "--data", data_text, "--jurisdiction", COUNTY, "--admin-address", &admin])
-        .env("CANVASS_ADMIN_PASSWORD", "not the password")
-        .output()
-        .unwrap();
-    assert_refused(&wrong_admin, "sign in");
-    let seal = support::canvass()
-        .args(["keys", "seal", "--data", data_text, "--jurisdiction", COUNTY, "--admin-address", &admin])
-        .env("CANVASS_ADMIN_PASSWORD", PASSWORD)
-        .output()
-        .unwrap();
+    assert_refused(&on_node("seal", &[], "not the password"), "sign in");
+    let seal = on_node("seal", &[], PASSWORD);
     assert!(seal.status.success(), "{}", stderr(&seal));
     assert_eq!(request(served.admin, "POST", "/api/voters", &auth, Some(&voter("K2"))).status, 423);
 

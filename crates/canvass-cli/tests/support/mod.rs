@@ -30,6 +30,11 @@ pub fn run(arguments: &[&str]) -> Output {
     canvass().args(arguments).output().unwrap()
 }
 
+/// Runs the binary with one extra environment variable (a password, a database URL).
+pub fn run_with(arguments: &[&str], variable: &str, value: &str) -> Output {
+    canvass().args(arguments).env(variable, value).output().unwrap()
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
