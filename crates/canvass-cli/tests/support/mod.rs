@@ -68,6 +68,8 @@ pub fn init_node(directory: &Path, extra: &[&str]) -> PathBuf {
 /// A running `canvass serve`, killed when dropped.
 pub struct Served {
     child: Child,
+    /// Everything the server wrote to stderr, read as it comes so the pipe never fills.
+    logged: std::sync::Arc<std::sync::Mutex<String>>,
     pub public: SocketAddr,
     pub admin: SocketAddr,
     pub printed: String,
@@ -89,6 +91,17 @@ impl Served {
             command.env(name, value);
         }
         let mut child = command.spawn().map_err(|error| error.to_string())?;
+        let logged = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        if let Some(stderr) = child.stderr.take() {
+            let sink = logged.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    let mut text = sink.lock().unwrap();
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+            });
+        }
         let stdout = child.stdout.take().ok_or("no stdout")?;
         let (sender, receiver) = mpsc::channel();
         std::thread::spawn(move || {
@@ -110,10 +123,9 @@ impl Served {
                 }
                 Err(_) => {
                     let _killed = child.kill();
-                    let mut error = String::new();
-                    if let Some(mut stderr) = child.stderr.take() {
-                        let _read = stderr.read_to_string(&mut error);
-                    }
+                    let _reaped = child.wait();
+                    std::thread::sleep(Duration::from_millis(200));
+                    let error = logged.lock().unwrap().clone();
                     return Err(format!("serve did not start; printed {printed:?}; stderr: {error}"));
                 }
             }
@@ -133,7 +145,7 @@ impl Served {
             .lines()
             .find_map(|line| line.split("password ").nth(1))
             .map(|rest| rest.split_whitespace().next().unwrap_or_default().to_owned());
-        Ok(Self { public: address("Public site:")?, admin: address("Admin:")?, printed, password, child })
+        Ok(Self { public: address("Public site:")?, admin: address("Admin:")?, printed, password, child, logged })
     }
 
     /// Sends SIGTERM and waits for a clean exit.
@@ -145,10 +157,9 @@ impl Served {
     pub fn stop_and_collect(mut self) -> (String, String) {
         let status = terminate(&mut self.child);
         assert!(status.success(), "{status:?}");
-        let mut logged = String::new();
-        if let Some(mut stderr) = self.child.stderr.take() {
-            let _read = stderr.read_to_string(&mut logged);
-        }
+        // The reader thread sees end-of-file once the process has exited; give it a moment.
+        std::thread::sleep(Duration::from_millis(200));
+        let logged = self.logged.lock().unwrap().clone();
         (self.printed.clone(), logged)
     }
 }
