@@ -195,50 +195,38 @@ async fn run_on_store(store: &dyn Store, command: KeysCommand) -> anyhow::Result
 }
 
 async fn status(store: &dyn Store, json: bool) -> anyhow::Result<()> {
-    let mut rings = Vec::new();
-    for jurisdiction in store.key_ring_jurisdictions().await? {
-        let Some(ring) = store.key_ring(&jurisdiction).await? else { continue };
-        let usage = store.key_version_usage(&jurisdiction).await?;
-        let versions: Vec<serde_json::Value> = ring
-            .keys
-            .iter()
-            .filter(|key| key.purpose == FIELD_PURPOSE)
-            .map(|key| {
-                let rows = usage.iter().find(|u| u.version == key.version).map_or(0, |u| u.rows);
-                serde_json::json!({ "version": key.version, "state": key.state.as_str(), "rows": rows })
+    // This process holds no unsealed ring; the running node's state is on /api/keys.
+    let statuses = key_rings::ring_statuses(store, &key_rings::KeyRings::default()).await?;
+    let rings: Vec<serde_json::Value> = statuses
+        .iter()
+        .map(|status| {
+            let versions: Vec<serde_json::Value> = status
+                .field_key_versions
+                .iter()
+                .map(|key| serde_json::json!({ "version": key.version, "state": key.state.as_str(), "rows": key.rows }))
+                .collect();
+            serde_json::json!({
+                "jurisdiction": status.jurisdiction.as_str(),
+                "seal_methods": status.seal_methods,
+                "shares": status.shares.map(|(k, n)| format!("{k} of {n}")),
+                "projected_voters": status.projected_rows,
+                "field_key_versions": versions,
             })
-            .collect();
-        rings.push(serde_json::json!({
-            "jurisdiction": jurisdiction.as_str(),
-            "seal_methods": ring.seals.iter().map(|(method, _)| method.as_str()).collect::<Vec<_>>(),
-            "shares": ring.shares.map(|(k, n)| format!("{k} of {n}")),
-            "projected_voters": ring.projected_rows,
-            "field_key_versions": versions,
-        }));
-    }
+        })
+        .collect();
     if json {
         println!("{}", serde_json::Value::Array(rings));
         return Ok(());
     }
-    if rings.is_empty() {
+    if statuses.is_empty() {
         println!("No key rings yet. Create one with `canvass keys init --jurisdiction ID --passphrase-file FILE`.");
     }
-    for ring in &rings {
-        println!("{}", ring["jurisdiction"].as_str().unwrap_or_default());
-        let methods: Vec<&str> =
-            ring["seal_methods"].as_array().into_iter().flatten().filter_map(|m| m.as_str()).collect();
-        println!(
-            "  sealed by: {}{}",
-            methods.join(", "),
-            ring["shares"].as_str().map(|s| format!(", shares ({s})")).unwrap_or_default()
-        );
-        for version in ring["field_key_versions"].as_array().into_iter().flatten() {
-            println!(
-                "  field key v{}: {} ({} rows)",
-                version["version"],
-                version["state"].as_str().unwrap_or_default(),
-                version["rows"]
-            );
+    for status in &statuses {
+        println!("{}", status.jurisdiction);
+        let shares = status.shares.map(|(k, n)| format!(", shares ({k} of {n})")).unwrap_or_default();
+        println!("  sealed by: {}{shares}", status.seal_methods.join(", "));
+        for key in &status.field_key_versions {
+            println!("  field key v{}: {} ({} rows)", key.version, key.state.as_str(), key.rows);
         }
     }
     Ok(())

@@ -17,7 +17,7 @@ use crate::{
     Node, ServerError,
     api::{ApiJson, ApiPath},
     error::ErrorBody,
-    keys::{self, FIELD_PURPOSE, UnsealProgress},
+    keys::{self, UnsealProgress},
     voters,
 };
 
@@ -48,33 +48,30 @@ pub struct KeyRingBody {
 /// Every key ring on this node, with no secret in it.
 #[utoipa::path(get, path = "/api/keys", tag = "keys", responses((status = 200, body = [KeyRingBody]), (status = 401, body = ErrorBody)))]
 pub async fn list_key_rings(State(node): State<Node>) -> Result<Json<Vec<KeyRingBody>>, ServerError> {
-    let store = node.store();
-    let mut rings = Vec::new();
-    for jurisdiction in store.key_ring_jurisdictions().await? {
-        let Some(stored) = store.key_ring(&jurisdiction).await? else { continue };
-        let usage = store.key_version_usage(&jurisdiction).await?;
-        let rows_of = |version| usage.iter().find(|u| u.version == version).map_or(0, |u| u.rows);
-        rings.push(KeyRingBody {
-            unsealed: node.keys().is_unsealed(&jurisdiction),
-            jurisdiction: jurisdiction.into(),
-            seal_methods: stored.seals.iter().map(|(method, _)| method.clone()).collect(),
-            share_threshold: stored.shares.map(|(k, _)| k),
-            share_count: stored.shares.map(|(_, n)| n),
-            projected_rows: stored.projected_rows,
-            index_bits: stored.keys.iter().find_map(|key| key.index_bits),
-            field_key_versions: stored
-                .keys
-                .iter()
-                .filter(|key| key.purpose == FIELD_PURPOSE)
-                .map(|key| KeyVersionBody {
-                    version: key.version,
-                    state: key.state.as_str().into(),
-                    rows: rows_of(key.version),
-                })
-                .collect(),
-        });
-    }
-    Ok(Json(rings))
+    let statuses = keys::ring_statuses(node.store(), node.keys()).await?;
+    Ok(Json(
+        statuses
+            .into_iter()
+            .map(|status| KeyRingBody {
+                jurisdiction: status.jurisdiction.into(),
+                unsealed: status.unsealed,
+                seal_methods: status.seal_methods,
+                share_threshold: status.shares.map(|(k, _)| k),
+                share_count: status.shares.map(|(_, n)| n),
+                projected_rows: status.projected_rows,
+                index_bits: status.index_bits,
+                field_key_versions: status
+                    .field_key_versions
+                    .into_iter()
+                    .map(|key| KeyVersionBody {
+                        version: key.version,
+                        state: key.state.as_str().into(),
+                        rows: key.rows,
+                    })
+                    .collect(),
+            })
+            .collect(),
+    ))
 }
 
 /// One of: the passphrase, or one official's share.

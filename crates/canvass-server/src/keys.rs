@@ -353,6 +353,53 @@ pub async fn retire_unused(store: &dyn Store, jurisdiction: &JurisdictionId) -> 
     Ok(retired)
 }
 
+/// One field key version of a ring and the voter rows sealed under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldKeyVersion {
+    pub version: u32,
+    pub state: KeyState,
+    pub rows: u64,
+}
+
+/// What may be shown about a key ring: no key material, no secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RingStatus {
+    pub jurisdiction: JurisdictionId,
+    /// Whether `rings` (this process) holds the keys in memory.
+    pub unsealed: bool,
+    pub seal_methods: Vec<String>,
+    /// `(k, n)` once split into shares.
+    pub shares: Option<(u8, u8)>,
+    pub projected_rows: u64,
+    pub index_bits: Option<u8>,
+    pub field_key_versions: Vec<FieldKeyVersion>,
+}
+
+/// The status of every key ring on the node, by jurisdiction id.
+pub async fn ring_statuses(store: &dyn Store, rings: &KeyRings) -> Result<Vec<RingStatus>, ServerError> {
+    let mut statuses = Vec::new();
+    for jurisdiction in store.key_ring_jurisdictions().await? {
+        let Some(stored) = store.key_ring(&jurisdiction).await? else { continue };
+        let usage = store.key_version_usage(&jurisdiction).await?;
+        let rows_of = |version| usage.iter().find(|u| u.version == version).map_or(0, |u| u.rows);
+        statuses.push(RingStatus {
+            unsealed: rings.is_unsealed(&jurisdiction),
+            seal_methods: stored.seals.iter().map(|(method, _)| method.clone()).collect(),
+            shares: stored.shares,
+            projected_rows: stored.projected_rows,
+            index_bits: stored.keys.iter().find_map(|key| key.index_bits),
+            field_key_versions: stored
+                .keys
+                .iter()
+                .filter(|key| key.purpose == FIELD_PURPOSE)
+                .map(|key| FieldKeyVersion { version: key.version, state: key.state, rows: rows_of(key.version) })
+                .collect(),
+            jurisdiction,
+        });
+    }
+    Ok(statuses)
+}
+
 /// Destroys the jurisdiction's key ring: everything sealed under it becomes unreadable.
 pub async fn shred(store: &dyn Store, rings: &KeyRings, jurisdiction: &JurisdictionId) -> Result<(), ServerError> {
     store.shred_key_ring(jurisdiction).await?;

@@ -12,8 +12,9 @@ use axum::{
 use canvass_core::{
     election::Election,
     id::{ElectionId, JurisdictionId},
-    jurisdiction::{Jurisdiction, JurisdictionKind, roll_up, tree_order, with_ancestors},
+    jurisdiction::{Jurisdiction, JurisdictionKind, Precinct, roll_up, tree_order, with_ancestors},
 };
+use canvass_store::PrecinctVoterCount;
 use maud::{DOCTYPE, Markup, html};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use time::OffsetDateTime;
@@ -172,20 +173,22 @@ fn election_cards(elections: &[Election], names: &BTreeMap<JurisdictionId, Strin
     }
 }
 
-async fn registered_totals(
-    node: &Node,
+/// Registered voters per jurisdiction (its precincts and every sub-jurisdiction's).
+fn registered_totals(
     jurisdictions: &[Jurisdiction],
-) -> Result<BTreeMap<JurisdictionId, u64>, PageError> {
-    let precincts = node.store().precincts(None).await?;
-    let counts = node.store().registered_voter_counts().await?;
-    Ok(roll_up(jurisdictions, &precincts, counts.iter().map(|count| (&count.precinct, count.registered))))
+    precincts: &[Precinct],
+    counts: &[PrecinctVoterCount],
+) -> BTreeMap<JurisdictionId, u64> {
+    roll_up(jurisdictions, precincts, counts.iter().map(|count| (&count.precinct, count.registered)))
 }
 
 /// `GET /`: the jurisdictions this node hosts and their elections.
 pub async fn home(State(node): State<Node>) -> Result<Markup, PageError> {
     let jurisdictions = node.store().jurisdictions().await?;
     let elections = node.store().elections(None).await?;
-    let totals = registered_totals(&node, &jurisdictions).await?;
+    let precincts = node.store().precincts(None).await?;
+    let counts = node.store().registered_voter_counts().await?;
+    let totals = registered_totals(&jurisdictions, &precincts, &counts);
     let names: BTreeMap<JurisdictionId, String> =
         jurisdictions.iter().map(|j| (j.id.clone(), j.name.to_string())).collect();
     let county_rows: Vec<(String, u64)> = tree_order(&jurisdictions)
@@ -228,9 +231,10 @@ pub async fn jurisdiction(State(node): State<Node>, ApiPath(id): ApiPath<String>
     let jurisdiction = jurisdictions.iter().find(|j| j.id == id).ok_or_else(not_found)?;
     let parent = jurisdiction.parent.as_ref().and_then(|parent| jurisdictions.iter().find(|j| &j.id == parent));
     let children: Vec<&Jurisdiction> = jurisdictions.iter().filter(|j| j.parent.as_ref() == Some(&id)).collect();
-    let precincts = node.store().precincts(Some(&id)).await?;
+    let all_precincts = node.store().precincts(None).await?;
     let counts = node.store().registered_voter_counts().await?;
-    let totals = registered_totals(&node, &jurisdictions).await?;
+    let totals = registered_totals(&jurisdictions, &all_precincts, &counts);
+    let precincts: Vec<&Precinct> = all_precincts.iter().filter(|precinct| precinct.jurisdiction == id).collect();
     // Voters here vote in this jurisdiction's elections and in those of every jurisdiction above it.
     let mut elections = Vec::new();
     for level in with_ancestors(&jurisdictions, &id) {
@@ -328,22 +332,19 @@ pub async fn not_found() -> PageError {
 /// `GET /` on the admin listener.
 pub async fn admin_home(State(node): State<Node>) -> Result<Markup, PageError> {
     let info = node.info().await?;
-    let mut rings = Vec::new();
-    for jurisdiction in node.store().key_ring_jurisdictions().await? {
-        let Some(ring) = node.store().key_ring(&jurisdiction).await? else { continue };
-        let usage = node.store().key_version_usage(&jurisdiction).await?;
-        let versions: Vec<String> = ring
-            .keys
-            .iter()
-            .filter(|key| key.purpose == crate::keys::FIELD_PURPOSE)
-            .map(|key| {
-                let rows = usage.iter().find(|u| u.version == key.version).map_or(0, |u| u.rows);
-                format!("v{} {} ({rows} rows)", key.version, key.state.as_str())
-            })
-            .collect();
-        let shares = ring.shares.map_or_else(|| "not split".to_owned(), |(k, n)| format!("any {k} of {n}"));
-        rings.push((jurisdiction.to_string(), node.keys().is_unsealed(&jurisdiction), shares, versions.join(", ")));
-    }
+    let rings: Vec<(String, bool, String, String)> = crate::keys::ring_statuses(node.store(), node.keys())
+        .await?
+        .into_iter()
+        .map(|status| {
+            let versions: Vec<String> = status
+                .field_key_versions
+                .iter()
+                .map(|key| format!("v{} {} ({} rows)", key.version, key.state.as_str(), key.rows))
+                .collect();
+            let shares = status.shares.map_or_else(|| "not split".to_owned(), |(k, n)| format!("any {k} of {n}"));
+            (status.jurisdiction.to_string(), status.unsealed, shares, versions.join(", "))
+        })
+        .collect();
     let body = html! {
         h1 { "Canvass administration" }
         table {
