@@ -4,6 +4,7 @@
 
 pub mod conformance;
 mod error;
+mod ledger;
 pub mod rows;
 mod sealed;
 
@@ -16,6 +17,7 @@ use canvass_core::{
 };
 
 pub use error::StoreError;
+pub use ledger::{LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, StoredCheckpoint, StoredCosignature};
 pub use sealed::{
     BlindIndexes, IndexLookup, KeyState, KeyVersionUsage, SealedFields, SealedVoter, StoredDataKey, StoredKeyRing,
 };
@@ -117,4 +119,28 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn staff_account(&self, username: &Username) -> Result<Option<StaffAccount>, StoreError>;
     /// Accounts with the administrator role, by username.
     async fn administrators(&self) -> Result<Vec<StaffAccount>, StoreError>;
+
+    /// Appends entries atomically and durably (committed and synced before this returns), at
+    /// consecutive indexes after the last one; returns the first entry's index. Several
+    /// processes may append to one database; indexes never repeat or leave gaps.
+    async fn append_ledger(&self, entries: &[LedgerAppend]) -> Result<u64, StoreError>;
+    /// How many entries the ledger holds.
+    async fn ledger_size(&self) -> Result<u64, StoreError>;
+    /// Up to `limit` entries from index `start` on, in index order.
+    async fn ledger_entries(&self, start: u64, limit: u32) -> Result<Vec<LedgerRow>, StoreError>;
+    /// Entries matching every filter of the query, newest (highest index) first.
+    async fn search_ledger(&self, query: &LedgerQuery) -> Result<Vec<LedgerRow>, StoreError>;
+    /// Writes grown tiles and the checkpoint that covers them in one transaction. A checkpoint
+    /// is never replaced: a second one of the same size is refused with `AlreadyExists`.
+    async fn integrate_ledger(&self, tiles: &[LedgerTile], checkpoint: &StoredCheckpoint) -> Result<(), StoreError>;
+    /// The stored hashes of one tile (possibly partial), if any.
+    async fn ledger_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The checkpoint of the largest size.
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
+    async fn checkpoint(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError>;
+    /// Stores or replaces one witness's cosignature of a stored checkpoint (`Missing` if there
+    /// is no checkpoint of that size).
+    async fn add_cosignature(&self, cosignature: &StoredCosignature) -> Result<(), StoreError>;
+    /// The cosignatures of the checkpoint of `size`, by witness name.
+    async fn cosignatures(&self, size: u64) -> Result<Vec<StoredCosignature>, StoreError>;
 }
