@@ -23,6 +23,18 @@ pub use secrecy::{ExposeSecret, SecretString};
 pub use signing::{NodeSigningKey, PublicKey};
 pub use tls::{server_tls_config, tls_provider};
 
+/// SHA-256 of the concatenation of `parts`: the Merkle tree's hash (RFC 6962 prefixes a domain
+/// byte to each leaf and node, which callers pass as the first part).
+pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
+    for part in parts {
+        context.update(part);
+    }
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(context.finish().as_ref());
+    hash
+}
+
 /// SHA-256 of everything `input` yields, as lowercase hex.
 pub fn sha256_hex(input: &mut impl std::io::Read) -> std::io::Result<String> {
     let mut context = ring::digest::Context::new(&ring::digest::SHA256);
