@@ -1,0 +1,22 @@
+//! The crate's one error type: what can go wrong while writing (and later reading) a format.
+
+/// Why an import or export could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum FormatsError {
+    /// The output could not be written (disk full, closed pipe...); what was written so far is
+    /// an incomplete document.
+    #[error("could not write the document: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("could not encode JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("could not format a time: {0}")]
+    Time(#[from] time::error::Format),
+    #[error("a time outside the years 0001-9999 (UTC) cannot be written")]
+    TimeOutOfRange,
+    /// A value supplied for the document cannot be written in it.
+    #[error("{field} {reason}")]
+    InvalidText { field: &'static str, reason: &'static str },
+    /// Ledger indices become the events' sequence numbers, so they must increase.
+    #[error("ledger entry {index} comes after entry {previous}: entries must be in increasing index order")]
+    OutOfOrder { previous: u64, index: u64 },
+}

@@ -1,0 +1,15 @@
+//! Canvass's import and export formats: standard documents in and out of domain values. This
+//! crate never touches the database; callers read the store and hand values over.
+//!
+//! Now: the audit ledger as NIST SP 1500-101 Election Event Logging ([`event_log`]), in XML and
+//! in JSON, both valid against NIST's schemas.
+
+mod error;
+pub mod event_log;
+
+pub use error::FormatsError;
+pub use event_log::{
+    DeviceType, EventLogFormat, EventLogSource, EventLogWriter, EventType, nist_event_documentation_json,
+    nist_event_documentation_xml, nist_event_log_json, nist_event_log_xml, write_nist_event_log,
+    write_nist_event_log_json, write_nist_event_log_xml,
+};
