@@ -362,6 +362,7 @@ fn hostile_text_is_escaped_and_comes_back_exactly() {
     let xml = nist_event_log_xml(&source, &entries).unwrap();
     assert!(!xml.contains("<Disposition>success"), "markup from an entry reached the XML:\n{xml}");
     assert!(!xml.contains("<![CDATA["));
+    assert!(!xml.contains("]]>"), "`]]>` may not appear in XML text");
     let parsed = export(&source, &entries);
     assert_events_match(&parsed, &entries);
     assert_eq!(parsed.log["Details"], details);

@@ -1,12 +1,15 @@
 //! The XML encoding of 1500-101, streamed with quick-xml in the order the XSD's sequences
-//! demand. quick-xml escapes `<`, `>`, `&`, quotes and carriage returns in text; characters XML
-//! cannot carry at all never reach it (see `check_text` and `details`).
+//! demand. Text is escaped with quick-xml's `partial_escape`: `<`, `>` (so `]]>` cannot occur),
+//! `&` and carriage returns (which parsers would otherwise turn into line feeds); quotes stay
+//! readable, which text content allows. Characters XML cannot carry at all never reach it (see
+//! `check_text` and `details`).
 
 use std::io::Write;
 
 use canvass_core::audit::Action;
 use quick_xml::{
     Writer,
+    escape::partial_escape,
     events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event as XmlEvent},
 };
 
@@ -105,6 +108,6 @@ fn end_document<W: Write>(mut writer: Writer<W>, root: &str) -> Result<W, Format
 
 /// `<name>value</name>`, the value escaped.
 fn text<W: Write>(writer: &mut Writer<W>, name: &str, value: &str) -> Result<(), FormatsError> {
-    writer.create_element(name).write_text_content(BytesText::new(value))?;
+    writer.create_element(name).write_text_content(BytesText::from_escaped(partial_escape(value)))?;
     Ok(())
 }
