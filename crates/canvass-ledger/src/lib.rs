@@ -6,6 +6,7 @@
 
 mod error;
 mod hash;
+mod memory;
 mod note;
 mod proof;
 mod tile;
@@ -15,6 +16,7 @@ mod witness;
 
 pub use error::LedgerError;
 pub use hash::{EMPTY_ROOT, Hash, leaf_hash, node_hash};
+pub use memory::{FileMap, MemoryLog};
 pub use note::{
     Checkpoint, CosignatureKey, Note, NoteSignature, NoteSigner, NoteVerifier, VerifierKey, cosign_checkpoint,
     sign_checkpoint,

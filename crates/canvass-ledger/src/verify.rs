@@ -135,11 +135,8 @@ impl LogVerifier {
         while start < size {
             let group = start / TILE_WIDTH as u64;
             let count = (size - start).min(TILE_WIDTH as u64);
-            walk.add_group(source, group, count)?;
+            walk.add_group(source, group, count, previous.as_ref())?;
             start += count;
-            if let Some(previous) = &previous {
-                walk.check_prefix(previous)?;
-            }
             walk.check_completed_tiles(source)?;
             progress.advance(start, size);
         }
@@ -214,7 +211,13 @@ struct Walk {
 }
 
 impl Walk {
-    fn add_group(&mut self, source: &mut dyn TileSource, group: u64, count: u64) -> Result<(), LedgerError> {
+    fn add_group(
+        &mut self,
+        source: &mut dyn TileSource,
+        group: u64,
+        count: u64,
+        previous: Option<&Previous>,
+    ) -> Result<(), LedgerError> {
         let bundle_path = TilePath::entries(group, count).to_path();
         let bundle = fetch(source, &bundle_path)?;
         let entries = decode_entry_bundle(&bundle)?;
@@ -242,9 +245,12 @@ impl Walk {
                 }));
             }
             self.builder.append(hash, &mut self.completed);
-        }
-        if count == TILE_WIDTH as u64 {
-            self.group_roots.push(perfect_root(&hashes));
+            if count == TILE_WIDTH as u64 && offset + 1 == TILE_WIDTH {
+                self.group_roots.push(perfect_root(&hashes));
+            }
+            if let Some(previous) = previous {
+                self.check_prefix(previous)?;
+            }
         }
         Ok(())
     }
