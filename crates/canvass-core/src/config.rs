@@ -33,6 +33,25 @@ struct RawConfig {
     tls: Option<RawTls>,
     limits: Option<RawLimits>,
     log: Option<RawLog>,
+    ledger: Option<RawLedger>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLedger {
+    origin: Option<String>,
+    #[serde(default)]
+    witnesses: Vec<String>,
+}
+
+/// The audit ledger's public name and the witnesses whose cosignatures the node accepts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerConfig {
+    /// The log's origin line, e.g. `elections.examplia.gov/canvass`; by default derived from
+    /// the node's public key.
+    pub origin: Option<String>,
+    /// Witness cosignature keys (`name+id+base64`); checked when the node starts.
+    pub witnesses: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -188,6 +207,7 @@ pub struct NodeConfig {
     pub tls: Option<TlsConfig>,
     pub limits: Limits,
     pub log_format: LogFormat,
+    pub ledger: LedgerConfig,
 }
 
 /// Which of the node's two listeners a setting or finding is about.
@@ -252,6 +272,7 @@ impl NodeConfig {
             }),
             limits: Limits { max_body_bytes, request_timeout: Duration::from_secs(timeout_seconds) },
             log_format: LogFormat::parse(raw.log.unwrap_or_default().format.as_deref().unwrap_or("text"))?,
+            ledger: parse_ledger(raw.ledger.unwrap_or_default())?,
         })
     }
 
@@ -305,6 +326,14 @@ request_timeout_seconds = {DEFAULT_REQUEST_TIMEOUT_SECONDS}
 [log]
 # "text" for people, "json" for log collectors.
 format = "text"
+
+[ledger]
+# The audit log's public name (its checkpoints' origin line). By default it is derived from
+# the node's key; set it once, before the first entry: changing it starts a different log.
+# origin = "elections.examplia.gov/canvass"
+# Witnesses whose cosignatures of the log's checkpoints this node accepts and serves
+# (their keys, as `canvass witness keygen` prints them).
+witnesses = []
 "#
         )
     }
@@ -416,4 +445,23 @@ mod tests {
             DatabaseUrl::parse("postgres://canvass:s3cret@db:5432/canvass").unwrap().split_password().unwrap();
         assert_eq!((bare.as_str(), password.as_deref()), ("postgres://canvass@db:5432/canvass", Some("s3cret")));
     }
+}
+
+fn parse_ledger(raw: RawLedger) -> Result<LedgerConfig, CoreError> {
+    if let Some(origin) = &raw.origin {
+        let valid = !origin.is_empty()
+            && origin.len() <= 255
+            && !origin.contains('+')
+            && !origin.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !valid {
+            return Err(CoreError::Config(
+                "ledger.origin must be 1-255 characters without spaces or '+', e.g. elections.examplia.gov/canvass"
+                    .into(),
+            ));
+        }
+    }
+    if raw.witnesses.iter().any(|key| key.split('+').count() < 3) {
+        return Err(CoreError::Config("ledger.witnesses holds keys of the form name+keyid+base64".into()));
+    }
+    Ok(LedgerConfig { origin: raw.origin, witnesses: raw.witnesses })
 }

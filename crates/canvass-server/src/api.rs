@@ -17,14 +17,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{Node, ServerError, error::ErrorBody, service};
+use crate::{Node, ServerError, error::ErrorBody, ledger::Audit, service};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Canvass admin API", description = "Administration of a Canvass node. Authenticate with HTTP Basic as an administrator."),
     modifiers(&BasicAuthentication),
     security(("basic" = [])),
-    tags((name = "node"), (name = "jurisdictions"), (name = "precincts"), (name = "elections"), (name = "keys"), (name = "voters"))
+    tags((name = "node"), (name = "jurisdictions"), (name = "precincts"), (name = "elections"), (name = "keys"), (name = "voters"), (name = "audit"))
 )]
 struct ApiDocument;
 
@@ -263,6 +263,7 @@ pub fn router() -> OpenApiRouter<Node> {
         .routes(routes!(crate::api_keys::unseal))
         .routes(routes!(crate::api_keys::seal))
         .routes(routes!(crate::api_keys::add_voter))
+        .routes(routes!(crate::api_audit::search_audit))
 }
 
 /// Routes that need no authentication: health checks and this document.
@@ -320,10 +321,11 @@ async fn list_jurisdictions(State(node): State<Node>) -> Result<Json<Vec<Jurisdi
     (status = 422, description = "the parent does not exist", body = ErrorBody)))]
 async fn add_jurisdiction(
     State(node): State<Node>,
+    audit: Audit,
     ApiJson(body): ApiJson<JurisdictionBody>,
 ) -> Result<(StatusCode, Json<JurisdictionBody>), ServerError> {
     let jurisdiction = Jurisdiction::try_from(body)?;
-    service::add_jurisdiction(node.store(), &jurisdiction).await?;
+    service::add_jurisdiction(node.store(), &audit, &jurisdiction).await?;
     tracing::info!(jurisdiction = %jurisdiction.id, kind = %jurisdiction.kind, "jurisdiction added");
     Ok((StatusCode::CREATED, Json(jurisdiction.into())))
 }
@@ -362,10 +364,11 @@ async fn list_precincts(
     (status = 422, body = ErrorBody)))]
 async fn add_precinct(
     State(node): State<Node>,
+    audit: Audit,
     ApiJson(body): ApiJson<PrecinctBody>,
 ) -> Result<(StatusCode, Json<PrecinctBody>), ServerError> {
     let precinct = Precinct::try_from(body)?;
-    service::add_precinct(node.store(), &precinct).await?;
+    service::add_precinct(node.store(), &audit, &precinct).await?;
     tracing::info!(precinct = %precinct.id, jurisdiction = %precinct.jurisdiction, "precinct added");
     Ok((StatusCode::CREATED, Json(precinct.into())))
 }

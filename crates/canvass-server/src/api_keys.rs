@@ -4,6 +4,7 @@
 
 use axum::{Json, extract::State, http::StatusCode};
 use canvass_core::{
+    audit::Action,
     id::{JurisdictionId, PrecinctId},
     name::Name,
     voter::{VoterRecord, VoterStatus},
@@ -18,6 +19,7 @@ use crate::{
     api::{ApiJson, ApiPath},
     error::ErrorBody,
     keys::{self, UnsealProgress},
+    ledger::Audit,
     voters,
 };
 
@@ -98,17 +100,19 @@ pub struct UnsealReply {
         (status = 409, description = "no key ring", body = ErrorBody)))]
 pub async fn unseal(
     State(node): State<Node>,
+    audit: Audit,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<UnsealBody>,
 ) -> Result<(StatusCode, Json<UnsealReply>), ServerError> {
     let jurisdiction = JurisdictionId::parse(&id)?;
     let outcome = match (body.passphrase, body.share) {
         (Some(passphrase), None) => {
-            let ring = keys::unseal_with_passphrase(node.store(), &jurisdiction, SecretString::from(passphrase)).await;
+            let passphrase = SecretString::from(passphrase);
+            let ring = keys::unseal_with_passphrase(node.store(), &audit, &jurisdiction, passphrase).await;
             ring.and_then(|ring| node.keys().insert(jurisdiction.clone(), ring)).map(|()| UnsealProgress::Unsealed)
         }
         (None, Some(share)) => match Share::parse(&share) {
-            Ok(share) => node.keys().add_share(node.store(), &jurisdiction, share).await,
+            Ok(share) => add_share(&node, &audit, &jurisdiction, share).await,
             Err(error) => Err(ServerError::Invalid(error.to_string())),
         },
         _ => Err(ServerError::Invalid("give exactly one of passphrase or share".into())),
@@ -132,14 +136,39 @@ pub async fn unseal(
     }
 }
 
+/// Adds one share; the attempt that completes (or fails to complete) the unseal is recorded,
+/// and a ring whose record cannot be written is sealed again at once.
+async fn add_share(
+    node: &Node,
+    audit: &Audit,
+    jurisdiction: &JurisdictionId,
+    share: Share,
+) -> Result<UnsealProgress, ServerError> {
+    let progress = node.keys().add_share(node.store(), jurisdiction, share).await;
+    if matches!(progress, Ok(UnsealProgress::NeedMoreShares { .. })) {
+        return progress;
+    }
+    if let Err(error) = keys::record_attempt(audit, Action::KeysUnseal, jurisdiction, &progress).await {
+        node.keys().seal(jurisdiction)?;
+        return Err(error);
+    }
+    progress
+}
+
 /// Drops a jurisdiction's keys from this node's memory: its PII is refused until unsealed.
 #[utoipa::path(post, path = "/api/jurisdictions/{id}/seal", tag = "keys",
     params(("id" = String, Path, description = "the jurisdiction id, percent-encoded")),
     responses((status = 200, body = UnsealReply), (status = 404, body = ErrorBody)))]
-pub async fn seal(State(node): State<Node>, ApiPath(id): ApiPath<String>) -> Result<Json<UnsealReply>, ServerError> {
+pub async fn seal(
+    State(node): State<Node>,
+    audit: Audit,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<UnsealReply>, ServerError> {
     let jurisdiction = JurisdictionId::parse(&id)?;
     crate::service::require_jurisdiction(node.store(), &jurisdiction).await?;
+    // Sealing only ever reduces access, so it happens even if it cannot be recorded.
     node.keys().seal(&jurisdiction)?;
+    keys::record_attempt(&audit, Action::KeysSeal, &jurisdiction, &Ok(())).await?;
     tracing::info!(%jurisdiction, "jurisdiction sealed");
     Ok(Json(UnsealReply { unsealed: false, shares_received: None, shares_needed: None }))
 }
@@ -226,10 +255,11 @@ impl NewVoterBody {
     (status = 422, body = ErrorBody), (status = 423, description = "the jurisdiction is sealed", body = ErrorBody)))]
 pub async fn add_voter(
     State(node): State<Node>,
+    audit: Audit,
     ApiJson(body): ApiJson<NewVoterBody>,
 ) -> Result<(StatusCode, Json<VoterAddedBody>), ServerError> {
     let (jurisdiction, voter) = body.parse()?;
-    voters::add_voters(node.store(), node.keys(), &jurisdiction, std::slice::from_ref(&voter)).await?;
+    voters::add_voters(node.store(), &audit, node.keys(), &jurisdiction, std::slice::from_ref(&voter)).await?;
     tracing::info!(%jurisdiction, registration_number = %voter.registration_number, "voter registered");
     Ok((
         StatusCode::CREATED,

@@ -52,6 +52,11 @@ pub enum ServerError {
 }
 
 impl ServerError {
+    /// Whether the request was refused (not authorised, wrong secret) rather than failed.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Self::Unauthorized | Self::WrongSecret(_) | Self::ForbiddenPeer)
+    }
+
     /// The stable machine-readable code clients and scripts match on.
     pub fn code(&self) -> &'static str {
         match self {

@@ -15,7 +15,12 @@ use canvass_crypto::{
 };
 use canvass_store::{KeyState, Store, StoreError, StoredDataKey, StoredKeyRing};
 
-use crate::ServerError;
+use canvass_core::audit::{Action, AuditEntry, Outcome};
+
+use crate::{
+    ServerError,
+    ledger::{Audit, target},
+};
 
 /// The purpose of the key that seals voter fields.
 pub const FIELD_PURPOSE: &str = "field";
@@ -234,6 +239,38 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
 /// `projected_rows` voters. Returns it unsealed.
 pub async fn create_key_ring(
     store: &dyn Store,
+    audit: &Audit,
+    jurisdiction: &JurisdictionId,
+    passphrase: SecretString,
+    projected_rows: u64,
+) -> Result<UnsealedRing, ServerError> {
+    let entry = ring_entry(audit, Action::KeysInit, jurisdiction)?;
+    audit.run(entry, create_key_ring_unrecorded(store, jurisdiction, passphrase, projected_rows)).await
+}
+
+/// The entry for a key operation on a jurisdiction's ring.
+fn ring_entry(audit: &Audit, action: Action, jurisdiction: &JurisdictionId) -> Result<AuditEntry, ServerError> {
+    target(audit.entry(action).with_jurisdiction(jurisdiction), format!("key_ring:{jurisdiction}"))
+}
+
+/// Records an attempt whose outcome is known (an unseal): allowed, or denied with the code.
+/// The caller uses the result only if this succeeds.
+pub async fn record_attempt<T>(
+    audit: &Audit,
+    action: Action,
+    jurisdiction: &JurisdictionId,
+    result: &Result<T, ServerError>,
+) -> Result<(), ServerError> {
+    let mut entry = ring_entry(audit, action, jurisdiction)?;
+    if let Err(error) = result {
+        entry.outcome = if error.is_refusal() { Outcome::Denied } else { Outcome::Failed };
+        entry.reason = Some(error.code().to_owned());
+    }
+    audit.record(&entry).await.map(|_| ())
+}
+
+async fn create_key_ring_unrecorded(
+    store: &dyn Store,
     jurisdiction: &JurisdictionId,
     passphrase: SecretString,
     projected_rows: u64,
@@ -271,6 +308,17 @@ pub async fn create_key_ring(
 /// Unseals with the passphrase. Argon2id at 64 MiB runs off the async threads.
 pub async fn unseal_with_passphrase(
     store: &dyn Store,
+    audit: &Audit,
+    jurisdiction: &JurisdictionId,
+    passphrase: SecretString,
+) -> Result<UnsealedRing, ServerError> {
+    let result = unseal_with_passphrase_unrecorded(store, jurisdiction, passphrase).await;
+    record_attempt(audit, Action::KeysUnseal, jurisdiction, &result).await?;
+    result
+}
+
+async fn unseal_with_passphrase_unrecorded(
+    store: &dyn Store,
     jurisdiction: &JurisdictionId,
     passphrase: SecretString,
 ) -> Result<UnsealedRing, ServerError> {
@@ -294,6 +342,17 @@ pub async fn unseal_with_passphrase(
 /// Unseals from enough shares given at once (scripts; the server takes them one at a time).
 pub async fn unseal_with_shares(
     store: &dyn Store,
+    audit: &Audit,
+    jurisdiction: &JurisdictionId,
+    shares: &[Share],
+) -> Result<UnsealedRing, ServerError> {
+    let result = unseal_with_shares_unrecorded(store, jurisdiction, shares).await;
+    record_attempt(audit, Action::KeysUnseal, jurisdiction, &result).await?;
+    result
+}
+
+async fn unseal_with_shares_unrecorded(
+    store: &dyn Store,
     jurisdiction: &JurisdictionId,
     shares: &[Share],
 ) -> Result<UnsealedRing, ServerError> {
@@ -312,24 +371,31 @@ pub async fn unseal_with_shares(
 /// Splits the root into `count` shares, `threshold` of which unseal, and records the policy.
 pub async fn split(
     store: &dyn Store,
+    audit: &Audit,
     ring: &UnsealedRing,
     threshold: u8,
     count: u8,
 ) -> Result<Vec<Share>, ServerError> {
     let shares = split_root(&ring.root, threshold, count).map_err(|error| ServerError::Invalid(error.to_string()))?;
     let jurisdiction = JurisdictionId::parse(ring.jurisdiction())?;
-    store.set_share_policy(&jurisdiction, threshold, count).await?;
+    let entry = ring_entry(audit, Action::KeysSplit, &jurisdiction)?;
+    audit.run(entry, async { Ok(store.set_share_policy(&jurisdiction, threshold, count).await?) }).await?;
     Ok(shares)
 }
 
 /// Makes a new field key version; new writes use it from now on. Returns the new version.
-pub async fn rotate(store: &dyn Store, ring: &UnsealedRing) -> Result<u32, ServerError> {
+pub async fn rotate(store: &dyn Store, audit: &Audit, ring: &UnsealedRing) -> Result<u32, ServerError> {
     let jurisdiction = JurisdictionId::parse(ring.jurisdiction())?;
-    let stored = require_ring(store, &jurisdiction).await?;
-    let next =
-        stored.keys.iter().filter(|key| key.purpose == FIELD_PURPOSE).map(|key| key.version).max().unwrap_or(0) + 1;
-    store.add_data_key(&jurisdiction, &new_key(&ring.root, FIELD_PURPOSE, next, None)?).await?;
-    Ok(next)
+    let entry = ring_entry(audit, Action::KeysRotate, &jurisdiction)?;
+    audit
+        .run(entry, async {
+            let stored = require_ring(store, &jurisdiction).await?;
+            let next = stored.keys.iter().filter(|key| key.purpose == FIELD_PURPOSE).map(|key| key.version).max();
+            let next = next.unwrap_or(0) + 1;
+            store.add_data_key(&jurisdiction, &new_key(&ring.root, FIELD_PURPOSE, next, None)?).await?;
+            Ok(next)
+        })
+        .await
 }
 
 /// Reopens a ring from the store with the same root (after a rotation).
@@ -340,10 +406,27 @@ pub async fn reload(store: &dyn Store, ring: &UnsealedRing) -> Result<UnsealedRi
 }
 
 /// Retires every previous field key version no row uses any more; returns them.
-pub async fn retire_unused(store: &dyn Store, jurisdiction: &JurisdictionId) -> Result<Vec<u32>, ServerError> {
+pub async fn retire_unused(
+    store: &dyn Store,
+    audit: &Audit,
+    jurisdiction: &JurisdictionId,
+) -> Result<Vec<u32>, ServerError> {
     let stored = require_ring(store, jurisdiction).await?;
     let mut retired = Vec::new();
     for key in stored.keys.iter().filter(|key| key.purpose == FIELD_PURPOSE && key.state == KeyState::Previous) {
+        if store
+            .key_version_usage(jurisdiction)
+            .await?
+            .iter()
+            .any(|usage| usage.version == key.version && usage.rows > 0)
+        {
+            continue;
+        }
+        let entry =
+            target(ring_entry(audit, Action::KeysRotate, jurisdiction)?, format!("key_version:{}", key.version))?
+                .with_reason("retire_unused_version")
+                .map_err(|error| ServerError::Internal(error.to_string()))?;
+        audit.record(&entry).await?;
         match store.retire_data_key(jurisdiction, FIELD_PURPOSE, key.version).await {
             Ok(()) => retired.push(key.version),
             Err(StoreError::InUse { .. }) => {}
@@ -401,8 +484,18 @@ pub async fn ring_statuses(store: &dyn Store, rings: &KeyRings) -> Result<Vec<Ri
 }
 
 /// Destroys the jurisdiction's key ring: everything sealed under it becomes unreadable.
-pub async fn shred(store: &dyn Store, rings: &KeyRings, jurisdiction: &JurisdictionId) -> Result<(), ServerError> {
-    store.shred_key_ring(jurisdiction).await?;
-    rings.seal(jurisdiction)?;
-    Ok(())
+pub async fn shred(
+    store: &dyn Store,
+    audit: &Audit,
+    rings: &KeyRings,
+    jurisdiction: &JurisdictionId,
+) -> Result<(), ServerError> {
+    let entry = ring_entry(audit, Action::KeysShred, jurisdiction)?;
+    audit
+        .run(entry, async {
+            store.shred_key_ring(jurisdiction).await?;
+            rings.seal(jurisdiction)?;
+            Ok(())
+        })
+        .await
 }

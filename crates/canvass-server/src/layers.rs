@@ -24,7 +24,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{Node, ServerError, api, metrics::RequestLabels, pages, service};
+use crate::{Node, ServerError, api, log_routes, metrics::RequestLabels, pages, service};
 
 /// The public listener: pages now, published results and the audit log later.
 pub fn public_app(node: Node) -> Router {
@@ -33,6 +33,11 @@ pub fn public_app(node: Node) -> Router {
         .route("/jurisdictions/{id}", get(pages::jurisdiction))
         .route("/elections/{id}", get(pages::election))
         .route("/assets/canvass.css", get(pages::stylesheet))
+        .route("/audit", get(pages::audit))
+        .route("/log/checkpoint", get(log_routes::checkpoint))
+        .route("/log/key", get(log_routes::key))
+        .route("/log/tile/{*path}", get(log_routes::tile))
+        .route("/log/cosignature", axum::routing::post(log_routes::add_cosignature))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .fallback(pages::not_found);
@@ -178,8 +183,28 @@ async fn require_administrator(
             Ok(next.run(request).await)
         }
         Err(error) => {
-            tracing::warn!(username = %username.chars().take(64).collect::<String>(), "admin API sign-in refused");
+            tracing::warn!("admin API sign-in refused");
+            let request_id =
+                request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned);
+            record_refused_sign_in(&node, request_id, &username).await?;
             Err(error)
         }
     }
+}
+
+/// Records a refused sign-in. The actor is the account only when it exists: a typed name that
+/// matches no account may be a password typed in the wrong field, so it is never written.
+async fn record_refused_sign_in(node: &Node, request_id: Option<String>, username: &str) -> Result<(), ServerError> {
+    use canvass_core::audit::{Action, Actor, AuditEntry, Outcome};
+    let actor = match canvass_core::credential::Username::parse(username) {
+        Ok(name) if node.store().staff_account(&name).await?.is_some() => Actor::User(name),
+        _ => Actor::Anonymous,
+    };
+    let mut entry = AuditEntry::new(actor, Action::AdministratorLogin, Outcome::Denied)
+        .with_reason("unauthorized")
+        .map_err(|error| ServerError::Internal(error.to_string()))?;
+    if let Some(id) = request_id {
+        entry = entry.clone().with_request_id(&id).unwrap_or(entry);
+    }
+    node.ledger().append(&entry).await.map(|_| ())
 }

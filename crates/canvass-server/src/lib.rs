@@ -6,12 +6,16 @@
 //! socket; [`listen`] binds and serves them.
 
 mod api;
+mod api_audit;
 mod api_keys;
+pub mod audit_log;
 pub mod backup;
 mod error;
 pub mod keys;
 mod layers;
+pub mod ledger;
 pub mod listen;
+mod log_routes;
 mod metrics;
 mod node;
 mod pages;

@@ -7,15 +7,22 @@ use canvass_core::config::NodeConfig;
 use canvass_crypto::{NodeSigningKey, PublicKey};
 use canvass_store::Store;
 
-use crate::{ServerError, keys::KeyRings, metrics::Metrics};
+use crate::{
+    ServerError,
+    keys::KeyRings,
+    ledger::{Ledger, LogIdentity},
+    metrics::Metrics,
+};
 
 #[derive(Clone)]
 pub struct Node(Arc<Inner>);
 
 struct Inner {
     store: Arc<dyn Store>,
-    signing_key: NodeSigningKey,
+    signing_key: Arc<NodeSigningKey>,
     config: NodeConfig,
+    ledger: Ledger,
+    log: LogIdentity,
     metrics: Metrics,
     demo: bool,
     keys: KeyRings,
@@ -31,9 +38,29 @@ pub struct NodeInfo {
 }
 
 impl Node {
-    /// `demo` marks every page as showing fictional data.
-    pub fn new(store: Arc<dyn Store>, signing_key: NodeSigningKey, config: NodeConfig, demo: bool) -> Self {
-        Self(Arc::new(Inner { store, signing_key, config, metrics: Metrics::new(), demo, keys: KeyRings::default() }))
+    /// Starts the node's services (the audit ledger's commit and integrator tasks) on the
+    /// store. `demo` marks every page as showing fictional data.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        signing_key: NodeSigningKey,
+        config: NodeConfig,
+        demo: bool,
+    ) -> Result<Self, ServerError> {
+        let signing_key = Arc::new(signing_key);
+        let log = LogIdentity::new(config.ledger.origin.as_deref(), &signing_key, &config.ledger.witnesses)?;
+        let ledger = Ledger::start(store.clone(), signing_key.clone(), log.clone()).await?;
+        let keys = KeyRings::default();
+        Ok(Self(Arc::new(Inner { store, signing_key, config, ledger, log, metrics: Metrics::new(), demo, keys })))
+    }
+
+    /// Where this node's actions are recorded.
+    pub fn ledger(&self) -> &Ledger {
+        &self.0.ledger
+    }
+
+    /// The audit log's origin, signing key and trusted witnesses.
+    pub fn log_identity(&self) -> &LogIdentity {
+        &self.0.log
     }
 
     /// The jurisdictions unsealed in this process.

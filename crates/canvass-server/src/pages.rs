@@ -97,6 +97,7 @@ fn layout(title: &str, demo: bool, body: Markup) -> Markup {
                 header.site {
                     a href="/" { "Canvass" }
                     span.tagline { "Election information published by this office" }
+                    a.nav href="/audit" { "Audit log" }
                 }
                 main {
                     @if demo {
@@ -319,6 +320,104 @@ pub async fn election(State(node): State<Node>, ApiPath(id): ApiPath<String>) ->
     Ok(layout(election.name.as_str(), node.is_demo(), body))
 }
 
+/// The ledger's size, signed root and witnesses, as a table.
+async fn ledger_summary(node: &Node) -> Result<Markup, PageError> {
+    let identity = node.log_identity();
+    let Some(latest) = node.store().latest_checkpoint().await? else {
+        return Ok(
+            html! { p.muted { "No signed checkpoint yet: the first appears within a second of the first entry." } },
+        );
+    };
+    let note = canvass_ledger::Note::parse(latest.note.as_bytes())
+        .map_err(|error| ServerError::Internal(error.to_string()))?;
+    let checkpoint =
+        canvass_ledger::Checkpoint::parse(&note.text).map_err(|error| ServerError::Internal(error.to_string()))?;
+    let cosigners: Vec<String> = node.store().cosignatures(latest.size).await?.into_iter().map(|c| c.witness).collect();
+    let signed_at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(latest.time_millis) * 1_000_000)
+        .ok()
+        .and_then(|time| time.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default();
+    Ok(html! {
+        table {
+            tbody {
+                tr { th { "Log origin" } td { code { (checkpoint.origin) } } }
+                tr { th { "Entries" } td { (checkpoint.size) } }
+                tr { th { "Root hash" } td { code { (checkpoint.root) } } }
+                tr { th { "Signed" } td { (signed_at) } }
+                tr { th { "Log key" } td { code.wrap { (identity.verifier_key) } } }
+                tr { th { "Witnessed by" } td {
+                    @if cosigners.is_empty() { span.muted { "no witness has cosigned this checkpoint yet" } }
+                    @else { (cosigners.join(", ")) }
+                } }
+            }
+        }
+    })
+}
+
+fn entries_table(entries: &[(u64, canvass_core::audit::AuditEntry)]) -> Markup {
+    html! {
+        table.entries {
+            thead { tr { th { "#" } th { "Time (UTC)" } th { "Who" } th { "Action" } th { "Result" } th { "Records" } } }
+            tbody {
+                @for (index, entry) in entries {
+                    tr {
+                        td { (index) }
+                        td { (entry.time.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()) }
+                        td { code { (entry.actor) } }
+                        td { (entry.action) }
+                        td class=(entry.outcome.as_str()) { (entry.outcome.as_str())
+                            @if let Some(reason) = &entry.reason { " (" (reason) ")" } }
+                        td {
+                            @match entry.targets.len() {
+                                0 => { @if let Some(j) = &entry.jurisdiction { code { (j) } } }
+                                1 => code { (entry.targets[0]) },
+                                count => { code { (entry.targets[0]) } " and " (count - 1) " more" },
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /audit`: the public face of the ledger: what it is, its signed state, how to check
+/// it independently, and the latest entries (which never hold personal data).
+pub async fn audit(State(node): State<Node>) -> Result<Markup, PageError> {
+    let recent =
+        crate::audit_log::search(node.store(), &crate::audit_log::Search { limit: 500, ..Default::default() }).await?;
+    let mut by_action: BTreeMap<&str, u64> = BTreeMap::new();
+    for (_, entry) in &recent {
+        *by_action.entry(entry.action.as_str()).or_default() += 1;
+    }
+    let mut rows: Vec<(String, u64)> =
+        by_action.into_iter().map(|(action, count)| (action.to_owned(), count)).collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    let denied = recent.iter().filter(|(_, entry)| entry.outcome != canvass_core::audit::Outcome::Allowed).count();
+    let key = node.log_identity().verifier_key.to_string();
+    let body = html! {
+        h1 { "Audit log" }
+        p { "Every change this office makes to election data, and every time staff open a voter's confidential
+            details, is written to this log before it happens. The log is a Merkle tree in the Certificate
+            Transparency design: each checkpoint is signed, and anyone can check that no entry was ever
+            altered or removed. Entries name records by id, never a voter's personal details." }
+        h2 { "Current signed checkpoint" }
+        (ledger_summary(&node).await?)
+        h2 { "Check it yourself" }
+        p { "With the " code { "canvass" } " program, from any computer:" }
+        pre { code { "canvass audit verify --log <this site>/log --log-key '" (key) "' --state audit-state.json" } }
+        p { "It downloads every entry, recomputes the tree, checks the signature, and on later runs proves the log only grew.
+            The files are plain " a href="https://c2sp.org/tlog-tiles" { "tlog-tiles" } ": "
+            a href="/log/checkpoint" { "/log/checkpoint" } ", " code { "/log/tile/…" } "." }
+        h2 { "Recent activity" }
+        @if !rows.is_empty() {
+            (bar_chart(&format!("Actions among the last {} entries ({} refused or failed)", recent.len(), denied), &rows))
+        }
+        (entries_table(&recent[..recent.len().min(25)]))
+    };
+    Ok(layout("Audit log", node.is_demo(), html! { (body) (footer(&node)) }))
+}
+
 /// `GET /assets/canvass.css`.
 pub async fn stylesheet() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")], STYLESHEET)
@@ -372,6 +471,11 @@ pub async fn admin_home(State(node): State<Node>) -> Result<Markup, PageError> {
                 }
             }
         }
+        h2 { "Audit ledger" }
+        (ledger_summary(&node).await?)
+        p { "Search: " code { "canvass audit search --actor user:NAME --since 2026-11-01" }
+            " or " code { "GET /api/audit?record=precinct:ID" } "." }
+        (entries_table(&crate::audit_log::search(node.store(), &crate::audit_log::Search { limit: 15, ..Default::default() }).await?))
         h2 { "Admin API" }
         p { "The API is described at " a href="/api/openapi.json" { "/api/openapi.json" }
             ". Authenticate with HTTP Basic as an administrator." }

@@ -13,10 +13,27 @@ use canvass_crypto::{PasswordHash, SecretString, Share, generate_password, hash_
 use canvass_store::Store;
 use time::Date;
 
-use crate::{ServerError, keys, keys::KeyRings, voters};
+use canvass_core::audit::Action;
+
+use crate::{
+    ServerError, keys,
+    keys::KeyRings,
+    ledger::{Audit, target},
+    voters,
+};
 
 /// Adds a jurisdiction after checking that its parent exists and may hold it.
-pub async fn add_jurisdiction(store: &dyn Store, jurisdiction: &Jurisdiction) -> Result<(), ServerError> {
+pub async fn add_jurisdiction(
+    store: &dyn Store,
+    audit: &Audit,
+    jurisdiction: &Jurisdiction,
+) -> Result<(), ServerError> {
+    let entry = audit.entry(Action::JurisdictionAdd).with_jurisdiction(&jurisdiction.id);
+    let entry = target(entry, format!("jurisdiction:{}", jurisdiction.id))?;
+    audit.run(entry, add_jurisdiction_unrecorded(store, jurisdiction)).await
+}
+
+async fn add_jurisdiction_unrecorded(store: &dyn Store, jurisdiction: &Jurisdiction) -> Result<(), ServerError> {
     let parent_kind = match &jurisdiction.parent {
         None => None,
         Some(parent) => Some(
@@ -33,10 +50,16 @@ pub async fn add_jurisdiction(store: &dyn Store, jurisdiction: &Jurisdiction) ->
 }
 
 /// Adds a precinct to an existing jurisdiction.
-pub async fn add_precinct(store: &dyn Store, precinct: &Precinct) -> Result<(), ServerError> {
-    require_jurisdiction(store, &precinct.jurisdiction).await?;
-    store.insert_precinct(precinct).await?;
-    Ok(())
+pub async fn add_precinct(store: &dyn Store, audit: &Audit, precinct: &Precinct) -> Result<(), ServerError> {
+    let entry = audit.entry(Action::PrecinctAdd).with_jurisdiction(&precinct.jurisdiction);
+    let entry = target(entry, format!("precinct:{}", precinct.id))?;
+    audit
+        .run(entry, async {
+            require_jurisdiction(store, &precinct.jurisdiction).await?;
+            store.insert_precinct(precinct).await?;
+            Ok(())
+        })
+        .await
 }
 
 /// The jurisdiction, or a clear "does not exist" naming it.
@@ -61,22 +84,32 @@ const DEMO_PROJECTED_VOTERS: u64 = 50_000;
 
 /// Loads the built-in demo (see `canvass_core::demo`) into an empty store: every jurisdiction
 /// gets a key ring (left unsealed in `rings`) and each county's voters are sealed under its own.
-pub async fn load_demo(store: &dyn Store, rings: &KeyRings, today: Date, seed: u64) -> Result<DemoLoaded, ServerError> {
+pub async fn load_demo(
+    store: &dyn Store,
+    audit: &Audit,
+    rings: &KeyRings,
+    today: Date,
+    seed: u64,
+) -> Result<DemoLoaded, ServerError> {
     let content = demo::content(today, seed)?;
+    audit.record(&audit.entry(Action::DemoLoad)).await?;
     for jurisdiction in &content.jurisdictions {
-        add_jurisdiction(store, jurisdiction).await?;
+        add_jurisdiction(store, audit, jurisdiction).await?;
     }
     for precinct in &content.precincts {
-        add_precinct(store, precinct).await?;
+        add_precinct(store, audit, precinct).await?;
     }
-    store.insert_election(&content.election, &content.contests).await?;
+    let entry = audit.entry(Action::ElectionAdd).with_jurisdiction(&content.election.jurisdiction);
+    let entry = target(entry, format!("election:{}", content.election.id))?;
+    audit.run(entry, async { Ok(store.insert_election(&content.election, &content.contests).await?) }).await?;
     let mut passphrases = Vec::new();
     let mut shares = None;
     for jurisdiction in &content.jurisdictions {
         let passphrase = generate_password(4).map_err(|error| ServerError::Internal(error.to_string()))?;
-        let ring = keys::create_key_ring(store, &jurisdiction.id, passphrase.clone(), DEMO_PROJECTED_VOTERS).await?;
+        let ring =
+            keys::create_key_ring(store, audit, &jurisdiction.id, passphrase.clone(), DEMO_PROJECTED_VOTERS).await?;
         if shares.is_none() && jurisdiction.kind == canvass_core::jurisdiction::JurisdictionKind::County {
-            shares = Some((jurisdiction.id.clone(), keys::split(store, &ring, 2, 3).await?));
+            shares = Some((jurisdiction.id.clone(), keys::split(store, audit, &ring, 2, 3).await?));
         }
         rings.insert(jurisdiction.id.clone(), ring)?;
         passphrases.push((jurisdiction.id.clone(), passphrase));
@@ -85,7 +118,7 @@ pub async fn load_demo(store: &dyn Store, rings: &KeyRings, today: Date, seed: u
         content.jurisdictions.iter().filter(|j| j.kind == canvass_core::jurisdiction::JurisdictionKind::County)
     {
         let roll: Vec<_> = content.voters.iter().filter(|voter| voter.county == county.id).cloned().collect();
-        voters::add_voters(store, rings, &county.id, &roll).await?;
+        voters::add_voters(store, audit, rings, &county.id, &roll).await?;
     }
     let shares = shares.ok_or_else(|| ServerError::Internal("the demo has no county".into()))?;
     Ok(DemoLoaded { content, passphrases, shares })
@@ -99,11 +132,21 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
 /// Creates or resets an administrator account, refusing weak passwords.
 pub async fn set_administrator_password(
     store: &dyn Store,
+    audit: &Audit,
     username: &Username,
     password: SecretString,
 ) -> Result<(), ServerError> {
     use canvass_crypto::ExposeSecret;
     check_new_password(password.expose_secret())?;
+    let entry = target(audit.entry(Action::AdministratorPassword), format!("staff:{}", username.as_str()))?;
+    audit.run(entry, store_administrator_password(store, username, password)).await
+}
+
+async fn store_administrator_password(
+    store: &dyn Store,
+    username: &Username,
+    password: SecretString,
+) -> Result<(), ServerError> {
     let hash =
         blocking(move || hash_password(&password)).await?.map_err(|error| ServerError::Internal(error.to_string()))?;
     let account = StaffAccount {

@@ -1,7 +1,13 @@
 //! Voter records through the key ring: every personal field sealed on its own, blind indexes
 //! computed from normalised values, and rows moved to a new key version after rotation.
 
-use canvass_core::{id::JurisdictionId, name::Name, normalize, voter::VoterRecord};
+use canvass_core::{
+    audit::{Action, MAX_TARGETS},
+    id::JurisdictionId,
+    name::Name,
+    normalize,
+    voter::VoterRecord,
+};
 use canvass_crypto::FieldContext;
 use canvass_store::{BlindIndexes, IndexLookup, SealedFields, SealedVoter, Store};
 use time::{Date, format_description::well_known::Iso8601};
@@ -9,6 +15,7 @@ use time::{Date, format_description::well_known::Iso8601};
 use crate::{
     ServerError,
     keys::{IndexKind, KeyRings, UnsealedRing},
+    ledger::{Audit, target},
 };
 
 const TABLE: &str = "voters";
@@ -155,14 +162,30 @@ pub fn open_voter(ring: &UnsealedRing, sealed: &SealedVoter) -> Result<VoterReco
 /// Seals and stores voters of a jurisdiction; refused while it is sealed.
 pub async fn add_voters(
     store: &dyn Store,
+    audit: &Audit,
     rings: &KeyRings,
     jurisdiction: &JurisdictionId,
     voters: &[VoterRecord],
 ) -> Result<(), ServerError> {
     let ring = rings.current(store, jurisdiction).await?;
     let sealed = voters.iter().map(|voter| seal_voter(&ring, voter)).collect::<Result<Vec<_>, _>>()?;
-    store.insert_voters(&sealed).await?;
-    Ok(())
+    // One entry per 200 records, naming them by registration number (never by name): all are
+    // recorded before the rows are written.
+    let mut entries = Vec::new();
+    for chunk in voters.chunks(MAX_TARGETS) {
+        let mut entry = audit.entry(Action::VoterAdd).with_jurisdiction(jurisdiction);
+        for voter in chunk {
+            entry = target(entry, format!("voter:{}", voter.registration_number))?;
+        }
+        entries.push(entry);
+    }
+    let Some((last, first)) = entries.split_last() else {
+        return Ok(());
+    };
+    for entry in first {
+        audit.record(entry).await?;
+    }
+    audit.run(last.clone(), async { Ok(store.insert_voters(&sealed).await?) }).await
 }
 
 /// Voters whose last and first names match exactly (after normalisation). The blind index
@@ -192,6 +215,7 @@ pub async fn find_by_name(
 /// how many moved (0 when none are left).
 pub async fn reseal_batch(
     store: &dyn Store,
+    audit: &Audit,
     ring: &UnsealedRing,
     from_version: u32,
     batch: u32,
@@ -201,6 +225,10 @@ pub async fn reseal_batch(
     if rows.is_empty() {
         return Ok(0);
     }
+    let entry = audit.entry(Action::KeysReseal).with_jurisdiction(&jurisdiction);
+    let entry = target(entry, format!("key_version:{from_version}"))?;
+    let entry = target(entry, format!("key_version:{}", ring.active_version()))?;
+    audit.record(&entry).await?;
     let mut moved = Vec::with_capacity(rows.len());
     for row in &rows {
         let voter = open_voter(ring, row)?;

@@ -1,0 +1,245 @@
+//! Reading the audit ledger back: the public tlog-tiles files (`/log/checkpoint`, `/log/tile/...`)
+//! served from the store, the same files written to a directory for any static host, witnesses'
+//! cosignatures coming in, and admin search of entries.
+
+use std::path::Path;
+
+use canvass_core::{
+    audit::{Action, Actor, AuditEntry, Outcome},
+    id::JurisdictionId,
+};
+use canvass_ledger::{Note, TILE_WIDTH, TilePath, encode_entry_bundle};
+use canvass_store::{LedgerQuery, Store, StoredCosignature};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
+
+use crate::{
+    ServerError,
+    ledger::{Audit, LogIdentity},
+};
+
+/// The latest checkpoint with every stored cosignature appended, as `/log/checkpoint` serves
+/// it; `None` before the first checkpoint.
+pub async fn checkpoint_text(store: &dyn Store) -> Result<Option<String>, ServerError> {
+    let Some(latest) = store.latest_checkpoint().await? else {
+        return Ok(None);
+    };
+    let mut text = latest.note;
+    for cosignature in store.cosignatures(latest.size).await? {
+        text.push_str(&cosignature.line);
+        if !cosignature.line.ends_with('\n') {
+            text.push('\n');
+        }
+    }
+    Ok(Some(text))
+}
+
+/// The size of the latest checkpoint: files beyond it are not served.
+async fn signed_size(store: &dyn Store) -> Result<u64, ServerError> {
+    Ok(store.latest_checkpoint().await?.map_or(0, |checkpoint| checkpoint.size))
+}
+
+/// The bytes of one tile file (`tile/...`), or `None` if the path is not a file of the
+/// signed tree.
+pub async fn tile(store: &dyn Store, path: &str) -> Result<Option<Vec<u8>>, ServerError> {
+    let Ok(tile) = TilePath::parse(path) else {
+        return Ok(None);
+    };
+    let size = signed_size(store).await?;
+    let width = tile.width() as u64;
+    match tile {
+        TilePath::Hashes { level, index, .. } => {
+            let shift = u32::from(level) * 8;
+            let available = (size >> shift).saturating_sub(index * TILE_WIDTH as u64);
+            if available < width || (width < TILE_WIDTH as u64 && available != width) {
+                return Ok(None);
+            }
+            let Some(hashes) = store.ledger_tile(level, index).await? else {
+                return Ok(None);
+            };
+            Ok(hashes.get(..(width as usize) * 32).map(<[u8]>::to_vec))
+        }
+        TilePath::Entries { index, .. } => {
+            let start = index * TILE_WIDTH as u64;
+            let available = size.saturating_sub(start);
+            if available < width || (width < TILE_WIDTH as u64 && available != width) {
+                return Ok(None);
+            }
+            let rows = store.ledger_entries(start, width as u32).await?;
+            if rows.len() as u64 != width {
+                return Ok(None);
+            }
+            let bundle = encode_entry_bundle(rows.iter().map(|row| row.body.as_slice()))
+                .map_err(|error| ServerError::Internal(error.to_string()))?;
+            Ok(Some(bundle))
+        }
+    }
+}
+
+/// Every file of the signed log, by path: the checkpoint, each hash tile and entry bundle.
+/// `visit` is called once per file, in order, so a large log streams to disk.
+pub async fn for_each_file(
+    store: &dyn Store,
+    mut visit: impl FnMut(&str, &[u8]) -> Result<(), ServerError>,
+) -> Result<u64, ServerError> {
+    let Some(checkpoint) = checkpoint_text(store).await? else {
+        return Ok(0);
+    };
+    let size = signed_size(store).await?;
+    let width = TILE_WIDTH as u64;
+    for level in 0..8u32 {
+        let nodes = size >> (level * 8);
+        if nodes == 0 {
+            break;
+        }
+        for index in 0..nodes.div_ceil(width) {
+            let count = (nodes - index * width).min(width);
+            let path = TilePath::hashes(level as u8, index, count).to_path();
+            let bytes = tile(store, &path).await?.ok_or_else(|| missing(&path))?;
+            visit(&path, &bytes)?;
+        }
+    }
+    for index in 0..size.div_ceil(width) {
+        let path = TilePath::entries(index, (size - index * width).min(width)).to_path();
+        let bytes = tile(store, &path).await?.ok_or_else(|| missing(&path))?;
+        visit(&path, &bytes)?;
+    }
+    visit("checkpoint", checkpoint.as_bytes())?;
+    Ok(size)
+}
+
+fn missing(path: &str) -> ServerError {
+    ServerError::Internal(format!("the store lacks {path} of the signed tree"))
+}
+
+/// Writes the log to `directory` as static files (checkpoint last, so a host serving the
+/// directory while it is written never names tiles that are not there yet).
+pub async fn publish(store: &dyn Store, directory: &Path) -> Result<u64, ServerError> {
+    let io = |error: std::io::Error| ServerError::Invalid(format!("cannot write to {}: {error}", directory.display()));
+    std::fs::create_dir_all(directory).map_err(io)?;
+    for_each_file(store, |path, bytes| {
+        let target = directory.join(path);
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        let staging = target.with_extension("partial-write");
+        std::fs::write(&staging, bytes).map_err(io)?;
+        std::fs::rename(&staging, &target).map_err(io)
+    })
+    .await
+}
+
+/// Accepts a cosigned checkpoint from a witness this node trusts: stores each valid
+/// cosignature by a configured witness key of one of this node's checkpoints. Returns the
+/// names of the witnesses whose cosignatures were stored.
+pub async fn add_cosignatures(
+    store: &dyn Store,
+    identity: &LogIdentity,
+    audit: &Audit,
+    body: &[u8],
+) -> Result<Vec<String>, ServerError> {
+    let note = Note::parse(body).map_err(|error| ServerError::Invalid(error.to_string()))?;
+    let checkpoint =
+        canvass_ledger::Checkpoint::parse(&note.text).map_err(|error| ServerError::Invalid(error.to_string()))?;
+    let stored = store
+        .checkpoint(checkpoint.size)
+        .await?
+        .ok_or_else(|| ServerError::NotFound(format!("this log has no checkpoint of size {}", checkpoint.size)))?;
+    let ours = Note::parse(stored.note.as_bytes()).map_err(|error| ServerError::Internal(error.to_string()))?;
+    if ours.text != note.text {
+        return Err(ServerError::Invalid("that checkpoint is not one this log signed".into()));
+    }
+    let mut accepted = Vec::new();
+    for witness in &identity.witnesses {
+        if witness.verify_cosignature(&note).is_err() {
+            continue;
+        }
+        let Some(signature) = note
+            .signatures
+            .iter()
+            .find(|signature| signature.name == witness.name && signature.key_id == witness.key_id)
+        else {
+            continue;
+        };
+        let entry = audit.entry(Action::WitnessCosign);
+        let entry = crate::ledger::target(entry, format!("checkpoint:{}", checkpoint.size))?;
+        let entry = crate::ledger::target(entry, format!("witness:{}", witness.name))?;
+        let cosignature = StoredCosignature {
+            size: checkpoint.size,
+            witness: witness.name.clone(),
+            line: signature.to_line(),
+            time_millis: (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64,
+        };
+        audit.run(entry, async { Ok(store.add_cosignature(&cosignature).await?) }).await?;
+        accepted.push(witness.name.clone());
+    }
+    if accepted.is_empty() {
+        return Err(ServerError::Unauthorized);
+    }
+    Ok(accepted)
+}
+
+/// Admin search filters, parsed.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub actor: Option<Actor>,
+    pub action: Option<Action>,
+    pub record: Option<String>,
+    pub jurisdiction: Option<JurisdictionId>,
+    pub outcome: Option<Outcome>,
+    pub since: Option<OffsetDateTime>,
+    pub until: Option<OffsetDateTime>,
+    pub before: Option<u64>,
+    pub limit: u32,
+}
+
+/// The most entries one search returns.
+pub const MAX_SEARCH_RESULTS: u32 = 1000;
+
+/// Reads a time bound: RFC 3339 (`2026-11-03T20:00:00Z`) or a date (`2026-11-03`, midnight UTC).
+pub fn parse_time(field: &str, value: &str) -> Result<OffsetDateTime, ServerError> {
+    if let Ok(time) = OffsetDateTime::parse(value, &Rfc3339) {
+        return Ok(time);
+    }
+    let date = time::Date::parse(value, &time::format_description::well_known::Iso8601::DATE).map_err(|_| {
+        ServerError::Invalid(format!("{field} `{value}` is neither a date (YYYY-MM-DD) nor an RFC 3339 time"))
+    })?;
+    Ok(date.midnight().assume_utc())
+}
+
+fn millis(time: OffsetDateTime) -> i64 {
+    (time.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// Entries matching every filter, newest first.
+pub async fn search(store: &dyn Store, search: &Search) -> Result<Vec<(u64, AuditEntry)>, ServerError> {
+    let query = LedgerQuery {
+        actor: search.actor.as_ref().map(ToString::to_string),
+        action: search.action.map(|action| action.as_str().to_owned()),
+        target: search.record.clone(),
+        jurisdiction: search.jurisdiction.as_ref().map(ToString::to_string),
+        outcome: search.outcome.map(|outcome| outcome.as_str().to_owned()),
+        since_millis: search.since.map(millis),
+        until_millis: search.until.map(millis),
+        before_index: search.before,
+        limit: search.limit.clamp(1, MAX_SEARCH_RESULTS),
+    };
+    decode_rows(store.search_ledger(&query).await?)
+}
+
+fn decode_rows(rows: Vec<canvass_store::LedgerRow>) -> Result<Vec<(u64, AuditEntry)>, ServerError> {
+    rows.into_iter()
+        .map(|row| {
+            AuditEntry::decode(&row.body).map(|entry| (row.index, entry)).map_err(|_| {
+                ServerError::Internal(format!(
+                    "ledger entry {} cannot be read: run `canvass audit verify` against this node",
+                    row.index
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Entries in index order from `start`, for exports.
+pub async fn entries_from(store: &dyn Store, start: u64, limit: u32) -> Result<Vec<(u64, AuditEntry)>, ServerError> {
+    decode_rows(store.ledger_entries(start, limit).await?)
+}

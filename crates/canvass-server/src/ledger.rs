@@ -1,0 +1,427 @@
+//! The audit ledger service. Appends go through one group-commit task: callers queue entries,
+//! the task writes everything queued in one transaction (one fsync), and only then answers each
+//! caller with its index, so an acknowledged entry is durable. An integrator task folds new
+//! entries into the Merkle tree, stores the grown tiles and signs a checkpoint, within a second
+//! of an append. Commands run outside the server append straight to the store; the running
+//! node's integrator picks their entries up.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use canvass_core::audit::{Action, Actor, AuditEntry, Outcome};
+use canvass_crypto::NodeSigningKey;
+use canvass_ledger::{
+    Checkpoint, Hash, NoteSigner, TILE_HEIGHT, TILE_WIDTH, TileWrite, TreeBuilder, VerifierKey, leaf_hash,
+    sign_checkpoint,
+};
+use canvass_store::{LedgerAppend, LedgerTile, Store, StoreError, StoredCheckpoint};
+use tokio::sync::{Notify, mpsc, oneshot};
+
+use crate::ServerError;
+
+/// The most entries one commit writes; more wait for the next.
+const MAX_BATCH: usize = 4096;
+/// Queued appends beyond this make callers wait: back-pressure instead of unbounded memory.
+const QUEUE_DEPTH: usize = 65_536;
+/// How often the integrator looks for entries appended by other processes.
+const POLL_INTERVAL: Duration = Duration::from_millis(1000);
+/// How long the integrator gathers entries before signing: a checkpoint at most this much
+/// after an append, and at most a few checkpoints a second however busy the node is.
+const INTEGRATE_INTERVAL: Duration = Duration::from_millis(250);
+/// Entries read back per store call while integrating.
+const READ_PAGE: u32 = 8192;
+
+/// The ledger's public identity: its origin line and the key that signs its checkpoints.
+#[derive(Debug, Clone)]
+pub struct LogIdentity {
+    pub origin: String,
+    pub verifier_key: VerifierKey,
+    pub witnesses: Vec<VerifierKey>,
+}
+
+impl LogIdentity {
+    /// The configured origin, or one derived from the node's key.
+    pub fn new(origin: Option<&str>, key: &NodeSigningKey, witnesses: &[String]) -> Result<Self, ServerError> {
+        let origin = origin.map_or_else(|| default_origin(key), str::to_owned);
+        let signer = NoteSigner::new(&origin, key).map_err(|error| ServerError::Invalid(error.to_string()))?;
+        let witnesses = witnesses
+            .iter()
+            .map(|text| {
+                let key = VerifierKey::parse(text)
+                    .map_err(|error| ServerError::Invalid(format!("ledger.witnesses: {error}")))?;
+                if key.is_cosignature_key() {
+                    Ok(key)
+                } else {
+                    Err(ServerError::Invalid(format!(
+                        "ledger.witnesses: {} is not a witness cosignature key",
+                        key.name
+                    )))
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self { origin, verifier_key: signer.verifier_key(), witnesses })
+    }
+}
+
+/// `canvass.invalid/node-<first 8 bytes of the key in hex>`: unique per node, and `.invalid`
+/// says plainly that it is not a real address until the office sets `ledger.origin`.
+pub fn default_origin(key: &NodeSigningKey) -> String {
+    format!("canvass.invalid/node-{}", &key.public_key().to_hex()[..16])
+}
+
+/// The search columns a store keeps beside the entry's bytes.
+pub fn to_append(entry: &AuditEntry) -> LedgerAppend {
+    LedgerAppend {
+        body: entry.encode(),
+        time_millis: entry.unix_millis(),
+        actor: entry.actor.to_string(),
+        action: entry.action.as_str().to_owned(),
+        jurisdiction: entry.jurisdiction.as_ref().map(ToString::to_string),
+        outcome: entry.outcome.as_str().to_owned(),
+        targets: entry.targets.clone(),
+    }
+}
+
+struct Pending {
+    entry: LedgerAppend,
+    reply: oneshot::Sender<Result<u64, ServerError>>,
+}
+
+/// Where appends go: the group-commit task in a running node, or the store directly.
+#[derive(Clone)]
+pub struct Ledger(Arc<Inner>);
+
+enum Inner {
+    Service { queue: mpsc::Sender<Pending>, integrator: Arc<Integrator> },
+    Direct { store: Arc<dyn Store> },
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self.0.as_ref() {
+            Inner::Service { .. } => "Ledger(service)",
+            Inner::Direct { .. } => "Ledger(direct)",
+        })
+    }
+}
+
+fn unavailable(error: impl std::fmt::Display) -> ServerError {
+    ServerError::Unavailable(format!("the audit ledger could not record the action: {error}"))
+}
+
+impl Ledger {
+    /// Appends go straight to the store, one transaction each: for commands run beside or
+    /// instead of the server.
+    pub fn direct(store: Arc<dyn Store>) -> Self {
+        Self(Arc::new(Inner::Direct { store }))
+    }
+
+    /// Starts the group-commit and integrator tasks. Refuses to start if the stored tiles do
+    /// not reproduce the last signed checkpoint: the ledger was damaged or tampered with.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        key: Arc<NodeSigningKey>,
+        identity: LogIdentity,
+    ) -> Result<Self, ServerError> {
+        let integrator = Arc::new(Integrator::load(store.clone(), key, identity).await?);
+        let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
+        tokio::spawn(commit_loop(store, receiver, integrator.clone()));
+        tokio::spawn(integrator.clone().run());
+        Ok(Self(Arc::new(Inner::Service { queue, integrator })))
+    }
+
+    /// Appends one entry and returns its index once it is durably stored. An error means the
+    /// entry is not in the ledger, and the caller must not carry out the action it describes.
+    pub async fn append(&self, entry: &AuditEntry) -> Result<u64, ServerError> {
+        match self.0.as_ref() {
+            Inner::Direct { store } => store.append_ledger(&[to_append(entry)]).await.map_err(unavailable),
+            Inner::Service { queue, .. } => {
+                let (reply, answer) = oneshot::channel();
+                queue.send(Pending { entry: to_append(entry), reply }).await.map_err(unavailable)?;
+                answer.await.map_err(unavailable)?
+            }
+        }
+    }
+
+    /// Records `entry` (outcome allowed), runs the action, and if the action fails records
+    /// that too, with the error's code. The action never runs unless its entry is stored.
+    pub async fn audited<T>(
+        &self,
+        entry: AuditEntry,
+        action: impl Future<Output = Result<T, ServerError>>,
+    ) -> Result<T, ServerError> {
+        self.append(&entry).await?;
+        let result = action.await;
+        if let Err(error) = &result {
+            let outcome = if error.is_refusal() { Outcome::Denied } else { Outcome::Failed };
+            let mut failed = entry;
+            failed.outcome = outcome;
+            failed.reason = Some(error.code().to_owned());
+            failed.time = AuditEntry::new(failed.actor.clone(), failed.action, outcome).time;
+            if let Err(ledger_error) = self.append(&failed).await {
+                tracing::error!(error = %ledger_error, "could not record that an audited action failed");
+            }
+        }
+        result
+    }
+
+    /// Integrates and signs now, returning the new checkpoint's size (tests, shutdown).
+    pub async fn integrate_now(&self) -> Result<u64, ServerError> {
+        match self.0.as_ref() {
+            Inner::Service { integrator, .. } => integrator.integrate().await,
+            Inner::Direct { store } => Ok(store.latest_checkpoint().await?.map_or(0, |checkpoint| checkpoint.size)),
+        }
+    }
+}
+
+async fn commit_loop(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Pending>, integrator: Arc<Integrator>) {
+    let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
+    while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let entries: Vec<LedgerAppend> = batch.iter().map(|pending| pending.entry.clone()).collect();
+        match store.append_ledger(&entries).await {
+            Ok(first) => {
+                for (offset, pending) in batch.drain(..).enumerate() {
+                    // A caller that gave up waiting has nothing to be told.
+                    let _ = pending.reply.send(Ok(first + offset as u64));
+                }
+                integrator.wake.notify_one();
+            }
+            Err(error) => {
+                tracing::error!(%error, entries = batch.len(), "audit ledger append failed; the actions are refused");
+                for pending in batch.drain(..) {
+                    let _ = pending.reply.send(Err(unavailable(&error)));
+                }
+            }
+        }
+    }
+}
+
+/// Folds appended entries into the tree and signs checkpoints.
+struct Integrator {
+    store: Arc<dyn Store>,
+    key: Arc<NodeSigningKey>,
+    identity: LogIdentity,
+    tree: tokio::sync::Mutex<TreeBuilder>,
+    wake: Notify,
+    /// The last failure, so a broken store is reported once, not every second.
+    last_error: Mutex<Option<String>>,
+}
+
+impl Integrator {
+    async fn load(store: Arc<dyn Store>, key: Arc<NodeSigningKey>, identity: LogIdentity) -> Result<Self, ServerError> {
+        let tree = match store.latest_checkpoint().await? {
+            None => TreeBuilder::new(),
+            Some(stored) => rebuild(store.as_ref(), &stored, &identity).await?,
+        };
+        Ok(Self {
+            store,
+            key,
+            identity,
+            tree: tokio::sync::Mutex::new(tree),
+            wake: Notify::new(),
+            last_error: Mutex::new(None),
+        })
+    }
+
+    async fn run(self: Arc<Self>) {
+        loop {
+            let _ = tokio::time::timeout(POLL_INTERVAL, self.wake.notified()).await;
+            tokio::time::sleep(INTEGRATE_INTERVAL).await;
+            match self.integrate().await {
+                Ok(_) => {
+                    if let Ok(mut last) = self.last_error.lock() {
+                        *last = None;
+                    }
+                }
+                Err(error) => {
+                    let message = error.to_string();
+                    let repeated =
+                        self.last_error.lock().map(|mut last| last.replace(message.clone()) == Some(message));
+                    if !matches!(repeated, Ok(true)) {
+                        tracing::error!(%error, "audit ledger integration failed; checkpoints are not advancing");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads entries past the tree's size, grows the tree, stores tiles and a signed
+    /// checkpoint. Returns the tree size now signed.
+    async fn integrate(&self) -> Result<u64, ServerError> {
+        let mut tree = self.tree.lock().await;
+        let stored_size = self.store.ledger_size().await?;
+        if stored_size == tree.size() && tree.size() > 0 {
+            return Ok(tree.size());
+        }
+        let mut grown = tree.clone();
+        let mut tiles: HashMap<(u8, u64), Vec<Hash>> = HashMap::new();
+        while grown.size() < stored_size {
+            let rows = self.store.ledger_entries(grown.size(), READ_PAGE).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut completed = Vec::new();
+            for row in rows {
+                if row.index != grown.size() {
+                    return Err(ServerError::Internal(format!(
+                        "ledger entry {} follows entry {}: the store has a gap",
+                        row.index,
+                        grown.size()
+                    )));
+                }
+                grown.append(leaf_hash(&row.body), &mut completed);
+            }
+            for tile in completed {
+                tiles.insert((tile.level, tile.index), tile.hashes);
+            }
+        }
+        if grown.size() == tree.size() && self.store.checkpoint(grown.size()).await?.is_some() {
+            return Ok(tree.size());
+        }
+        for tile in grown.partial_tiles() {
+            tiles.insert((tile.level, tile.index), tile.hashes);
+        }
+        let checkpoint = Checkpoint {
+            origin: self.identity.origin.clone(),
+            size: grown.size(),
+            root: grown.root(),
+            extensions: Vec::new(),
+        };
+        let signer = NoteSigner::new(&self.identity.origin, &self.key)
+            .map_err(|error| ServerError::Internal(error.to_string()))?;
+        let note = sign_checkpoint(&checkpoint, &signer);
+        let stored = StoredCheckpoint {
+            size: checkpoint.size,
+            note: note.to_text(),
+            time_millis: (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64,
+        };
+        let tiles: Vec<LedgerTile> = tiles
+            .into_iter()
+            .map(|((level, index), hashes)| LedgerTile {
+                level,
+                index,
+                hashes: TileWrite { level, index, hashes }.bytes(),
+            })
+            .collect();
+        match self.store.integrate_ledger(&tiles, &stored).await {
+            Ok(()) | Err(StoreError::AlreadyExists { .. }) => {}
+            Err(error) => return Err(error.into()),
+        }
+        *tree = grown;
+        Ok(tree.size())
+    }
+}
+
+/// The tree of the last checkpoint, from stored tiles, checked against the signed root.
+async fn rebuild(
+    store: &dyn Store,
+    stored: &StoredCheckpoint,
+    identity: &LogIdentity,
+) -> Result<TreeBuilder, ServerError> {
+    let damaged = |reason: String| {
+        ServerError::Internal(format!(
+            "the audit ledger's stored tree does not match its last signed checkpoint ({reason}); \
+             run `canvass audit verify` to find the altered entry"
+        ))
+    };
+    let note = canvass_ledger::Note::parse(stored.note.as_bytes()).map_err(|error| damaged(error.to_string()))?;
+    let checkpoint = Checkpoint::parse(&note.text).map_err(|error| damaged(error.to_string()))?;
+    if checkpoint.origin != identity.origin {
+        return Err(ServerError::Invalid(format!(
+            "the ledger's origin is `{}` but the configuration says `{}`: the origin cannot change once entries exist",
+            checkpoint.origin, identity.origin
+        )));
+    }
+    let mut tiles = HashMap::new();
+    for (level, index) in edge_tiles(checkpoint.size) {
+        if let Some(bytes) = store.ledger_tile(level, index).await? {
+            let hashes = bytes.chunks_exact(32).map(Hash::from_slice).collect::<Result<Vec<_>, _>>();
+            tiles.insert((level, index), hashes.map_err(|error| damaged(error.to_string()))?);
+        }
+    }
+    let tree = TreeBuilder::from_tiles(checkpoint.size, |level, index| Ok(tiles.get(&(level, index)).cloned()))
+        .map_err(|error| damaged(error.to_string()))?;
+    if tree.root() != checkpoint.root {
+        return Err(damaged(format!("the tiles give root {} for size {}", tree.root(), checkpoint.size)));
+    }
+    Ok(tree)
+}
+
+/// The tiles holding the right edge of a tree of `size`.
+fn edge_tiles(size: u64) -> Vec<(u8, u64)> {
+    let mut tiles = Vec::new();
+    let mut level = 0u32;
+    while level < 8 && (size >> (level * u32::from(TILE_HEIGHT))) > 0 {
+        let shift = level * u32::from(TILE_HEIGHT);
+        if (size >> shift) % TILE_WIDTH as u64 > 0 {
+            tiles.push((level as u8, size >> (shift + u32::from(TILE_HEIGHT))));
+        }
+        level += 1;
+    }
+    tiles
+}
+
+/// Who is acting, in which request, and where their actions are recorded: every service that
+/// changes state takes one, so a change is recorded whichever way it arrives (API or CLI).
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub ledger: Ledger,
+    pub actor: Actor,
+    pub request_id: Option<String>,
+}
+
+impl Audit {
+    /// Someone at the node's shell, running `canvass` against the store directly.
+    pub fn operator(store: Arc<dyn Store>) -> Self {
+        Self { ledger: Ledger::direct(store), actor: Actor::Operator, request_id: None }
+    }
+
+    /// An entry for `action` by this actor in this request, outcome allowed.
+    pub fn entry(&self, action: Action) -> AuditEntry {
+        let entry = AuditEntry::new(self.actor.clone(), action, Outcome::Allowed);
+        match self.request_id.as_deref().map(|id| entry.clone().with_request_id(id)) {
+            Some(Ok(with_id)) => with_id,
+            _ => entry,
+        }
+    }
+
+    /// Records the entry, then runs the action (see [`Ledger::audited`]).
+    pub async fn run<T>(
+        &self,
+        entry: AuditEntry,
+        action: impl Future<Output = Result<T, ServerError>>,
+    ) -> Result<T, ServerError> {
+        self.ledger.audited(entry, action).await
+    }
+
+    /// Records an entry whose outcome is already known (a refused secret, say).
+    pub async fn record(&self, entry: &AuditEntry) -> Result<u64, ServerError> {
+        self.ledger.append(entry).await
+    }
+}
+
+/// Adds a target, turning a limit breach into a server error (targets are ids we made).
+pub fn target(entry: AuditEntry, target: impl Into<String>) -> Result<AuditEntry, ServerError> {
+    entry.with_target(target).map_err(|error| ServerError::Internal(error.to_string()))
+}
+
+impl axum::extract::FromRequestParts<crate::Node> for Audit {
+    type Rejection = std::convert::Infallible;
+
+    /// The signed-in staff member (put there by the authentication layer) or anonymous, and
+    /// the request id every response carries.
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        node: &crate::Node,
+    ) -> Result<Self, Self::Rejection> {
+        let actor = parts
+            .extensions
+            .get::<canvass_core::credential::StaffAccount>()
+            .map_or(Actor::Anonymous, |account| Actor::User(account.username.clone()));
+        let request_id = parts.headers.get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned);
+        Ok(Self { ledger: node.ledger().clone(), actor, request_id })
+    }
+}
