@@ -5,7 +5,11 @@
 // failed check, which is what unwrap and assert are for here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{future::Future, pin::Pin};
+use std::{
+    future::Future,
+    pin::Pin,
+    task::{Context, Poll},
+};
 
 use canvass_core::{
     credential::{StaffAccount, StaffRole, Username},
@@ -19,8 +23,9 @@ use canvass_core::{
 use time::macros::date;
 
 use crate::{
-    BlindIndexes, IndexLookup, KeyState, KeyVersionUsage, PrecinctVoterCount, SealedFields, SealedVoter, Store,
-    StoreError, StoredDataKey, StoredKeyRing,
+    BlindIndexes, IndexLookup, KeyState, KeyVersionUsage, LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerTile,
+    PrecinctVoterCount, SealedFields, SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature,
+    StoredDataKey, StoredKeyRing,
 };
 
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
@@ -59,6 +64,17 @@ pub fn scenarios() -> Vec<Scenario> {
             run: reseal_moves_only_rows_on_the_previous_version,
         },
         Scenario { name: "shredding_removes_the_whole_key_ring", run: shredding_removes_the_whole_key_ring },
+        Scenario { name: "ledger_appends_at_consecutive_indexes", run: ledger_appends_at_consecutive_indexes },
+        Scenario { name: "ledger_bodies_round_trip_byte_exact", run: ledger_bodies_round_trip_byte_exact },
+        Scenario {
+            name: "ledger_concurrent_appends_leave_no_gaps_or_repeats",
+            run: ledger_concurrent_appends_leave_no_gaps_or_repeats,
+        },
+        Scenario { name: "ledger_search_filters_newest_first", run: ledger_search_filters_newest_first },
+        Scenario { name: "ledger_search_pages_with_a_cursor", run: ledger_search_pages_with_a_cursor },
+        Scenario { name: "ledger_tiles_grow_and_checkpoints_stay", run: ledger_tiles_grow_and_checkpoints_stay },
+        Scenario { name: "ledger_refused_integration_writes_nothing", run: ledger_refused_integration_writes_nothing },
+        Scenario { name: "ledger_cosignatures_upsert_per_witness", run: ledger_cosignatures_upsert_per_witness },
     ]
 }
 
@@ -462,5 +478,457 @@ fn shredding_removes_the_whole_key_ring(store: &dyn Store) -> ScenarioFuture<'_>
         assert_eq!(store.key_version_usage(&id("wake")).await.unwrap(), vec![KeyVersionUsage { version: 1, rows: 1 }]);
         let error = store.shred_key_ring(&id("wake")).await.unwrap_err();
         assert!(matches!(error, StoreError::Missing { .. }), "{error:?}");
+    })
+}
+
+/// An entry with a recognisable body; the search fields are set by the caller where they matter.
+fn entry(body: &str) -> LedgerAppend {
+    LedgerAppend {
+        body: body.as_bytes().to_vec(),
+        time_millis: 1_700_000_000_000,
+        actor: "system".into(),
+        action: "node.start".into(),
+        jurisdiction: None,
+        outcome: "allowed".into(),
+        targets: Vec::new(),
+    }
+}
+
+fn bodies(rows: &[crate::LedgerRow]) -> Vec<String> {
+    rows.iter().map(|row| String::from_utf8_lossy(&row.body).into_owned()).collect()
+}
+
+fn indexes(rows: &[crate::LedgerRow]) -> Vec<u64> {
+    rows.iter().map(|row| row.index).collect()
+}
+
+/// Runs futures concurrently on the current task, like `futures::future::join_all`; written
+/// here so canvass-store needs no executor crate for one scenario.
+struct JoinAll<'a> {
+    pending: Vec<Option<ScenarioFuture<'a>>>,
+}
+
+impl Future for JoinAll<'_> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
+        let mut done = true;
+        for slot in &mut self.pending {
+            if let Some(future) = slot {
+                if future.as_mut().poll(context).is_ready() {
+                    *slot = None;
+                } else {
+                    done = false;
+                }
+            }
+        }
+        if done { Poll::Ready(()) } else { Poll::Pending }
+    }
+}
+
+fn ledger_appends_at_consecutive_indexes(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        assert_eq!(store.ledger_size().await.unwrap(), 0);
+        assert_eq!(store.append_ledger(&[]).await.unwrap(), 0, "an empty append on an empty log returns 0");
+        assert_eq!(store.ledger_size().await.unwrap(), 0, "and writes nothing");
+        assert_eq!(store.append_ledger(&[entry("a"), entry("b"), entry("c")]).await.unwrap(), 0);
+        assert_eq!(store.append_ledger(&[entry("d")]).await.unwrap(), 3);
+        assert_eq!(store.append_ledger(&[]).await.unwrap(), 4, "an empty append returns the next index");
+        let batch: Vec<LedgerAppend> = ["e", "f", "g", "h", "i"].map(entry).to_vec();
+        assert_eq!(store.append_ledger(&batch).await.unwrap(), 4);
+        assert_eq!(store.ledger_size().await.unwrap(), 9);
+
+        let all = store.ledger_entries(0, 100).await.unwrap();
+        assert_eq!(indexes(&all), (0..9).collect::<Vec<_>>());
+        assert_eq!(bodies(&all), ["a", "b", "c", "d", "e", "f", "g", "h", "i"]);
+        assert_eq!(bodies(&store.ledger_entries(3, 2).await.unwrap()), ["d", "e"]);
+        assert_eq!(indexes(&store.ledger_entries(7, 100).await.unwrap()), [7, 8], "fewer only at the end");
+        assert!(store.ledger_entries(9, 10).await.unwrap().is_empty());
+        assert!(store.ledger_entries(u64::MAX, 10).await.unwrap().is_empty());
+        assert!(store.ledger_entries(0, 0).await.unwrap().is_empty());
+    })
+}
+
+fn ledger_bodies_round_trip_byte_exact(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        let not_utf8 = vec![0xff, 0xfe, 0x00, 0x80, 0xc3, 0x28, 0x00, b'{', 0xf5];
+        // The largest leaf tlog-tiles can carry, with every byte value in it.
+        let largest: Vec<u8> = (0..65_535u32).map(|n| (n * 7 % 256) as u8).collect();
+        let json = "{\"actor\":\"user:añasco\",\"targets\":[\"voter:NC1\"]}".as_bytes().to_vec();
+        let mut batch: Vec<LedgerAppend> = [not_utf8, largest, json, Vec::new(), vec![0]]
+            .into_iter()
+            .map(|body| LedgerAppend { body, ..entry("") })
+            .collect();
+        batch[2].actor = "user:añasco".into();
+        batch[2].jurisdiction = Some("ocd-division/country:us/territory:pr/municipio:añasco".into());
+        store.append_ledger(&batch).await.unwrap();
+
+        let stored = store.ledger_entries(0, 10).await.unwrap();
+        assert_eq!(stored.len(), batch.len());
+        for (row, sent) in stored.iter().zip(&batch) {
+            assert_eq!(row.body, sent.body, "entry {} comes back byte for byte", row.index);
+        }
+        let query = LedgerQuery {
+            actor: Some("user:añasco".into()),
+            jurisdiction: Some("ocd-division/country:us/territory:pr/municipio:añasco".into()),
+            limit: 10,
+            ..LedgerQuery::default()
+        };
+        let found = store.search_ledger(&query).await.unwrap();
+        assert_eq!(indexes(&found), [2]);
+        assert_eq!(found[0].body, batch[2].body);
+    })
+}
+
+fn ledger_concurrent_appends_leave_no_gaps_or_repeats(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        const TASKS: usize = 8;
+        const CALLS: usize = 50;
+        // Each call records where its batch landed, to check batches stay contiguous.
+        let placed = std::sync::Mutex::new(Vec::new());
+        let tasks: Vec<Option<ScenarioFuture<'_>>> = (0..TASKS)
+            .map(|task| {
+                let placed = &placed;
+                let future: ScenarioFuture<'_> = Box::pin(async move {
+                    for call in 0..CALLS {
+                        let size = (task + call) % 4 + 1;
+                        let batch: Vec<LedgerAppend> =
+                            (0..size).map(|item| entry(&format!("task {task} call {call} item {item}"))).collect();
+                        let first = store.append_ledger(&batch).await.unwrap();
+                        placed.lock().unwrap().push((first, batch));
+                    }
+                });
+                Some(future)
+            })
+            .collect();
+        JoinAll { pending: tasks }.await;
+
+        let placed = placed.into_inner().unwrap();
+        let total: usize = placed.iter().map(|(_, batch)| batch.len()).sum();
+        assert_eq!(store.ledger_size().await.unwrap(), total as u64);
+        let stored = store.ledger_entries(0, total as u32 + 10).await.unwrap();
+        assert_eq!(indexes(&stored), (0..total as u64).collect::<Vec<_>>(), "every index once, no gaps");
+        for (first, batch) in &placed {
+            let start = *first as usize;
+            let landed: Vec<&[u8]> = stored[start..start + batch.len()].iter().map(|row| row.body.as_slice()).collect();
+            let sent: Vec<&[u8]> = batch.iter().map(|entry| entry.body.as_slice()).collect();
+            assert_eq!(landed, sent, "a batch lands whole and in order at the index it was given");
+        }
+    })
+}
+
+/// (actor, action, jurisdiction, outcome, time, targets) of one search fixture entry.
+type SearchRow = (&'static str, &'static str, Option<&'static str>, &'static str, i64, &'static [&'static str]);
+
+/// Eight entries over two days, two actors, three actions and a few targets.
+async fn search_fixture(store: &dyn Store) {
+    let day = 86_400_000;
+    let base = 1_767_225_600_000; // 2026-01-01T00:00:00Z
+    let spec: [SearchRow; 8] = [
+        ("user:alice", "voter.read", Some("wake"), "allowed", base, &["voter:NC1"]),
+        ("user:bob", "voter.read", Some("wake"), "denied", base + 1, &["voter:NC2"]),
+        ("user:alice", "voter.export", Some("durham"), "allowed", base + 2, &["voter:NC1", "voter:NC3"]),
+        ("system", "node.start", None, "allowed", base + day - 1, &[]),
+        ("user:alice", "voter.read", Some("wake"), "allowed", base + day, &["voter:NC3", "voter:NC3"]),
+        ("user:bob", "voter.export", Some("wake"), "allowed", base + day, &["voter:NC1"]),
+        ("user:bob", "voter.read", Some("durham"), "failed", base + day + 5, &["voter:NC2"]),
+        ("user:alice", "voter.read", Some("wake"), "allowed", base + 2 * day, &[]),
+    ];
+    let batch: Vec<LedgerAppend> = spec
+        .iter()
+        .enumerate()
+        .map(|(number, (actor, action, jurisdiction, outcome, time, targets))| LedgerAppend {
+            body: format!("entry {number}").into_bytes(),
+            time_millis: *time,
+            actor: (*actor).into(),
+            action: (*action).into(),
+            jurisdiction: jurisdiction.map(str::to_owned),
+            outcome: (*outcome).into(),
+            targets: targets.iter().map(|target| (*target).to_owned()).collect(),
+        })
+        .collect();
+    // Two calls, so search does not depend on entries sharing one insert.
+    store.append_ledger(&batch[..3]).await.unwrap();
+    store.append_ledger(&batch[3..]).await.unwrap();
+}
+
+fn ledger_search_filters_newest_first(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        search_fixture(store).await;
+        let day = 86_400_000;
+        let base = 1_767_225_600_000;
+        let query = || LedgerQuery { limit: 100, ..LedgerQuery::default() };
+        let text = |value: &str| Some(value.to_owned());
+        let cases: Vec<(&str, LedgerQuery, Vec<u64>)> = vec![
+            ("no filter", query(), vec![7, 6, 5, 4, 3, 2, 1, 0]),
+            ("actor", LedgerQuery { actor: text("user:bob"), ..query() }, vec![6, 5, 1]),
+            ("action", LedgerQuery { action: text("voter.export"), ..query() }, vec![5, 2]),
+            ("jurisdiction", LedgerQuery { jurisdiction: text("durham"), ..query() }, vec![6, 2]),
+            ("outcome", LedgerQuery { outcome: text("denied"), ..query() }, vec![1]),
+            ("target", LedgerQuery { target: text("voter:NC1"), ..query() }, vec![5, 2, 0]),
+            (
+                "target named twice in one entry is found once",
+                LedgerQuery { target: text("voter:NC3"), ..query() },
+                vec![4, 2],
+            ),
+            ("since is inclusive", LedgerQuery { since_millis: Some(base + day), ..query() }, vec![7, 6, 5, 4]),
+            ("until is exclusive", LedgerQuery { until_millis: Some(base + day), ..query() }, vec![3, 2, 1, 0]),
+            (
+                "time range",
+                LedgerQuery { since_millis: Some(base + 1), until_millis: Some(base + day + 5), ..query() },
+                vec![5, 4, 3, 2, 1],
+            ),
+            (
+                "actor and action",
+                LedgerQuery { actor: text("user:alice"), action: text("voter.read"), ..query() },
+                vec![7, 4, 0],
+            ),
+            (
+                "actor, action, jurisdiction and outcome",
+                LedgerQuery {
+                    actor: text("user:bob"),
+                    action: text("voter.read"),
+                    jurisdiction: text("durham"),
+                    outcome: text("failed"),
+                    ..query()
+                },
+                vec![6],
+            ),
+            (
+                "target and actor",
+                LedgerQuery { target: text("voter:NC1"), actor: text("user:alice"), ..query() },
+                vec![2, 0],
+            ),
+            (
+                "target, action and time",
+                LedgerQuery {
+                    target: text("voter:NC1"),
+                    action: text("voter.export"),
+                    since_millis: Some(base + day),
+                    ..query()
+                },
+                vec![5],
+            ),
+            ("before_index", LedgerQuery { before_index: Some(5), ..query() }, vec![4, 3, 2, 1, 0]),
+            (
+                "before_index with a filter",
+                LedgerQuery { before_index: Some(5), actor: text("user:bob"), ..query() },
+                vec![1],
+            ),
+            (
+                "before_index beyond the log",
+                LedgerQuery { before_index: Some(u64::MAX), limit: 2, ..query() },
+                vec![7, 6],
+            ),
+            ("before_index 0", LedgerQuery { before_index: Some(0), ..query() }, vec![]),
+            ("limit", LedgerQuery { actor: text("user:alice"), limit: 2, ..query() }, vec![7, 4]),
+            ("limit 0 finds nothing", LedgerQuery { limit: 0, ..query() }, vec![]),
+            ("no match", LedgerQuery { actor: text("user:carol"), ..query() }, vec![]),
+            ("unknown target", LedgerQuery { target: text("voter:NC9"), ..query() }, vec![]),
+            ("filters are exact, not prefixes", LedgerQuery { action: text("voter"), ..query() }, vec![]),
+            (
+                "empty range",
+                LedgerQuery { since_millis: Some(base + 5), until_millis: Some(base + 5), ..query() },
+                vec![],
+            ),
+        ];
+        for (case, query, expected) in cases {
+            let found = store.search_ledger(&query).await.unwrap();
+            assert_eq!(indexes(&found), expected, "{case}");
+            for row in &found {
+                assert_eq!(row.body, format!("entry {}", row.index).into_bytes(), "{case}: the body of {}", row.index);
+            }
+        }
+    })
+}
+
+fn ledger_search_pages_with_a_cursor(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        let total = u64::from(LEDGER_SEARCH_LIMIT) + 25;
+        let batch: Vec<LedgerAppend> = (0..total)
+            .map(|number| LedgerAppend {
+                actor: if number % 3 == 0 { "user:alice".into() } else { "user:bob".into() },
+                ..entry(&format!("entry {number}"))
+            })
+            .collect();
+        store.append_ledger(&batch).await.unwrap();
+
+        let everything = LedgerQuery { limit: u32::MAX, ..LedgerQuery::default() };
+        let found = store.search_ledger(&everything).await.unwrap();
+        assert_eq!(found.len(), LEDGER_SEARCH_LIMIT as usize, "the limit is capped");
+        assert_eq!(found[0].index, total - 1);
+
+        // Walk alice's entries a page at a time, as the admin search does.
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = LedgerQuery {
+                actor: Some("user:alice".into()),
+                before_index: cursor,
+                limit: 100,
+                ..everything.clone()
+            };
+            let found = store.search_ledger(&page).await.unwrap();
+            if found.is_empty() {
+                break;
+            }
+            assert!(found.len() <= 100);
+            cursor = found.last().map(|row| row.index);
+            seen.extend(indexes(&found));
+        }
+        let expected: Vec<u64> = (0..total).rev().filter(|number| number % 3 == 0).collect();
+        assert_eq!(seen, expected, "pages join up with no entry missed or repeated");
+    })
+}
+
+/// `count` fake 32-byte hashes, the nth made of the byte `start + n`.
+fn hashes(start: u8, count: u8) -> Vec<u8> {
+    (0..count).flat_map(|n| [start.wrapping_add(n); 32]).collect()
+}
+
+fn tile(level: u8, index: u64, hashes: Vec<u8>) -> LedgerTile {
+    LedgerTile { level, index, hashes }
+}
+
+fn checkpoint(size: u64) -> StoredCheckpoint {
+    StoredCheckpoint {
+        size,
+        note: format!("canvass.example/log\n{size}\nROOT{size}=\n\n— canvass.example/log sig{size}\n"),
+        time_millis: 1_767_225_600_000 + size as i64,
+    }
+}
+
+async fn append_entries(store: &dyn Store, count: usize) {
+    let batch: Vec<LedgerAppend> = (0..count).map(|number| entry(&format!("entry {number}"))).collect();
+    store.append_ledger(&batch).await.unwrap();
+}
+
+fn ledger_tiles_grow_and_checkpoints_stay(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        assert!(store.latest_checkpoint().await.unwrap().is_none());
+        assert!(store.ledger_tile(0, 0).await.unwrap().is_none());
+        assert!(store.checkpoint(0).await.unwrap().is_none());
+
+        // The empty tree has a checkpoint too.
+        store.integrate_ledger(&[], &checkpoint(0)).await.unwrap();
+        assert_eq!(store.latest_checkpoint().await.unwrap(), Some(checkpoint(0)));
+
+        append_entries(store, 3).await;
+        store.integrate_ledger(&[tile(0, 0, hashes(1, 3))], &checkpoint(3)).await.unwrap();
+        assert_eq!(store.ledger_tile(0, 0).await.unwrap(), Some(hashes(1, 3)));
+        assert_eq!(store.checkpoint(3).await.unwrap(), Some(checkpoint(3)));
+        assert_eq!(store.latest_checkpoint().await.unwrap(), Some(checkpoint(3)));
+
+        // The tile grows: its longer hashes replace the stored ones; new tiles appear.
+        append_entries(store, 2).await;
+        let grown = [tile(0, 0, hashes(1, 5)), tile(1, 0, hashes(200, 1)), tile(0, 7, hashes(9, 2))];
+        store.integrate_ledger(&grown, &checkpoint(5)).await.unwrap();
+        assert_eq!(store.ledger_tile(0, 0).await.unwrap(), Some(hashes(1, 5)));
+        assert_eq!(store.ledger_tile(1, 0).await.unwrap(), Some(hashes(200, 1)));
+        assert_eq!(store.ledger_tile(0, 7).await.unwrap(), Some(hashes(9, 2)));
+        assert!(store.ledger_tile(1, 7).await.unwrap().is_none(), "tiles are keyed by level and index");
+        assert!(store.ledger_tile(2, 0).await.unwrap().is_none());
+        assert!(store.ledger_tile(0, u64::MAX).await.unwrap().is_none());
+
+        // A late writer's shorter view of a tile leaves the longer one in place.
+        store.integrate_ledger(&[tile(0, 0, hashes(1, 4))], &checkpoint(4)).await.unwrap();
+        assert_eq!(store.ledger_tile(0, 0).await.unwrap(), Some(hashes(1, 5)));
+        assert_eq!(
+            store.latest_checkpoint().await.unwrap(),
+            Some(checkpoint(5)),
+            "the largest size, not the last written"
+        );
+        assert_eq!(store.checkpoint(4).await.unwrap(), Some(checkpoint(4)));
+        assert!(store.checkpoint(2).await.unwrap().is_none());
+        assert!(store.checkpoint(u64::MAX).await.unwrap().is_none());
+
+        // A call naming one tile twice keeps the longer.
+        append_entries(store, 2).await;
+        let twice = [tile(0, 0, hashes(1, 7)), tile(0, 0, hashes(1, 6))];
+        store.integrate_ledger(&twice, &checkpoint(7)).await.unwrap();
+        assert_eq!(store.ledger_tile(0, 0).await.unwrap(), Some(hashes(1, 7)));
+
+        // A full tile of 256 hashes, as the ledger writes them.
+        let full: Vec<u8> = (0..=255u8).flat_map(|n| [n; 32]).collect();
+        store.integrate_ledger(&[tile(0, 1, full.clone())], &checkpoint(6)).await.unwrap();
+        assert_eq!(store.ledger_tile(0, 1).await.unwrap(), Some(full));
+    })
+}
+
+fn ledger_refused_integration_writes_nothing(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        append_entries(store, 5).await;
+        store.integrate_ledger(&[tile(0, 0, hashes(1, 3))], &checkpoint(3)).await.unwrap();
+
+        // A second checkpoint of a stored size is refused, with its tiles.
+        let mut other = checkpoint(3);
+        other.note = "a different note".into();
+        let error =
+            store.integrate_ledger(&[tile(0, 0, hashes(1, 5)), tile(1, 0, hashes(9, 1))], &other).await.unwrap_err();
+        assert!(matches!(error, StoreError::AlreadyExists { what: "checkpoint", .. }), "{error:?}");
+        assert_eq!(store.checkpoint(3).await.unwrap(), Some(checkpoint(3)), "the first checkpoint stays");
+        assert_eq!(store.ledger_tile(0, 0).await.unwrap(), Some(hashes(1, 3)), "the tile did not grow");
+        assert!(store.ledger_tile(1, 0).await.unwrap().is_none(), "no new tile was written");
+
+        // Hashes that rewrite a stored tile instead of extending it contradict the entries: not
+        // AlreadyExists, which a caller may read as "integrated by someone else".
+        for rewrite in [hashes(2, 5), hashes(2, 3), hashes(2, 1)] {
+            let error = store
+                .integrate_ledger(&[tile(1, 0, hashes(9, 1)), tile(0, 0, rewrite)], &checkpoint(5))
+                .await
+                .unwrap_err();
+            assert!(matches!(error, StoreError::Corrupt(_)), "{error:?}");
+        }
+        let conflicting = [tile(0, 1, hashes(1, 2)), tile(0, 1, hashes(2, 2))];
+        let error = store.integrate_ledger(&conflicting, &checkpoint(5)).await.unwrap_err();
+        assert!(!matches!(error, StoreError::AlreadyExists { .. }), "{error:?}");
+
+        // A checkpoint beyond the entries stored.
+        let error = store.integrate_ledger(&[tile(1, 0, hashes(9, 1))], &checkpoint(6)).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { .. }), "{error:?}");
+
+        assert!(store.checkpoint(5).await.unwrap().is_none());
+        assert!(store.checkpoint(6).await.unwrap().is_none());
+        assert_eq!(store.latest_checkpoint().await.unwrap(), Some(checkpoint(3)));
+        assert_eq!(store.ledger_tile(0, 0).await.unwrap(), Some(hashes(1, 3)));
+        assert!(store.ledger_tile(1, 0).await.unwrap().is_none());
+        assert!(store.ledger_tile(0, 1).await.unwrap().is_none());
+
+        // The refusals left the store usable.
+        store.integrate_ledger(&[tile(0, 0, hashes(1, 5))], &checkpoint(5)).await.unwrap();
+        assert_eq!(store.latest_checkpoint().await.unwrap(), Some(checkpoint(5)));
+    })
+}
+
+fn ledger_cosignatures_upsert_per_witness(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        let cosignature = |size: u64, witness: &str, line: &str| StoredCosignature {
+            size,
+            witness: witness.into(),
+            line: format!("— {witness} {line}"),
+            time_millis: 1_767_225_600_000 + line.len() as i64,
+        };
+        let error = store.add_cosignature(&cosignature(1, "witness.example/a", "AAAA")).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "checkpoint", .. }), "{error:?}");
+
+        append_entries(store, 2).await;
+        store.integrate_ledger(&[], &checkpoint(1)).await.unwrap();
+        store.integrate_ledger(&[], &checkpoint(2)).await.unwrap();
+        assert!(store.cosignatures(1).await.unwrap().is_empty());
+
+        let b = cosignature(1, "witness.example/b", "BBBB");
+        let a = cosignature(1, "witness.example/a", "AAAA");
+        let upper = cosignature(1, "Witness.example/z", "ZZZZ");
+        for stored in [&b, &a, &upper] {
+            store.add_cosignature(stored).await.unwrap();
+        }
+        assert_eq!(store.cosignatures(1).await.unwrap(), vec![upper.clone(), a.clone(), b], "by witness, byte order");
+
+        let replaced = cosignature(1, "witness.example/b", "BBBB-again");
+        store.add_cosignature(&replaced).await.unwrap();
+        assert_eq!(store.cosignatures(1).await.unwrap(), vec![upper, a, replaced], "one per witness, the latest");
+        assert!(store.cosignatures(2).await.unwrap().is_empty(), "cosignatures belong to one checkpoint");
+        assert!(store.cosignatures(3).await.unwrap().is_empty());
+        assert!(store.cosignatures(u64::MAX).await.unwrap().is_empty());
     })
 }

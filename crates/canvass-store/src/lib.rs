@@ -4,7 +4,7 @@
 
 pub mod conformance;
 mod error;
-mod ledger;
+pub mod ledger;
 pub mod rows;
 mod sealed;
 
@@ -17,7 +17,9 @@ use canvass_core::{
 };
 
 pub use error::StoreError;
-pub use ledger::{LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, StoredCheckpoint, StoredCosignature};
+pub use ledger::{
+    LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, StoredCheckpoint, StoredCosignature,
+};
 pub use sealed::{
     BlindIndexes, IndexLookup, KeyState, KeyVersionUsage, SealedFields, SealedVoter, StoredDataKey, StoredKeyRing,
 };
@@ -122,16 +124,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Appends entries atomically and durably (committed and synced before this returns), at
     /// consecutive indexes after the last one; returns the first entry's index. Several
-    /// processes may append to one database; indexes never repeat or leave gaps.
+    /// processes may append to one database; indexes never repeat or leave gaps. An empty
+    /// slice writes nothing and returns the index the next entry will get (the ledger size).
+    /// A target repeated within one entry is stored once.
     async fn append_ledger(&self, entries: &[LedgerAppend]) -> Result<u64, StoreError>;
     /// How many entries the ledger holds.
     async fn ledger_size(&self) -> Result<u64, StoreError>;
-    /// Up to `limit` entries from index `start` on, in index order.
+    /// Up to `limit` entries from index `start` on, in index order; fewer only when the log
+    /// ends first.
     async fn ledger_entries(&self, start: u64, limit: u32) -> Result<Vec<LedgerRow>, StoreError>;
-    /// Entries matching every filter of the query, newest (highest index) first.
+    /// Entries matching every filter of the query, newest (highest index) first: at most
+    /// `query.limit`, itself capped at [`LEDGER_SEARCH_LIMIT`] (a limit of 0 finds nothing).
     async fn search_ledger(&self, query: &LedgerQuery) -> Result<Vec<LedgerRow>, StoreError>;
     /// Writes grown tiles and the checkpoint that covers them in one transaction. A checkpoint
-    /// is never replaced: a second one of the same size is refused with `AlreadyExists`.
+    /// is never replaced: a second one of the same size is refused with `AlreadyExists`, and
+    /// one larger than the ledger with `Missing`. A tile only grows: a longer tile extending
+    /// the stored hashes replaces them, a prefix of them (a late writer's older view) leaves
+    /// them as they are, and any other hashes are refused with `Corrupt` (the stored tree no
+    /// longer matches its entries). A refused call writes nothing.
     async fn integrate_ledger(&self, tiles: &[LedgerTile], checkpoint: &StoredCheckpoint) -> Result<(), StoreError>;
     /// The stored hashes of one tile (possibly partial), if any.
     async fn ledger_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError>;

@@ -13,8 +13,8 @@ use canvass_core::{
 use time::Date;
 
 use crate::{
-    BlindIndexes, KeyState, KeyVersionUsage, PrecinctVoterCount, SealedFields, SealedVoter, StoreError, StoredDataKey,
-    StoredKeyRing,
+    BlindIndexes, KeyState, KeyVersionUsage, LedgerRow, PrecinctVoterCount, SealedFields, SealedVoter, StoreError,
+    StoredCheckpoint, StoredCosignature, StoredDataKey, StoredKeyRing,
 };
 
 fn corrupt(error: CoreError) -> StoreError {
@@ -205,4 +205,38 @@ pub fn sealed_voter(columns: VoterColumns) -> Result<SealedVoter, StoreError> {
             drivers_license: columns.drivers_license_index,
         },
     })
+}
+
+/// A ledger index, size or tile number as the databases' signed 64-bit integer. Nothing real
+/// reaches 2^63, so a larger value is a caller's mistake, refused rather than wrapped.
+pub fn integer(value: u64, what: &str) -> Result<i64, StoreError> {
+    i64::try_from(value)
+        .map_err(|_| StoreError::Backend(format!("{what} {value} is beyond the database's integer range")))
+}
+
+/// A stored ledger index or size; negative only if the row was tampered with.
+fn position(value: i64, what: &str) -> Result<u64, StoreError> {
+    u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative ledger {what} {value}")))
+}
+
+pub fn ledger_row(index: i64, body: Vec<u8>) -> Result<LedgerRow, StoreError> {
+    Ok(LedgerRow { index: position(index, "index")?, body })
+}
+
+pub fn checkpoint(size: i64, note: String, time_millis: i64) -> Result<StoredCheckpoint, StoreError> {
+    Ok(StoredCheckpoint { size: position(size, "checkpoint size")?, note, time_millis })
+}
+
+pub fn cosignature(
+    size: i64,
+    witness: String,
+    line: String,
+    time_millis: i64,
+) -> Result<StoredCosignature, StoreError> {
+    Ok(StoredCosignature { size: position(size, "checkpoint size")?, witness, line, time_millis })
+}
+
+/// A stored tile key; out of range only if the row was tampered with.
+pub fn tile_key(level: i64, index: i64) -> Result<(u8, u64), StoreError> {
+    Ok((byte(level, "tile level")?, position(index, "tile index")?))
 }
