@@ -1,7 +1,7 @@
 //! The embedded SQLite [`Store`]: one file in the data dir, opened in WAL mode with
 //! `synchronous=FULL` (a committed transaction survives power loss) and foreign keys enforced.
 
-use std::{os::unix::fs::OpenOptionsExt, path::Path, str::FromStr, time::Duration};
+use std::{collections::HashMap, os::unix::fs::OpenOptionsExt, path::Path, str::FromStr, time::Duration};
 
 use async_trait::async_trait;
 use canvass_core::{
@@ -11,11 +11,11 @@ use canvass_core::{
     jurisdiction::{Jurisdiction, Precinct},
 };
 use canvass_store::{
-    IndexLookup, KeyVersionUsage, PrecinctVoterCount, SealedVoter, Store, StoreError, StoredDataKey, StoredKeyRing,
-    rows,
+    IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, PrecinctVoterCount, SealedVoter,
+    Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredKeyRing, ledger, rows,
 };
 use sqlx::{
-    Row, SqlitePool,
+    QueryBuilder, Row, Sqlite, SqlitePool,
     error::ErrorKind,
     migrate::{MigrateError, Migrator},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
@@ -37,6 +37,10 @@ pub enum OpenMode {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One connection for the ledger's writes. SQLite admits one writer at a time anyway;
+    /// queueing this process's ledger writers on the pool wakes each as soon as the last one
+    /// commits, where contending connections would sleep in SQLite's busy handler.
+    ledger_writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -73,11 +77,16 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(|error| unavailable(error.to_string()))?;
         migrate(&pool).await?;
-        Ok(Self { pool })
+        let ledger_writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(|error| unavailable(error.to_string()))?;
+        Ok(Self { pool, ledger_writer })
     }
 
     /// A PRAGMA's current value, for tests that check the durability settings.
@@ -202,6 +211,111 @@ fn staff_row(row: &SqliteRow) -> Result<StaffAccount, StoreError> {
     rows::staff_account(&text(row, "username")?, &text(row, "password_hash")?, &text(row, "role")?)
 }
 
+/// Rows per multi-row INSERT. Each statement costs a round trip to the connection's thread,
+/// so an append batches many rows per statement; 7 values a row keeps a full statement far
+/// under SQLite's 32766-variable limit, and a fixed size lets the prepared statement be reused.
+const ENTRY_ROWS_PER_STATEMENT: usize = 512;
+const TARGET_ROWS_PER_STATEMENT: usize = 2048;
+/// Tiles per statement when reading or writing them (3 values a row).
+const TILE_ROWS_PER_STATEMENT: usize = 1024;
+
+/// Indexes are dense from 0 and never deleted, so the next index is one past the largest:
+/// a single B-tree descent, where COUNT(*) would read the whole table.
+const LEDGER_SIZE: &str = "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries";
+
+/// Starts a write transaction that holds SQLite's write lock from its first statement, so what
+/// it reads (the ledger's size) cannot change before it commits, even from another process.
+async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, Sqlite>, StoreError> {
+    pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)
+}
+
+fn ledger_row(row: &SqliteRow) -> Result<LedgerRow, StoreError> {
+    rows::ledger_row(row.try_get("idx").map_err(backend)?, row.try_get("body").map_err(backend)?)
+}
+
+fn checkpoint_row(row: &SqliteRow) -> Result<StoredCheckpoint, StoreError> {
+    rows::checkpoint(
+        row.try_get("size").map_err(backend)?,
+        text(row, "note")?,
+        row.try_get("time_millis").map_err(backend)?,
+    )
+}
+
+fn cosignature_row(row: &SqliteRow) -> Result<StoredCosignature, StoreError> {
+    rows::cosignature(
+        row.try_get("size").map_err(backend)?,
+        text(row, "witness")?,
+        text(row, "line")?,
+        row.try_get("time_millis").map_err(backend)?,
+    )
+}
+
+async fn insert_ledger_entries(
+    transaction: &mut sqlx::Transaction<'static, Sqlite>,
+    first: i64,
+    entries: &[LedgerAppend],
+) -> Result<(), StoreError> {
+    let mut index = first;
+    for chunk in entries.chunks(ENTRY_ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO ledger_entries (idx, body, time_millis, actor, action, jurisdiction, outcome) ",
+        );
+        insert.push_values(chunk, |mut row, entry| {
+            row.push_bind(index)
+                .push_bind(entry.body.as_slice())
+                .push_bind(entry.time_millis)
+                .push_bind(entry.actor.as_str())
+                .push_bind(entry.action.as_str())
+                .push_bind(entry.jurisdiction.as_deref())
+                .push_bind(entry.outcome.as_str());
+            index += 1;
+        });
+        insert.build().execute(&mut **transaction).await.map_err(backend)?;
+    }
+    let mut targets = Vec::new();
+    for (entry, index) in entries.iter().zip(first..) {
+        targets.extend(entry.distinct_targets().into_iter().map(|target| (index, target)));
+    }
+    for chunk in targets.chunks(TARGET_ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO ledger_targets (idx, target) ");
+        insert.push_values(chunk, |mut row, (index, target)| {
+            row.push_bind(*index).push_bind(*target);
+        });
+        insert.build().execute(&mut **transaction).await.map_err(backend)?;
+    }
+    Ok(())
+}
+
+/// A tile's key and hashes as bound to SQL.
+type TileColumns<'a> = (i64, i64, &'a [u8]);
+
+fn tile_columns<'a>(tiles: &[&'a LedgerTile]) -> Result<Vec<TileColumns<'a>>, StoreError> {
+    tiles
+        .iter()
+        .map(|tile| Ok((i64::from(tile.level), rows::integer(tile.index, "tile index")?, tile.hashes.as_slice())))
+        .collect()
+}
+
+/// The stored hashes of the given tiles, by (level, index).
+async fn stored_tiles(
+    transaction: &mut sqlx::Transaction<'static, Sqlite>,
+    tiles: &[TileColumns<'_>],
+) -> Result<HashMap<(u8, u64), Vec<u8>>, StoreError> {
+    let mut stored = HashMap::new();
+    for chunk in tiles.chunks(TILE_ROWS_PER_STATEMENT) {
+        let mut select =
+            QueryBuilder::<Sqlite>::new("SELECT level, idx, hashes FROM ledger_tiles WHERE (level, idx) IN ");
+        select.push_tuples(chunk, |mut row, (level, index, _)| {
+            row.push_bind(*level).push_bind(*index);
+        });
+        for row in select.build().fetch_all(&mut **transaction).await.map_err(backend)? {
+            let key = rows::tile_key(row.try_get("level").map_err(backend)?, row.try_get("idx").map_err(backend)?)?;
+            stored.insert(key, row.try_get("hashes").map_err(backend)?);
+        }
+    }
+    Ok(stored)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
@@ -213,6 +327,7 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        self.ledger_writer.close().await;
         self.pool.close().await;
     }
 
@@ -765,5 +880,170 @@ impl Store for SqliteStore {
         .await
         .map_err(backend)?;
         rows.iter().map(staff_row).collect()
+    }
+    async fn append_ledger(&self, entries: &[LedgerAppend]) -> Result<u64, StoreError> {
+        if entries.is_empty() {
+            return self.ledger_size().await;
+        }
+        let mut transaction = begin_write(&self.ledger_writer).await?;
+        let first: i64 = sqlx::query_scalar(LEDGER_SIZE).fetch_one(&mut *transaction).await.map_err(backend)?;
+        let count = i64::try_from(entries.len()).map_err(|_| StoreError::Backend("too many entries".into()))?;
+        if first.checked_add(count).is_none() {
+            return Err(StoreError::Backend("the ledger is full".into()));
+        }
+        insert_ledger_entries(&mut transaction, first, entries).await?;
+        // With synchronous=FULL the commit syncs the WAL: the entries are durable on return.
+        transaction.commit().await.map_err(backend)?;
+        rows::count(first)
+    }
+
+    async fn ledger_size(&self) -> Result<u64, StoreError> {
+        let size: i64 = sqlx::query_scalar(LEDGER_SIZE).fetch_one(&self.pool).await.map_err(backend)?;
+        rows::count(size)
+    }
+
+    async fn ledger_entries(&self, start: u64, limit: u32) -> Result<Vec<LedgerRow>, StoreError> {
+        let Ok(start) = i64::try_from(start) else {
+            return Ok(Vec::new());
+        };
+        let rows = sqlx::query("SELECT idx, body FROM ledger_entries WHERE idx >= ? ORDER BY idx LIMIT ?")
+            .bind(start)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(ledger_row).collect()
+    }
+
+    async fn search_ledger(&self, query: &LedgerQuery) -> Result<Vec<LedgerRow>, StoreError> {
+        let limit = query.capped_limit();
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        // Only fixed SQL text is pushed; every value is bound.
+        let mut select = QueryBuilder::<Sqlite>::new("SELECT e.idx, e.body FROM ledger_entries e");
+        if let Some(target) = &query.target {
+            // Driven from the targets' primary key, which lists one target's entries in index order.
+            select.push(" JOIN ledger_targets t ON t.idx = e.idx AND t.target = ").push_bind(target.as_str());
+        }
+        select.push(" WHERE 1 = 1");
+        let text_filters = [
+            ("e.actor", &query.actor),
+            ("e.action", &query.action),
+            ("e.jurisdiction", &query.jurisdiction),
+            ("e.outcome", &query.outcome),
+        ];
+        for (column, value) in text_filters {
+            if let Some(value) = value {
+                select.push(format_args!(" AND {column} = ")).push_bind(value.as_str());
+            }
+        }
+        if let Some(since) = query.since_millis {
+            select.push(" AND e.time_millis >= ").push_bind(since);
+        }
+        if let Some(until) = query.until_millis {
+            select.push(" AND e.time_millis < ").push_bind(until);
+        }
+        if let Some(before) = query.before_index {
+            // Every stored index fits in i64, so a larger cursor excludes nothing.
+            select.push(" AND e.idx < ").push_bind(i64::try_from(before).unwrap_or(i64::MAX));
+        }
+        // With a target, ordering by the targets' key lets the planner read that index
+        // backwards and stop at the limit instead of sorting every match.
+        let order = if query.target.is_some() { "t.idx" } else { "e.idx" };
+        select.push(format_args!(" ORDER BY {order} DESC LIMIT ")).push_bind(i64::from(limit));
+        let rows = select.build().fetch_all(&self.pool).await.map_err(backend)?;
+        rows.iter().map(ledger_row).collect()
+    }
+
+    async fn integrate_ledger(&self, tiles: &[LedgerTile], checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
+        let size = rows::integer(checkpoint.size, "checkpoint size")?;
+        let tiles = ledger::distinct_tiles(tiles)?;
+        let columns = tile_columns(&tiles)?;
+        let mut transaction = begin_write(&self.ledger_writer).await?;
+        let ledger_size: i64 = sqlx::query_scalar(LEDGER_SIZE).fetch_one(&mut *transaction).await.map_err(backend)?;
+        if size > ledger_size {
+            return Err(StoreError::Missing { what: "ledger entry", id: (size - 1).to_string() });
+        }
+        sqlx::query("INSERT INTO ledger_checkpoints (size, note, time_millis) VALUES (?, ?, ?)")
+            .bind(size)
+            .bind(&checkpoint.note)
+            .bind(checkpoint.time_millis)
+            .execute(&mut *transaction)
+            .await
+            .map_err(|error| insert_error(error, "checkpoint", &size.to_string(), ("checkpoint", "")))?;
+        let stored = stored_tiles(&mut transaction, &columns).await?;
+        let writes = tile_columns(&ledger::tiles_to_write(&tiles, &stored)?)?;
+        for chunk in writes.chunks(TILE_ROWS_PER_STATEMENT) {
+            let mut upsert = QueryBuilder::<Sqlite>::new("INSERT INTO ledger_tiles (level, idx, hashes) ");
+            upsert.push_values(chunk, |mut row, (level, index, hashes)| {
+                row.push_bind(*level).push_bind(*index).push_bind(*hashes);
+            });
+            upsert.push(" ON CONFLICT (level, idx) DO UPDATE SET hashes = excluded.hashes");
+            upsert.build().execute(&mut *transaction).await.map_err(backend)?;
+        }
+        transaction.commit().await.map_err(backend)
+    }
+
+    async fn ledger_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let Ok(index) = i64::try_from(index) else {
+            return Ok(None);
+        };
+        sqlx::query_scalar("SELECT hashes FROM ledger_tiles WHERE level = ? AND idx = ?")
+            .bind(i64::from(level))
+            .bind(index)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let row = sqlx::query("SELECT size, note, time_millis FROM ledger_checkpoints ORDER BY size DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(checkpoint_row).transpose()
+    }
+
+    async fn checkpoint(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let Ok(size) = i64::try_from(size) else {
+            return Ok(None);
+        };
+        let row = sqlx::query("SELECT size, note, time_millis FROM ledger_checkpoints WHERE size = ?")
+            .bind(size)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(checkpoint_row).transpose()
+    }
+
+    async fn add_cosignature(&self, cosignature: &StoredCosignature) -> Result<(), StoreError> {
+        let size = rows::integer(cosignature.size, "checkpoint size")?;
+        sqlx::query(
+            "INSERT INTO ledger_cosignatures (size, witness, line, time_millis) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (size, witness) DO UPDATE SET line = excluded.line, time_millis = excluded.time_millis",
+        )
+        .bind(size)
+        .bind(&cosignature.witness)
+        .bind(&cosignature.line)
+        .bind(cosignature.time_millis)
+        .execute(&self.ledger_writer)
+        .await
+        .map_err(|error| insert_error(error, "cosignature", &cosignature.witness, ("checkpoint", &size.to_string())))?;
+        Ok(())
+    }
+
+    async fn cosignatures(&self, size: u64) -> Result<Vec<StoredCosignature>, StoreError> {
+        let Ok(size) = i64::try_from(size) else {
+            return Ok(Vec::new());
+        };
+        let rows = sqlx::query(
+            "SELECT size, witness, line, time_millis FROM ledger_cosignatures WHERE size = ? ORDER BY witness",
+        )
+        .bind(size)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(cosignature_row).collect()
     }
 }
