@@ -4,7 +4,7 @@
 #[cfg(feature = "test-cluster")]
 pub mod test_cluster;
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use async_trait::async_trait;
 use canvass_core::{
@@ -15,11 +15,11 @@ use canvass_core::{
     jurisdiction::{Jurisdiction, Precinct},
 };
 use canvass_store::{
-    IndexLookup, KeyVersionUsage, PrecinctVoterCount, SealedVoter, Store, StoreError, StoredDataKey, StoredKeyRing,
-    rows,
+    IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, PrecinctVoterCount, SealedVoter,
+    Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredKeyRing, ledger, rows,
 };
 use sqlx::{
-    PgPool, Row,
+    PgPool, Postgres, QueryBuilder, Row,
     error::ErrorKind,
     migrate::{MigrateError, Migrator},
     postgres::{PgPoolOptions, PgRow},
@@ -235,6 +235,78 @@ fn missing_unless_changed(changed: u64, jurisdiction: &JurisdictionId) -> Result
 
 fn staff_row(row: &PgRow) -> Result<StaffAccount, StoreError> {
     rows::staff_account(&text(row, "username")?, &text(row, "password_hash")?, &text(row, "role")?)
+}
+
+/// Entries per INSERT: the columns go as arrays (one parameter each, unnested by the server),
+/// so the statement text never changes; the chunk only bounds one message's size.
+const ENTRY_ROWS_PER_STATEMENT: usize = 1024;
+
+/// Indexes are dense from 0 and never deleted, so the next index is one past the largest:
+/// a single index descent, where COUNT(*) would read the whole table.
+const LEDGER_SIZE: &str = "SELECT COALESCE(MAX(idx) + 1, 0) FROM ledger_entries";
+
+fn ledger_row(row: &PgRow) -> Result<LedgerRow, StoreError> {
+    rows::ledger_row(row.try_get("idx").map_err(backend)?, row.try_get("body").map_err(backend)?)
+}
+
+fn checkpoint_row(row: &PgRow) -> Result<StoredCheckpoint, StoreError> {
+    rows::checkpoint(
+        row.try_get("size").map_err(backend)?,
+        text(row, "note")?,
+        row.try_get("time_millis").map_err(backend)?,
+    )
+}
+
+fn cosignature_row(row: &PgRow) -> Result<StoredCosignature, StoreError> {
+    rows::cosignature(
+        row.try_get("size").map_err(backend)?,
+        text(row, "witness")?,
+        text(row, "line")?,
+        row.try_get("time_millis").map_err(backend)?,
+    )
+}
+
+async fn insert_ledger_entries(
+    transaction: &mut sqlx::Transaction<'static, Postgres>,
+    first: i64,
+    entries: &[LedgerAppend],
+) -> Result<(), StoreError> {
+    let mut next = first;
+    for chunk in entries.chunks(ENTRY_ROWS_PER_STATEMENT) {
+        let indexes: Vec<i64> = (next..).take(chunk.len()).collect();
+        next += indexes.len() as i64;
+        sqlx::query(
+            "INSERT INTO ledger_entries (idx, body, time_millis, actor, action, jurisdiction, outcome) \
+             SELECT * FROM UNNEST($1::BIGINT[], $2::BYTEA[], $3::BIGINT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[])",
+        )
+        .bind(&indexes)
+        .bind(chunk.iter().map(|entry| entry.body.as_slice()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|entry| entry.time_millis).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|entry| entry.actor.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|entry| entry.action.as_str()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|entry| entry.jurisdiction.as_deref()).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|entry| entry.outcome.as_str()).collect::<Vec<_>>())
+        .execute(&mut **transaction)
+        .await
+        .map_err(backend)?;
+        let mut target_indexes = Vec::new();
+        let mut targets = Vec::new();
+        for (entry, index) in chunk.iter().zip(indexes) {
+            for target in entry.distinct_targets() {
+                target_indexes.push(index);
+                targets.push(target);
+            }
+        }
+        if !targets.is_empty() {
+            sqlx::query("INSERT INTO ledger_targets (idx, target) SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[])")
+                .bind(&target_indexes)
+                .bind(&targets)
+                .execute(&mut **transaction)
+                .await
+                .map_err(backend)?;
+        }
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -805,5 +877,200 @@ impl Store for PostgresStore {
         .await
         .map_err(backend)?;
         rows.iter().map(staff_row).collect()
+    }
+    async fn append_ledger(&self, entries: &[LedgerAppend]) -> Result<u64, StoreError> {
+        if entries.is_empty() {
+            return self.ledger_size().await;
+        }
+        let count = i64::try_from(entries.len()).map_err(|_| StoreError::Backend("too many entries".into()))?;
+        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        // Appenders queue on this lock until the holder commits, so the size read next cannot
+        // change before this transaction's own commit: indexes never repeat or leave gaps.
+        // Readers (ACCESS SHARE) are not blocked.
+        sqlx::query("LOCK TABLE ledger_entries IN EXCLUSIVE MODE").execute(&mut *transaction).await.map_err(backend)?;
+        let first: i64 = sqlx::query_scalar(LEDGER_SIZE).fetch_one(&mut *transaction).await.map_err(backend)?;
+        if first.checked_add(count).is_none() {
+            return Err(StoreError::Backend("the ledger is full".into()));
+        }
+        insert_ledger_entries(&mut transaction, first, entries).await?;
+        transaction.commit().await.map_err(backend)?;
+        rows::count(first)
+    }
+
+    async fn ledger_size(&self) -> Result<u64, StoreError> {
+        let size: i64 = sqlx::query_scalar(LEDGER_SIZE).fetch_one(&self.pool).await.map_err(backend)?;
+        rows::count(size)
+    }
+
+    async fn ledger_entries(&self, start: u64, limit: u32) -> Result<Vec<LedgerRow>, StoreError> {
+        let Ok(start) = i64::try_from(start) else {
+            return Ok(Vec::new());
+        };
+        let rows = sqlx::query("SELECT idx, body FROM ledger_entries WHERE idx >= $1 ORDER BY idx LIMIT $2")
+            .bind(start)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(ledger_row).collect()
+    }
+
+    async fn search_ledger(&self, query: &LedgerQuery) -> Result<Vec<LedgerRow>, StoreError> {
+        let limit = query.capped_limit();
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        // Only fixed SQL text is pushed; every value is bound.
+        let mut select = QueryBuilder::<Postgres>::new("SELECT e.idx, e.body FROM ledger_entries e");
+        if let Some(target) = &query.target {
+            select.push(" JOIN ledger_targets t ON t.idx = e.idx AND t.target = ").push_bind(target.as_str());
+        }
+        select.push(" WHERE TRUE");
+        let text_filters = [
+            ("e.actor", &query.actor),
+            ("e.action", &query.action),
+            ("e.jurisdiction", &query.jurisdiction),
+            ("e.outcome", &query.outcome),
+        ];
+        for (column, value) in text_filters {
+            if let Some(value) = value {
+                select.push(format_args!(" AND {column} = ")).push_bind(value.as_str());
+            }
+        }
+        if let Some(since) = query.since_millis {
+            select.push(" AND e.time_millis >= ").push_bind(since);
+        }
+        if let Some(until) = query.until_millis {
+            select.push(" AND e.time_millis < ").push_bind(until);
+        }
+        if let Some(before) = query.before_index {
+            // Every stored index fits in i64, so a larger cursor excludes nothing.
+            select.push(" AND e.idx < ").push_bind(i64::try_from(before).unwrap_or(i64::MAX));
+        }
+        // With a target, ordering by the targets' key lets the planner read that index
+        // backwards and stop at the limit instead of sorting every match.
+        let order = if query.target.is_some() { "t.idx" } else { "e.idx" };
+        select.push(format_args!(" ORDER BY {order} DESC LIMIT ")).push_bind(i64::from(limit));
+        let rows = select.build().fetch_all(&self.pool).await.map_err(backend)?;
+        rows.iter().map(ledger_row).collect()
+    }
+
+    async fn integrate_ledger(&self, tiles: &[LedgerTile], checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {
+        let size = rows::integer(checkpoint.size, "checkpoint size")?;
+        let tiles = ledger::distinct_tiles(tiles)?;
+        let levels: Vec<i64> = tiles.iter().map(|tile| i64::from(tile.level)).collect();
+        let indexes =
+            tiles.iter().map(|tile| rows::integer(tile.index, "tile index")).collect::<Result<Vec<i64>, _>>()?;
+        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        // Integrations take turns, so each compares its tiles with the latest stored ones.
+        sqlx::query("LOCK TABLE ledger_tiles IN EXCLUSIVE MODE").execute(&mut *transaction).await.map_err(backend)?;
+        let ledger_size: i64 = sqlx::query_scalar(LEDGER_SIZE).fetch_one(&mut *transaction).await.map_err(backend)?;
+        if size > ledger_size {
+            return Err(StoreError::Missing { what: "ledger entry", id: (size - 1).to_string() });
+        }
+        sqlx::query("INSERT INTO ledger_checkpoints (size, note, time_millis) VALUES ($1, $2, $3)")
+            .bind(size)
+            .bind(&checkpoint.note)
+            .bind(checkpoint.time_millis)
+            .execute(&mut *transaction)
+            .await
+            .map_err(|error| insert_error(error, "checkpoint", &size.to_string(), ("checkpoint", "")))?;
+        let mut stored = HashMap::new();
+        let rows = sqlx::query(
+            "SELECT level, idx, hashes FROM ledger_tiles \
+             WHERE (level, idx) IN (SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[]))",
+        )
+        .bind(&levels)
+        .bind(&indexes)
+        .fetch_all(&mut *transaction)
+        .await
+        .map_err(backend)?;
+        for row in rows {
+            let key = rows::tile_key(row.try_get("level").map_err(backend)?, row.try_get("idx").map_err(backend)?)?;
+            stored.insert(key, row.try_get::<Vec<u8>, _>("hashes").map_err(backend)?);
+        }
+        let writes = ledger::tiles_to_write(&tiles, &stored)?;
+        if !writes.is_empty() {
+            let levels: Vec<i64> = writes.iter().map(|tile| i64::from(tile.level)).collect();
+            let indexes =
+                writes.iter().map(|tile| rows::integer(tile.index, "tile index")).collect::<Result<Vec<i64>, _>>()?;
+            let hashes: Vec<&[u8]> = writes.iter().map(|tile| tile.hashes.as_slice()).collect();
+            sqlx::query(
+                "INSERT INTO ledger_tiles (level, idx, hashes) \
+                 SELECT * FROM UNNEST($1::BIGINT[], $2::BIGINT[], $3::BYTEA[]) \
+                 ON CONFLICT (level, idx) DO UPDATE SET hashes = excluded.hashes",
+            )
+            .bind(&levels)
+            .bind(&indexes)
+            .bind(&hashes)
+            .execute(&mut *transaction)
+            .await
+            .map_err(backend)?;
+        }
+        transaction.commit().await.map_err(backend)
+    }
+
+    async fn ledger_tile(&self, level: u8, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let Ok(index) = i64::try_from(index) else {
+            return Ok(None);
+        };
+        sqlx::query_scalar("SELECT hashes FROM ledger_tiles WHERE level = $1 AND idx = $2")
+            .bind(i64::from(level))
+            .bind(index)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let row = sqlx::query("SELECT size, note, time_millis FROM ledger_checkpoints ORDER BY size DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(checkpoint_row).transpose()
+    }
+
+    async fn checkpoint(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let Ok(size) = i64::try_from(size) else {
+            return Ok(None);
+        };
+        let row = sqlx::query("SELECT size, note, time_millis FROM ledger_checkpoints WHERE size = $1")
+            .bind(size)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(checkpoint_row).transpose()
+    }
+
+    async fn add_cosignature(&self, cosignature: &StoredCosignature) -> Result<(), StoreError> {
+        let size = rows::integer(cosignature.size, "checkpoint size")?;
+        sqlx::query(
+            "INSERT INTO ledger_cosignatures (size, witness, line, time_millis) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (size, witness) DO UPDATE SET line = excluded.line, time_millis = excluded.time_millis",
+        )
+        .bind(size)
+        .bind(&cosignature.witness)
+        .bind(&cosignature.line)
+        .bind(cosignature.time_millis)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| insert_error(error, "cosignature", &cosignature.witness, ("checkpoint", &size.to_string())))?;
+        Ok(())
+    }
+
+    async fn cosignatures(&self, size: u64) -> Result<Vec<StoredCosignature>, StoreError> {
+        // Byte order, as SQLite sorts, whatever the database's locale.
+        let Ok(size) = i64::try_from(size) else {
+            return Ok(Vec::new());
+        };
+        let rows = sqlx::query(
+            "SELECT size, witness, line, time_millis FROM ledger_cosignatures WHERE size = $1 \
+             ORDER BY witness COLLATE \"C\"",
+        )
+        .bind(size)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(cosignature_row).collect()
     }
 }
