@@ -6,8 +6,10 @@ use std::{
 };
 
 use anyhow::bail;
+use canvass_core::audit::Action;
 use canvass_crypto::SecretString;
 use canvass_server::backup::{self, Manifest};
+use canvass_server::ledger::Audit;
 
 use crate::data_dir;
 
@@ -64,7 +66,9 @@ pub async fn run(data: &Path, command: BackupCommand) -> anyhow::Result<ExitCode
             }
             let (_, store) = data_dir::open_existing(data).await?;
             let key = data_dir::load_signing_key(data)?;
-            let outcome = backup::create(store.as_ref(), data, &key, &passphrase, &to).await;
+            let audit = Audit::operator(store.clone());
+            let entry = audit.entry(Action::BackupCreate);
+            let outcome = audit.run(entry, backup::create(store.as_ref(), data, &key, &passphrase, &to)).await;
             store.close().await;
             let manifest = outcome?;
             println!("Wrote the encrypted backup {}", to.display());
@@ -97,6 +101,13 @@ pub async fn run(data: &Path, command: BackupCommand) -> anyhow::Result<ExitCode
                 }
                 println!("Loaded the PostgreSQL snapshot into the configured database.");
             }
+            // The restored ledger ends where the backup was made: the restore itself is its next
+            // entry, and verifiers that saw the later entries will report the truncation.
+            let (_, store) = data_dir::open_existing(data).await?;
+            let entry = Audit::operator(store.clone()).entry(Action::BackupRestore);
+            let recorded = Audit::operator(store.clone()).record(&entry).await;
+            store.close().await;
+            recorded?;
             println!("Restored {} into {}", file.display(), data.display());
             describe(&manifest);
             println!(

@@ -10,7 +10,7 @@ use canvass_core::{
     jurisdiction::{Jurisdiction, JurisdictionKind, Precinct, tree_order},
     name::Name,
 };
-use canvass_server::service;
+use canvass_server::{ledger::Audit, service};
 
 use crate::{data_dir, init::ADMIN_PASSWORD_VARIABLE};
 
@@ -110,10 +110,10 @@ pub async fn jurisdiction(data: &Path, command: JurisdictionCommand) -> anyhow::
                 kind: JurisdictionKind::parse(&kind)?,
                 parent: parent.as_deref().map(JurisdictionId::parse).transpose()?,
             };
-            let added = service::add_jurisdiction(store.as_ref(), &jurisdiction).await;
+            let added = service::add_jurisdiction(store.as_ref(), &Audit::operator(store.clone()), &jurisdiction).await;
             added.map(|()| println!("Added {} {} ({})", jurisdiction.kind, jurisdiction.id, jurisdiction.name))
         }
-        JurisdictionCommand::Shred { id, confirm } => shred(store.as_ref(), &id, confirm).await,
+        JurisdictionCommand::Shred { id, confirm } => shred(store.clone(), &id, confirm).await,
         JurisdictionCommand::List { json } => {
             let all = store.jurisdictions().await.map_err(Into::into);
             all.map(|all| {
@@ -144,7 +144,7 @@ pub async fn precinct(data: &Path, command: PrecinctCommand) -> anyhow::Result<E
                 jurisdiction: JurisdictionId::parse(&jurisdiction)?,
                 name: Name::parse(&name)?,
             };
-            let added = service::add_precinct(store.as_ref(), &precinct).await;
+            let added = service::add_precinct(store.as_ref(), &Audit::operator(store.clone()), &precinct).await;
             added.map(|()| println!("Added precinct {} ({}) to {}", precinct.id, precinct.name, precinct.jurisdiction))
         }
         PrecinctCommand::List { jurisdiction, json } => {
@@ -175,7 +175,8 @@ pub async fn admin(data: &Path, command: AdminCommand) -> anyhow::Result<ExitCod
         bail!("give the new password with --password-file FILE or {ADMIN_PASSWORD_VARIABLE}");
     };
     let (_, store) = data_dir::open_existing(data).await?;
-    let outcome = service::set_administrator_password(store.as_ref(), &username, password).await;
+    let outcome =
+        service::set_administrator_password(store.as_ref(), &Audit::operator(store.clone()), &username, password).await;
     store.close().await;
     outcome?;
     println!("Password set for administrator {username}");
@@ -197,7 +198,7 @@ fn confirmation(id: &str, given: Option<String>) -> anyhow::Result<String> {
 }
 
 async fn shred(
-    store: &dyn canvass_store::Store,
+    store: std::sync::Arc<dyn canvass_store::Store>,
     id: &str,
     confirm: Option<String>,
 ) -> Result<(), canvass_server::ServerError> {
@@ -208,7 +209,9 @@ async fn shred(
             "the confirmation `{typed}` does not match `{id}`; nothing was shredded"
         )));
     }
-    canvass_server::keys::shred(store, &canvass_server::keys::KeyRings::default(), &jurisdiction).await?;
+    let audit = Audit::operator(store.clone());
+    canvass_server::keys::shred(store.as_ref(), &audit, &canvass_server::keys::KeyRings::default(), &jurisdiction)
+        .await?;
     println!("Shredded the key ring of {jurisdiction}: its sealed voter data can no longer be decrypted.");
     println!(
         "A running node drops the keys from memory at its next use of them; backups made before now still hold the old keys."

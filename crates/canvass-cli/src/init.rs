@@ -15,6 +15,7 @@ use canvass_core::{
     credential::Username,
 };
 use canvass_crypto::{ExposeSecret, NodeSigningKey, SecretString, generate_password};
+use canvass_server::ledger::Audit;
 use canvass_server::service;
 use canvass_store_sqlite::OpenMode;
 
@@ -150,7 +151,7 @@ async fn populate(
         None => Some(generate_password(4)?),
     };
     let password = password.or_else(|| generated_password.clone()).context("no administrator password")?;
-    service::set_administrator_password(store.as_ref(), username, password).await?;
+    service::set_administrator_password(store.as_ref(), &Audit::operator(store.clone()), username, password).await?;
     store.close().await;
     Ok(Initialised { administrator: username.clone(), generated_password, public_key: key.public_key().to_hex() })
 }

@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use canvass_core::id::JurisdictionId;
 use canvass_crypto::{ExposeSecret, SecretString, Share};
 use canvass_server::keys::{self as key_rings, FIELD_PURPOSE, UnsealedRing};
+use canvass_server::ledger::Audit;
 use canvass_store::{KeyState, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
@@ -121,16 +122,17 @@ fn read_shares(files: &[PathBuf]) -> anyhow::Result<Vec<Share>> {
 
 async fn unseal_here(
     store: &dyn Store,
+    audit: &Audit,
     jurisdiction: &JurisdictionId,
     unlock: &Unlock,
 ) -> anyhow::Result<UnsealedRing> {
     if !unlock.share_file.is_empty() {
-        return Ok(key_rings::unseal_with_shares(store, jurisdiction, &read_shares(&unlock.share_file)?).await?);
+        return Ok(key_rings::unseal_with_shares(store, audit, jurisdiction, &read_shares(&unlock.share_file)?).await?);
     }
     let Some(passphrase) = passphrase(unlock.passphrase_file.as_deref())? else {
         bail!("give the passphrase with --passphrase-file FILE or {PASSPHRASE_VARIABLE}, or shares with --share-file");
     };
-    Ok(key_rings::unseal_with_passphrase(store, jurisdiction, passphrase).await?)
+    Ok(key_rings::unseal_with_passphrase(store, audit, jurisdiction, passphrase).await?)
 }
 
 pub async fn run(data: &Path, command: KeysCommand) -> anyhow::Result<ExitCode> {
@@ -147,21 +149,22 @@ pub async fn run(data: &Path, command: KeysCommand) -> anyhow::Result<ExitCode> 
         }
         other => {
             let (_, store) = data_dir::open_existing(data).await?;
-            let outcome = run_on_store(store.as_ref(), other).await;
+            let audit = Audit::operator(store.clone());
+            let outcome = run_on_store(store.as_ref(), &audit, other).await;
             store.close().await;
             outcome
         }
     }
 }
 
-async fn run_on_store(store: &dyn Store, command: KeysCommand) -> anyhow::Result<ExitCode> {
+async fn run_on_store(store: &dyn Store, audit: &Audit, command: KeysCommand) -> anyhow::Result<ExitCode> {
     match command {
         KeysCommand::Init { jurisdiction, passphrase_file, projected_voters } => {
             let jurisdiction = JurisdictionId::parse(&jurisdiction)?;
             let Some(passphrase) = passphrase(passphrase_file.as_deref())? else {
                 bail!("give the new passphrase with --passphrase-file FILE or {PASSPHRASE_VARIABLE}");
             };
-            let ring = key_rings::create_key_ring(store, &jurisdiction, passphrase, projected_voters).await?;
+            let ring = key_rings::create_key_ring(store, audit, &jurisdiction, passphrase, projected_voters).await?;
             let bits = canvass_crypto::choose_index_bits(projected_voters);
             println!("Created the key ring of {jurisdiction} (field key version {}).", ring.active_version());
             println!(
@@ -172,12 +175,12 @@ async fn run_on_store(store: &dyn Store, command: KeysCommand) -> anyhow::Result
         }
         KeysCommand::Split { jurisdiction, threshold, shares, out, unlock } => {
             let jurisdiction = JurisdictionId::parse(&jurisdiction)?;
-            let ring = unseal_here(store, &jurisdiction, &unlock).await?;
+            let ring = unseal_here(store, audit, &jurisdiction, &unlock).await?;
             std::fs::DirBuilder::new()
                 .mode(0o700)
                 .create(&out)
                 .with_context(|| format!("cannot create {} (it must not exist yet)", out.display()))?;
-            let issued = key_rings::split(store, &ring, threshold, shares).await?;
+            let issued = key_rings::split(store, audit, &ring, threshold, shares).await?;
             for (number, share) in issued.iter().enumerate() {
                 let file = out.join(format!("share-{}-of-{}.txt", number + 1, issued.len()));
                 data_dir::write_private_file(&file, format!("{}\n", share.to_text().as_str()).as_bytes())?;
@@ -188,7 +191,9 @@ async fn run_on_store(store: &dyn Store, command: KeysCommand) -> anyhow::Result
             );
         }
         KeysCommand::Status { json } => status(store, json).await?,
-        KeysCommand::Rotate { jurisdiction, unlock, batch } => rotate(store, &jurisdiction, &unlock, batch).await?,
+        KeysCommand::Rotate { jurisdiction, unlock, batch } => {
+            rotate(store, audit, &jurisdiction, &unlock, batch).await?
+        }
         KeysCommand::Unseal { .. } | KeysCommand::Seal { .. } => bail!("this command acts on the running node"),
     }
     Ok(ExitCode::SUCCESS)
@@ -232,10 +237,16 @@ async fn status(store: &dyn Store, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn rotate(store: &dyn Store, jurisdiction: &str, unlock: &Unlock, batch: u32) -> anyhow::Result<()> {
+async fn rotate(
+    store: &dyn Store,
+    audit: &Audit,
+    jurisdiction: &str,
+    unlock: &Unlock,
+    batch: u32,
+) -> anyhow::Result<()> {
     let jurisdiction = JurisdictionId::parse(jurisdiction)?;
-    let ring = unseal_here(store, &jurisdiction, unlock).await?;
-    let version = key_rings::rotate(store, &ring).await?;
+    let ring = unseal_here(store, audit, &jurisdiction, unlock).await?;
+    let version = key_rings::rotate(store, audit, &ring).await?;
     let ring = key_rings::reload(store, &ring).await?;
     println!("New field key version {version} of {jurisdiction}: new writes use it now.");
     let stale = |usage: &[canvass_store::KeyVersionUsage]| {
@@ -249,11 +260,11 @@ async fn rotate(store: &dyn Store, jurisdiction: &str, unlock: &Unlock, batch: u
     loop {
         let usage = store.key_version_usage(&jurisdiction).await?;
         let Some(old) = usage.iter().find(|u| u.version != version).map(|u| u.version) else { break };
-        let moved = canvass_server::voters::reseal_batch(store, &ring, old, batch.max(1)).await?;
+        let moved = canvass_server::voters::reseal_batch(store, audit, &ring, old, batch.max(1)).await?;
         progress.inc(moved);
     }
     progress.finish_and_clear();
-    let retired = key_rings::retire_unused(store, &jurisdiction).await?;
+    let retired = key_rings::retire_unused(store, audit, &jurisdiction).await?;
     let remaining = store.key_ring(&jurisdiction).await?.map(|ring| {
         ring.keys.iter().filter(|key| key.purpose == FIELD_PURPOSE && key.state == KeyState::Previous).count()
     });

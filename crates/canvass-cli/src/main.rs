@@ -3,13 +3,16 @@
 //! services of canvass-server.
 
 mod admin_client;
+mod audit;
 mod backup;
 mod catalog;
 mod data_dir;
 mod doctor;
 mod init;
 mod keys;
+mod log_source;
 mod serve;
+mod witness;
 
 use std::{path::PathBuf, process::ExitCode};
 
@@ -52,6 +55,11 @@ enum Command {
     /// Key rings: create, split into officials' shares, unseal, seal, rotate, status.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// The audit ledger: verify any log, search and export this node's.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
+    /// Witness another node's audit log: cosign its checkpoints while it only grows.
+    Witness(witness::WitnessArguments),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +81,11 @@ fn main() -> ExitCode {
             Command::Admin(command) => catalog::admin(&cli.data, command).await,
             Command::Keys(command) => keys::run(&cli.data, command).await,
             Command::Backup(command) => backup::run(&cli.data, command).await,
+            Command::Audit(command) => audit::run(&cli.data, command).await,
+            Command::Witness(arguments) => tokio::task::spawn_blocking(move || witness::run(arguments))
+                .await
+                .map_err(anyhow::Error::from)
+                .and_then(|result| result),
         }
     });
     match result {

@@ -10,12 +10,14 @@ use std::{
 };
 
 use anyhow::Context;
+use canvass_core::audit::Actor;
 use canvass_core::{
     config::{LogFormat, NodeConfig},
     credential::Username,
     id::JurisdictionId,
 };
 use canvass_crypto::ExposeSecret;
+use canvass_server::ledger::Audit;
 use canvass_server::{Node, listen, service};
 use canvass_store::Store;
 use time::OffsetDateTime;
@@ -51,7 +53,7 @@ pub async fn run(data: &Path, arguments: ServeArguments) -> anyhow::Result<ExitC
     data_dir::require_private(data)?;
     let signing_key = data_dir::load_signing_key(data)?;
     let store = data_dir::open_store(data, &config.database, canvass_store_sqlite::OpenMode::Existing).await?;
-    let node = Node::new(store.clone(), signing_key, config, false);
+    let node = Node::start(store.clone(), signing_key, config, false).await?;
     serve_until_stopped(node, store, &arguments, None).await
 }
 
@@ -64,9 +66,10 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
     let config = data_dir::load_config(&data)?;
     start_logging(&arguments, &config);
     let store = data_dir::open_store(&data, &config.database, canvass_store_sqlite::OpenMode::Existing).await?;
-    let node = Node::new(store.clone(), data_dir::load_signing_key(&data)?, config, true);
+    let node = Node::start(store.clone(), data_dir::load_signing_key(&data)?, config, true).await?;
     let today = OffsetDateTime::now_utc().date();
-    let loaded = service::load_demo(store.as_ref(), node.keys(), today, arguments.demo_seed).await?;
+    let audit = Audit { ledger: node.ledger().clone(), actor: Actor::System, request_id: None };
+    let loaded = service::load_demo(store.as_ref(), &audit, node.keys(), today, arguments.demo_seed).await?;
     tracing::info!(
         jurisdictions = loaded.content.jurisdictions.len(),
         precincts = loaded.content.precincts.len(),

@@ -109,12 +109,16 @@ fn rotation_while_the_node_keeps_writing_leaves_every_row_readable_and_none_on_a
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let store = SqliteStore::open(&data.join("canvass.db"), OpenMode::Existing).await.unwrap();
+        let audit = canvass_server::ledger::Audit::operator(std::sync::Arc::new(
+            SqliteStore::open(&data.join("canvass.db"), OpenMode::Existing).await.unwrap(),
+        ));
         let jurisdiction = JurisdictionId::parse(COUNTY).unwrap();
         // Rows written after the rotation's last pass may still sit on version 1: a second
         // pass of the same steps moves them, then version 1 retires.
-        let ring = keys::unseal_with_passphrase(&store, &jurisdiction, PASSPHRASE.to_owned().into()).await.unwrap();
-        while voters::reseal_batch(&store, &ring, 1, 100).await.unwrap() > 0 {}
-        keys::retire_unused(&store, &jurisdiction).await.unwrap();
+        let ring =
+            keys::unseal_with_passphrase(&store, &audit, &jurisdiction, PASSPHRASE.to_owned().into()).await.unwrap();
+        while voters::reseal_batch(&store, &audit, &ring, 1, 100).await.unwrap() > 0 {}
+        keys::retire_unused(&store, &audit, &jurisdiction).await.unwrap();
 
         let stored = store.key_ring(&jurisdiction).await.unwrap().unwrap();
         let retired: Vec<u32> = stored
@@ -128,7 +132,8 @@ fn rotation_while_the_node_keeps_writing_leaves_every_row_readable_and_none_on_a
         let total: u64 = usage.iter().map(|u| u.rows).sum();
         assert_eq!(total, 300 + u64::from(written_during.load(Ordering::Relaxed)));
         assert!(usage.iter().all(|u| !retired.contains(&u.version)), "{usage:?}");
-        let ring = keys::unseal_with_passphrase(&store, &jurisdiction, PASSPHRASE.to_owned().into()).await.unwrap();
+        let ring =
+            keys::unseal_with_passphrase(&store, &audit, &jurisdiction, PASSPHRASE.to_owned().into()).await.unwrap();
         let mut opened = 0;
         for version in usage.iter().map(|u| u.version) {
             for row in store.voters_sealed_with(&jurisdiction, version, 10_000).await.unwrap() {

@@ -263,7 +263,7 @@ fn cosigned_message(time: u64, text: &str) -> Vec<u8> {
 }
 
 /// A named Ed25519 key that signs notes.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct NoteSigner<'a> {
     name: String,
     key: &'a NodeSigningKey,

@@ -191,6 +191,12 @@ pub trait TileSource {
     fn fetch(&mut self, path: &str) -> Result<Option<Vec<u8>>, LedgerError>;
 }
 
+impl<T: TileSource + ?Sized> TileSource for &mut T {
+    fn fetch(&mut self, path: &str) -> Result<Option<Vec<u8>>, LedgerError> {
+        (**self).fetch(path)
+    }
+}
+
 /// Reads node hashes of the tree of `size` from a tile source, fetching each tile once.
 #[derive(Debug)]
 pub struct TileReader<S> {

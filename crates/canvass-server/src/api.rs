@@ -47,7 +47,7 @@ impl utoipa::Modify for BasicAuthentication {
 pub struct ApiJson<T>(pub T);
 
 /// Query extractor whose failures are the API's JSON errors.
-#[derive(FromRequestParts)]
+#[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(ServerError))]
 pub struct ApiQuery<T>(pub T);
 

@@ -6,7 +6,7 @@
 //! socket; [`listen`] binds and serves them.
 
 mod api;
-mod api_audit;
+pub mod api_audit;
 mod api_keys;
 pub mod audit_log;
 pub mod backup;

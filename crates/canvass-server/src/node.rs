@@ -3,7 +3,10 @@
 
 use std::{fmt, sync::Arc};
 
-use canvass_core::config::NodeConfig;
+use canvass_core::{
+    audit::{Action, Actor, AuditEntry, Outcome},
+    config::NodeConfig,
+};
 use canvass_crypto::{NodeSigningKey, PublicKey};
 use canvass_store::Store;
 
@@ -49,6 +52,10 @@ impl Node {
         let signing_key = Arc::new(signing_key);
         let log = LogIdentity::new(config.ledger.origin.as_deref(), &signing_key, &config.ledger.witnesses)?;
         let ledger = Ledger::start(store.clone(), signing_key.clone(), log.clone()).await?;
+        if store.ledger_size().await? == 0 {
+            ledger.append(&AuditEntry::new(Actor::System, Action::LedgerStart, Outcome::Allowed)).await?;
+        }
+        ledger.append(&AuditEntry::new(Actor::System, Action::NodeStart, Outcome::Allowed)).await?;
         let keys = KeyRings::default();
         Ok(Self(Arc::new(Inner { store, signing_key, config, ledger, log, metrics: Metrics::new(), demo, keys })))
     }
@@ -56,6 +63,15 @@ impl Node {
     /// Where this node's actions are recorded.
     pub fn ledger(&self) -> &Ledger {
         &self.0.ledger
+    }
+
+    /// An audit context for the node acting by itself (start-up, scheduled work).
+    pub fn system_audit(&self) -> crate::ledger::Audit {
+        crate::ledger::Audit {
+            ledger: self.0.ledger.clone(),
+            actor: canvass_core::audit::Actor::System,
+            request_id: None,
+        }
     }
 
     /// The audit log's origin, signing key and trusted witnesses.

@@ -194,6 +194,7 @@ async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() 
     assert_eq!(
         documented,
         [
+            "/api/audit",
             "/api/elections",
             "/api/elections/{id}",
             "/api/jurisdictions",

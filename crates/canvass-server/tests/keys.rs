@@ -149,13 +149,13 @@ async fn search_by_name_goes_through_the_blind_index_and_rotation_moves_every_ro
     let before = store.key_version_usage(&alder).await.unwrap();
     assert_eq!(before.len(), 1);
     let ring = rings.current(store, &alder).await.unwrap();
-    let new_version = keys::rotate(store, &ring).await.unwrap();
+    let new_version = keys::rotate(store, &test.node.system_audit(), &ring).await.unwrap();
     assert_eq!(new_version, 2);
     // A write after rotation uses the new version, even through the ring held in memory.
     send(&app, authorised(Method::POST, "/api/voters", Some(&new_voter("ZZT10", "Later")))).await;
     let ring = keys::reload(store, &ring).await.unwrap();
-    while voters::reseal_batch(store, &ring, 1, 7).await.unwrap() > 0 {}
-    assert_eq!(keys::retire_unused(store, &alder).await.unwrap(), vec![1]);
+    while voters::reseal_batch(store, &test.node.system_audit(), &ring, 1, 7).await.unwrap() > 0 {}
+    assert_eq!(keys::retire_unused(store, &test.node.system_audit(), &alder).await.unwrap(), vec![1]);
     let after = store.key_version_usage(&alder).await.unwrap();
     assert_eq!(after.len(), 1);
     assert_eq!(after[0].version, 2);

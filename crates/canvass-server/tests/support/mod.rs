@@ -13,6 +13,7 @@ use axum::{
 use base64::Engine;
 use canvass_core::{config::NodeConfig, credential::Username};
 use canvass_crypto::{NodeSigningKey, SecretString};
+use canvass_server::ledger::Audit;
 use canvass_server::{Node, service};
 use canvass_store::Store;
 use canvass_store_sqlite::{OpenMode, SqliteStore};
@@ -33,15 +34,26 @@ pub async fn test_node(config_text: &str, demo: bool) -> TestNode {
     let store: Arc<dyn Store> = Arc::new(store);
     service::set_administrator_password(
         store.as_ref(),
+        &Audit::operator(store.clone()),
         &Username::parse("admin").unwrap(),
         SecretString::from(PASSWORD),
     )
     .await
     .unwrap();
     let config = NodeConfig::parse(config_text).unwrap();
-    let node = Node::new(store.clone(), NodeSigningKey::generate().unwrap(), config, demo);
+    let node = Node::start(store.clone(), NodeSigningKey::generate().unwrap(), config, demo).await.unwrap();
     let loaded = if demo {
-        Some(service::load_demo(store.as_ref(), node.keys(), time::macros::date!(2026 - 11 - 21), 7).await.unwrap())
+        Some(
+            service::load_demo(
+                store.as_ref(),
+                &Audit::operator(store.clone()),
+                node.keys(),
+                time::macros::date!(2026 - 11 - 21),
+                7,
+            )
+            .await
+            .unwrap(),
+        )
     } else {
         None
     };

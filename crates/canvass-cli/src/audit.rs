@@ -1,0 +1,379 @@
+//! `canvass audit`: verify any Canvass log from outside (URL or directory), search this node's
+//! ledger, export it as NIST SP 1500-101, publish it as static files.
+
+use std::{
+    io::{BufWriter, IsTerminal, Write},
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Duration,
+};
+
+use anyhow::{Context, bail};
+use canvass_core::audit::AuditEntry;
+use canvass_formats::{EventLogFormat, EventLogSource, EventLogWriter};
+use canvass_ledger::{LedgerError, LogVerifier, TileSource, TrustedState, VerifierKey, VerifyReport};
+use canvass_server::{audit_log, ledger};
+use clap::{Args, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+use crate::{data_dir, log_source::LogSource};
+
+/// Exit status when the log contradicts itself or an earlier checkpoint (tampering, fork,
+/// truncation), as opposed to 1 for anything else that went wrong.
+pub const DISCREPANCY_EXIT: u8 = 2;
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check a Canvass audit log independently: signatures, every entry, and (with --state)
+    /// that it only grew since the last check.
+    Verify(VerifyArguments),
+    /// Search this node's ledger by actor, record, action, outcome and time.
+    Search(SearchArguments),
+    /// Export this node's ledger as a NIST SP 1500-101 election event log.
+    Export(ExportArguments),
+    /// Write this node's log as static tlog-tiles files any web server can serve.
+    Publish {
+        /// The directory to write (created if missing; files are replaced).
+        #[arg(long, value_name = "DIR")]
+        to: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArguments {
+    /// The log: a node's `http(s)://HOST/log` or a directory from `canvass audit publish`.
+    #[arg(long, value_name = "URL|DIR")]
+    pub log: String,
+    /// Remembers the last verified checkpoint here; later runs prove the log only grew.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// The log's public key (`name+id+base64`, shown on its /audit page). Without it the key
+    /// is taken from the state file, else from the log itself on first use.
+    #[arg(long, value_name = "KEY", env = "CANVASS_LOG_KEY")]
+    pub log_key: Option<String>,
+    /// A witness's cosignature key; the report says which witnesses cosigned (repeatable).
+    #[arg(long = "witness-key", value_name = "KEY")]
+    pub witness_keys: Vec<String>,
+    /// Keep checking every --interval seconds until a discrepancy is found or interrupted.
+    #[arg(long)]
+    pub watch: bool,
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub interval: u64,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArguments {
+    /// `user:NAME`, `token:ID`, `operator`, `system` or `anonymous`.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// An action code, e.g. `keys.unseal` (see `canvass audit search --help`).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// A record id, e.g. `precinct:zz-alder-001`.
+    #[arg(long)]
+    pub record: Option<String>,
+    #[arg(long)]
+    pub jurisdiction: Option<String>,
+    /// allowed, denied or failed.
+    #[arg(long)]
+    pub outcome: Option<String>,
+    /// From this date (YYYY-MM-DD) or RFC 3339 time.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Before this date or time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only entries older than this index (paging).
+    #[arg(long)]
+    pub before: Option<u64>,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    NistXml,
+    NistJson,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArguments {
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write here instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+pub async fn run(data: &Path, command: AuditCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        AuditCommand::Verify(arguments) => {
+            tokio::task::spawn_blocking(move || verify_command(&arguments)).await.context("verifier task")?
+        }
+        AuditCommand::Search(arguments) => search(data, arguments).await,
+        AuditCommand::Export(arguments) => export(data, arguments).await,
+        AuditCommand::Publish { to } => {
+            let (_, store) = data_dir::open_existing(data).await?;
+            let written = audit_log::publish(store.as_ref(), &to).await;
+            store.close().await;
+            let size = written?;
+            println!("Wrote the signed log of {size} entries to {}", to.display());
+            println!("Serve that directory as /log/ on any web server; `canvass audit verify --log DIR` checks it.");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// What `--state` holds: the pinned log key and the last verified checkpoint.
+#[derive(Debug, Serialize, Deserialize)]
+struct StateFile {
+    log_key: String,
+    trusted: TrustedState,
+}
+
+fn read_state(path: &Path) -> anyhow::Result<Option<StateFile>> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(
+            serde_json::from_slice(&bytes)
+                .with_context(|| format!("{} is not a verifier state file", path.display()))?,
+        )),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+fn write_state(path: &Path, state: &StateFile) -> anyhow::Result<()> {
+    let staging = path.with_extension("partial-write");
+    std::fs::write(&staging, serde_json::to_vec_pretty(state)?)
+        .with_context(|| format!("cannot write {}", staging.display()))?;
+    std::fs::rename(&staging, path).with_context(|| format!("cannot replace {}", path.display()))
+}
+
+/// The log key: given, pinned in the state file (and they must agree), or fetched from the
+/// log on first use with a warning.
+fn log_key(
+    arguments: &VerifyArguments,
+    state: Option<&StateFile>,
+    source: &mut LogSource,
+) -> anyhow::Result<VerifierKey> {
+    let pinned = state.map(|state| VerifierKey::parse(&state.log_key)).transpose()?;
+    if let Some(given) = &arguments.log_key {
+        let given = VerifierKey::parse(given).context("--log-key")?;
+        if let Some(pinned) = pinned
+            && pinned != given
+        {
+            bail!("--log-key differs from the key pinned in the state file ({pinned}); refusing to switch keys");
+        }
+        return Ok(given);
+    }
+    if let Some(pinned) = pinned {
+        return Ok(pinned);
+    }
+    let fetched = source.fetch("key")?.context("the log publishes no key: give --log-key")?;
+    let key = VerifierKey::parse(String::from_utf8_lossy(&fetched).trim())?;
+    eprintln!(
+        "warning: trusting the key the log itself published ({key}); compare it with the one the office announced, \
+         and pass --log-key or keep --state so later runs hold it fixed"
+    );
+    Ok(key)
+}
+
+fn verify_command(arguments: &VerifyArguments) -> anyhow::Result<ExitCode> {
+    let mut source = LogSource::open(&arguments.log);
+    loop {
+        let state = arguments.state.as_deref().map(read_state).transpose()?.flatten();
+        let key = log_key(arguments, state.as_ref(), &mut source)?;
+        let witnesses = arguments
+            .witness_keys
+            .iter()
+            .map(|text| VerifierKey::parse(text))
+            .collect::<Result<Vec<_>, _>>()
+            .context("--witness-key")?;
+        let verifier = LogVerifier { log_key: key.clone(), witnesses };
+        let previous = state.as_ref().map(|state| &state.trusted);
+        let unchanged = match (previous, verifier.checkpoint(&mut source)) {
+            (Some(previous), Ok((_, checkpoint))) => {
+                checkpoint.size == previous.size && checkpoint.root.to_base64() == previous.root
+            }
+            _ => false,
+        };
+        if !(arguments.watch && unchanged) {
+            match verify_once(&verifier, &mut source, previous, arguments.json) {
+                Ok(report) => {
+                    if let Some(path) = &arguments.state {
+                        write_state(path, &StateFile { log_key: key.to_string(), trusted: report.state })?;
+                    }
+                }
+                Err(LedgerError::Discrepancy(found)) => {
+                    eprintln!("audit verify: FAILED: {found}");
+                    return Ok(ExitCode::from(DISCREPANCY_EXIT));
+                }
+                Err(error) if arguments.watch => eprintln!("audit verify: could not check the log this time: {error}"),
+                Err(error) => {
+                    eprintln!("audit verify: FAILED: {error}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        if !arguments.watch {
+            return Ok(ExitCode::SUCCESS);
+        }
+        std::thread::sleep(Duration::from_secs(arguments.interval.max(1)));
+    }
+}
+
+fn verify_once(
+    verifier: &LogVerifier,
+    source: &mut LogSource,
+    previous: Option<&TrustedState>,
+    json: bool,
+) -> Result<VerifyReport, LedgerError> {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} entries {per_sec} eta {eta}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut progress = |done: u64, total: u64| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    };
+    let report = verifier.verify(source, previous, &mut progress);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let report = report?;
+    let checkpoint = &report.checkpoint;
+    if json {
+        let value = serde_json::json!({
+            "verified": true,
+            "origin": checkpoint.origin,
+            "size": checkpoint.size,
+            "root": checkpoint.root.to_base64(),
+            "cosigned_by": report.cosigned_by,
+            "grew_from": previous.map(|previous| previous.size),
+        });
+        println!("{value}");
+    } else {
+        let growth = previous.map_or_else(String::new, |previous| {
+            format!(", consistent with the {} entries seen before", previous.size)
+        });
+        println!(
+            "Verified {} entries of {}: root {}, signed by {}{growth}.",
+            checkpoint.size, checkpoint.origin, checkpoint.root, verifier.log_key.name
+        );
+        if !report.cosigned_by.is_empty() {
+            println!("Cosigned by: {}", report.cosigned_by.join(", "));
+        }
+    }
+    Ok(report)
+}
+
+async fn search(data: &Path, arguments: SearchArguments) -> anyhow::Result<ExitCode> {
+    let query = canvass_server::api_audit::AuditQuery {
+        actor: arguments.actor,
+        action: arguments.action,
+        record: arguments.record,
+        jurisdiction: arguments.jurisdiction,
+        outcome: arguments.outcome,
+        since: arguments.since,
+        until: arguments.until,
+        before: arguments.before,
+        limit: Some(arguments.limit),
+    };
+    let search = query.parse()?;
+    let (_, store) = data_dir::open_existing(data).await?;
+    let found = audit_log::search(store.as_ref(), &search).await;
+    store.close().await;
+    let found = found?;
+    if arguments.json {
+        let entries: Vec<_> = found
+            .into_iter()
+            .map(|(index, entry)| canvass_server::api_audit::AuditEntryBody::new(index, entry))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&entries)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if found.is_empty() {
+        println!("No entries match.");
+    }
+    for (index, entry) in &found {
+        println!("{}", describe(*index, entry));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One line per entry: index, time, actor, action, outcome, where, what.
+fn describe(index: u64, entry: &AuditEntry) -> String {
+    let time = entry.time.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let mut line = format!("{index:>8}  {time}  {:<18} {:<20} {}", entry.actor, entry.action, entry.outcome.as_str());
+    if let Some(reason) = &entry.reason {
+        line.push_str(&format!(" ({reason})"));
+    }
+    if let Some(jurisdiction) = &entry.jurisdiction {
+        line.push_str(&format!("  {jurisdiction}"));
+    }
+    match entry.targets.len() {
+        0 => {}
+        1 => line.push_str(&format!("  {}", entry.targets[0])),
+        count => line.push_str(&format!("  {} and {} more", entry.targets[0], count - 1)),
+    }
+    if let Some(justification) = &entry.justification {
+        line.push_str(&format!("  \"{justification}\""));
+    }
+    line
+}
+
+async fn export(data: &Path, arguments: ExportArguments) -> anyhow::Result<ExitCode> {
+    let (_, store) = data_dir::open_existing(data).await?;
+    let result = write_export(data, store.as_ref(), &arguments).await;
+    store.close().await;
+    let count = result?;
+    if let Some(out) = &arguments.out {
+        eprintln!("Exported {count} ledger entries to {}", out.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn write_export(
+    data: &Path,
+    store: &dyn canvass_store::Store,
+    arguments: &ExportArguments,
+) -> anyhow::Result<u64> {
+    let config = data_dir::load_config(data)?;
+    let key = data_dir::load_signing_key(data)?;
+    let origin = config.ledger.origin.clone().unwrap_or_else(|| ledger::default_origin(&key));
+    let source = EventLogSource::canvass_node(&origin, time::OffsetDateTime::now_utc());
+    let format = match arguments.format {
+        ExportFormat::NistXml => EventLogFormat::Xml,
+        ExportFormat::NistJson => EventLogFormat::Json,
+    };
+    let output: Box<dyn Write> = match &arguments.out {
+        Some(path) => {
+            Box::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?)
+        }
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut writer = EventLogWriter::start(format, &source, BufWriter::new(output))?;
+    let mut next = 0;
+    loop {
+        let page = audit_log::entries_from(store, next, 10_000).await?;
+        let Some((last, _)) = page.last() else { break };
+        next = last + 1;
+        for (index, entry) in &page {
+            writer.event(*index, entry)?;
+        }
+    }
+    let count = writer.events();
+    writer.finish()?.flush()?;
+    Ok(count)
+}
