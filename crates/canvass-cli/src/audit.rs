@@ -118,10 +118,17 @@ pub async fn run(data: &Path, command: AuditCommand) -> anyhow::Result<ExitCode>
         AuditCommand::Search(arguments) => search(data, arguments).await,
         AuditCommand::Export(arguments) => export(data, arguments).await,
         AuditCommand::Publish { to } => {
-            let (_, store) = data_dir::open_existing(data).await?;
-            let written = audit_log::publish(store.as_ref(), &to).await;
+            let (config, store) = data_dir::open_existing(data).await?;
+            let key = std::sync::Arc::new(data_dir::load_signing_key(data)?);
+            let identity = ledger::LogIdentity::new(config.ledger.origin.as_deref(), &key, &config.ledger.witnesses)?;
+            let public_key = identity.verifier_key.to_string();
+            let written = match ledger::Ledger::integrate_once(store.clone(), key, identity).await {
+                Ok(_) => audit_log::publish(store.as_ref(), &to).await,
+                Err(error) => Err(error),
+            };
             store.close().await;
             let size = written?;
+            std::fs::write(to.join("key"), format!("{public_key}\n")).context("cannot write the log key")?;
             println!("Wrote the signed log of {size} entries to {}", to.display());
             println!("Serve that directory as /log/ on any web server; `canvass audit verify --log DIR` checks it.");
             Ok(ExitCode::SUCCESS)

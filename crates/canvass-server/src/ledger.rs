@@ -168,6 +168,17 @@ impl Ledger {
         result
     }
 
+    /// One integration pass without starting any task: for commands that run while the node
+    /// is stopped (`audit publish`). Safe beside a running node: both compute the same tree
+    /// and Ed25519 signs deterministically, so they write the same checkpoint.
+    pub async fn integrate_once(
+        store: Arc<dyn Store>,
+        key: Arc<NodeSigningKey>,
+        identity: LogIdentity,
+    ) -> Result<u64, ServerError> {
+        Integrator::load(store, key, identity).await?.integrate().await
+    }
+
     /// Integrates and signs now, returning the new checkpoint's size (tests, shutdown).
     pub async fn integrate_now(&self) -> Result<u64, ServerError> {
         match self.0.as_ref() {
