@@ -66,6 +66,15 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
     let config = data_dir::load_config(&data)?;
     start_logging(&arguments, &config);
     let store = data_dir::open_store(&data, &config.database, canvass_store_sqlite::OpenMode::Existing).await?;
+    // A witness for the demo's own log, so its checkpoints show cosignatures: the same code
+    // as `canvass witness`, run against the public listener once it is up.
+    let witness_key = canvass_crypto::NodeSigningKey::generate()?;
+    let witness_name = "demo-witness.examplia.invalid";
+    let witness_signer = canvass_ledger::NoteSigner::new(witness_name, &witness_key)?;
+    let mut config = config;
+    config.ledger.witnesses.push(witness_signer.cosignature_key().0.to_string());
+    let witness_file = temporary.path().join("demo-witness.pem");
+    data_dir::write_private_file(&witness_file, witness_key.to_pem()?.as_bytes())?;
     let node = Node::start(store.clone(), data_dir::load_signing_key(&data)?, config, true).await?;
     let today = OffsetDateTime::now_utc().date();
     let audit = Audit { ledger: node.ledger().clone(), actor: Actor::System, request_id: None };
@@ -78,7 +87,8 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
     );
     let secrets = write_demo_secrets(temporary.path(), &loaded)?;
     let password = initialised.generated_password.as_ref().map(|password| password.expose_secret().to_owned());
-    let demo = DemoPrint { password: password.unwrap_or_default(), data, secrets };
+    let demo =
+        DemoPrint { password: password.unwrap_or_default(), data, secrets, witness: (witness_file, witness_name) };
     let result = serve_until_stopped(node, store, &arguments, Some(&demo)).await;
     drop(temporary);
     result
@@ -102,6 +112,7 @@ struct DemoPrint {
     password: String,
     data: PathBuf,
     secrets: PathBuf,
+    witness: (PathBuf, &'static str),
 }
 
 /// The last segment of an OCD-ID (`county:alder` -> `alder`), for file names.
@@ -148,6 +159,12 @@ async fn serve_until_stopped(
         );
         println!("  Key secrets:  {}   (passphrases; 2-of-3 shares for Alder County)", demo.secrets.display());
         println!("  Try: canvass keys status --data {}", demo.data.display());
+        println!(
+            "  Audit log:    {scheme}://{}/audit   (every change, signed; a demo witness cosigns it)",
+            listeners.public
+        );
+        println!("  Try: canvass audit verify --log {scheme}://{}/log", listeners.public);
+        start_demo_witness(&demo.witness, &format!("{scheme}://{}/log", listeners.public));
     } else {
         println!("Canvass is serving.");
         println!("  Public site:  {scheme}://{}/", listeners.public);
@@ -163,6 +180,41 @@ async fn serve_until_stopped(
     listeners.shutdown().await;
     store.close().await;
     outcome.map(|()| ExitCode::SUCCESS)
+}
+
+/// Runs the demo's witness every few seconds on its own thread, for the life of the process.
+fn start_demo_witness((key_file, name): &(PathBuf, &'static str), log_url: &str) {
+    let arguments = crate::witness::WitnessArguments {
+        command: None,
+        log: Some(log_url.to_owned()),
+        key: Some(key_file.clone()),
+        name: Some((*name).to_owned()),
+        log_key: None,
+        state: Some(key_file.with_extension("state.json")),
+        once: false,
+        interval: 5,
+    };
+    let key_file = key_file.clone();
+    let spawned = std::thread::Builder::new().name("demo-witness".into()).spawn(move || {
+        let Ok(pem) = std::fs::read_to_string(&key_file) else { return };
+        let Ok(key) = canvass_crypto::NodeSigningKey::from_pem(&pem) else { return };
+        let Ok(signer) = canvass_ledger::NoteSigner::new(arguments.name.as_deref().unwrap_or("demo-witness"), &key)
+        else {
+            return;
+        };
+        let state = arguments.state.clone().unwrap_or_default();
+        let mut source = crate::log_source::LogSource::open(arguments.log.as_deref().unwrap_or_default());
+        loop {
+            // Give the integrator time to sign the first checkpoint, then keep up with it.
+            std::thread::sleep(std::time::Duration::from_secs(arguments.interval));
+            if let Err(error) = crate::witness::witness_once(&arguments, &signer, &state, &mut source) {
+                tracing::warn!(error = %format!("{error:#}"), "the demo witness did not cosign");
+            }
+        }
+    });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "could not start the demo witness");
+    }
 }
 
 /// Ctrl-C or SIGTERM (what systemd and container runtimes send).

@@ -57,7 +57,7 @@ pub enum WitnessCommand {
     },
 }
 
-fn default_name(key: &NodeSigningKey) -> String {
+pub(crate) fn default_name(key: &NodeSigningKey) -> String {
     format!("witness-{}", &key.public_key().to_hex()[..16])
 }
 
@@ -129,7 +129,7 @@ fn write_states(path: &Path, states: &BTreeMap<String, WitnessState>) -> anyhow:
 }
 
 /// One round: fetch, check, cosign, hand back. Returns what happened, or why it refused.
-fn witness_once(
+pub(crate) fn witness_once(
     arguments: &WitnessArguments,
     signer: &NoteSigner<'_>,
     state_path: &Path,

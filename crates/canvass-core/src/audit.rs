@@ -135,7 +135,6 @@ actions! {
     VoterRead => "voter.read", "A confidential voter field was read.";
     BackupCreate => "backup.create", "An encrypted backup of the node was written.";
     BackupRestore => "backup.restore", "The node's data was restored from a backup.";
-    WitnessCosign => "ledger.cosign", "A witness's cosignature of a checkpoint was accepted.";
 }
 
 impl fmt::Display for Action {

@@ -146,7 +146,7 @@ impl EventType {
             | Action::KeysShred => Self::Cryptographic,
             Action::VoterAdd | Action::VoterRead => Self::VoterRecords,
             Action::BackupCreate | Action::BackupRestore => Self::Backup,
-            Action::LedgerStart | Action::WitnessCosign => Self::Ledger,
+            Action::LedgerStart => Self::Ledger,
         }
     }
 

@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::{Node, ServerError, audit_log, ledger::Audit};
+use crate::{Node, ServerError, audit_log};
 
 /// Tiles never change once served (a partial tile has its own path), so caches may keep them.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -50,7 +50,7 @@ pub async fn key(State(node): State<Node>) -> Response {
 
 /// A witness hands back a checkpoint it cosigned (C2SP tlog-cosignature lines added to the
 /// note). Only cosignatures by witness keys in `ledger.witnesses` are kept.
-pub async fn add_cosignature(State(node): State<Node>, audit: Audit, body: Bytes) -> Result<Response, ServerError> {
-    let accepted = audit_log::add_cosignatures(node.store(), node.log_identity(), &audit, &body).await?;
+pub async fn add_cosignature(State(node): State<Node>, body: Bytes) -> Result<Response, ServerError> {
+    let accepted = audit_log::add_cosignatures(node.store(), node.log_identity(), &body).await?;
     Ok((StatusCode::OK, text(format!("cosigned by {}\n", accepted.join(", ")), "no-store")).into_response())
 }
