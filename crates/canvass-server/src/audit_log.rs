@@ -47,7 +47,9 @@ pub async fn tile(store: &dyn Store, path: &str) -> Result<Option<Vec<u8>>, Serv
         TilePath::Hashes { level, index, .. } => {
             let shift = u32::from(level) * 8;
             let available = (size >> shift).saturating_sub(index * TILE_WIDTH as u64);
-            if available < width || (width < TILE_WIDTH as u64 && available != width) {
+            // A partial tile of an older, smaller tree is a prefix of today's: served too, so
+            // clients holding an old checkpoint can still read it.
+            if available < width {
                 return Ok(None);
             }
             let Some(hashes) = store.ledger_tile(level, index).await? else {
@@ -58,7 +60,9 @@ pub async fn tile(store: &dyn Store, path: &str) -> Result<Option<Vec<u8>>, Serv
         TilePath::Entries { index, .. } => {
             let start = index * TILE_WIDTH as u64;
             let available = size.saturating_sub(start);
-            if available < width || (width < TILE_WIDTH as u64 && available != width) {
+            // A partial tile of an older, smaller tree is a prefix of today's: served too, so
+            // clients holding an old checkpoint can still read it.
+            if available < width {
                 return Ok(None);
             }
             let rows = store.ledger_entries(start, width as u32).await?;

@@ -28,6 +28,13 @@ pub struct TestNode {
     _directory: tempfile::TempDir,
 }
 
+impl TestNode {
+    /// The node's SQLite file, for tests that reach under the store.
+    pub fn database_path(&self) -> std::path::PathBuf {
+        self._directory.path().join("canvass.db")
+    }
+}
+
 pub async fn test_node(config_text: &str, demo: bool) -> TestNode {
     let directory = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&directory.path().join("canvass.db"), OpenMode::Create).await.unwrap();
@@ -68,6 +75,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    /// The body exactly as sent (binary routes such as `/log/tile/...`).
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -85,7 +94,7 @@ pub async fn send(app: &Router, request: Request<Body>) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    Reply { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), bytes: bytes.to_vec() }
 }
 
 pub fn get(path: &str) -> Request<Body> {

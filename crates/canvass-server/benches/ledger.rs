@@ -1,0 +1,470 @@
+//! Audit ledger benchmarks (issue 4): durable group-commit appends per second on SQLite, the
+//! time from an append to its inclusion in a signed checkpoint under steady load, inclusion
+//! proofs served from the store's tiles, and verifying a log of a million entries from scratch.
+//! A bench binary (`harness = false`): `cargo bench -p canvass-server --bench ledger`.
+//! `LEDGER_BENCH_ENTRIES` changes the size of the large log (default 1,000,000).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    collections::HashSet,
+    path::{Path, PathBuf},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use canvass_core::{
+    audit::{Action, Actor, AuditEntry, Outcome},
+    credential::Username,
+    id::JurisdictionId,
+};
+use canvass_crypto::NodeSigningKey;
+use canvass_ledger::{
+    Checkpoint, FileMap, LedgerError, LogVerifier, Note, TILE_HEIGHT, TILE_WIDTH, TilePath, TileReader, TileSource,
+    inclusion_plan, inclusion_proof, leaf_hash, verify_inclusion,
+};
+use canvass_server::{
+    audit_log,
+    ledger::{Ledger, LogIdentity},
+};
+use canvass_store::Store;
+use canvass_store_sqlite::{OpenMode, SqliteStore};
+use tokio::runtime::Runtime;
+
+const JURISDICTIONS: [&str; 4] = [
+    "ocd-division/country:us/state:nc/county:wake",
+    "ocd-division/country:us/state:nc/county:durham",
+    "ocd-division/country:us/state:nc/county:orange",
+    "ocd-division/country:us/state:nc/county:mecklenburg",
+];
+
+/// A realistic entry: a clerk reading a voter's confidential field, one target.
+fn entry(n: u64) -> AuditEntry {
+    let clerk = Username::parse(&format!("clerk{:02}", n % 40)).unwrap();
+    let jurisdiction = JurisdictionId::parse(JURISDICTIONS[(n % 4) as usize]).unwrap();
+    AuditEntry::new(Actor::User(clerk), Action::VoterRead, Outcome::Allowed)
+        .with_jurisdiction(&jurisdiction)
+        .with_target(format!("voter:NC-{:012}", n.wrapping_mul(2_654_435_761) % 1_000_000_000_000))
+        .unwrap()
+}
+
+struct Log {
+    store: Arc<dyn Store>,
+    ledger: Ledger,
+    identity: LogIdentity,
+}
+
+async fn open_log(directory: &Path, name: &str, key: &Arc<NodeSigningKey>, identity: &LogIdentity) -> Log {
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&directory.join(format!("{name}.db")), OpenMode::Create).await.unwrap());
+    let ledger = Ledger::start(store.clone(), key.clone(), identity.clone()).await.unwrap();
+    Log { store, ledger, identity: identity.clone() }
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
+}
+
+fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((sorted.len() as f64 * fraction).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1e3)
+}
+
+fn us(duration: Duration) -> String {
+    format!("{:.0} µs", duration.as_secs_f64() * 1e6)
+}
+
+fn thousands(value: f64) -> String {
+    let digits = format!("{:.0}", value);
+    let mut out = String::new();
+    for (position, digit) in digits.chars().enumerate() {
+        if position > 0 && (digits.len() - position).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// p50 / p99 / max of a set of durations, formatted by `unit`.
+fn distribution(mut samples: Vec<Duration>, unit: fn(Duration) -> String) -> String {
+    samples.sort();
+    format!(
+        "p50 {}  p99 {}  max {}  (n = {})",
+        unit(percentile(&samples, 0.50)),
+        unit(percentile(&samples, 0.99)),
+        unit(samples.last().copied().unwrap_or_default()),
+        samples.len()
+    )
+}
+
+/// One caller appending and waiting each time: every append is its own commit and fsync.
+async fn sequential(log: &Log, count: u64) -> Vec<Duration> {
+    for n in 0..10 {
+        log.ledger.append(&entry(n)).await.unwrap();
+    }
+    let mut latencies = Vec::new();
+    for n in 0..count {
+        let started = Instant::now();
+        log.ledger.append(&entry(n)).await.unwrap();
+        latencies.push(started.elapsed());
+    }
+    latencies
+}
+
+struct LoadResult {
+    appended: u64,
+    elapsed: Duration,
+    /// Appends acknowledged in each whole second of the run.
+    per_second: Vec<u64>,
+    /// The signed checkpoint's size when the last append was acknowledged.
+    signed_at_end: u64,
+}
+
+/// `tasks` callers appending in a loop until `total` entries or `limit` time, whichever first.
+async fn closed_loop(log: &Log, tasks: usize, total: u64, limit: Duration) -> LoadResult {
+    let claimed = Arc::new(AtomicU64::new(0));
+    let acknowledged = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..tasks)
+        .map(|_| {
+            let (ledger, claimed, acknowledged, stop) =
+                (log.ledger.clone(), claimed.clone(), acknowledged.clone(), stop.clone());
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let n = claimed.fetch_add(1, Ordering::Relaxed);
+                    if n >= total {
+                        break;
+                    }
+                    ledger.append(&entry(n)).await.unwrap();
+                    acknowledged.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    let mut per_second = Vec::new();
+    let mut last = 0;
+    let mut ticker =
+        tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(1), Duration::from_secs(1));
+    while acknowledged.load(Ordering::Relaxed) < total && started.elapsed() < limit {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let now = acknowledged.load(Ordering::Relaxed);
+                per_second.push(now - last);
+                last = now;
+            }
+            _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for worker in workers {
+        worker.await.unwrap();
+    }
+    let elapsed = started.elapsed();
+    let signed_at_end = log.store.latest_checkpoint().await.unwrap().map_or(0, |checkpoint| checkpoint.size);
+    LoadResult { appended: acknowledged.load(Ordering::Relaxed), elapsed, per_second, signed_at_end }
+}
+
+fn report_load(label: &str, result: &LoadResult) {
+    let rate = result.appended as f64 / result.elapsed.as_secs_f64();
+    let mut seconds = result.per_second.clone();
+    seconds.sort_unstable();
+    let spread = match (seconds.first(), seconds.get(seconds.len() / 2), seconds.last()) {
+        (Some(low), Some(median), Some(high)) => format!(
+            "per whole second: median {}, range {}-{}",
+            thousands(*median as f64),
+            thousands(*low as f64),
+            thousands(*high as f64)
+        ),
+        _ => String::new(),
+    };
+    println!(
+        "  {label}: {} appends in {:.2} s = {} appends/s ({spread}); checkpoint at end: {} signed",
+        thousands(result.appended as f64),
+        result.elapsed.as_secs_f64(),
+        thousands(rate),
+        thousands(result.signed_at_end as f64),
+    );
+}
+
+struct Sample {
+    index: u64,
+    issued: Instant,
+    acknowledged: Instant,
+}
+
+/// Appends at `rate` per second for `duration` (open loop: each append is its own task, issued
+/// on schedule whether or not earlier ones have finished), sampling every `every`-th append,
+/// while a poller watches the latest signed checkpoint. Returns (issue to ack, issue to signed,
+/// ack to signed) distributions.
+async fn latency_under_load(log: &Log, rate: u64, duration: Duration, every: u64) -> [Vec<Duration>; 3] {
+    let samples = Arc::new(Mutex::new(Vec::<Sample>::new()));
+    let signed = Arc::new(Mutex::new(Vec::<(Instant, u64)>::new()));
+    let polling = Arc::new(AtomicBool::new(true));
+    let poller = {
+        let (store, signed, polling) = (log.store.clone(), signed.clone(), polling.clone());
+        tokio::spawn(async move {
+            let mut last = 0;
+            while polling.load(Ordering::Relaxed) {
+                let size = store.latest_checkpoint().await.unwrap().map_or(0, |checkpoint| checkpoint.size);
+                if size != last {
+                    signed.lock().unwrap().push((Instant::now(), size));
+                    last = size;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let mut issued = 0u64;
+    let mut appends = tokio::task::JoinSet::new();
+    let mut ticker = tokio::time::interval(Duration::from_millis(1));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    while started.elapsed() < duration {
+        ticker.tick().await;
+        let due = (started.elapsed().as_secs_f64() * rate as f64) as u64;
+        while issued < due {
+            let (ledger, samples, n) = (log.ledger.clone(), samples.clone(), issued);
+            appends.spawn(async move {
+                let issued = Instant::now();
+                let index = ledger.append(&entry(n)).await.unwrap();
+                if n.is_multiple_of(every) {
+                    samples.lock().unwrap().push(Sample { index, issued, acknowledged: Instant::now() });
+                }
+            });
+            issued += 1;
+        }
+        while appends.try_join_next().is_some() {}
+    }
+    while appends.join_next().await.is_some() {}
+    let samples = std::mem::take(&mut *samples.lock().unwrap());
+    let highest = samples.iter().map(|sample| sample.index).max().unwrap_or(0);
+    let waiting = Instant::now();
+    while signed.lock().unwrap().last().is_none_or(|(_, size)| *size <= highest)
+        && waiting.elapsed() < Duration::from_secs(10)
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    polling.store(false, Ordering::Relaxed);
+    poller.await.unwrap();
+    let signed = signed.lock().unwrap().clone();
+    let mut result = [Vec::new(), Vec::new(), Vec::new()];
+    for sample in &samples {
+        let Some((seen, _)) = signed.iter().find(|(_, size)| *size > sample.index) else {
+            panic!("entry {} was never signed", sample.index);
+        };
+        result[0].push(sample.acknowledged - sample.issued);
+        result[1].push(seen.saturating_duration_since(sample.issued));
+        result[2].push(seen.saturating_duration_since(sample.acknowledged));
+    }
+    println!(
+        "  {} appends issued at {}/s for {:.0} s; {} sampled; {} checkpoints signed meanwhile",
+        thousands(issued as f64),
+        thousands(rate as f64),
+        duration.as_secs_f64(),
+        samples.len(),
+        signed.len()
+    );
+    result
+}
+
+/// The tile path holding the node `(level, index)` of the tree of `size`.
+fn tile_path(level: u8, index: u64, size: u64) -> String {
+    let tile_level = level / TILE_HEIGHT;
+    let tile_index = (index << (level % TILE_HEIGHT)) / TILE_WIDTH as u64;
+    let available = (size >> (u32::from(tile_level) * u32::from(TILE_HEIGHT))) - tile_index * TILE_WIDTH as u64;
+    TilePath::hashes(tile_level, tile_index, available).to_path()
+}
+
+/// One inclusion proof the way the node would serve it: plan the proof, fetch the tiles it
+/// needs from the store (through the `/log/tile/` code), compute. Returns the proof and the
+/// number of tiles read.
+async fn proof_from_store(store: &dyn Store, index: u64, size: u64) -> (Vec<canvass_ledger::Hash>, usize) {
+    let plan = inclusion_plan(index, size).unwrap();
+    let paths: HashSet<String> = plan.nodes.iter().map(|node| tile_path(node.level, node.index, size)).collect();
+    let mut files = FileMap::default();
+    for path in &paths {
+        let bytes = audit_log::tile(store, path).await.unwrap().expect("a tile of the signed tree");
+        files.0.insert(path.clone(), bytes);
+    }
+    let proof = inclusion_proof(index, size, &mut TileReader::new(files, size)).unwrap();
+    (proof, paths.len())
+}
+
+/// A directory written by `audit_log::publish`, read file by file like `canvass audit verify`.
+struct Directory(PathBuf);
+
+impl TileSource for Directory {
+    fn fetch(&mut self, path: &str) -> Result<Option<Vec<u8>>, LedgerError> {
+        match std::fs::read(self.0.join(path)) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(error) => Err(LedgerError::Fetch { path: path.to_owned(), reason: error.to_string() }),
+        }
+    }
+}
+
+/// Small deterministic generator for proof indices (no dependency needed for this).
+fn next_random(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+fn release_binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"), PathBuf::from);
+    target.join("release/canvass")
+}
+
+fn main() {
+    let large: u64 = std::env::var("LEDGER_BENCH_ENTRIES").ok().and_then(|text| text.parse().ok()).unwrap_or(1_000_000);
+    let scratch = tempfile::Builder::new().prefix("canvass-ledger-bench").tempdir().unwrap();
+    let key = Arc::new(NodeSigningKey::generate().unwrap());
+    let identity = LogIdentity::new(None, &key, &[]).unwrap();
+    println!("Canvass audit ledger benchmarks (issue 4)");
+    println!(
+        "  SQLite store in {} (WAL, synchronous=FULL); {} cores; tokio multi-threaded runtime",
+        scratch.path().display(),
+        std::thread::available_parallelism().map_or(1, usize::from)
+    );
+    println!(
+        "  entry: {} bytes of canonical JSON, 1 target, e.g. {}",
+        entry(7).encode().len(),
+        String::from_utf8(entry(7).encode()).unwrap()
+    );
+
+    println!("\n1. Appends with durable group commit");
+    {
+        let runtime = runtime();
+        runtime.block_on(async {
+            let log = open_log(scratch.path(), "sequential", &key, &identity).await;
+            let latencies = sequential(&log, 300).await;
+            let mean = latencies.iter().sum::<Duration>() / latencies.len() as u32;
+            println!(
+                "  one caller, sequential (one commit and fsync per append): {}; {} appends/s",
+                distribution(latencies, ms),
+                thousands(1.0 / mean.as_secs_f64())
+            );
+            log.store.close().await;
+        });
+    }
+    {
+        let runtime = runtime();
+        runtime.block_on(async {
+            let log = open_log(scratch.path(), "tasks256", &key, &identity).await;
+            let result = closed_loop(&log, 256, u64::MAX, Duration::from_secs(8)).await;
+            report_load("256 tasks, 8 s", &result);
+            log.store.close().await;
+        });
+    }
+    let runtime = runtime();
+    let log = runtime.block_on(async {
+        let log = open_log(scratch.path(), "large", &key, &identity).await;
+        let result = closed_loop(&log, 1024, large, Duration::from_secs(120)).await;
+        report_load(&format!("1024 tasks, {} entries", thousands(large as f64)), &result);
+        let waited = Instant::now();
+        let size = log.ledger.integrate_now().await.unwrap();
+        println!(
+            "  integrated and signed the remaining entries at the end in {}: log of {} entries",
+            ms(waited.elapsed()),
+            thousands(size as f64)
+        );
+        log
+    });
+
+    println!("\n3. Inclusion proofs from the store's tiles (log of {} entries)", thousands(large as f64));
+    let checkpoint = runtime.block_on(async {
+        let stored = log.store.latest_checkpoint().await.unwrap().unwrap();
+        Checkpoint::parse(&Note::parse(stored.note.as_bytes()).unwrap().text).unwrap()
+    });
+    assert_eq!(checkpoint.size, large);
+    runtime.block_on(async {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut latencies = Vec::new();
+        let mut tiles_read = 0;
+        let proofs = 2000;
+        for round in 0..proofs {
+            let index = next_random(&mut state) % checkpoint.size;
+            let started = Instant::now();
+            let (proof, tiles) = proof_from_store(log.store.as_ref(), index, checkpoint.size).await;
+            latencies.push(started.elapsed());
+            tiles_read += tiles;
+            if round % 10 == 0 {
+                let row = log.store.ledger_entries(index, 1).await.unwrap().remove(0);
+                verify_inclusion(index, checkpoint.size, &leaf_hash(&row.body), &proof, &checkpoint.root).unwrap();
+            }
+        }
+        println!(
+            "  {proofs} random indices, {:.1} tiles read per proof, each proof fresh (no cache): {}",
+            tiles_read as f64 / f64::from(proofs),
+            distribution(latencies, us)
+        );
+        println!("  (every 10th proof checked against the signed root: all valid)");
+    });
+
+    println!("\n4. Verifying the log of {} entries from scratch", thousands(large as f64));
+    let published = scratch.path().join("published");
+    runtime.block_on(async {
+        let started = Instant::now();
+        let size = audit_log::publish(log.store.as_ref(), &published).await.unwrap();
+        println!(
+            "  audit_log::publish wrote {} entries as static files in {:.2} s",
+            thousands(size as f64),
+            started.elapsed().as_secs_f64()
+        );
+    });
+    let log_key = identity.verifier_key.to_string();
+    std::fs::write(published.join("key"), format!("{log_key}\n")).unwrap();
+    let verifier = LogVerifier { log_key: identity.verifier_key.clone(), witnesses: Vec::new() };
+    let started = Instant::now();
+    let report = verifier.verify(&mut Directory(published.clone()), None, &mut |_: u64, _: u64| {}).unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(report.checkpoint.root, checkpoint.root);
+    println!(
+        "  LogVerifier::verify over the directory: {:.2} s ({} entries/s), root {}",
+        seconds,
+        thousands(report.checkpoint.size as f64 / seconds),
+        report.checkpoint.root
+    );
+    let binary = release_binary();
+    println!("  command: canvass audit verify --log {} --log-key {log_key}", published.display());
+    if binary.exists() {
+        let started = Instant::now();
+        let output = std::process::Command::new(&binary)
+            .args(["audit", "verify", "--log"])
+            .arg(&published)
+            .args(["--log-key", &log_key])
+            .output()
+            .unwrap();
+        let seconds = started.elapsed().as_secs_f64();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        println!("  {} (release binary): {:.2} s wall clock", binary.display(), seconds);
+        println!("    {}", String::from_utf8_lossy(&output.stdout).trim());
+    } else {
+        println!("  {} not found: `cargo build --release -p canvass-cli` to time the CLI too", binary.display());
+    }
+
+    println!("\n2. Append to inclusion in a signed checkpoint, under steady load (on the log above)");
+    runtime.block_on(async {
+        for rate in [20_000, 50_000] {
+            let [acknowledged, issued_to_signed, acknowledged_to_signed] =
+                latency_under_load(&log, rate, Duration::from_secs(8), 20).await;
+            println!("    append issued -> acknowledged (durable): {}", distribution(acknowledged, ms));
+            println!("    append issued -> in a signed checkpoint: {}", distribution(issued_to_signed, ms));
+            println!("    acknowledged  -> in a signed checkpoint: {}", distribution(acknowledged_to_signed, ms));
+        }
+        log.store.close().await;
+    });
+}
