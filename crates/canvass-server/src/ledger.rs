@@ -367,7 +367,7 @@ fn edge_tiles(size: u64) -> Vec<(u8, u64)> {
     let mut level = 0u32;
     while level < 8 && (size >> (level * u32::from(TILE_HEIGHT))) > 0 {
         let shift = level * u32::from(TILE_HEIGHT);
-        if (size >> shift) % TILE_WIDTH as u64 > 0 {
+        if !(size >> shift).is_multiple_of(TILE_WIDTH as u64) {
             tiles.push((level as u8, size >> (shift + u32::from(TILE_HEIGHT))));
         }
         level += 1;

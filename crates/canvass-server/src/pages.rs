@@ -392,7 +392,7 @@ pub async fn audit(State(node): State<Node>) -> Result<Markup, PageError> {
     }
     let mut rows: Vec<(String, u64)> =
         by_action.into_iter().map(|(action, count)| (action.to_owned(), count)).collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1));
+    rows.sort_by_key(|row| std::cmp::Reverse(row.1));
     let denied = recent.iter().filter(|(_, entry)| entry.outcome != canvass_core::audit::Outcome::Allowed).count();
     let key = node.log_identity().verifier_key.to_string();
     let body = html! {
