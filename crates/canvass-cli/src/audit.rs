@@ -113,7 +113,15 @@ pub struct ExportArguments {
 pub async fn run(data: &Path, command: AuditCommand) -> anyhow::Result<ExitCode> {
     match command {
         AuditCommand::Verify(arguments) => {
-            tokio::task::spawn_blocking(move || verify_command(&arguments)).await.context("verifier task")?
+            match tokio::task::spawn_blocking(move || verify_command(&arguments)).await.context("verifier task")? {
+                Ok(code) => Ok(code),
+                // Exit 2 means the log contradicts itself; anything else that stops the check
+                // (no log key, an unreadable state file, a malformed key) is the ordinary failure, 1.
+                Err(error) => {
+                    eprintln!("audit verify: FAILED: {error:#}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         AuditCommand::Search(arguments) => search(data, arguments).await,
         AuditCommand::Export(arguments) => export(data, arguments).await,

@@ -91,8 +91,22 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", operator_message(&error));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error chain as `{:#}` prints it, except that a server's internal failure shows its
+/// detail: it is withheld from HTTP clients, but the person at this terminal is the operator
+/// (a node refusing to start over a damaged ledger must say why).
+fn operator_message(error: &anyhow::Error) -> String {
+    let causes: Vec<String> = error
+        .chain()
+        .map(|cause| match cause.downcast_ref::<canvass_server::ServerError>() {
+            Some(canvass_server::ServerError::Internal(detail)) => detail.clone(),
+            _ => cause.to_string(),
+        })
+        .collect();
+    causes.join(": ")
 }

@@ -153,6 +153,17 @@ impl Served {
         terminate(&mut self.child)
     }
 
+    /// SIGKILL (`Child::kill` on Unix): a crash, with no chance to flush or clean up.
+    pub fn kill(mut self) -> std::process::ExitStatus {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap()
+    }
+
+    /// What the server has logged to stderr so far.
+    pub fn logged(&self) -> String {
+        self.logged.lock().unwrap().clone()
+    }
+
     /// Stops the server and returns everything it printed (stdout) and logged (stderr).
     pub fn stop_and_collect(mut self) -> (String, String) {
         let status = terminate(&mut self.child);
