@@ -130,10 +130,15 @@ pub async fn run(data: &Path, command: AuditCommand) -> anyhow::Result<ExitCode>
             let key = std::sync::Arc::new(data_dir::load_signing_key(data)?);
             let identity = ledger::LogIdentity::new(config.ledger.origin.as_deref(), &key, &config.ledger.witnesses)?;
             let public_key = identity.verifier_key.to_string();
-            let written = match ledger::Ledger::integrate_once(store.clone(), key, identity).await {
-                Ok(_) => audit_log::publish(store.as_ref(), &to).await,
-                Err(error) => Err(error),
-            };
+            // A damaged ledger still publishes what was signed, so `audit verify` can name the
+            // altered entry; only the new entries are left out.
+            if let Err(error) = ledger::Ledger::integrate_once(store.clone(), key, identity).await {
+                let detail = crate::operator_message(&anyhow::Error::from(error));
+                eprintln!(
+                    "warning: could not sign the newest entries ({detail}); publishing the last signed checkpoint"
+                );
+            }
+            let written = audit_log::publish(store.as_ref(), &to).await;
             store.close().await;
             let size = written?;
             std::fs::write(to.join("key"), format!("{public_key}\n")).context("cannot write the log key")?;

@@ -10,6 +10,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
+use canvass_core::audit::{Action, Actor, AuditEntry, Outcome};
 use canvass_core::{
     config::{DatabaseUrl, NodeConfig},
     credential::Username,
@@ -151,7 +152,9 @@ async fn populate(
         None => Some(generate_password(4)?),
     };
     let password = password.or_else(|| generated_password.clone()).context("no administrator password")?;
-    service::set_administrator_password(store.as_ref(), &Audit::operator(store.clone()), username, password).await?;
+    let audit = Audit::operator(store.clone());
+    audit.record(&AuditEntry::new(Actor::System, Action::LedgerStart, Outcome::Allowed)).await?;
+    service::set_administrator_password(store.as_ref(), &audit, username, password).await?;
     store.close().await;
     Ok(Initialised { administrator: username.clone(), generated_password, public_key: key.public_key().to_hex() })
 }

@@ -100,7 +100,7 @@ fn main() -> ExitCode {
 /// The error chain as `{:#}` prints it, except that a server's internal failure shows its
 /// detail: it is withheld from HTTP clients, but the person at this terminal is the operator
 /// (a node refusing to start over a damaged ledger must say why).
-fn operator_message(error: &anyhow::Error) -> String {
+pub(crate) fn operator_message(error: &anyhow::Error) -> String {
     let causes: Vec<String> = error
         .chain()
         .map(|cause| match cause.downcast_ref::<canvass_server::ServerError>() {

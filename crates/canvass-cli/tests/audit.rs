@@ -324,7 +324,7 @@ fn an_honest_node_verifies_and_records_changes_and_refused_sign_ins_but_no_typed
     }
 
     let size = wait_until_signed(&served, &data);
-    assert_eq!(size, 8, "set password, node start, three additions, three refusals");
+    assert_eq!(size, 9, "ledger start, set password, node start, three additions, three refusals");
     let log = log_url(&served);
     let state = directory.path().join("verifier-state.json");
     let verified = verify(&log, &["--state", text(&state)]);
@@ -499,7 +499,8 @@ fn an_altered_stored_hash_is_named_and_an_altered_right_edge_stops_the_node() {
     assert_eq!(served.stop().code(), Some(0));
 
     // The level-1 tile is on the right edge: the tree the node would grow no longer gives
-    // the root it signed, so it refuses to start (and to publish) rather than sign on top.
+    // the root it signed, so it refuses to start rather than sign on top; publishing still
+    // writes what was signed, with a warning, so an outside verify can name the damage.
     alter_tile(&data, 1, 0, 5);
     let refused = run_bounded(&[
         "serve",
@@ -512,8 +513,14 @@ fn an_altered_stored_hash_is_named_and_an_altered_right_edge_stops_the_node() {
     ]);
     assert_refused(&refused, "does not match its last signed checkpoint");
     assert!(stdout(&refused).is_empty(), "it never served: {}", stdout(&refused));
-    let republish = run(&["audit", "publish", "--data", text(&data), "--to", text(&directory.path().join("again"))]);
-    assert_refused(&republish, "does not match its last signed checkpoint");
+    let again = directory.path().join("again");
+    let republish = run(&["audit", "publish", "--data", text(&data), "--to", text(&again)]);
+    assert!(republish.status.success(), "{}", stderr(&republish));
+    assert!(stderr(&republish).contains("does not match its last signed checkpoint"), "{}", stderr(&republish));
+    let checked = run(&["audit", "verify", "--log", text(&again)]);
+    assert_eq!(checked.status.code(), Some(2), "{}", stderr(&checked));
+    // The first damage in log order is reported: the level-0 hash altered above.
+    assert!(stderr(&checked).contains("entry 17 does not match"), "{}", stderr(&checked));
 }
 
 #[test]

@@ -335,7 +335,7 @@ async fn rebuild(
     let damaged = |reason: String| {
         ServerError::Internal(format!(
             "the audit ledger's stored tree does not match its last signed checkpoint ({reason}); \
-             run `canvass audit verify` to find the altered entry"
+             run `canvass audit publish --to DIR` then `canvass audit verify --log DIR` to find the altered entry"
         ))
     };
     let note = canvass_ledger::Note::parse(stored.note.as_bytes()).map_err(|error| damaged(error.to_string()))?;
