@@ -2,7 +2,8 @@
 //! time from an append to its inclusion in a signed checkpoint under steady load, inclusion
 //! proofs served from the store's tiles, and verifying a log of a million entries from scratch.
 //! A bench binary (`harness = false`): `cargo bench -p canvass-server --bench ledger`.
-//! `LEDGER_BENCH_ENTRIES` changes the size of the large log (default 1,000,000).
+//! `LEDGER_BENCH_ENTRIES` changes the size of the large log (default 1,000,000);
+//! `LEDGER_BENCH_ONLY=appends` stops after the append figures.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
@@ -27,7 +28,7 @@ use canvass_ledger::{
 };
 use canvass_server::{
     audit_log,
-    ledger::{Ledger, LogIdentity},
+    ledger::{self, Ledger, LogIdentity},
 };
 use canvass_store::Store;
 use canvass_store_sqlite::{OpenMode, SqliteStore};
@@ -40,27 +41,40 @@ const JURISDICTIONS: [&str; 4] = [
     "ocd-division/country:us/state:nc/county:mecklenburg",
 ];
 
-/// A realistic entry: a clerk reading a voter's confidential field, one target.
+/// A realistic entry: one of 40 clerks reading a confidential field of a voter spread over
+/// the whole roll, so the store's target index is written at random places.
 fn entry(n: u64) -> AuditEntry {
+    entry_for(n, n.wrapping_mul(2_654_435_761) % 1_000_000_000_000)
+}
+
+/// The same entry naming voters in the order of the target index (a clerk going through a
+/// precinct's list): shows how much of the cost is the random index writes.
+fn entry_in_index_order(n: u64) -> AuditEntry {
+    entry_for(n, n)
+}
+
+fn entry_for(n: u64, voter: u64) -> AuditEntry {
     let clerk = Username::parse(&format!("clerk{:02}", n % 40)).unwrap();
     let jurisdiction = JurisdictionId::parse(JURISDICTIONS[(n % 4) as usize]).unwrap();
     AuditEntry::new(Actor::User(clerk), Action::VoterRead, Outcome::Allowed)
         .with_jurisdiction(&jurisdiction)
-        .with_target(format!("voter:NC-{:012}", n.wrapping_mul(2_654_435_761) % 1_000_000_000_000))
+        .with_target(format!("voter:NC-{voter:012}"))
         .unwrap()
 }
 
 struct Log {
     store: Arc<dyn Store>,
     ledger: Ledger,
-    identity: LogIdentity,
+}
+
+async fn open_store(directory: &Path, name: &str) -> Arc<dyn Store> {
+    Arc::new(SqliteStore::open(&directory.join(format!("{name}.db")), OpenMode::Create).await.unwrap())
 }
 
 async fn open_log(directory: &Path, name: &str, key: &Arc<NodeSigningKey>, identity: &LogIdentity) -> Log {
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&directory.join(format!("{name}.db")), OpenMode::Create).await.unwrap());
+    let store = open_store(directory, name).await;
     let ledger = Ledger::start(store.clone(), key.clone(), identity.clone()).await.unwrap();
-    Log { store, ledger, identity: identity.clone() }
+    Log { store, ledger }
 }
 
 fn runtime() -> Runtime {
@@ -128,10 +142,15 @@ struct LoadResult {
     per_second: Vec<u64>,
     /// The signed checkpoint's size when the last append was acknowledged.
     signed_at_end: u64,
+    /// When the first `MILESTONE` appends had been acknowledged, to compare runs of
+    /// different lengths on a log of the same size.
+    milestone: Option<Duration>,
 }
 
+const MILESTONE: u64 = 300_000;
+
 /// `tasks` callers appending in a loop until `total` entries or `limit` time, whichever first.
-async fn closed_loop(log: &Log, tasks: usize, total: u64, limit: Duration) -> LoadResult {
+async fn closed_loop(log: &Log, tasks: usize, total: u64, limit: Duration, entry: fn(u64) -> AuditEntry) -> LoadResult {
     let claimed = Arc::new(AtomicU64::new(0));
     let acknowledged = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -154,6 +173,7 @@ async fn closed_loop(log: &Log, tasks: usize, total: u64, limit: Duration) -> Lo
         .collect();
     let mut per_second = Vec::new();
     let mut last = 0;
+    let mut milestone = None;
     let mut ticker =
         tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(1), Duration::from_secs(1));
     while acknowledged.load(Ordering::Relaxed) < total && started.elapsed() < limit {
@@ -165,6 +185,9 @@ async fn closed_loop(log: &Log, tasks: usize, total: u64, limit: Duration) -> Lo
             }
             _ = tokio::time::sleep(Duration::from_millis(5)) => {}
         }
+        if milestone.is_none() && acknowledged.load(Ordering::Relaxed) >= MILESTONE {
+            milestone = Some(started.elapsed());
+        }
     }
     stop.store(true, Ordering::Relaxed);
     for worker in workers {
@@ -172,7 +195,7 @@ async fn closed_loop(log: &Log, tasks: usize, total: u64, limit: Duration) -> Lo
     }
     let elapsed = started.elapsed();
     let signed_at_end = log.store.latest_checkpoint().await.unwrap().map_or(0, |checkpoint| checkpoint.size);
-    LoadResult { appended: acknowledged.load(Ordering::Relaxed), elapsed, per_second, signed_at_end }
+    LoadResult { appended: acknowledged.load(Ordering::Relaxed), elapsed, per_second, signed_at_end, milestone }
 }
 
 fn report_load(label: &str, result: &LoadResult) {
@@ -195,6 +218,14 @@ fn report_load(label: &str, result: &LoadResult) {
         thousands(rate),
         thousands(result.signed_at_end as f64),
     );
+    if let Some(milestone) = result.milestone.filter(|_| result.appended > MILESTONE) {
+        println!(
+            "    of which the first {}: {:.2} s = {} appends/s",
+            thousands(MILESTONE as f64),
+            milestone.as_secs_f64(),
+            thousands(MILESTONE as f64 / milestone.as_secs_f64())
+        );
+    }
 }
 
 struct Sample {
@@ -286,15 +317,39 @@ fn tile_path(level: u8, index: u64, size: u64) -> String {
     TilePath::hashes(tile_level, tile_index, available).to_path()
 }
 
-/// One inclusion proof the way the node would serve it: plan the proof, fetch the tiles it
-/// needs from the store (through the `/log/tile/` code), compute. Returns the proof and the
-/// number of tiles read.
-async fn proof_from_store(store: &dyn Store, index: u64, size: u64) -> (Vec<canvass_ledger::Hash>, usize) {
+/// How a proof's tiles are read from the store.
+#[derive(Clone, Copy)]
+enum TileRoute {
+    /// Through `audit_log::tile`, the code behind `/log/tile/...`: each tile also reads the
+    /// latest checkpoint's size, so only files of the signed tree are served.
+    Served,
+    /// `Store::ledger_tile` alone: one query per tile.
+    Direct,
+}
+
+/// One inclusion proof computed from the store: plan the proof, fetch the tiles it needs,
+/// compute. Returns the proof and the number of tiles read.
+async fn proof_from_store(
+    store: &dyn Store,
+    index: u64,
+    size: u64,
+    route: TileRoute,
+) -> (Vec<canvass_ledger::Hash>, usize) {
     let plan = inclusion_plan(index, size).unwrap();
     let paths: HashSet<String> = plan.nodes.iter().map(|node| tile_path(node.level, node.index, size)).collect();
     let mut files = FileMap::default();
     for path in &paths {
-        let bytes = audit_log::tile(store, path).await.unwrap().expect("a tile of the signed tree");
+        let bytes = match route {
+            TileRoute::Served => audit_log::tile(store, path).await.unwrap().expect("a tile of the signed tree"),
+            TileRoute::Direct => {
+                let Ok(TilePath::Hashes { level, index, width }) = TilePath::parse(path) else {
+                    panic!("{path} is not a hash tile");
+                };
+                let mut bytes = store.ledger_tile(level, index).await.unwrap().expect("a stored tile");
+                bytes.truncate(usize::from(width) * 32);
+                bytes
+            }
+        };
         files.0.insert(path.clone(), bytes);
     }
     let proof = inclusion_proof(index, size, &mut TileReader::new(files, size)).unwrap();
@@ -364,15 +419,44 @@ fn main() {
         let runtime = runtime();
         runtime.block_on(async {
             let log = open_log(scratch.path(), "tasks256", &key, &identity).await;
-            let result = closed_loop(&log, 256, u64::MAX, Duration::from_secs(8)).await;
+            let result = closed_loop(&log, 256, u64::MAX, Duration::from_secs(8), entry).await;
             report_load("256 tasks, 8 s", &result);
             log.store.close().await;
+        });
+    }
+    {
+        let runtime = runtime();
+        runtime.block_on(async {
+            let log = open_log(scratch.path(), "ordered", &key, &identity).await;
+            let result = closed_loop(&log, 1024, 300_000, Duration::from_secs(60), entry_in_index_order).await;
+            report_load("1024 tasks, 300,000 entries, targets in index order (contrast)", &result);
+            log.store.close().await;
+        });
+    }
+    {
+        let runtime = runtime();
+        runtime.block_on(async {
+            let store = open_store(scratch.path(), "store-alone").await;
+            let (entries, batch) = (300_000u64, 1024u64);
+            let started = Instant::now();
+            for first in (0..entries).step_by(batch as usize) {
+                let appends: Vec<_> = (first..(first + batch).min(entries)).map(|n| ledger::to_append(&entry(n))).collect();
+                store.append_ledger(&appends).await.unwrap();
+            }
+            let elapsed = started.elapsed();
+            println!(
+                "  the store alone (Store::append_ledger, batches of {batch}, no service), {} entries: {:.2} s = {} appends/s",
+                thousands(entries as f64),
+                elapsed.as_secs_f64(),
+                thousands(entries as f64 / elapsed.as_secs_f64())
+            );
+            store.close().await;
         });
     }
     let runtime = runtime();
     let log = runtime.block_on(async {
         let log = open_log(scratch.path(), "large", &key, &identity).await;
-        let result = closed_loop(&log, 1024, large, Duration::from_secs(120)).await;
+        let result = closed_loop(&log, 1024, large, Duration::from_secs(300), entry).await;
         report_load(&format!("1024 tasks, {} entries", thousands(large as f64)), &result);
         let waited = Instant::now();
         let size = log.ledger.integrate_now().await.unwrap();
@@ -384,37 +468,44 @@ fn main() {
         log
     });
 
-    println!("\n3. Inclusion proofs from the store's tiles (log of {} entries)", thousands(large as f64));
+    if std::env::var("LEDGER_BENCH_ONLY").as_deref() == Ok("appends") {
+        return;
+    }
     let checkpoint = runtime.block_on(async {
         let stored = log.store.latest_checkpoint().await.unwrap().unwrap();
         Checkpoint::parse(&Note::parse(stored.note.as_bytes()).unwrap().text).unwrap()
     });
-    assert_eq!(checkpoint.size, large);
+    println!("\n2. Inclusion proofs from the store's tiles (log of {} entries)", thousands(checkpoint.size as f64));
     runtime.block_on(async {
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        let mut latencies = Vec::new();
-        let mut tiles_read = 0;
-        let proofs = 2000;
-        for round in 0..proofs {
-            let index = next_random(&mut state) % checkpoint.size;
-            let started = Instant::now();
-            let (proof, tiles) = proof_from_store(log.store.as_ref(), index, checkpoint.size).await;
-            latencies.push(started.elapsed());
-            tiles_read += tiles;
-            if round % 10 == 0 {
-                let row = log.store.ledger_entries(index, 1).await.unwrap().remove(0);
-                verify_inclusion(index, checkpoint.size, &leaf_hash(&row.body), &proof, &checkpoint.root).unwrap();
+        for (route, label) in [
+            (TileRoute::Served, "tiles through audit_log::tile (the /log/tile/ code)"),
+            (TileRoute::Direct, "tiles through Store::ledger_tile alone"),
+        ] {
+            let mut state = 0x9E37_79B9_7F4A_7C15u64;
+            let mut latencies = Vec::new();
+            let mut tiles_read = 0;
+            let proofs = 2000;
+            for round in 0..proofs {
+                let index = next_random(&mut state) % checkpoint.size;
+                let started = Instant::now();
+                let (proof, tiles) = proof_from_store(log.store.as_ref(), index, checkpoint.size, route).await;
+                latencies.push(started.elapsed());
+                tiles_read += tiles;
+                if round % 10 == 0 {
+                    let row = log.store.ledger_entries(index, 1).await.unwrap().remove(0);
+                    verify_inclusion(index, checkpoint.size, &leaf_hash(&row.body), &proof, &checkpoint.root).unwrap();
+                }
             }
+            println!(
+                "  {label}: {proofs} random indices, {:.1} tiles per proof, no cache between proofs: {}",
+                tiles_read as f64 / f64::from(proofs),
+                distribution(latencies, us)
+            );
         }
-        println!(
-            "  {proofs} random indices, {:.1} tiles read per proof, each proof fresh (no cache): {}",
-            tiles_read as f64 / f64::from(proofs),
-            distribution(latencies, us)
-        );
         println!("  (every 10th proof checked against the signed root: all valid)");
     });
 
-    println!("\n4. Verifying the log of {} entries from scratch", thousands(large as f64));
+    println!("\n3. Verifying the log of {} entries from scratch", thousands(checkpoint.size as f64));
     let published = scratch.path().join("published");
     runtime.block_on(async {
         let started = Instant::now();
@@ -456,9 +547,11 @@ fn main() {
         println!("  {} not found: `cargo build --release -p canvass-cli` to time the CLI too", binary.display());
     }
 
-    println!("\n2. Append to inclusion in a signed checkpoint, under steady load (on the log above)");
+    println!(
+        "\n4. Append to inclusion in a signed checkpoint under steady load (on the log above; checkpoint polled every 2 ms)"
+    );
     runtime.block_on(async {
-        for rate in [20_000, 50_000] {
+        for rate in [20_000, 30_000] {
             let [acknowledged, issued_to_signed, acknowledged_to_signed] =
                 latency_under_load(&log, rate, Duration::from_secs(8), 20).await;
             println!("    append issued -> acknowledged (durable): {}", distribution(acknowledged, ms));

@@ -6,7 +6,7 @@
 //! node's integrator picks their entries up.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, VecDeque},
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -33,6 +33,9 @@ const POLL_INTERVAL: Duration = Duration::from_millis(1000);
 const INTEGRATE_INTERVAL: Duration = Duration::from_millis(250);
 /// Entries read back per store call while integrating.
 const READ_PAGE: u32 = 8192;
+/// The most committed entries held for the integrator; past this (the integrator is failing)
+/// they are dropped and read back from the store once it recovers.
+const MAX_HANDED: usize = 1 << 20;
 
 /// The ledger's public identity: its origin line and the key that signs its checkpoints.
 #[derive(Debug, Clone)]
@@ -191,23 +194,55 @@ impl Ledger {
 async fn commit_loop(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Pending>, integrator: Arc<Integrator>) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let entries: Vec<LedgerAppend> = batch.iter().map(|pending| pending.entry.clone()).collect();
+        // The callers the last commit answered are appending again at this moment. Letting
+        // them run before committing puts their entries in this batch; otherwise the first
+        // few form a small commit of their own and batches alternate small and large.
+        while batch.len() < MAX_BATCH {
+            tokio::task::yield_now().await;
+            let before = batch.len();
+            while batch.len() < MAX_BATCH {
+                let Ok(pending) = receiver.try_recv() else {
+                    break;
+                };
+                batch.push(pending);
+            }
+            if batch.len() == before {
+                break;
+            }
+        }
+        let (entries, replies): (Vec<LedgerAppend>, Vec<_>) =
+            batch.drain(..).map(|pending| (pending.entry, pending.reply)).unzip();
         match store.append_ledger(&entries).await {
             Ok(first) => {
-                for (offset, pending) in batch.drain(..).enumerate() {
+                for (offset, reply) in replies.into_iter().enumerate() {
                     // A caller that gave up waiting has nothing to be told.
-                    let _ = pending.reply.send(Ok(first + offset as u64));
+                    let _ = reply.send(Ok(first + offset as u64));
                 }
+                integrator.hand_over(first, entries.into_iter().map(|entry| entry.body).collect());
                 integrator.wake.notify_one();
             }
             Err(error) => {
-                tracing::error!(%error, entries = batch.len(), "audit ledger append failed; the actions are refused");
-                for pending in batch.drain(..) {
-                    let _ = pending.reply.send(Err(unavailable(&error)));
+                tracing::error!(%error, entries = entries.len(), "audit ledger append failed; the actions are refused");
+                for reply in replies {
+                    let _ = reply.send(Err(unavailable(&error)));
                 }
             }
         }
     }
+}
+
+/// Entries this node has just committed, from `first` on, handed to the integrator so it can
+/// hash them without reading them back from the store.
+struct Committed {
+    first: u64,
+    bodies: Vec<Vec<u8>>,
+}
+
+/// The committed chunks not yet integrated, oldest first, and how many entries they hold.
+#[derive(Default)]
+struct Handed {
+    chunks: VecDeque<Committed>,
+    entries: usize,
 }
 
 /// Folds appended entries into the tree and signs checkpoints.
@@ -217,6 +252,9 @@ struct Integrator {
     identity: LogIdentity,
     tree: tokio::sync::Mutex<TreeBuilder>,
     wake: Notify,
+    /// Entries committed by this process and not yet integrated, oldest first. Entries other
+    /// processes append, and any not found here, are read from the store instead.
+    committed: Mutex<Handed>,
     /// The last failure, so a broken store is reported once, not every second.
     last_error: Mutex<Option<String>>,
 }
@@ -233,6 +271,7 @@ impl Integrator {
             identity,
             tree: tokio::sync::Mutex::new(tree),
             wake: Notify::new(),
+            committed: Mutex::new(Handed::default()),
             last_error: Mutex::new(None),
         })
     }
@@ -259,8 +298,42 @@ impl Integrator {
         }
     }
 
-    /// Reads entries past the tree's size, grows the tree, stores tiles and a signed
-    /// checkpoint. Returns the tree size now signed.
+    /// Keeps the bodies of entries this process just committed at `first..` for the next
+    /// integration.
+    fn hand_over(&self, first: u64, bodies: Vec<Vec<u8>>) {
+        let Ok(mut handed) = self.committed.lock() else {
+            return;
+        };
+        if handed.entries + bodies.len() > MAX_HANDED {
+            *handed = Handed::default();
+        }
+        handed.entries += bodies.len();
+        handed.chunks.push_back(Committed { first, bodies });
+    }
+
+    /// The committed bodies from index `start` on, if this process committed them: stale
+    /// chunks (already in the tree) are dropped; a gap before the next chunk (entries another
+    /// process appended) is left for the store to fill.
+    fn take_committed(&self, start: u64) -> Option<Vec<Vec<u8>>> {
+        let mut handed = self.committed.lock().ok()?;
+        while let Some(chunk) = handed.chunks.front() {
+            let end = chunk.first + chunk.bodies.len() as u64;
+            if chunk.first > start {
+                return None;
+            }
+            let mut chunk = handed.chunks.pop_front()?;
+            handed.entries -= chunk.bodies.len();
+            if end > start {
+                let skip = (start - chunk.first) as usize;
+                return Some(chunk.bodies.split_off(skip));
+            }
+        }
+        None
+    }
+
+    /// Hashes the entries past the tree's size (those this process committed as the commit
+    /// loop handed them over, any others read from the store), grows the tree, stores tiles and
+    /// a signed checkpoint. Returns the tree size now signed.
     async fn integrate(&self) -> Result<u64, ServerError> {
         let mut tree = self.tree.lock().await;
         let stored_size = self.store.ledger_size().await?;
@@ -270,20 +343,26 @@ impl Integrator {
         let mut grown = tree.clone();
         let mut tiles: HashMap<(u8, u64), Vec<Hash>> = HashMap::new();
         while grown.size() < stored_size {
-            let rows = self.store.ledger_entries(grown.size(), READ_PAGE).await?;
-            if rows.is_empty() {
-                break;
-            }
             let mut completed = Vec::new();
-            for row in rows {
-                if row.index != grown.size() {
-                    return Err(ServerError::Internal(format!(
-                        "ledger entry {} follows entry {}: the store has a gap",
-                        row.index,
-                        grown.size()
-                    )));
+            if let Some(bodies) = self.take_committed(grown.size()) {
+                for body in &bodies {
+                    grown.append(leaf_hash(body), &mut completed);
                 }
-                grown.append(leaf_hash(&row.body), &mut completed);
+            } else {
+                let rows = self.store.ledger_entries(grown.size(), READ_PAGE).await?;
+                if rows.is_empty() {
+                    break;
+                }
+                for row in rows {
+                    if row.index != grown.size() {
+                        return Err(ServerError::Internal(format!(
+                            "ledger entry {} follows entry {}: the store has a gap",
+                            row.index,
+                            grown.size()
+                        )));
+                    }
+                    grown.append(leaf_hash(&row.body), &mut completed);
+                }
             }
             for tile in completed {
                 tiles.insert((tile.level, tile.index), tile.hashes);
@@ -434,5 +513,54 @@ impl axum::extract::FromRequestParts<crate::Node> for Audit {
             .map_or(Actor::Anonymous, |account| Actor::User(account.username.clone()));
         let request_id = parts.headers.get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned);
         Ok(Self { ledger: node.ledger().clone(), actor, request_id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use canvass_ledger::{MemoryLog, Note};
+    use canvass_store_sqlite::{OpenMode, SqliteStore};
+
+    use super::*;
+
+    /// The node's integrator hashes what its commit loop hands over and reads the rest back:
+    /// entries another process appends in between must land in the tree at their own index.
+    #[tokio::test]
+    async fn the_tree_holds_entries_from_this_process_and_others_in_store_order() {
+        let directory = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&directory.path().join("ledger.db"), OpenMode::Create).await.unwrap());
+        let key = Arc::new(NodeSigningKey::generate().unwrap());
+        let identity = LogIdentity::new(None, &key, &[]).unwrap();
+        let service = Ledger::start(store.clone(), key, identity.clone()).await.unwrap();
+        let other_process = Ledger::direct(store.clone());
+        let entry = |action| AuditEntry::new(Actor::System, action, Outcome::Allowed);
+        for round in 0..4 {
+            let appends: Vec<_> = (0..300)
+                .map(|_| {
+                    let service = service.clone();
+                    tokio::spawn(async move { service.append(&entry(Action::VoterRead)).await.unwrap() })
+                })
+                .collect();
+            other_process.append(&entry(Action::KeysSeal)).await.unwrap();
+            for append in appends {
+                append.await.unwrap();
+            }
+            other_process.append(&entry(Action::KeysUnseal)).await.unwrap();
+            if round % 2 == 1 {
+                service.integrate_now().await.unwrap();
+            }
+        }
+        let size = service.integrate_now().await.unwrap();
+        assert_eq!(size, 4 * 302);
+
+        let mut expected = MemoryLog::new(&identity.origin);
+        for row in store.ledger_entries(0, 10_000).await.unwrap() {
+            expected.append(&row.body);
+        }
+        let stored = store.latest_checkpoint().await.unwrap().unwrap();
+        let signed = Checkpoint::parse(&Note::parse(stored.note.as_bytes()).unwrap().text).unwrap();
+        assert_eq!((signed.size, signed.root), (expected.size(), expected.root()));
     }
 }
