@@ -632,7 +632,12 @@ fn every_change_acknowledged_before_a_sigkill_is_in_the_ledger_after_it() {
     // A verifier checks the log mid-load; after the crash the log must extend what it saw.
     let state = directory.path().join("state.json");
     let log = log_url(&served);
-    let before = verify(&log, &["--state", text(&state)]);
+    // The first checkpoint may still be on its way on a loaded machine: retry while absent.
+    let mut before = verify(&log, &["--state", text(&state)]);
+    while !before.status.success() && stderr(&before).contains("not found") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        before = verify(&log, &["--state", text(&state)]);
+    }
     assert!(before.status.success(), "{}", stderr(&before));
     std::thread::sleep(Duration::from_millis(700));
     let killed = served.kill();
