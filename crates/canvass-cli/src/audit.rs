@@ -206,44 +206,61 @@ fn log_key(
 fn verify_command(arguments: &VerifyArguments) -> anyhow::Result<ExitCode> {
     let mut source = LogSource::open(&arguments.log);
     loop {
-        let state = arguments.state.as_deref().map(read_state).transpose()?.flatten();
-        let key = log_key(arguments, state.as_ref(), &mut source)?;
-        let witnesses = arguments
-            .witness_keys
-            .iter()
-            .map(|text| VerifierKey::parse(text))
-            .collect::<Result<Vec<_>, _>>()
-            .context("--witness-key")?;
-        let verifier = LogVerifier { log_key: key.clone(), witnesses };
-        let previous = state.as_ref().map(|state| &state.trusted);
-        let unchanged = match (previous, verifier.checkpoint(&mut source)) {
-            (Some(previous), Ok((_, checkpoint))) => {
-                checkpoint.size == previous.size && checkpoint.root.to_base64() == previous.root
-            }
-            _ => false,
-        };
-        if !(arguments.watch && unchanged) {
-            match verify_once(&verifier, &mut source, previous, arguments.json) {
-                Ok(report) => {
-                    if let Some(path) = &arguments.state {
-                        write_state(path, &StateFile { log_key: key.to_string(), trusted: report.state })?;
-                    }
-                }
-                Err(LedgerError::Discrepancy(found)) => {
-                    eprintln!("audit verify: FAILED: {found}");
-                    return Ok(ExitCode::from(DISCREPANCY_EXIT));
-                }
-                Err(error) if arguments.watch => eprintln!("audit verify: could not check the log this time: {error}"),
-                Err(error) => {
-                    eprintln!("audit verify: FAILED: {error}");
-                    return Ok(ExitCode::FAILURE);
-                }
-            }
+        match verify_round(arguments, &mut source) {
+            Ok(Some(code)) => return Ok(code),
+            Ok(None) => {}
+            // A monitor keeps going through an unreachable log or a passing error; only a
+            // discrepancy ends it.
+            Err(error) if arguments.watch => eprintln!("audit verify: could not check the log this time: {error:#}"),
+            Err(error) => return Err(error),
         }
         if !arguments.watch {
             return Ok(ExitCode::SUCCESS);
         }
         std::thread::sleep(Duration::from_secs(arguments.interval.max(1)));
+    }
+}
+
+/// One check. `Some(code)` ends the command (a discrepancy, or any failure without --watch).
+fn verify_round(arguments: &VerifyArguments, source: &mut LogSource) -> anyhow::Result<Option<ExitCode>> {
+    let state = arguments.state.as_deref().map(read_state).transpose()?.flatten();
+    let key = log_key(arguments, state.as_ref(), source)?;
+    let witnesses = arguments
+        .witness_keys
+        .iter()
+        .map(|text| VerifierKey::parse(text))
+        .collect::<Result<Vec<_>, _>>()
+        .context("--witness-key")?;
+    let verifier = LogVerifier { log_key: key.clone(), witnesses };
+    let previous = state.as_ref().map(|state| &state.trusted);
+    let unchanged = match (previous, verifier.checkpoint(source)) {
+        (Some(previous), Ok((_, checkpoint))) => {
+            checkpoint.size == previous.size && checkpoint.root.to_base64() == previous.root
+        }
+        _ => false,
+    };
+    if arguments.watch && unchanged {
+        return Ok(None);
+    }
+    match verify_once(&verifier, source, previous, arguments.json) {
+        Ok(report) => {
+            if let Some(path) = &arguments.state {
+                write_state(path, &StateFile { log_key: key.to_string(), trusted: report.state })?;
+            }
+            Ok(None)
+        }
+        Err(LedgerError::Discrepancy(found)) => {
+            eprintln!("audit verify: FAILED: {found}");
+            Ok(Some(ExitCode::from(DISCREPANCY_EXIT)))
+        }
+        Err(error) if arguments.watch => {
+            eprintln!("audit verify: could not check the log this time: {error}");
+            Ok(None)
+        }
+        Err(error) => {
+            eprintln!("audit verify: FAILED: {error}");
+            Ok(Some(ExitCode::FAILURE))
+        }
     }
 }
 

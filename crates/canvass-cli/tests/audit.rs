@@ -784,3 +784,62 @@ fn bad_logs_and_state_files_are_clear_failures_not_discrepancies() {
     assert_verify_failed(&verify("http://127.0.0.1:1/log", &["--log-key", &key]), "checkpoint");
     assert_verify_failed(&verify("http://127.0.0.1:1/log", &[]), "key");
 }
+
+/// `--watch` keeps checking while the log grows honestly, and stops with exit 2 as soon as the
+/// log it watches is swapped for a fork.
+#[test]
+fn watch_keeps_monitoring_until_the_log_forks() {
+    let directory = tempfile::tempdir().unwrap();
+    let data_a = init_node(directory.path(), &[]);
+    add_jurisdiction(&data_a, "watch-common");
+    let data_b = directory.path().join("data-b");
+    copy_data_dir(&data_a, &data_b);
+    let watched = directory.path().join("watched");
+    let size = publish(&data_a, &watched);
+    let state = directory.path().join("state.json");
+    let mut watcher = support::canvass()
+        .args(["audit", "verify", "--log", text(&watched), "--state", text(&state), "--watch", "--interval", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let saved_size = |wanted: u64| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(bytes) = fs::read(&state)
+                && serde_json::from_slice::<Value>(&bytes).is_ok_and(|saved| saved["trusted"]["size"] == wanted)
+            {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    };
+    assert!(saved_size(size), "the watcher never verified the first log");
+    // The log grows: the watcher follows.
+    add_jurisdiction(&data_a, "watch-a");
+    assert_eq!(publish(&data_a, &watched), size + 1);
+    assert!(saved_size(size + 1), "the watcher did not follow the grown log");
+    assert!(watcher.try_wait().unwrap().is_none(), "the watcher stopped on an honest log");
+    // The same URL now serves a fork: one signed history replaced by another of the same size.
+    add_jurisdiction(&data_b, "watch-b2");
+    let forked = directory.path().join("forked");
+    assert_eq!(publish(&data_b, &forked), size + 1);
+    fs::remove_dir_all(&watched).unwrap();
+    fs::rename(&forked, &watched).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = watcher.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            watcher.kill().unwrap();
+            panic!("the watcher did not notice the fork");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut error = String::new();
+    watcher.stderr.take().unwrap().read_to_string(&mut error).unwrap();
+    assert_eq!(status.code(), Some(2), "{error}");
+    assert!(error.contains(&format!("fork: two signed checkpoints of size {}", size + 1)), "{error}");
+}
