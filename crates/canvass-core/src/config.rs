@@ -355,6 +355,25 @@ fn parse_listener(section: &str, raw: RawListener, default: &str) -> Result<List
     Ok(ListenerConfig { listen, behind_proxy })
 }
 
+fn parse_ledger(raw: RawLedger) -> Result<LedgerConfig, CoreError> {
+    if let Some(origin) = &raw.origin {
+        let valid = !origin.is_empty()
+            && origin.len() <= 255
+            && !origin.contains('+')
+            && !origin.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !valid {
+            return Err(CoreError::Config(
+                "ledger.origin must be 1-255 characters without spaces or '+', e.g. elections.examplia.gov/canvass"
+                    .into(),
+            ));
+        }
+    }
+    if raw.witnesses.iter().any(|key| key.split('+').count() < 3) {
+        return Err(CoreError::Config("ledger.witnesses holds keys of the form name+keyid+base64".into()));
+    }
+    Ok(LedgerConfig { origin: raw.origin, witnesses: raw.witnesses })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -445,23 +464,4 @@ mod tests {
             DatabaseUrl::parse("postgres://canvass:s3cret@db:5432/canvass").unwrap().split_password().unwrap();
         assert_eq!((bare.as_str(), password.as_deref()), ("postgres://canvass@db:5432/canvass", Some("s3cret")));
     }
-}
-
-fn parse_ledger(raw: RawLedger) -> Result<LedgerConfig, CoreError> {
-    if let Some(origin) = &raw.origin {
-        let valid = !origin.is_empty()
-            && origin.len() <= 255
-            && !origin.contains('+')
-            && !origin.chars().any(|c| c.is_whitespace() || c.is_control());
-        if !valid {
-            return Err(CoreError::Config(
-                "ledger.origin must be 1-255 characters without spaces or '+', e.g. elections.examplia.gov/canvass"
-                    .into(),
-            ));
-        }
-    }
-    if raw.witnesses.iter().any(|key| key.split('+').count() < 3) {
-        return Err(CoreError::Config("ledger.witnesses holds keys of the form name+keyid+base64".into()));
-    }
-    Ok(LedgerConfig { origin: raw.origin, witnesses: raw.witnesses })
 }
