@@ -22,8 +22,8 @@ pub use note::{
     sign_checkpoint,
 };
 pub use proof::{
-    HashReader, NodeIndex, ProofPlan, consistency_plan, consistency_proof, inclusion_plan, inclusion_proof, range_hash,
-    verify_consistency, verify_inclusion,
+    HashReader, NodeIndex, ProofPlan, consistency_plan, consistency_proof, inclusion_plan, inclusion_proof, is_subtree,
+    range_hash, verify_consistency, verify_inclusion, verify_subtree_consistency, verify_subtree_inclusion,
 };
 pub use tile::{
     MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH, TilePath, TileReader, TileSource, decode_entry_bundle,

@@ -269,3 +269,98 @@ pub fn verify_consistency(
     }
     Ok(())
 }
+
+/// Whether `start..end` is a subtree in the sense of the Merkle Tree Certificates draft: a
+/// non-empty range whose start is a multiple of the next power of two of its width, so it has
+/// the shape of a whole tree of `end - start` leaves.
+pub fn is_subtree(start: u64, end: u64) -> bool {
+    end > start && (end - start).checked_next_power_of_two().is_some_and(|width| start.is_multiple_of(width))
+}
+
+/// Checks that `leaf` is at `index` in the subtree `start..end` whose hash is `subtree_root`.
+pub fn verify_subtree_inclusion(
+    start: u64,
+    end: u64,
+    index: u64,
+    leaf: &Hash,
+    proof: &[Hash],
+    subtree_root: &Hash,
+) -> Result<(), LedgerError> {
+    if !is_subtree(start, end) || index < start || index >= end {
+        return Err(LedgerError::Proof(format!("{start}..{end} is not a subtree holding leaf {index}")));
+    }
+    verify_inclusion(index - start, end - start, leaf, proof, subtree_root)
+}
+
+/// Checks that the subtree `start..end` with hash `subtree_root` sits at those leaves of the
+/// tree of `size` with `root` (Merkle Tree Certificates draft, subtree consistency proofs).
+pub fn verify_subtree_consistency(
+    start: u64,
+    end: u64,
+    size: u64,
+    proof: &[Hash],
+    subtree_root: &Hash,
+    root: &Hash,
+) -> Result<(), LedgerError> {
+    if start == end && end <= size {
+        // Every tree holds the empty subtree, whose hash is the empty root; there is nothing
+        // to prove.
+        return if proof.is_empty() && *subtree_root == crate::EMPTY_ROOT {
+            Ok(())
+        } else {
+            Err(LedgerError::Proof("an empty subtree needs the empty root and no proof".to_owned()))
+        };
+    }
+    if !is_subtree(start, end) || end > size {
+        return Err(LedgerError::Proof(format!("{start}..{end} is not a subtree of a tree of {size}")));
+    }
+    // first, last: the subtree's first and last leaf; tree_last: the tree's last leaf. Each
+    // shift climbs one level.
+    let (mut first, mut last, mut tree_last) = (start, end - 1, size - 1);
+    let climb = |first: &mut u64, last: &mut u64, tree_last: &mut u64| {
+        *first >>= 1;
+        *last >>= 1;
+        *tree_last >>= 1;
+    };
+    if last == tree_last {
+        while first != last {
+            climb(&mut first, &mut last, &mut tree_last);
+        }
+    } else {
+        while first != last && last & 1 == 1 {
+            climb(&mut first, &mut last, &mut tree_last);
+        }
+    }
+    let (seed, rest) = if first == last {
+        (*subtree_root, proof)
+    } else {
+        let (head, rest) =
+            proof.split_first().ok_or_else(|| LedgerError::Proof("the subtree proof is empty".to_owned()))?;
+        (*head, rest)
+    };
+    let (mut subtree_hash, mut tree_hash) = (seed, seed);
+    for element in rest {
+        if tree_last == 0 {
+            return Err(LedgerError::Proof("the subtree proof is too long".to_owned()));
+        }
+        if last & 1 == 1 || last == tree_last {
+            if first < last {
+                subtree_hash = node_hash(element, &subtree_hash);
+            }
+            tree_hash = node_hash(element, &tree_hash);
+            while last & 1 == 0 {
+                climb(&mut first, &mut last, &mut tree_last);
+            }
+        } else {
+            tree_hash = node_hash(&tree_hash, element);
+        }
+        climb(&mut first, &mut last, &mut tree_last);
+    }
+    if tree_last != 0 {
+        return Err(LedgerError::Proof("the subtree proof is too short".to_owned()));
+    }
+    if subtree_hash != *subtree_root || tree_hash != *root {
+        return Err(LedgerError::Proof("the subtree proof does not lead to the given hashes".to_owned()));
+    }
+    Ok(())
+}

@@ -1,5 +1,6 @@
 //! Known-answer tests: the transparency-dev/merkle test vectors (RFC 6962 inclusion and
-//! consistency proofs, each with its happy path and every way it must fail), read from
+//! consistency proofs and the Merkle Tree Certificates subtree variants, each with its happy
+//! path and every way it must fail), read from
 //! `../shared/data/merkle-testdata`, plus the classic reference tree's roots copied in.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -7,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use canvass_ledger::{
     Hash, LedgerError, MemoryTree, consistency_proof, inclusion_proof, leaf_hash, verify_consistency, verify_inclusion,
+    verify_subtree_consistency, verify_subtree_inclusion,
 };
 use serde_json::Value;
 
@@ -97,23 +99,32 @@ fn consistency_vectors() {
     });
 }
 
-/// A subtree `start..end` whose start is a multiple of the next power of two of its width is
-/// shaped like a whole tree of `end - start` leaves, so its inclusion proofs are ordinary ones.
+/// Subtree proofs (the Merkle Tree Certificates draft): inclusion in a subtree, and that a
+/// subtree sits inside a bigger tree.
 #[test]
 fn subtree_inclusion_vectors() {
     run("subtreeinclusion", |vector| {
-        let (start, end, index) = (number(&vector["start"]), number(&vector["end"]), number(&vector["leafIdx"]));
-        let width = end.checked_sub(start).filter(|width| *width > 0).ok_or(LedgerError::Range("empty".into()))?;
-        let aligned = width.checked_next_power_of_two().is_some_and(|ceiling| start % ceiling == 0);
-        if !aligned || index < start || index >= end {
-            return Err(LedgerError::Range("not a subtree containing the leaf".into()));
-        }
-        verify_inclusion(
-            index - start,
-            width,
+        verify_subtree_inclusion(
+            number(&vector["start"]),
+            number(&vector["end"]),
+            number(&vector["leafIdx"]),
             &hash(&vector["leafHash"])?,
             &proof(&vector["proof"])?,
             &hash(&vector["root"])?,
+        )
+    });
+}
+
+#[test]
+fn subtree_consistency_vectors() {
+    run("subtreeconsistency", |vector| {
+        verify_subtree_consistency(
+            number(&vector["start"]),
+            number(&vector["end"]),
+            number(&vector["size"]),
+            &proof(&vector["proof"])?,
+            &hash(&vector["root1"])?,
+            &hash(&vector["root2"])?,
         )
     });
 }
