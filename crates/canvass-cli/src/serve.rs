@@ -142,6 +142,7 @@ async fn serve_until_stopped(
     arguments: &ServeArguments,
     demo: Option<&DemoPrint>,
 ) -> anyhow::Result<ExitCode> {
+    let stop = stop_signal();
     let public = arguments.public_listen.unwrap_or(node.config().public.listen);
     let admin = arguments.admin_listen.unwrap_or(node.config().admin.listen);
     let mut listeners = listen::start(node, public, admin)?;
@@ -174,7 +175,7 @@ async fn serve_until_stopped(
     tracing::info!(public = %listeners.public, admin = %listeners.admin, tls = listeners.tls, "listening");
     let outcome = tokio::select! {
         result = listeners.wait() => result.map_err(anyhow::Error::from),
-        () = stop_signal() => Ok(()),
+        () = stop => Ok(()),
     };
     tracing::info!("shutting down");
     listeners.shutdown().await;
@@ -217,25 +218,22 @@ fn start_demo_witness((key_file, name): &(PathBuf, &'static str), log_url: &str)
     }
 }
 
-/// Ctrl-C or SIGTERM (what systemd and container runtimes send).
-async fn stop_signal() {
-    let interrupt = tokio::signal::ctrl_c();
+/// Ctrl-C or SIGTERM (what systemd and container runtimes send). The SIGTERM handler is
+/// installed when this is called, not when first polled: a supervisor (or test) that stops the
+/// node as soon as it prints its addresses must not hit the default action and kill it.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(signal) => signal,
-            Err(_) => {
-                let _interrupted = interrupt.await;
-                return;
+    let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let interrupt = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        if let Some(mut terminate) = terminate {
+            tokio::select! {
+                _ = interrupt => {}
+                _ = terminate.recv() => {}
             }
-        };
-        tokio::select! {
-            _ = interrupt => {}
-            _ = terminate.recv() => {}
+            return;
         }
-    }
-    #[cfg(not(unix))]
-    {
         let _interrupted = interrupt.await;
     }
 }
