@@ -8,15 +8,18 @@ use std::{
     time::Duration,
 };
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use canvass_core::audit::AuditEntry;
 use canvass_formats::{EventLogFormat, EventLogSource, EventLogWriter};
-use canvass_ledger::{LedgerError, LogVerifier, TileSource, TrustedState, VerifierKey, VerifyReport};
+use canvass_ledger::{LedgerError, LogVerifier, TrustedState, VerifierKey, VerifyReport};
 use canvass_server::{audit_log, ledger};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
 
-use crate::{data_dir, log_source::LogSource};
+use crate::{
+    data_dir,
+    log_source::{LogSource, read_state, trusted_log_key, write_state},
+};
 
 /// Exit status when the log contradicts itself or an earlier checkpoint (tampering, fork,
 /// truncation), as opposed to 1 for anything else that went wrong.
@@ -156,53 +159,6 @@ struct StateFile {
     trusted: TrustedState,
 }
 
-fn read_state(path: &Path) -> anyhow::Result<Option<StateFile>> {
-    match std::fs::read(path) {
-        Ok(bytes) => Ok(Some(
-            serde_json::from_slice(&bytes)
-                .with_context(|| format!("{} is not a verifier state file", path.display()))?,
-        )),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
-    }
-}
-
-fn write_state(path: &Path, state: &StateFile) -> anyhow::Result<()> {
-    let staging = path.with_extension("partial-write");
-    std::fs::write(&staging, serde_json::to_vec_pretty(state)?)
-        .with_context(|| format!("cannot write {}", staging.display()))?;
-    std::fs::rename(&staging, path).with_context(|| format!("cannot replace {}", path.display()))
-}
-
-/// The log key: given, pinned in the state file (and they must agree), or fetched from the
-/// log on first use with a warning.
-fn log_key(
-    arguments: &VerifyArguments,
-    state: Option<&StateFile>,
-    source: &mut LogSource,
-) -> anyhow::Result<VerifierKey> {
-    let pinned = state.map(|state| VerifierKey::parse(&state.log_key)).transpose()?;
-    if let Some(given) = &arguments.log_key {
-        let given = VerifierKey::parse(given).context("--log-key")?;
-        if let Some(pinned) = pinned
-            && pinned != given
-        {
-            bail!("--log-key differs from the key pinned in the state file ({pinned}); refusing to switch keys");
-        }
-        return Ok(given);
-    }
-    if let Some(pinned) = pinned {
-        return Ok(pinned);
-    }
-    let fetched = source.fetch("key")?.context("the log publishes no key: give --log-key")?;
-    let key = VerifierKey::parse(String::from_utf8_lossy(&fetched).trim())?;
-    eprintln!(
-        "warning: trusting the key the log itself published ({key}); compare it with the one the office announced, \
-         and pass --log-key or keep --state so later runs hold it fixed"
-    );
-    Ok(key)
-}
-
 fn verify_command(arguments: &VerifyArguments) -> anyhow::Result<ExitCode> {
     let mut source = LogSource::open(&arguments.log);
     loop {
@@ -223,8 +179,10 @@ fn verify_command(arguments: &VerifyArguments) -> anyhow::Result<ExitCode> {
 
 /// One check. `Some(code)` ends the command (a discrepancy, or any failure without --watch).
 fn verify_round(arguments: &VerifyArguments, source: &mut LogSource) -> anyhow::Result<Option<ExitCode>> {
-    let state = arguments.state.as_deref().map(read_state).transpose()?.flatten();
-    let key = log_key(arguments, state.as_ref(), source)?;
+    let state: Option<StateFile> =
+        arguments.state.as_deref().map(|path| read_state(path, "a verifier state file")).transpose()?.flatten();
+    let pinned = state.as_ref().map(|state| state.log_key.as_str());
+    let key = trusted_log_key(arguments.log_key.as_deref(), pinned, source)?;
     let witnesses = arguments
         .witness_keys
         .iter()

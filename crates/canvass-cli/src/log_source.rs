@@ -1,9 +1,14 @@
 //! Where `audit verify` and `witness` read a log from: an HTTP(S) base URL (the node's public
 //! `/log` or any static host) or a directory written by `canvass audit publish`.
 
-use std::{io::Read, path::PathBuf, time::Duration};
+use std::{
+    io::Read,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
-use canvass_ledger::{LedgerError, TileSource};
+use anyhow::{Context, bail};
+use canvass_ledger::{LedgerError, TileSource, VerifierKey};
 
 /// The largest file a log serves: an entry bundle of 256 entries of at most 64 KiB each.
 const MAX_FILE_BYTES: u64 = 256 * 65_538;
@@ -77,4 +82,54 @@ impl TileSource for LogSource {
             }
         }
     }
+}
+
+/// Reads a JSON state file (`audit verify --state`, the witness's state); `None` when it does
+/// not exist yet. `what` names it in the error for a file that is not one.
+pub fn read_state<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<Option<T>> {
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            Ok(Some(serde_json::from_slice(&bytes).with_context(|| format!("{} is not {what}", path.display()))?))
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
+    }
+}
+
+/// Replaces a JSON state file whole: written beside it, then renamed over it, so a crash
+/// leaves the old state or the new one, never half of either.
+pub fn write_state<T: serde::Serialize>(path: &Path, state: &T) -> anyhow::Result<()> {
+    let staging = path.with_extension("partial-write");
+    std::fs::write(&staging, serde_json::to_vec_pretty(state)?)
+        .with_context(|| format!("cannot write {}", staging.display()))?;
+    std::fs::rename(&staging, path).with_context(|| format!("cannot replace {}", path.display()))
+}
+
+/// The log key to trust: the one given (which must agree with one pinned in a state file),
+/// else the pinned one, else, on first use, the one the log publishes, with a warning.
+pub fn trusted_log_key(
+    given: Option<&str>,
+    pinned: Option<&str>,
+    source: &mut LogSource,
+) -> anyhow::Result<VerifierKey> {
+    let pinned = pinned.map(VerifierKey::parse).transpose().context("the pinned log key")?;
+    if let Some(given) = given {
+        let given = VerifierKey::parse(given).context("--log-key")?;
+        if let Some(pinned) = pinned
+            && pinned != given
+        {
+            bail!("--log-key differs from the key pinned in the state file ({pinned}); refusing to switch keys");
+        }
+        return Ok(given);
+    }
+    if let Some(pinned) = pinned {
+        return Ok(pinned);
+    }
+    let fetched = source.fetch("key")?.context("the log publishes no key: give --log-key")?;
+    let key = VerifierKey::parse(String::from_utf8_lossy(&fetched).trim())?;
+    eprintln!(
+        "warning: trusting the key the log itself published ({key}); compare it with the one the office announced, \
+         and pass --log-key or keep the state file so later runs hold it fixed"
+    );
+    Ok(key)
 }

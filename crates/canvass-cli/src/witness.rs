@@ -12,12 +12,15 @@ use std::{
 use anyhow::{Context, bail};
 use canvass_crypto::NodeSigningKey;
 use canvass_ledger::{
-    AddCheckpoint, Checkpoint, Note, NoteSigner, NoteVerifier, TileReader, TileSource, VerifierKey, Witness,
-    WitnessState, consistency_proof,
+    AddCheckpoint, Checkpoint, Note, NoteSigner, NoteVerifier, TileReader, TileSource, Witness, WitnessState,
+    consistency_proof,
 };
 use clap::{Args, Subcommand};
 
-use crate::{data_dir, log_source::LogSource};
+use crate::{
+    data_dir,
+    log_source::{LogSource, read_state, trusted_log_key, write_state},
+};
 
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -112,22 +115,6 @@ fn load_key(path: &Path) -> anyhow::Result<NodeSigningKey> {
     Ok(NodeSigningKey::from_pem(&pem)?)
 }
 
-fn read_states(path: &Path) -> anyhow::Result<BTreeMap<String, WitnessState>> {
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            serde_json::from_slice(&bytes).with_context(|| format!("{} is not a witness state", path.display()))
-        }
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-        Err(error) => Err(error).with_context(|| format!("cannot read {}", path.display())),
-    }
-}
-
-fn write_states(path: &Path, states: &BTreeMap<String, WitnessState>) -> anyhow::Result<()> {
-    let staging = path.with_extension("partial-write");
-    std::fs::write(&staging, serde_json::to_vec_pretty(states)?)?;
-    std::fs::rename(&staging, path).with_context(|| format!("cannot write {}", path.display()))
-}
-
 /// One round: fetch, check, cosign, hand back. Returns what happened, or why it refused.
 pub(crate) fn witness_once(
     arguments: &WitnessArguments,
@@ -138,26 +125,9 @@ pub(crate) fn witness_once(
     let note_bytes = source.fetch("checkpoint")?.context("the log has no checkpoint yet")?;
     let note = Note::parse(&note_bytes)?;
     let checkpoint = Checkpoint::parse(&note.text)?;
-    let mut states = read_states(state_path)?;
-    let log_key = match (states.get(&checkpoint.origin), &arguments.log_key) {
-        (Some(state), given) => {
-            let pinned = VerifierKey::parse(&state.log_key)?;
-            if given.as_deref().is_some_and(|given| VerifierKey::parse(given).ok().as_ref() != Some(&pinned)) {
-                bail!("--log-key differs from the key pinned for {}; refusing", checkpoint.origin);
-            }
-            pinned
-        }
-        (None, Some(given)) => VerifierKey::parse(given)?,
-        (None, None) => {
-            let fetched = source.fetch("key")?.context("the log publishes no key: give --log-key")?;
-            let key = VerifierKey::parse(String::from_utf8_lossy(&fetched).trim())?;
-            eprintln!(
-                "witness: pinning the key {key} that {} publishes; pass --log-key to give it yourself",
-                checkpoint.origin
-            );
-            key
-        }
-    };
+    let mut states: BTreeMap<String, WitnessState> = read_state(state_path, "a witness state")?.unwrap_or_default();
+    let pinned = states.get(&checkpoint.origin).map(|state| state.log_key.as_str());
+    let log_key = trusted_log_key(arguments.log_key.as_deref(), pinned, source)?;
     let mut witness = match states.get(&checkpoint.origin) {
         Some(state) => Witness::resume(signer.clone(), state)?,
         None => Witness::new(signer.clone(), log_key.clone(), &checkpoint.origin),
@@ -177,7 +147,7 @@ pub(crate) fn witness_once(
     let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
     let cosignature = witness.add_checkpoint(&request, now).map_err(|refusal| anyhow::anyhow!("REFUSED: {refusal}"))?;
     states.insert(checkpoint.origin.clone(), witness.state());
-    write_states(state_path, &states)?;
+    write_state(state_path, &states)?;
     let mut cosigned = note;
     cosigned.add_signature(cosignature);
     let reply = source.post("cosignature", cosigned.to_text().as_bytes()).map_err(|error| anyhow::anyhow!(error))?;
