@@ -206,10 +206,8 @@ pub struct AuditEntry {
 impl AuditEntry {
     /// An entry stamped now (UTC, millisecond precision so it round-trips through JSON).
     pub fn new(actor: Actor, action: Action, outcome: Outcome) -> Self {
-        let now = OffsetDateTime::now_utc();
-        let time = now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).unwrap_or(now);
         Self {
-            time,
+            time: now(),
             actor,
             jurisdiction: None,
             action,
@@ -296,6 +294,12 @@ impl AuditEntry {
     pub fn unix_millis(&self) -> i64 {
         (self.time.unix_timestamp_nanos() / 1_000_000) as i64
     }
+}
+
+/// Now, in UTC, at the millisecond precision entries keep (so it round-trips through JSON).
+pub fn now() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).unwrap_or(now)
 }
 
 fn check_code(what: &'static str, code: &str) -> Result<(), CoreError> {

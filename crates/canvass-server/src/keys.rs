@@ -15,11 +15,11 @@ use canvass_crypto::{
 };
 use canvass_store::{KeyState, Store, StoreError, StoredDataKey, StoredKeyRing};
 
-use canvass_core::audit::{Action, AuditEntry, Outcome};
+use canvass_core::audit::{Action, AuditEntry};
 
 use crate::{
     ServerError,
-    ledger::{Audit, target},
+    ledger::{Audit, did_not_happen, target},
 };
 
 /// The purpose of the key that seals voter fields.
@@ -261,11 +261,11 @@ pub async fn record_attempt<T>(
     jurisdiction: &JurisdictionId,
     result: &Result<T, ServerError>,
 ) -> Result<(), ServerError> {
-    let mut entry = ring_entry(audit, action, jurisdiction)?;
-    if let Err(error) = result {
-        entry.outcome = if error.is_refusal() { Outcome::Denied } else { Outcome::Failed };
-        entry.reason = Some(error.code().to_owned());
-    }
+    let entry = ring_entry(audit, action, jurisdiction)?;
+    let entry = match result {
+        Ok(_) => entry,
+        Err(error) => did_not_happen(entry, error),
+    };
     audit.record(&entry).await.map(|_| ())
 }
 

@@ -24,7 +24,13 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{Node, ServerError, api, log_routes, metrics::RequestLabels, pages, service};
+use crate::{
+    Node, ServerError, api,
+    ledger::{Audit, did_not_happen},
+    log_routes,
+    metrics::RequestLabels,
+    pages, service,
+};
 
 /// The public listener: pages now, published results and the audit log later.
 pub fn public_app(node: Node) -> Router {
@@ -195,16 +201,12 @@ async fn require_administrator(
 /// Records a refused sign-in. The actor is the account only when it exists: a typed name that
 /// matches no account may be a password typed in the wrong field, so it is never written.
 async fn record_refused_sign_in(node: &Node, request_id: Option<String>, username: &str) -> Result<(), ServerError> {
-    use canvass_core::audit::{Action, Actor, AuditEntry, Outcome};
+    use canvass_core::audit::{Action, Actor};
     let actor = match canvass_core::credential::Username::parse(username) {
         Ok(name) if node.store().staff_account(&name).await?.is_some() => Actor::User(name),
         _ => Actor::Anonymous,
     };
-    let mut entry = AuditEntry::new(actor, Action::AdministratorLogin, Outcome::Denied)
-        .with_reason("unauthorized")
-        .map_err(|error| ServerError::Internal(error.to_string()))?;
-    if let Some(id) = request_id {
-        entry = entry.clone().with_request_id(&id).unwrap_or(entry);
-    }
-    node.ledger().append(&entry).await.map(|_| ())
+    let audit = Audit { ledger: node.ledger().clone(), actor, request_id };
+    let entry = did_not_happen(audit.entry(Action::AdministratorLogin), &ServerError::Unauthorized);
+    audit.record(&entry).await.map(|_| ())
 }

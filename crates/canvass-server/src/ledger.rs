@@ -158,15 +158,10 @@ impl Ledger {
     ) -> Result<T, ServerError> {
         self.append(&entry).await?;
         let result = action.await;
-        if let Err(error) = &result {
-            let outcome = if error.is_refusal() { Outcome::Denied } else { Outcome::Failed };
-            let mut failed = entry;
-            failed.outcome = outcome;
-            failed.reason = Some(error.code().to_owned());
-            failed.time = AuditEntry::new(failed.actor.clone(), failed.action, outcome).time;
-            if let Err(ledger_error) = self.append(&failed).await {
-                tracing::error!(error = %ledger_error, "could not record that an audited action failed");
-            }
+        if let Err(error) = &result
+            && let Err(ledger_error) = self.append(&did_not_happen(entry, error)).await
+        {
+            tracing::error!(error = %ledger_error, "could not record that an audited action failed");
         }
         result
     }
@@ -491,6 +486,13 @@ impl Audit {
     pub async fn record(&self, entry: &AuditEntry) -> Result<u64, ServerError> {
         self.ledger.append(entry).await
     }
+}
+
+/// The entry saying `entry`'s action did not go ahead, now, because of `error`: denied when it
+/// was a refusal (not authorised, wrong secret), failed otherwise, with the error's code.
+pub fn did_not_happen(entry: AuditEntry, error: &ServerError) -> AuditEntry {
+    let outcome = if error.is_refusal() { Outcome::Denied } else { Outcome::Failed };
+    AuditEntry { time: canvass_core::audit::now(), outcome, reason: Some(error.code().to_owned()), ..entry }
 }
 
 /// Adds a target, turning a limit breach into a server error (targets are ids we made).
