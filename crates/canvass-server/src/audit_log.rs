@@ -9,7 +9,7 @@ use canvass_core::{
     id::JurisdictionId,
 };
 use canvass_ledger::{Note, TILE_WIDTH, TilePath, encode_entry_bundle};
-use canvass_store::{LedgerQuery, Store, StoredCosignature};
+use canvass_store::{LedgerQuery, Store, StoredCheckpoint, StoredCosignature};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{ServerError, ledger::LogIdentity};
@@ -17,22 +17,21 @@ use crate::{ServerError, ledger::LogIdentity};
 /// The latest checkpoint with every stored cosignature appended, as `/log/checkpoint` serves
 /// it; `None` before the first checkpoint.
 pub async fn checkpoint_text(store: &dyn Store) -> Result<Option<String>, ServerError> {
-    let Some(latest) = store.latest_checkpoint().await? else {
-        return Ok(None);
-    };
-    let mut text = latest.note;
-    for cosignature in store.cosignatures(latest.size).await? {
+    match store.latest_checkpoint().await? {
+        Some(latest) => Ok(Some(with_cosignatures(store, latest).await?)),
+        None => Ok(None),
+    }
+}
+
+async fn with_cosignatures(store: &dyn Store, checkpoint: StoredCheckpoint) -> Result<String, ServerError> {
+    let mut text = checkpoint.note;
+    for cosignature in store.cosignatures(checkpoint.size).await? {
         text.push_str(&cosignature.line);
         if !cosignature.line.ends_with('\n') {
             text.push('\n');
         }
     }
-    Ok(Some(text))
-}
-
-/// The size of the latest checkpoint: files beyond it are not served.
-async fn signed_size(store: &dyn Store) -> Result<u64, ServerError> {
-    Ok(store.latest_checkpoint().await?.map_or(0, |checkpoint| checkpoint.size))
+    Ok(text)
 }
 
 /// The bytes of one tile file (`tile/...`), or `None` if the path is not a file of the
@@ -41,31 +40,31 @@ pub async fn tile(store: &dyn Store, path: &str) -> Result<Option<Vec<u8>>, Serv
     let Ok(tile) = TilePath::parse(path) else {
         return Ok(None);
     };
-    let size = signed_size(store).await?;
+    let size = store.latest_checkpoint().await?.map_or(0, |checkpoint| checkpoint.size);
+    tile_of_tree(store, tile, size).await
+}
+
+/// The bytes of `tile` in the tree of `size` entries, or `None` if that tree has no such file.
+async fn tile_of_tree(store: &dyn Store, tile: TilePath, size: u64) -> Result<Option<Vec<u8>>, ServerError> {
     let width = tile.width() as u64;
+    let (items, index) = match tile {
+        TilePath::Hashes { level, index, .. } => (size >> (u32::from(level) * 8), index),
+        TilePath::Entries { index, .. } => (size, index),
+    };
+    // A partial tile of an older, smaller tree is a prefix of today's: served too, so clients
+    // holding an old checkpoint can still read it.
+    if items.saturating_sub(index * TILE_WIDTH as u64) < width {
+        return Ok(None);
+    }
     match tile {
         TilePath::Hashes { level, index, .. } => {
-            let shift = u32::from(level) * 8;
-            let available = (size >> shift).saturating_sub(index * TILE_WIDTH as u64);
-            // A partial tile of an older, smaller tree is a prefix of today's: served too, so
-            // clients holding an old checkpoint can still read it.
-            if available < width {
-                return Ok(None);
-            }
             let Some(hashes) = store.ledger_tile(level, index).await? else {
                 return Ok(None);
             };
             Ok(hashes.get(..(width as usize) * 32).map(<[u8]>::to_vec))
         }
         TilePath::Entries { index, .. } => {
-            let start = index * TILE_WIDTH as u64;
-            let available = size.saturating_sub(start);
-            // A partial tile of an older, smaller tree is a prefix of today's: served too, so
-            // clients holding an old checkpoint can still read it.
-            if available < width {
-                return Ok(None);
-            }
-            let rows = store.ledger_entries(start, width as u32).await?;
+            let rows = store.ledger_entries(index * TILE_WIDTH as u64, width as u32).await?;
             if rows.len() as u64 != width {
                 return Ok(None);
             }
@@ -76,32 +75,34 @@ pub async fn tile(store: &dyn Store, path: &str) -> Result<Option<Vec<u8>>, Serv
     }
 }
 
-/// Every file of the signed log, by path: the checkpoint, each hash tile and entry bundle.
+/// Every file of the signed log, by path: each hash tile and entry bundle, then the
+/// checkpoint they belong to (read once, so a checkpoint signed meanwhile cannot mix in).
 /// `visit` is called once per file, in order, so a large log streams to disk.
 pub async fn for_each_file(
     store: &dyn Store,
     mut visit: impl FnMut(&str, &[u8]) -> Result<(), ServerError>,
 ) -> Result<u64, ServerError> {
-    let Some(checkpoint) = checkpoint_text(store).await? else {
+    let Some(latest) = store.latest_checkpoint().await? else {
         return Ok(0);
     };
-    let size = signed_size(store).await?;
+    let size = latest.size;
+    let checkpoint = with_cosignatures(store, latest).await?;
     let width = TILE_WIDTH as u64;
+    let mut tiles = Vec::new();
     for level in 0..8u32 {
         let nodes = size >> (level * 8);
         if nodes == 0 {
             break;
         }
-        for index in 0..nodes.div_ceil(width) {
-            let count = (nodes - index * width).min(width);
-            let path = TilePath::hashes(level as u8, index, count).to_path();
-            let bytes = tile(store, &path).await?.ok_or_else(|| missing(&path))?;
-            visit(&path, &bytes)?;
-        }
+        tiles.extend(
+            (0..nodes.div_ceil(width))
+                .map(|index| TilePath::hashes(level as u8, index, (nodes - index * width).min(width))),
+        );
     }
-    for index in 0..size.div_ceil(width) {
-        let path = TilePath::entries(index, (size - index * width).min(width)).to_path();
-        let bytes = tile(store, &path).await?.ok_or_else(|| missing(&path))?;
+    tiles.extend((0..size.div_ceil(width)).map(|index| TilePath::entries(index, (size - index * width).min(width))));
+    for tile in tiles {
+        let path = tile.to_path();
+        let bytes = tile_of_tree(store, tile, size).await?.ok_or_else(|| missing(&path))?;
         visit(&path, &bytes)?;
     }
     visit("checkpoint", checkpoint.as_bytes())?;
