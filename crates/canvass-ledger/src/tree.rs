@@ -104,6 +104,12 @@ impl TreeBuilder {
         fold_subtree_hashes(&subtrees)
     }
 
+    /// The tiles a tree of `size` leaves has on its right edge that are not full, as (level,
+    /// index): what [`TreeBuilder::from_tiles`] reads.
+    pub fn edge_tiles(size: u64) -> Vec<(u8, u64)> {
+        edge_levels(size).filter(|(_, _, count)| *count > 0).map(|(level, index, _)| (level, index)).collect()
+    }
+
     /// Rebuilds the right edge of a tree of `size` leaves from stored tiles; `read_tile` gives
     /// a tile's hashes (it may hold more than the tree needs, never fewer).
     pub fn from_tiles(
@@ -111,13 +117,10 @@ impl TreeBuilder {
         mut read_tile: impl FnMut(u8, u64) -> Result<Option<Vec<Hash>>, LedgerError>,
     ) -> Result<Self, LedgerError> {
         let mut edges = Vec::new();
-        let mut level = 0usize;
-        while level < 64 && (size >> tile_shift(level)) > 0 {
-            let count = ((size >> tile_shift(level)) % TILE_WIDTH as u64) as usize;
+        for (level, index, count) in edge_levels(size) {
             let mut hashes = Vec::with_capacity(TILE_WIDTH);
             if count > 0 {
-                let index = size >> tile_shift(level + 1);
-                let stored = read_tile(level as u8, index)?.unwrap_or_default();
+                let stored = read_tile(level, index)?.unwrap_or_default();
                 if stored.len() < count {
                     return Err(LedgerError::Range(format!(
                         "tile {level}/{index} holds {} hashes; a tree of {size} needs {count}",
@@ -127,10 +130,19 @@ impl TreeBuilder {
                 hashes.extend_from_slice(&stored[..count]);
             }
             edges.push(hashes);
-            level += 1;
         }
         Ok(Self { size, edges })
     }
+}
+
+/// For each tile level a tree of `size` reaches, lowest first: the level, the index of its
+/// last tile, and how many hashes of that tile the tree uses (0 when the last tile is full).
+/// Eight levels of eight tree levels cover any 64-bit size.
+fn edge_levels(size: u64) -> impl Iterator<Item = (u8, u64, usize)> {
+    (0..8u32).map_while(move |level| {
+        let items = size.checked_shr(level * u32::from(TILE_HEIGHT)).filter(|items| *items > 0)?;
+        Some((level as u8, items / TILE_WIDTH as u64, (items % TILE_WIDTH as u64) as usize))
+    })
 }
 
 /// Every node of a tree, in memory.
@@ -239,5 +251,8 @@ mod tests {
         let rebuilt = TreeBuilder::from_tiles(66_000, |level, index| Ok(tiles.get(&(level, index)).cloned())).unwrap();
         assert_eq!(rebuilt, builder);
         assert!(TreeBuilder::from_tiles(66_001, |level, index| Ok(tiles.get(&(level, index)).cloned())).is_err());
+        assert_eq!(TreeBuilder::edge_tiles(66_000), [(0, 257), (1, 1), (2, 0)]);
+        // The largest tree a 64-bit size allows needs a tile at all eight levels.
+        assert_eq!(TreeBuilder::edge_tiles(u64::MAX).len(), 8);
     }
 }

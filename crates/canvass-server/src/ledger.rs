@@ -13,10 +13,7 @@ use std::{
 
 use canvass_core::audit::{Action, Actor, AuditEntry, Outcome};
 use canvass_crypto::NodeSigningKey;
-use canvass_ledger::{
-    Checkpoint, Hash, NoteSigner, TILE_HEIGHT, TILE_WIDTH, TileWrite, TreeBuilder, VerifierKey, leaf_hash,
-    sign_checkpoint,
-};
+use canvass_ledger::{Checkpoint, Hash, NoteSigner, TileWrite, TreeBuilder, VerifierKey, leaf_hash, sign_checkpoint};
 use canvass_store::{LedgerAppend, LedgerTile, Store, StoreError, StoredCheckpoint};
 use tokio::sync::{Notify, mpsc, oneshot};
 
@@ -421,7 +418,7 @@ async fn rebuild(
         )));
     }
     let mut tiles = HashMap::new();
-    for (level, index) in edge_tiles(checkpoint.size) {
+    for (level, index) in TreeBuilder::edge_tiles(checkpoint.size) {
         if let Some(bytes) = store.ledger_tile(level, index).await? {
             let hashes = bytes.chunks_exact(32).map(Hash::from_slice).collect::<Result<Vec<_>, _>>();
             tiles.insert((level, index), hashes.map_err(|error| damaged(error.to_string()))?);
@@ -433,20 +430,6 @@ async fn rebuild(
         return Err(damaged(format!("the tiles give root {} for size {}", tree.root(), checkpoint.size)));
     }
     Ok(tree)
-}
-
-/// The tiles holding the right edge of a tree of `size`.
-fn edge_tiles(size: u64) -> Vec<(u8, u64)> {
-    let mut tiles = Vec::new();
-    let mut level = 0u32;
-    while level < 8 && (size >> (level * u32::from(TILE_HEIGHT))) > 0 {
-        let shift = level * u32::from(TILE_HEIGHT);
-        if !(size >> shift).is_multiple_of(TILE_WIDTH as u64) {
-            tiles.push((level as u8, size >> (shift + u32::from(TILE_HEIGHT))));
-        }
-        level += 1;
-    }
-    tiles
 }
 
 /// Who is acting, in which request, and where their actions are recorded: every service that
