@@ -292,7 +292,7 @@ impl AuditEntry {
 
     /// Milliseconds since the Unix epoch, for the store's time index.
     pub fn unix_millis(&self) -> i64 {
-        (self.time.unix_timestamp_nanos() / 1_000_000) as i64
+        unix_millis(self.time)
     }
 }
 
@@ -300,6 +300,11 @@ impl AuditEntry {
 pub fn now() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
     now.replace_nanosecond(now.millisecond() as u32 * 1_000_000).unwrap_or(now)
+}
+
+/// Milliseconds since the Unix epoch: how the store keeps times for its indexes.
+pub fn unix_millis(time: OffsetDateTime) -> i64 {
+    (time.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 fn check_code(what: &'static str, code: &str) -> Result<(), CoreError> {

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use canvass_core::{
-    audit::{Action, Actor, AuditEntry, Outcome},
+    audit::{Action, Actor, AuditEntry, Outcome, unix_millis},
     id::JurisdictionId,
 };
 use canvass_ledger::{Note, TILE_WIDTH, TilePath, encode_entry_bundle};
@@ -165,7 +165,7 @@ pub async fn add_cosignatures(
             size: checkpoint.size,
             witness: witness.name.clone(),
             line: signature.to_line(),
-            time_millis: (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64,
+            time_millis: unix_millis(OffsetDateTime::now_utc()),
         };
         // Not a ledger entry: recording it would grow the log past the checkpoint just
         // cosigned. The cosignature is its own signed, public evidence.
@@ -206,10 +206,6 @@ pub fn parse_time(field: &str, value: &str) -> Result<OffsetDateTime, ServerErro
     Ok(date.midnight().assume_utc())
 }
 
-fn millis(time: OffsetDateTime) -> i64 {
-    (time.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
 /// Entries matching every filter, newest first.
 pub async fn search(store: &dyn Store, search: &Search) -> Result<Vec<(u64, AuditEntry)>, ServerError> {
     let query = LedgerQuery {
@@ -218,8 +214,8 @@ pub async fn search(store: &dyn Store, search: &Search) -> Result<Vec<(u64, Audi
         target: search.record.clone(),
         jurisdiction: search.jurisdiction.as_ref().map(ToString::to_string),
         outcome: search.outcome.map(|outcome| outcome.as_str().to_owned()),
-        since_millis: search.since.map(millis),
-        until_millis: search.until.map(millis),
+        since_millis: search.since.map(unix_millis),
+        until_millis: search.until.map(unix_millis),
         before_index: search.before,
         limit: search.limit.clamp(1, MAX_SEARCH_RESULTS),
     };

@@ -378,7 +378,7 @@ impl Integrator {
         let stored = StoredCheckpoint {
             size: checkpoint.size,
             note: note.to_text(),
-            time_millis: (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64,
+            time_millis: canvass_core::audit::unix_millis(time::OffsetDateTime::now_utc()),
         };
         let tiles: Vec<LedgerTile> = tiles
             .into_iter()
