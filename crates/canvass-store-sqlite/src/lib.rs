@@ -404,7 +404,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_election(&self, election: &Election, contests: &[Contest]) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        let mut transaction = begin_write(&self.pool).await?;
         sqlx::query("INSERT INTO elections (id, jurisdiction_id, name, kind, election_date) VALUES (?, ?, ?, ?, ?)")
             .bind(election.id.as_str())
             .bind(election.jurisdiction.as_str())
@@ -517,7 +517,7 @@ impl Store for SqliteStore {
     }
 
     async fn insert_voters(&self, voters: &[SealedVoter]) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        let mut transaction = begin_write(&self.pool).await?;
         for voter in voters {
             sqlx::query(
                 "INSERT INTO voters (registration_number, jurisdiction_id, county_id, precinct_id, party, status, \
@@ -590,7 +590,7 @@ impl Store for SqliteStore {
     }
 
     async fn reseal_voters(&self, voters: &[SealedVoter], previous_version: u32) -> Result<u64, StoreError> {
-        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        let mut transaction = begin_write(&self.pool).await?;
         let mut replaced = 0;
         for voter in voters {
             let result = sqlx::query(
@@ -651,7 +651,7 @@ impl Store for SqliteStore {
 
     async fn create_key_ring(&self, ring: &StoredKeyRing) -> Result<(), StoreError> {
         let jurisdiction = ring.jurisdiction.as_str();
-        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        let mut transaction = begin_write(&self.pool).await?;
         sqlx::query(
             "INSERT INTO key_rings (jurisdiction_id, root_check, share_threshold, share_count, projected_rows) VALUES (?, ?, ?, ?, ?)",
         )
@@ -770,7 +770,7 @@ impl Store for SqliteStore {
     }
 
     async fn add_data_key(&self, jurisdiction: &JurisdictionId, key: &StoredDataKey) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        let mut transaction = begin_write(&self.pool).await?;
         sqlx::query(
             "UPDATE data_keys SET state = 'previous' WHERE jurisdiction_id = ? AND purpose = ? AND state = 'active'",
         )
@@ -789,7 +789,7 @@ impl Store for SqliteStore {
         purpose: &str,
         version: u32,
     ) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        let mut transaction = begin_write(&self.pool).await?;
         let what = format!("key version {version} of {purpose}");
         let state: Option<String> =
             sqlx::query_scalar("SELECT state FROM data_keys WHERE jurisdiction_id = ? AND purpose = ? AND version = ?")
@@ -828,7 +828,7 @@ impl Store for SqliteStore {
     }
 
     async fn shred_key_ring(&self, jurisdiction: &JurisdictionId) -> Result<(), StoreError> {
-        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        let mut transaction = begin_write(&self.pool).await?;
         for table in ["data_keys", "root_seals", "key_rings"] {
             let deleted = sqlx::query(&format!("DELETE FROM {table} WHERE jurisdiction_id = ?"))
                 .bind(jurisdiction.as_str())
