@@ -135,6 +135,25 @@ actions! {
     VoterRead => "voter.read", "A confidential voter field was read.";
     BackupCreate => "backup.create", "An encrypted backup of the node was written.";
     BackupRestore => "backup.restore", "The node's data was restored from a backup.";
+    SignOut => "auth.logout", "A staff member signed out.";
+    SecondFactorEnrol => "auth.second_factor", "A staff member enrolled a TOTP second factor.";
+    StaffAdd => "staff.add", "A staff account was created.";
+    StaffGrant => "staff.grant", "A role was granted to a staff account on a jurisdiction.";
+    StaffRevoke => "staff.revoke", "A role was taken from a staff account.";
+    StaffSuspend => "staff.suspend", "A staff account was suspended: it can no longer sign in.";
+    StaffReinstate => "staff.reinstate", "A suspended staff account was reinstated.";
+    StaffResetSecondFactor => "staff.reset_mfa", "A staff account's second factor was reset.";
+    TokenIssue => "token.issue", "An API token was issued for a machine.";
+    TokenRevoke => "token.revoke", "An API token was revoked.";
+    RequestCreate => "request.create", "A two-person request was made.";
+    RequestApprove => "request.approve", "A second person approved a two-person request.";
+    RequestReject => "request.reject", "A two-person request was rejected.";
+    RequestExecute => "request.execute", "An approved two-person request ran.";
+    BreakGlass => "access.break_glass", "Emergency access was opened, with its justification.";
+    AccessDenied => "access.denied", "A request was refused by the access policy.";
+    IncidentOpen => "incident.open", "A security incident was opened.";
+    VoterExport => "voter.export", "A jurisdiction's voter file was exported.";
+    ResultsCertify => "results.certify", "An election's results were certified.";
 }
 
 impl fmt::Display for Action {
@@ -305,6 +324,11 @@ pub fn now() -> OffsetDateTime {
 /// Milliseconds since the Unix epoch: how the store keeps times for its indexes.
 pub fn unix_millis(time: OffsetDateTime) -> i64 {
     (time.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// The current time in Unix milliseconds, as the store keeps times.
+pub fn now_millis() -> i64 {
+    unix_millis(now())
 }
 
 fn check_code(what: &'static str, code: &str) -> Result<(), CoreError> {

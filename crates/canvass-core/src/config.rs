@@ -5,6 +5,7 @@
 //! unsafe file and explain it, while `canvass serve` refuses to run it.
 
 use std::{
+    collections::BTreeMap,
     fmt,
     net::{IpAddr, SocketAddr},
     path::PathBuf,
@@ -13,7 +14,7 @@ use std::{
 
 use serde::Deserialize;
 
-use crate::CoreError;
+use crate::{CoreError, access::StaffRole, credential::EmailAddress};
 
 pub const CONFIG_FILE_NAME: &str = "canvass.toml";
 pub const SIGNING_KEY_FILE_NAME: &str = "node-signing.key";
@@ -22,6 +23,21 @@ pub const DEFAULT_PUBLIC_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_ADMIN_LISTEN: &str = "127.0.0.1:8081";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_REQUEST_TIMEOUT_SECONDS: u64 = 30;
+pub const DEFAULT_MAIL_FROM: &str = "canvass@localhost";
+pub const DEFAULT_SESSION_IDLE_MINUTES: u32 = 15;
+pub const DEFAULT_SESSION_ABSOLUTE_HOURS: u32 = 8;
+pub const DEFAULT_FAILED_LOGINS_PER_ACCOUNT: u32 = 5;
+pub const DEFAULT_FAILED_LOGINS_PER_ADDRESS: u32 = 20;
+pub const DEFAULT_LOGIN_WINDOW_MINUTES: u32 = 15;
+pub const DEFAULT_APPROVAL_HOURS: u32 = 24;
+pub const DEFAULT_BREAK_GLASS_MAX_MINUTES: u32 = 240;
+/// Confidential voter records each role may read per hour before the read-volume check
+/// suspends the account; roles not listed have no limit of their own.
+pub const DEFAULT_READ_LIMITS: [(StaffRole, u32); 3] = [
+    (StaffRole::RegistrationClerk, 500),
+    (StaffRole::CountyAdministrator, 1000),
+    (StaffRole::StateAdministrator, 2000),
+];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,6 +50,8 @@ struct RawConfig {
     limits: Option<RawLimits>,
     log: Option<RawLog>,
     ledger: Option<RawLedger>,
+    mail: Option<RawMail>,
+    access: Option<RawAccess>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +70,161 @@ pub struct LedgerConfig {
     pub origin: Option<String>,
     /// Witness cosignature keys (`name+id+base64`); checked when the node starts.
     pub witnesses: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMail {
+    smtp_host: Option<String>,
+    smtp_port: Option<u16>,
+    security: Option<String>,
+    from: Option<String>,
+    username: Option<String>,
+    password_file: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccess {
+    session_idle_minutes: Option<u32>,
+    session_absolute_hours: Option<u32>,
+    failed_logins_per_account: Option<u32>,
+    failed_logins_per_address: Option<u32>,
+    login_window_minutes: Option<u32>,
+    approval_hours: Option<u32>,
+    break_glass_max_minutes: Option<u32>,
+    #[serde(default)]
+    read_limits: BTreeMap<String, u32>,
+}
+
+/// How the node reaches its mail server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS before anything else is sent; refused if the
+    /// server does not offer it.
+    StartTls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+    /// No encryption at all: only to a relay on this machine.
+    None,
+}
+
+impl SmtpSecurity {
+    pub fn parse(value: &str) -> Result<Self, CoreError> {
+        match value {
+            "starttls" => Ok(Self::StartTls),
+            "tls" => Ok(Self::Tls),
+            "none" => Ok(Self::None),
+            other => Err(CoreError::Config(format!("mail.security `{other}` is not `starttls`, `tls` or `none`"))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StartTls => "starttls",
+            Self::Tls => "tls",
+            Self::None => "none",
+        }
+    }
+
+    /// The port mail servers conventionally use for this kind of connection.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::StartTls => 587,
+            Self::Tls => 465,
+            Self::None => 25,
+        }
+    }
+}
+
+impl fmt::Display for SmtpSecurity {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// The SMTP server notifications are handed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpServer {
+    /// A host name or IP address (an IPv6 address without brackets).
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    /// A file holding the SMTP password; `CANVASS_SMTP_PASSWORD` in the environment is the
+    /// other way to give it. Only the path is kept here.
+    pub password_file: Option<PathBuf>,
+}
+
+impl SmtpServer {
+    /// Whether the host is this machine: `localhost` or a loopback address. Mail to it never
+    /// crosses a network, which is the one case where security `none` is acceptable.
+    pub fn host_is_loopback(&self) -> bool {
+        is_loopback_host(&self.host)
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|address| address.is_loopback())
+}
+
+/// Outgoing mail. Without an SMTP server notifications stay queued in the outbox, which
+/// `canvass doctor` and the admin pages report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    pub smtp: Option<SmtpServer>,
+    pub from: EmailAddress,
+}
+
+/// Session lifetimes, sign-in throttling, approvals and read-volume limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessConfig {
+    /// A session unused this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, however busy.
+    pub session_absolute: Duration,
+    /// Failed sign-ins to one account within [`Self::login_window`] before it is locked.
+    pub failed_logins_per_account: u32,
+    /// Failed sign-ins from one client address within [`Self::login_window`] before it is
+    /// refused.
+    pub failed_logins_per_address: u32,
+    pub login_window: Duration,
+    /// How long a two-person request waits for its second approver.
+    pub approval_lifetime: Duration,
+    /// The longest break-glass access an administrator can open.
+    pub break_glass_max: Duration,
+    /// Confidential voter records per hour, by role.
+    pub read_limits: BTreeMap<StaffRole, u32>,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        Self {
+            session_idle: minutes(DEFAULT_SESSION_IDLE_MINUTES),
+            session_absolute: hours(DEFAULT_SESSION_ABSOLUTE_HOURS),
+            failed_logins_per_account: DEFAULT_FAILED_LOGINS_PER_ACCOUNT,
+            failed_logins_per_address: DEFAULT_FAILED_LOGINS_PER_ADDRESS,
+            login_window: minutes(DEFAULT_LOGIN_WINDOW_MINUTES),
+            approval_lifetime: hours(DEFAULT_APPROVAL_HOURS),
+            break_glass_max: minutes(DEFAULT_BREAK_GLASS_MAX_MINUTES),
+            read_limits: DEFAULT_READ_LIMITS.into_iter().collect(),
+        }
+    }
+}
+
+impl AccessConfig {
+    /// Confidential voter records the role may read per hour; None when it has no limit.
+    pub fn read_limit(&self, role: StaffRole) -> Option<u32> {
+        self.read_limits.get(&role).copied()
+    }
+}
+
+fn minutes(count: u32) -> Duration {
+    Duration::from_secs(u64::from(count) * 60)
+}
+
+fn hours(count: u32) -> Duration {
+    Duration::from_secs(u64::from(count) * 3600)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -208,6 +381,8 @@ pub struct NodeConfig {
     pub limits: Limits,
     pub log_format: LogFormat,
     pub ledger: LedgerConfig,
+    pub mail: MailConfig,
+    pub access: AccessConfig,
 }
 
 /// Which of the node's two listeners a setting or finding is about.
@@ -250,7 +425,14 @@ impl NodeConfig {
     /// Parses the text of `canvass.toml`. Unknown keys are errors, so a typo such as `tsl`
     /// cannot silently disable a setting.
     pub fn parse(text: &str) -> Result<Self, CoreError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|error| CoreError::Config(error.message().to_owned()))?;
+        let raw: RawConfig = toml::from_str(text).map_err(|error| {
+            // The line, because serde's message for a value out of range does not name the key.
+            let message = error.message();
+            CoreError::Config(match error.span() {
+                Some(span) => format!("{message} (line {})", text[..span.start.min(text.len())].lines().count().max(1)),
+                None => message.to_owned(),
+            })
+        })?;
         let database = DatabaseUrl::parse(raw.database_url.as_deref().unwrap_or("sqlite://canvass.db"))?;
         let limits = raw.limits.unwrap_or_default();
         let max_body_bytes = limits.max_body_bytes.unwrap_or(DEFAULT_MAX_BODY_BYTES);
@@ -273,6 +455,8 @@ impl NodeConfig {
             limits: Limits { max_body_bytes, request_timeout: Duration::from_secs(timeout_seconds) },
             log_format: LogFormat::parse(raw.log.unwrap_or_default().format.as_deref().unwrap_or("text"))?,
             ledger: parse_ledger(raw.ledger.unwrap_or_default())?,
+            mail: parse_mail(raw.mail.unwrap_or_default())?,
+            access: parse_access(raw.access.unwrap_or_default())?,
         })
     }
 
@@ -334,6 +518,40 @@ format = "text"
 # Witnesses whose cosignatures of the log's checkpoints this node accepts and serves
 # (their keys, as `canvass witness keygen` prints them).
 witnesses = []
+
+[mail]
+# Notifications (approval requests, suspensions, incidents) go out through this SMTP server.
+# Without smtp_host they stay queued in the outbox, and `canvass doctor` says so.
+# smtp_host = "mail.examplia.gov"
+# "starttls" (the default, port 587), "tls" (port 465), or "none" (port 25), which is only
+# allowed for a relay on this machine (smtp_host = "localhost" or a loopback address).
+# security = "starttls"
+# smtp_port = 587
+# from = "{DEFAULT_MAIL_FROM}"
+# username = "canvass"
+# A file holding the SMTP password; or set CANVASS_SMTP_PASSWORD in the node's environment.
+# Never put the password itself in this file.
+# password_file = "/etc/canvass/smtp-password"
+
+[access]
+# Staff sessions end after this much idleness, and this long after sign-in in any case.
+# session_idle_minutes = {DEFAULT_SESSION_IDLE_MINUTES}
+# session_absolute_hours = {DEFAULT_SESSION_ABSOLUTE_HOURS}
+# Failed sign-ins allowed per account, and per client address, within the window.
+# failed_logins_per_account = {DEFAULT_FAILED_LOGINS_PER_ACCOUNT}
+# failed_logins_per_address = {DEFAULT_FAILED_LOGINS_PER_ADDRESS}
+# login_window_minutes = {DEFAULT_LOGIN_WINDOW_MINUTES}
+# How long a request waits for its second approver (bulk export, key operations).
+# approval_hours = {DEFAULT_APPROVAL_HOURS}
+# The longest break-glass access an administrator can open.
+# break_glass_max_minutes = {DEFAULT_BREAK_GLASS_MAX_MINUTES}
+
+# Confidential voter records each role may read per hour; more suspends the account and opens
+# an incident. Roles listed here replace their default; roles left out keep it.
+# [access.read_limits]
+# registration_clerk = 500
+# county_administrator = 1000
+# state_administrator = 2000
 "#
         )
     }
@@ -374,6 +592,105 @@ fn parse_ledger(raw: RawLedger) -> Result<LedgerConfig, CoreError> {
     Ok(LedgerConfig { origin: raw.origin, witnesses: raw.witnesses })
 }
 
+fn parse_mail(raw: RawMail) -> Result<MailConfig, CoreError> {
+    let from_text = raw.from.as_deref().unwrap_or(DEFAULT_MAIL_FROM);
+    let from = EmailAddress::parse(from_text).map_err(|_| {
+        CoreError::Config(format!("mail.from `{from_text}` is not a single email address such as canvass@county.gov"))
+    })?;
+    let Some(host) = raw.smtp_host else {
+        let orphans: Vec<&str> = [
+            ("smtp_port", raw.smtp_port.is_some()),
+            ("security", raw.security.is_some()),
+            ("username", raw.username.is_some()),
+            ("password_file", raw.password_file.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, present)| present.then_some(key))
+        .collect();
+        if !orphans.is_empty() {
+            return Err(CoreError::Config(format!(
+                "mail.{} set without mail.smtp_host; set smtp_host, or remove them to keep notifications queued",
+                orphans.join(", mail.")
+            )));
+        }
+        return Ok(MailConfig { smtp: None, from });
+    };
+    let host = host.trim();
+    // An IPv6 address may be written as in a URL; the connection wants it bare.
+    let host = host.strip_prefix('[').and_then(|rest| rest.strip_suffix(']')).unwrap_or(host);
+    if host.is_empty()
+        || host.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | '@' | '[' | ']'))
+    {
+        return Err(CoreError::Config(format!(
+            "mail.smtp_host `{host}` is not a host name or IP address such as mail.county.gov"
+        )));
+    }
+    let security = SmtpSecurity::parse(raw.security.as_deref().unwrap_or("starttls"))?;
+    if security == SmtpSecurity::None && !is_loopback_host(host) {
+        return Err(CoreError::Config(format!(
+            "mail.security = \"none\" would send mail and the SMTP password unencrypted to {host}; \
+             it is allowed only for a relay on this machine (smtp_host = \"localhost\" or a loopback address). \
+             Use \"starttls\" (port 587) or \"tls\" (port 465)"
+        )));
+    }
+    let port = raw.smtp_port.unwrap_or(security.default_port());
+    if port == 0 {
+        return Err(CoreError::Config("mail.smtp_port must be between 1 and 65535".into()));
+    }
+    let username = raw.username.map(|name| name.trim().to_owned());
+    if username.as_deref().is_some_and(|name| name.is_empty() || name.chars().any(char::is_control)) {
+        return Err(CoreError::Config("mail.username must not be empty or hold control characters".into()));
+    }
+    let password_file = raw.password_file.filter(|path| !path.trim().is_empty()).map(PathBuf::from);
+    if password_file.is_some() && username.is_none() {
+        return Err(CoreError::Config(
+            "mail.password_file is set but mail.username is not; the server needs both".into(),
+        ));
+    }
+    Ok(MailConfig { smtp: Some(SmtpServer { host: host.to_owned(), port, security, username, password_file }), from })
+}
+
+fn parse_access(raw: RawAccess) -> Result<AccessConfig, CoreError> {
+    let count = |key: &str, value: Option<u32>, default: u32| -> Result<u32, CoreError> {
+        match value.unwrap_or(default) {
+            0 => Err(CoreError::Config(format!("access.{key} must be at least 1"))),
+            value => Ok(value),
+        }
+    };
+    let mut read_limits: BTreeMap<StaffRole, u32> = DEFAULT_READ_LIMITS.into_iter().collect();
+    for (name, limit) in raw.read_limits {
+        let role =
+            StaffRole::parse(&name).map_err(|error| CoreError::Config(format!("access.read_limits: {error}")))?;
+        read_limits.insert(role, count(&format!("read_limits.{name}"), Some(limit), limit)?);
+    }
+    Ok(AccessConfig {
+        session_idle: minutes(count("session_idle_minutes", raw.session_idle_minutes, DEFAULT_SESSION_IDLE_MINUTES)?),
+        session_absolute: hours(count(
+            "session_absolute_hours",
+            raw.session_absolute_hours,
+            DEFAULT_SESSION_ABSOLUTE_HOURS,
+        )?),
+        failed_logins_per_account: count(
+            "failed_logins_per_account",
+            raw.failed_logins_per_account,
+            DEFAULT_FAILED_LOGINS_PER_ACCOUNT,
+        )?,
+        failed_logins_per_address: count(
+            "failed_logins_per_address",
+            raw.failed_logins_per_address,
+            DEFAULT_FAILED_LOGINS_PER_ADDRESS,
+        )?,
+        login_window: minutes(count("login_window_minutes", raw.login_window_minutes, DEFAULT_LOGIN_WINDOW_MINUTES)?),
+        approval_lifetime: hours(count("approval_hours", raw.approval_hours, DEFAULT_APPROVAL_HOURS)?),
+        break_glass_max: minutes(count(
+            "break_glass_max_minutes",
+            raw.break_glass_max_minutes,
+            DEFAULT_BREAK_GLASS_MAX_MINUTES,
+        )?),
+        read_limits,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,6 +704,10 @@ mod tests {
         assert!(config.exposure_problems().is_empty());
         assert_eq!(config.backup_destination, None);
         assert_eq!(config.log_format, LogFormat::Text);
+        assert_eq!(config.mail.smtp, None);
+        assert_eq!(config.mail.from.as_str(), "canvass@localhost");
+        assert_eq!(config.access, AccessConfig::default());
+        assert_eq!(NodeConfig::parse("").unwrap().access, AccessConfig::default());
 
         let quoted = NodeConfig::parse(&NodeConfig::file_text("postgres://db/canvass?application_name=\"x\"")).unwrap();
         assert_eq!(
@@ -463,5 +784,141 @@ mod tests {
         let (bare, password) =
             DatabaseUrl::parse("postgres://canvass:s3cret@db:5432/canvass").unwrap().split_password().unwrap();
         assert_eq!((bare.as_str(), password.as_deref()), ("postgres://canvass@db:5432/canvass", Some("s3cret")));
+    }
+
+    #[test]
+    fn the_default_files_commented_samples_parse_to_the_documented_values() {
+        let uncommented: String = NodeConfig::default_file_text()
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                // Prose lines are not TOML; sample settings and section headers are.
+                Some(setting) if toml::from_str::<toml::Table>(setting).is_ok() => setting,
+                _ => line,
+            })
+            .map(|line| format!("{line}\n"))
+            .collect();
+        let config = NodeConfig::parse(&uncommented).unwrap();
+        assert_eq!(config.access, AccessConfig::default());
+        let server = config.mail.smtp.unwrap();
+        assert_eq!((server.security, server.port), (SmtpSecurity::StartTls, 587));
+        assert_eq!(config.mail.from.as_str(), DEFAULT_MAIL_FROM);
+        assert!(config.tls.is_some() && config.ledger.origin.is_some());
+    }
+
+    fn smtp(text: &str) -> SmtpServer {
+        NodeConfig::parse(text).unwrap().mail.smtp.unwrap()
+    }
+
+    #[test]
+    fn mail_defaults_to_starttls_on_the_submission_port() {
+        let server = smtp("[mail]\nsmtp_host = \"mail.examplia.gov\"");
+        assert_eq!(server.host, "mail.examplia.gov");
+        assert_eq!((server.security, server.port), (SmtpSecurity::StartTls, 587));
+        assert!(!server.host_is_loopback());
+        assert_eq!((server.username, server.password_file), (None, None));
+    }
+
+    #[test]
+    fn mail_port_follows_security_unless_set() {
+        assert_eq!(smtp("[mail]\nsmtp_host = \"mail.examplia.gov\"\nsecurity = \"tls\"").port, 465);
+        assert_eq!(smtp("[mail]\nsmtp_host = \"localhost\"\nsecurity = \"none\"").port, 25);
+        assert_eq!(smtp("[mail]\nsmtp_host = \"mail.examplia.gov\"\nsmtp_port = 2525").port, 2525);
+    }
+
+    #[test]
+    fn mail_settings_override_the_defaults() {
+        let config = NodeConfig::parse(
+            "[mail]\nsmtp_host = \"[::1]\"\nsmtp_port = 1025\nsecurity = \"none\"\nfrom = \"elections@wake.example.gov\"\n\
+             username = \"canvass\"\npassword_file = \"/etc/canvass/smtp-password\"",
+        )
+        .unwrap();
+        assert_eq!(config.mail.from.as_str(), "elections@wake.example.gov");
+        assert_eq!(
+            config.mail.smtp,
+            Some(SmtpServer {
+                host: "::1".into(),
+                port: 1025,
+                security: SmtpSecurity::None,
+                username: Some("canvass".into()),
+                password_file: Some(PathBuf::from("/etc/canvass/smtp-password")),
+            })
+        );
+        assert_eq!(NodeConfig::parse("[mail]\nfrom = \"a@b.gov\"").unwrap().mail.smtp, None);
+    }
+
+    #[test]
+    fn unencrypted_mail_is_only_for_a_relay_on_this_machine() {
+        for host in ["localhost", "LOCALHOST", "127.0.0.1", "127.0.0.53", "::1", "[::1]"] {
+            let server = smtp(&format!("[mail]\nsmtp_host = \"{host}\"\nsecurity = \"none\""));
+            assert!(server.host_is_loopback(), "{host}");
+        }
+        for host in ["mail.examplia.gov", "10.0.0.5", "0.0.0.0", "localhost.examplia.gov", "::"] {
+            check_error(&format!("[mail]\nsmtp_host = \"{host}\"\nsecurity = \"none\""), "allowed only for a relay");
+        }
+    }
+
+    #[test]
+    fn mail_refusals_say_what_is_wrong() {
+        check_error("[mail]\nsmtp_host = \"mail.examplia.gov\"\nsecurity = \"ssl\"", "`ssl` is not `starttls`");
+        check_error("[mail]\nfrom = \"not an address\"", "mail.from `not an address`");
+        check_error("[mail]\nsmtp_host = \"\"", "mail.smtp_host");
+        check_error("[mail]\nsmtp_host = \"smtp://mail.examplia.gov\"", "mail.smtp_host");
+        check_error("[mail]\nsmtp_host = \"mail.examplia.gov\"\nsmtp_port = 0", "mail.smtp_port");
+        check_error("[mail]\nsmtp_host = \"mail.examplia.gov\"\nsmtp_port = 70000", "line 3");
+        check_error("[mail]\nsmtp_port = 25\nusername = \"u\"", "mail.smtp_port, mail.username set without");
+        check_error("[mail]\nsmtp_host = \"mail.examplia.gov\"\npassword_file = \"p\"", "mail.username is not");
+        check_error("[mail]\npassword = \"s3cret\"", "unknown field `password`");
+    }
+
+    #[test]
+    fn access_settings_override_the_defaults() {
+        let defaults = AccessConfig::default();
+        assert_eq!(defaults.session_idle, Duration::from_secs(15 * 60));
+        assert_eq!(defaults.session_absolute, Duration::from_secs(8 * 3600));
+        assert_eq!((defaults.failed_logins_per_account, defaults.failed_logins_per_address), (5, 20));
+        assert_eq!(defaults.login_window, Duration::from_secs(15 * 60));
+        assert_eq!(defaults.approval_lifetime, Duration::from_secs(24 * 3600));
+        assert_eq!(defaults.break_glass_max, Duration::from_secs(240 * 60));
+        assert_eq!(defaults.read_limit(StaffRole::RegistrationClerk), Some(500));
+        assert_eq!(defaults.read_limit(StaffRole::CountyAdministrator), Some(1000));
+        assert_eq!(defaults.read_limit(StaffRole::StateAdministrator), Some(2000));
+        assert_eq!(defaults.read_limit(StaffRole::Auditor), None);
+
+        let access = NodeConfig::parse(
+            "[access]\nsession_idle_minutes = 5\nsession_absolute_hours = 12\nfailed_logins_per_account = 3\n\
+             failed_logins_per_address = 50\nlogin_window_minutes = 30\napproval_hours = 2\nbreak_glass_max_minutes = 60\n\
+             [access.read_limits]\nregistration_clerk = 100\nauditor = 10",
+        )
+        .unwrap()
+        .access;
+        assert_eq!(access.session_idle, Duration::from_secs(5 * 60));
+        assert_eq!(access.session_absolute, Duration::from_secs(12 * 3600));
+        assert_eq!((access.failed_logins_per_account, access.failed_logins_per_address), (3, 50));
+        assert_eq!(access.login_window, Duration::from_secs(30 * 60));
+        assert_eq!(access.approval_lifetime, Duration::from_secs(2 * 3600));
+        assert_eq!(access.break_glass_max, Duration::from_secs(60 * 60));
+        assert_eq!(access.read_limit(StaffRole::RegistrationClerk), Some(100));
+        assert_eq!(access.read_limit(StaffRole::Auditor), Some(10));
+        assert_eq!(access.read_limit(StaffRole::CountyAdministrator), Some(1000), "unlisted roles keep the default");
+    }
+
+    #[test]
+    fn access_refuses_zero_and_unknown_roles() {
+        for key in [
+            "session_idle_minutes",
+            "session_absolute_hours",
+            "failed_logins_per_account",
+            "failed_logins_per_address",
+            "login_window_minutes",
+            "approval_hours",
+            "break_glass_max_minutes",
+        ] {
+            check_error(&format!("[access]\n{key} = 0"), &format!("access.{key} must be at least 1"));
+        }
+        check_error("[access.read_limits]\nregistration_clerk = 0", "access.read_limits.registration_clerk must be");
+        check_error("[access.read_limits]\nclerk = 10", "unknown staff role `clerk`");
+        check_error("[access]\nsession_idle_minutes = -1", "");
+        check_error("[access]\nidle_minutes = 5", "unknown field `idle_minutes`");
+        check_error("[access]\nsession_idle_minutes = -1", "line 2");
     }
 }

@@ -1,5 +1,5 @@
-//! The minimum a new staff password must meet. Issue-5 account management builds on this; the
-//! first administrator set by `canvass init` already has to pass it.
+//! Staff accounts: login names, email addresses, the stored account, and the minimum a new
+//! password must meet.
 
 use std::fmt;
 
@@ -52,38 +52,73 @@ impl fmt::Display for Username {
     }
 }
 
-/// A staff role. Only the node administrator exists until scoped roles arrive (issue 5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StaffRole {
-    Administrator,
-}
-
-impl StaffRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Administrator => "administrator",
-        }
-    }
-
-    pub fn parse(value: &str) -> Result<Self, CoreError> {
-        match value {
-            "administrator" => Ok(Self::Administrator),
-            _ => Err(CoreError::UnknownVariant {
-                what: "staff role",
-                value: value.to_owned(),
-                expected: "administrator",
-            }),
-        }
-    }
-}
-
-/// A staff account as stored: the password only as an Argon2id PHC hash.
+/// A staff account as stored: the password only as an Argon2id PHC hash, the TOTP secret only
+/// sealed under a key derived from the node's key. Roles live in grants (`access::Grant`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffAccount {
     pub username: Username,
     pub password_hash: String,
-    pub role: StaffRole,
+    /// Where notifications (insider alerts, break-glass notices) are sent.
+    pub email: Option<EmailAddress>,
+    /// A suspended account cannot sign in and its sessions and tokens stop working.
+    pub suspended: bool,
+    /// The sealed TOTP secret; None until the second factor is enrolled.
+    pub totp_secret: Option<Vec<u8>>,
+    /// The last TOTP time step accepted, so a code cannot be used twice.
+    pub totp_last_step: i64,
+}
+
+impl StaffAccount {
+    pub fn new(username: Username, password_hash: String, email: Option<EmailAddress>) -> Self {
+        Self { username, password_hash, email, suspended: false, totp_secret: None, totp_last_step: 0 }
+    }
+}
+
+/// An email address as far as Canvass checks it: one `@`, no spaces or control characters,
+/// at most 254 bytes. Delivery is the mail server's business.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(value: &str) -> Result<Self, CoreError> {
+        let valid = value.len() <= 254
+            && value.split('@').count() == 2
+            && value.split('@').all(|part| !part.is_empty())
+            && value.rsplit('@').next().is_some_and(|domain| domain.contains('.') || domain == "localhost")
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'));
+        if valid {
+            Ok(Self(value.to_owned()))
+        } else {
+            Err(CoreError::InvalidValue {
+                what: "email address",
+                reason: "use a single address like clerk@county.gov".into(),
+            })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for EmailAddress {
+    type Error = CoreError;
+    fn try_from(value: String) -> Result<Self, CoreError> {
+        Self::parse(&value)
+    }
+}
+
+impl From<EmailAddress> for String {
+    fn from(address: EmailAddress) -> String {
+        address.0
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.0)
+    }
 }
 
 pub const MINIMUM_PASSWORD_CHARACTERS: usize = 12;
@@ -118,6 +153,15 @@ mod tests {
         assert!(Username::parse("2admin").is_err());
         assert!(Username::parse("a b").is_err());
         assert!(Username::parse(&"a".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn email_addresses_are_checked() {
+        assert!(EmailAddress::parse("clerk@wake.example.gov").is_ok());
+        assert!(EmailAddress::parse("admin@localhost").is_ok());
+        for bad in ["", "clerk", "a@b@c.gov", "@x.gov", "a@", "a b@x.gov", "a@x.gov\r\nBcc: y@z.gov", "a@nodot"] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

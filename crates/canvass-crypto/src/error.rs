@@ -32,4 +32,6 @@ pub enum CryptoError {
     Backup(String),
     #[error("a blind index must be 1 to 63 bits long, not {0}")]
     InvalidIndexLength(u8),
+    #[error("a TOTP secret must be 16 to 64 bytes long, not {0}")]
+    InvalidTotpSecret(usize),
 }

@@ -10,6 +10,7 @@ mod keyring;
 mod password;
 mod signing;
 mod tls;
+mod totp;
 
 pub use backup::{decrypt_backup, encrypt_backup};
 pub use blind::{IndexKey, choose_index_bits, expected_matches};
@@ -22,6 +23,7 @@ pub use password::{PasswordHash, generate_password, hash_password, verify_passwo
 pub use secrecy::{ExposeSecret, SecretString};
 pub use signing::{NodeSigningKey, PublicKey};
 pub use tls::{server_tls_config, tls_provider};
+pub use totp::{TOTP_DIGITS, TOTP_STEP_SECONDS, TotpSecret};
 
 /// SHA-256 of the concatenation of `parts`: the Merkle tree's hash (RFC 6962 prefixes a domain
 /// byte to each leaf and node, which callers pass as the first part).
@@ -47,4 +49,19 @@ pub fn sha256_hex(input: &mut impl std::io::Read) -> std::io::Result<String> {
         context.update(&buffer[..read]);
     }
     Ok(context.finish().as_ref().iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+/// `bytes` random bytes from the operating system, as unpadded base64url: session cookies,
+/// API token secrets, anti-forgery tokens and request ids that must not be guessable.
+pub fn random_token(bytes: usize) -> Result<String, CryptoError> {
+    use base64::Engine;
+    use ring::rand::SecureRandom;
+    let mut buffer = vec![0u8; bytes];
+    ring::rand::SystemRandom::new().fill(&mut buffer).map_err(|_| CryptoError::Random)?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer))
+}
+
+/// Compares two byte strings in time that does not depend on where they differ.
+pub fn constant_time_equal(left: &[u8], right: &[u8]) -> bool {
+    left.len() == right.len() && left.iter().zip(right).fold(0u8, |difference, (a, b)| difference | (a ^ b)) == 0
 }

@@ -113,6 +113,9 @@ pub enum EventType {
     VoterRecords,
     Backup,
     Ledger,
+    Authorization,
+    Incident,
+    Results,
 }
 
 impl EventType {
@@ -125,6 +128,9 @@ impl EventType {
         Self::VoterRecords,
         Self::Backup,
         Self::Ledger,
+        Self::Authorization,
+        Self::Incident,
+        Self::Results,
     ];
 
     /// The type of an action. The match is exhaustive on purpose: a new action does not
@@ -132,8 +138,24 @@ impl EventType {
     pub fn of(action: Action) -> Self {
         match action {
             Action::NodeStart => Self::System,
-            Action::AdministratorLogin => Self::Authentication,
-            Action::AdministratorPassword => Self::Account,
+            Action::AdministratorLogin | Action::SignOut | Action::SecondFactorEnrol => Self::Authentication,
+            Action::AdministratorPassword
+            | Action::StaffAdd
+            | Action::StaffGrant
+            | Action::StaffRevoke
+            | Action::StaffSuspend
+            | Action::StaffReinstate
+            | Action::StaffResetSecondFactor
+            | Action::TokenIssue
+            | Action::TokenRevoke => Self::Account,
+            Action::RequestCreate
+            | Action::RequestApprove
+            | Action::RequestReject
+            | Action::RequestExecute
+            | Action::BreakGlass
+            | Action::AccessDenied => Self::Authorization,
+            Action::IncidentOpen => Self::Incident,
+            Action::ResultsCertify => Self::Results,
             Action::JurisdictionAdd | Action::PrecinctAdd | Action::ElectionAdd | Action::DemoLoad => {
                 Self::Configuration
             }
@@ -144,7 +166,7 @@ impl EventType {
             | Action::KeysRotate
             | Action::KeysReseal
             | Action::KeysShred => Self::Cryptographic,
-            Action::VoterAdd | Action::VoterRead => Self::VoterRecords,
+            Action::VoterAdd | Action::VoterRead | Action::VoterExport => Self::VoterRecords,
             Action::BackupCreate | Action::BackupRestore => Self::Backup,
             Action::LedgerStart => Self::Ledger,
         }
@@ -161,6 +183,9 @@ impl EventType {
             Self::VoterRecords => "voter-records",
             Self::Backup => "backup",
             Self::Ledger => "ledger",
+            Self::Authorization => "authorization",
+            Self::Incident => "incident",
+            Self::Results => "results",
         }
     }
 
@@ -175,6 +200,9 @@ impl EventType {
             Self::VoterRecords => "Voter records added, and every read of a confidential voter field.",
             Self::Backup => "Encrypted backups written and restored.",
             Self::Ledger => "The audit ledger itself: its creation and witnesses' cosignatures.",
+            Self::Authorization => "Access decisions: refusals, two-person requests and approvals, break-glass access.",
+            Self::Incident => "Security incidents opened by detectors or by hand.",
+            Self::Results => "Results certified.",
         }
     }
 }

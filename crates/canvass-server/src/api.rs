@@ -17,26 +17,28 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::{Node, ServerError, error::ErrorBody, ledger::Audit, service};
+use canvass_core::access::Operation;
+
+use crate::{Node, ServerError, access::Principal, error::ErrorBody, ledger::Audit, service};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Canvass admin API", description = "Administration of a Canvass node. Authenticate with HTTP Basic as an administrator."),
-    modifiers(&BasicAuthentication),
-    security(("basic" = [])),
-    tags((name = "node"), (name = "jurisdictions"), (name = "precincts"), (name = "elections"), (name = "keys"), (name = "voters"), (name = "audit"))
+    info(title = "Canvass admin API", description = "Administration of a Canvass node. Machines authenticate with an API token (`Authorization: Bearer canvass.ID.SECRET`); browsers with the session cookie of the admin pages, sending its anti-forgery token in `x-csrf-token` on changes. What each role may do is the policy table (`canvass policy`)."),
+    modifiers(&BearerAuthentication),
+    security(("token" = [])),
+    tags((name = "node"), (name = "jurisdictions"), (name = "precincts"), (name = "elections"), (name = "keys"), (name = "voters"), (name = "audit"), (name = "staff"), (name = "approvals"))
 )]
 struct ApiDocument;
 
-struct BasicAuthentication;
+struct BearerAuthentication;
 
-impl utoipa::Modify for BasicAuthentication {
+impl utoipa::Modify for BearerAuthentication {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
-            "basic",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
 }
@@ -45,6 +47,11 @@ impl utoipa::Modify for BasicAuthentication {
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(ServerError))]
 pub struct ApiJson<T>(pub T);
+
+/// Form body extractor for the admin pages, whose failures are plain errors.
+#[derive(FromRequest)]
+#[from_request(via(axum::Form), rejection(ServerError))]
+pub struct ApiForm<T>(pub T);
 
 /// Query extractor whose failures are the API's JSON errors.
 #[derive(Debug, FromRequestParts)]
@@ -58,6 +65,12 @@ pub struct ApiPath<T>(pub T);
 
 impl From<axum::extract::rejection::QueryRejection> for ServerError {
     fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        Self::Invalid(rejection.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::FormRejection> for ServerError {
+    fn from(rejection: axum::extract::rejection::FormRejection) -> Self {
         Self::Invalid(rejection.body_text())
     }
 }
@@ -264,6 +277,19 @@ pub fn router() -> OpenApiRouter<Node> {
         .routes(routes!(crate::api_keys::seal))
         .routes(routes!(crate::api_keys::add_voter))
         .routes(routes!(crate::api_audit::search_audit))
+        .routes(routes!(crate::api_staff::search_voters))
+        .routes(routes!(crate::api_staff::list_users, crate::api_staff::create_user))
+        .routes(routes!(crate::api_staff::suspend_user))
+        .routes(routes!(crate::api_staff::reinstate_user))
+        .routes(routes!(crate::api_staff::reset_user_mfa))
+        .routes(routes!(crate::api_staff::list_tokens, crate::api_staff::create_token))
+        .routes(routes!(crate::api_staff::revoke_token))
+        .routes(routes!(crate::api_staff::list_requests, crate::api_staff::create_request))
+        .routes(routes!(crate::api_staff::approve_request))
+        .routes(routes!(crate::api_staff::reject_request))
+        .routes(routes!(crate::api_staff::run_request))
+        .routes(routes!(crate::api_staff::open_break_glass))
+        .routes(routes!(crate::api_staff::list_incidents))
 }
 
 /// Routes that need no authentication: health checks and this document.
@@ -322,9 +348,15 @@ async fn list_jurisdictions(State(node): State<Node>) -> Result<Json<Vec<Jurisdi
 async fn add_jurisdiction(
     State(node): State<Node>,
     audit: Audit,
+    principal: Principal,
     ApiJson(body): ApiJson<JurisdictionBody>,
 ) -> Result<(StatusCode, Json<JurisdictionBody>), ServerError> {
     let jurisdiction = Jurisdiction::try_from(body)?;
+    // A new state needs node-wide rights; a county or municipality, rights over its parent.
+    match &jurisdiction.parent {
+        Some(parent) => principal.authorize(&node, &audit, Operation::ManageJurisdictions, Some(parent)).await?,
+        None => principal.authorize_node_wide(&node, &audit, Operation::ManageJurisdictions).await?,
+    };
     service::add_jurisdiction(node.store(), &audit, &jurisdiction).await?;
     tracing::info!(jurisdiction = %jurisdiction.id, kind = %jurisdiction.kind, "jurisdiction added");
     Ok((StatusCode::CREATED, Json(jurisdiction.into())))
@@ -365,9 +397,11 @@ async fn list_precincts(
 async fn add_precinct(
     State(node): State<Node>,
     audit: Audit,
+    principal: Principal,
     ApiJson(body): ApiJson<PrecinctBody>,
 ) -> Result<(StatusCode, Json<PrecinctBody>), ServerError> {
     let precinct = Precinct::try_from(body)?;
+    principal.authorize(&node, &audit, Operation::ManageJurisdictions, Some(&precinct.jurisdiction)).await?;
     service::add_precinct(node.store(), &audit, &precinct).await?;
     tracing::info!(precinct = %precinct.id, jurisdiction = %precinct.jurisdiction, "precinct added");
     Ok((StatusCode::CREATED, Json(precinct.into())))

@@ -256,9 +256,11 @@ impl NewVoterBody {
 pub async fn add_voter(
     State(node): State<Node>,
     audit: Audit,
+    principal: crate::access::Principal,
     ApiJson(body): ApiJson<NewVoterBody>,
 ) -> Result<(StatusCode, Json<VoterAddedBody>), ServerError> {
     let (jurisdiction, voter) = body.parse()?;
+    principal.authorize(&node, &audit, canvass_core::access::Operation::WriteVoters, Some(&jurisdiction)).await?;
     voters::add_voters(node.store(), &audit, node.keys(), &jurisdiction, std::slice::from_ref(&voter)).await?;
     tracing::info!(%jurisdiction, registration_number = %voter.registration_number, "voter registered");
     Ok((

@@ -21,8 +21,23 @@ pub enum ServerError {
     UnsupportedMediaType,
     #[error("the request body is larger than this node accepts")]
     BodyTooLarge,
-    #[error("sign in with an administrator's username and password")]
+    #[error("sign in first: this needs a staff session or an API token")]
     Unauthorized,
+    /// The policy refuses: no grant allows this operation on this jurisdiction. The message
+    /// never says which grants would.
+    #[error("your roles do not allow this here")]
+    Forbidden,
+    #[error("this needs a second person's approval: make a two-person request ({0})")]
+    ApprovalRequired(String),
+    /// A refusal whose reason is safe to say (the requester approving their own request).
+    #[error("{0}")]
+    Refused(String),
+    #[error("this needs a written justification")]
+    JustificationRequired,
+    #[error("too many failed sign-ins; wait a few minutes and try again")]
+    Throttled,
+    #[error("the form is missing its anti-forgery token or it does not match; reload the page and try again")]
+    Csrf,
     #[error("this listener only accepts connections from its reverse proxy")]
     ForbiddenPeer,
     #[error("{0}")]
@@ -54,7 +69,18 @@ pub enum ServerError {
 impl ServerError {
     /// Whether the request was refused (not authorised, wrong secret) rather than failed.
     pub fn is_refusal(&self) -> bool {
-        matches!(self, Self::Unauthorized | Self::WrongSecret(_) | Self::ForbiddenPeer)
+        matches!(
+            self,
+            Self::Unauthorized
+                | Self::WrongSecret(_)
+                | Self::ForbiddenPeer
+                | Self::Forbidden
+                | Self::Refused(_)
+                | Self::ApprovalRequired(_)
+                | Self::JustificationRequired
+                | Self::Throttled
+                | Self::Csrf
+        )
     }
 
     /// The stable machine-readable code clients and scripts match on.
@@ -65,6 +91,12 @@ impl ServerError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::BodyTooLarge => "body_too_large",
             Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::Refused(_) => "refused",
+            Self::ApprovalRequired(_) => "approval_required",
+            Self::JustificationRequired => "justification_required",
+            Self::Throttled => "too_many_attempts",
+            Self::Csrf => "csrf",
             Self::ForbiddenPeer => "forbidden_peer",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "already_exists",
@@ -83,6 +115,10 @@ impl ServerError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::Refused(_) | Self::ApprovalRequired(_) | Self::JustificationRequired | Self::Csrf => {
+                StatusCode::FORBIDDEN
+            }
+            Self::Throttled => StatusCode::TOO_MANY_REQUESTS,
             Self::ForbiddenPeer => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -136,7 +172,7 @@ impl IntoResponse for ServerError {
         if matches!(self, Self::Unauthorized) {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"canvass admin\", charset=\"UTF-8\""),
+                HeaderValue::from_static("Bearer realm=\"canvass admin\""),
             );
         }
         response

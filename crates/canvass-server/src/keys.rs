@@ -20,6 +20,7 @@ use canvass_core::audit::{Action, AuditEntry};
 use crate::{
     ServerError,
     ledger::{Audit, did_not_happen, target},
+    staff::blocking,
 };
 
 /// The purpose of the key that seals voter fields.
@@ -231,9 +232,6 @@ fn new_key(root: &RootKey, purpose: &str, version: u32, index_bits: Option<u8>) 
     Ok(StoredDataKey { purpose: purpose.to_owned(), version, wrapped, index_bits, state: KeyState::Active })
 }
 
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServerError> {
-    tokio::task::spawn_blocking(work).await.map_err(|error| ServerError::Internal(error.to_string()))
-}
 
 /// Creates a jurisdiction's key ring sealed by a passphrase, with index lengths chosen for
 /// `projected_rows` voters. Returns it unsealed.

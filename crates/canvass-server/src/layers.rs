@@ -14,9 +14,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use base64::Engine;
 use canvass_core::config::ListenerName;
-use canvass_crypto::SecretString;
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -24,13 +22,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{
-    Node, ServerError, api,
-    ledger::{Audit, did_not_happen},
-    log_routes,
-    metrics::RequestLabels,
-    pages, service,
-};
+use crate::{Node, ServerError, access, admin_pages, api, log_routes, metrics::RequestLabels, pages};
 
 /// The public listener: pages now, published results and the audit log later.
 pub fn public_app(node: Node) -> Router {
@@ -50,22 +42,25 @@ pub fn public_app(node: Node) -> Router {
     finish(routes, node, ListenerName::Public)
 }
 
-/// The admin listener: the authenticated admin API, its OpenAPI document, metrics.
+/// The admin listener: the admin API, its OpenAPI document, the admin pages, metrics. Every
+/// matched route passes the access layer ([`access::authenticate`]), which refuses any route
+/// missing from [`access::ADMIN_ROUTES`].
 pub fn admin_app(node: Node) -> Router {
-    let (protected, _) = api::router().split_for_parts();
-    let protected = protected.route_layer(from_fn_with_state(node.clone(), require_administrator));
+    let (api, _) = api::router().split_for_parts();
     let (open, _) = api::open_router().split_for_parts();
     // Serialised once: the document only changes with the binary.
     let document = api::openapi_document().to_pretty_json().unwrap_or_else(|_| "{}".to_owned());
     let routes = Router::new()
-        .merge(protected)
+        .merge(api)
         .merge(open)
-        .route("/", get(pages::admin_home))
+        .merge(admin_pages::router())
+        .route("/assets/canvass.css", get(pages::stylesheet))
         .route("/metrics", get(metrics))
         .route(
             "/api/openapi.json",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }),
         )
+        .route_layer(from_fn_with_state(node.clone(), access::authenticate))
         .fallback(|| async { ServerError::NotFound("no such route; see /api/openapi.json".into()) });
     finish(routes, node, ListenerName::Admin)
 }
@@ -165,48 +160,4 @@ async fn record_metrics(
 async fn metrics(State(node): State<Node>) -> Result<Response, ServerError> {
     let text = node.metrics().encode().map_err(|error| ServerError::Internal(error.to_string()))?;
     Ok(([(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], text).into_response())
-}
-
-/// `Authorization: Basic` credentials, if the header holds well-formed ones.
-fn basic_credentials(request: &Request) -> Option<(String, SecretString)> {
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic "))?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (username, password) = text.split_once(':')?;
-    Some((username.to_owned(), SecretString::from(password.to_owned())))
-}
-
-async fn require_administrator(
-    State(node): State<Node>,
-    mut request: Request,
-    next: Next,
-) -> Result<Response, ServerError> {
-    let (username, password) = basic_credentials(&request).ok_or(ServerError::Unauthorized)?;
-    match service::authenticate_administrator(node.store(), &username, password).await {
-        Ok(account) => {
-            request.extensions_mut().insert(account);
-            Ok(next.run(request).await)
-        }
-        Err(error) => {
-            tracing::warn!("admin API sign-in refused");
-            let request_id =
-                request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned);
-            record_refused_sign_in(&node, request_id, &username).await?;
-            Err(error)
-        }
-    }
-}
-
-/// Records a refused sign-in. The actor is the account only when it exists: a typed name that
-/// matches no account may be a password typed in the wrong field, so it is never written.
-async fn record_refused_sign_in(node: &Node, request_id: Option<String>, username: &str) -> Result<(), ServerError> {
-    use canvass_core::audit::{Action, Actor};
-    let actor = match canvass_core::credential::Username::parse(username) {
-        Ok(name) if node.store().staff_account(&name).await?.is_some() => Actor::User(name),
-        _ => Actor::Anonymous,
-    };
-    let audit = Audit { ledger: node.ledger().clone(), actor, request_id };
-    let entry = did_not_happen(audit.entry(Action::AdministratorLogin), &ServerError::Unauthorized);
-    audit.record(&entry).await.map(|_| ())
 }

@@ -5,7 +5,9 @@
 //! [`public_app`] and [`admin_app`] return plain routers so tests can drive them without a
 //! socket; [`listen`] binds and serves them.
 
+pub mod access;
 mod api;
+mod api_staff;
 pub mod api_audit;
 mod api_keys;
 pub mod audit_log;
@@ -15,11 +17,17 @@ pub mod keys;
 mod layers;
 pub mod ledger;
 pub mod listen;
+pub mod mail;
 mod log_routes;
 mod metrics;
 mod node;
+pub mod monitor;
 mod pages;
+mod admin_pages;
+pub mod requests;
+pub mod qr;
 pub mod service;
+pub mod staff;
 pub mod voters;
 
 pub use api::openapi_document;

@@ -7,12 +7,14 @@ use canvass_core::{
     audit::{Action, Actor, AuditEntry, Outcome},
     config::NodeConfig,
 };
-use canvass_crypto::{NodeSigningKey, PublicKey};
+use canvass_crypto::{NodeSigningKey, PublicKey, SecretKey};
 use canvass_store::Store;
 
 use crate::{
     ServerError,
+    access::LoginThrottle,
     keys::KeyRings,
+    monitor::ReadMonitor,
     ledger::{Ledger, LogIdentity},
     metrics::Metrics,
 };
@@ -29,6 +31,10 @@ struct Inner {
     metrics: Metrics,
     demo: bool,
     keys: KeyRings,
+    throttle: LoginThrottle,
+    read_monitor: ReadMonitor,
+    totp_key: SecretKey,
+    outbox_signal: Arc<tokio::sync::Notify>,
 }
 
 /// What the node says about itself on `/api/node` and the admin page.
@@ -57,7 +63,26 @@ impl Node {
         }
         ledger.append(&AuditEntry::new(Actor::System, Action::NodeStart, Outcome::Allowed)).await?;
         let keys = KeyRings::default();
-        Ok(Self(Arc::new(Inner { store, signing_key, config, ledger, log, metrics: Metrics::new(), demo, keys })))
+        let totp_key = crate::staff::totp_key(&signing_key)?;
+        let outbox_signal = Arc::new(tokio::sync::Notify::new());
+        match crate::mail::Mailer::new(&config.mail).map_err(|error| ServerError::Internal(error.to_string()))? {
+            Some(mailer) => crate::monitor::spawn_outbox(store.clone(), mailer, outbox_signal.clone()),
+            None => tracing::info!("no [mail] smtp_host configured: notifications stay queued in the outbox"),
+        }
+        Ok(Self(Arc::new(Inner {
+            store,
+            signing_key,
+            config,
+            ledger,
+            log,
+            metrics: Metrics::new(),
+            demo,
+            keys,
+            throttle: LoginThrottle::default(),
+            read_monitor: ReadMonitor::default(),
+            totp_key,
+            outbox_signal,
+        })))
     }
 
     /// Where this node's actions are recorded.
@@ -82,6 +107,26 @@ impl Node {
     /// The jurisdictions unsealed in this process.
     pub fn keys(&self) -> &KeyRings {
         &self.0.keys
+    }
+
+    /// Failed sign-ins per account and address.
+    pub fn throttle(&self) -> &LoginThrottle {
+        &self.0.throttle
+    }
+
+    /// Confidential reads per user in the last hour.
+    pub fn read_monitor(&self) -> &ReadMonitor {
+        &self.0.read_monitor
+    }
+
+    /// The key sealing staff TOTP secrets.
+    pub fn totp_key(&self) -> &SecretKey {
+        &self.0.totp_key
+    }
+
+    /// Wakes the outbox sender when mail is queued.
+    pub fn outbox_signal(&self) -> &tokio::sync::Notify {
+        &self.0.outbox_signal
     }
 
     pub fn is_demo(&self) -> bool {

@@ -46,7 +46,7 @@ fn election_href(id: &ElectionId) -> String {
 }
 
 /// A page failure rendered as HTML rather than JSON.
-pub struct PageError(ServerError);
+pub struct PageError(pub ServerError);
 
 impl From<ServerError> for PageError {
     fn from(error: ServerError) -> Self {
@@ -83,7 +83,7 @@ impl IntoResponse for PageError {
     }
 }
 
-fn layout(title: &str, demo: bool, body: Markup) -> Markup {
+pub(crate) fn layout(title: &str, demo: bool, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -321,7 +321,7 @@ pub async fn election(State(node): State<Node>, ApiPath(id): ApiPath<String>) ->
 }
 
 /// The ledger's size, signed root and witnesses, as a table.
-async fn ledger_summary(node: &Node) -> Result<Markup, PageError> {
+pub(crate) async fn ledger_summary(node: &Node) -> Result<Markup, PageError> {
     let identity = node.log_identity();
     let Some(latest) = node.store().latest_checkpoint().await? else {
         return Ok(
@@ -354,7 +354,7 @@ async fn ledger_summary(node: &Node) -> Result<Markup, PageError> {
     })
 }
 
-fn entries_table(entries: &[(u64, canvass_core::audit::AuditEntry)]) -> Markup {
+pub(crate) fn entries_table(entries: &[(u64, canvass_core::audit::AuditEntry)]) -> Markup {
     html! {
         table.entries {
             thead { tr { th { "#" } th { "Time (UTC)" } th { "Who" } th { "Action" } th { "Result" } th { "Records" } } }
@@ -426,60 +426,4 @@ pub async fn stylesheet() -> impl IntoResponse {
 /// Unknown public paths.
 pub async fn not_found() -> PageError {
     PageError(ServerError::NotFound("There is no page at this address.".into()))
-}
-
-/// `GET /` on the admin listener.
-pub async fn admin_home(State(node): State<Node>) -> Result<Markup, PageError> {
-    let info = node.info().await?;
-    let rings: Vec<(String, bool, String, String)> = crate::keys::ring_statuses(node.store(), node.keys())
-        .await?
-        .into_iter()
-        .map(|status| {
-            let versions: Vec<String> = status
-                .field_key_versions
-                .iter()
-                .map(|key| format!("v{} {} ({} rows)", key.version, key.state.as_str(), key.rows))
-                .collect();
-            let shares = status.shares.map_or_else(|| "not split".to_owned(), |(k, n)| format!("any {k} of {n}"));
-            (status.jurisdiction.to_string(), status.unsealed, shares, versions.join(", "))
-        })
-        .collect();
-    let body = html! {
-        h1 { "Canvass administration" }
-        table {
-            tbody {
-                tr { th { "Version" } td { (info.version) } }
-                tr { th { "Database" } td { (info.database_backend) " (schema " (info.schema_version) ")" } }
-                tr { th { "Signing key" } td { code { (info.public_key) } } }
-            }
-        }
-        h2 { "Key rings" }
-        @if rings.is_empty() {
-            p.muted { "No key rings yet: " code { "canvass keys init --jurisdiction ID --passphrase-file FILE" } }
-        } @else {
-            table {
-                thead { tr { th { "Jurisdiction" } th { "State on this node" } th { "Officials' shares" } th { "Field key versions" } } }
-                tbody {
-                    @for (jurisdiction, unsealed, shares, versions) in &rings {
-                        tr {
-                            td { code { (jurisdiction) } }
-                            td { @if *unsealed { "unsealed" } @else { strong { "sealed" } } }
-                            td { (shares) }
-                            td { (versions) }
-                        }
-                    }
-                }
-            }
-        }
-        h2 { "Audit ledger" }
-        (ledger_summary(&node).await?)
-        p { "Search: " code { "canvass audit search --actor user:NAME --since 2026-11-01" }
-            " or " code { "GET /api/audit?record=precinct:ID" } "." }
-        (entries_table(&crate::audit_log::search(node.store(), &crate::audit_log::Search { limit: 15, ..Default::default() }).await?))
-        h2 { "Admin API" }
-        p { "The API is described at " a href="/api/openapi.json" { "/api/openapi.json" }
-            ". Authenticate with HTTP Basic as an administrator." }
-        p { "Metrics for Prometheus: " a href="/metrics" { "/metrics" } "." }
-    };
-    Ok(layout("Administration", node.is_demo(), body))
 }

@@ -3,13 +3,11 @@
 //! both call these, so a rule holds whichever way a change arrives.
 
 use canvass_core::{
-    credential::{StaffAccount, StaffRole, Username, check_new_password},
     demo,
-    doctor::{AdministratorFact, WELL_KNOWN_PASSWORDS},
     id::JurisdictionId,
     jurisdiction::{Jurisdiction, Precinct},
 };
-use canvass_crypto::{PasswordHash, SecretString, Share, generate_password, hash_password, verify_password};
+use canvass_crypto::{SecretString, Share, generate_password};
 use canvass_store::Store;
 use time::Date;
 
@@ -122,98 +120,4 @@ pub async fn load_demo(
     }
     let shares = shares.ok_or_else(|| ServerError::Internal("the demo has no county".into()))?;
     Ok(DemoLoaded { content, passphrases, shares })
-}
-
-/// Runs Argon2 off the async threads: each hash or check takes tens of milliseconds of CPU.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ServerError> {
-    tokio::task::spawn_blocking(work).await.map_err(|error| ServerError::Internal(error.to_string()))
-}
-
-/// Creates or resets an administrator account, refusing weak passwords.
-pub async fn set_administrator_password(
-    store: &dyn Store,
-    audit: &Audit,
-    username: &Username,
-    password: SecretString,
-) -> Result<(), ServerError> {
-    use canvass_crypto::ExposeSecret;
-    check_new_password(password.expose_secret())?;
-    let entry = target(audit.entry(Action::AdministratorPassword), format!("staff:{}", username.as_str()))?;
-    audit.run(entry, store_administrator_password(store, username, password)).await
-}
-
-async fn store_administrator_password(
-    store: &dyn Store,
-    username: &Username,
-    password: SecretString,
-) -> Result<(), ServerError> {
-    let hash =
-        blocking(move || hash_password(&password)).await?.map_err(|error| ServerError::Internal(error.to_string()))?;
-    let account = StaffAccount {
-        username: username.clone(),
-        password_hash: hash.as_str().to_owned(),
-        role: StaffRole::Administrator,
-    };
-    store.upsert_staff_account(&account).await?;
-    Ok(())
-}
-
-/// A fixed hash to check against when the account does not exist, so a wrong username takes
-/// as long as a wrong password and the response does not reveal which accounts exist.
-const DECOY_HASH: &str =
-    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$Rb8U3FGrFbKzA9Cu3SMpHrfDOkvW6nSb3Sn+cYRI7Hw";
-
-/// Checks an administrator's username and password.
-pub async fn authenticate_administrator(
-    store: &dyn Store,
-    username: &str,
-    password: SecretString,
-) -> Result<StaffAccount, ServerError> {
-    let account = match Username::parse(username) {
-        Ok(username) => store.staff_account(&username).await?,
-        Err(_) => None,
-    };
-    let stored = account.as_ref().map_or(DECOY_HASH, |account| account.password_hash.as_str()).to_owned();
-    let matches =
-        blocking(move || PasswordHash::parse(&stored).is_ok_and(|hash| verify_password(&hash, &password))).await?;
-    match account {
-        Some(account) if matches && account.role == StaffRole::Administrator => Ok(account),
-        _ => Err(ServerError::Unauthorized),
-    }
-}
-
-/// Whether the node has an administrator and none of them uses a well-known password.
-pub async fn administrator_fact(store: &dyn Store) -> AdministratorFact {
-    let Ok(administrators) = store.administrators().await else {
-        return AdministratorFact::Unknown;
-    };
-    if administrators.is_empty() {
-        return AdministratorFact::Missing;
-    }
-    let mut weak = Vec::new();
-    for account in administrators {
-        let stored = account.password_hash.clone();
-        let is_weak = blocking(move || {
-            let Ok(hash) = PasswordHash::parse(&stored) else { return true };
-            WELL_KNOWN_PASSWORDS.iter().any(|known| verify_password(&hash, &SecretString::from(*known)))
-        })
-        .await
-        .unwrap_or(false);
-        if is_weak {
-            weak.push(account.username.to_string());
-        }
-    }
-    if weak.is_empty() { AdministratorFact::Sound } else { AdministratorFact::WeakCredentials(weak) }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_decoy_hash_is_a_real_argon2id_hash_so_it_costs_a_full_check() {
-        let decoy = PasswordHash::parse(DECOY_HASH).unwrap();
-        assert!(decoy.as_str().starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        assert!(!verify_password(&decoy, &SecretString::from("")));
-    }
 }

@@ -237,3 +237,56 @@ pub async fn reseal_batch(
     }
     Ok(store.reseal_voters(&moved, from_version).await?)
 }
+
+/// Records confidential reads of the named records before they are shown: one `voter.read`
+/// entry per 200 records, naming them by registration number only.
+pub async fn record_reads<'a>(
+    audit: &Audit,
+    jurisdiction: &JurisdictionId,
+    justification: Option<&str>,
+    registration_numbers: impl Iterator<Item = &'a str>,
+) -> Result<(), ServerError> {
+    let numbers: Vec<&str> = registration_numbers.collect();
+    for chunk in numbers.chunks(MAX_TARGETS) {
+        let mut entry = audit.entry(Action::VoterRead).with_jurisdiction(jurisdiction);
+        if let Some(text) = justification.map(str::trim).filter(|text| !text.is_empty()) {
+            entry = entry.with_justification(text)?;
+        }
+        for number in chunk {
+            entry = target(entry, format!("voter:{number}"))?;
+        }
+        audit.record(&entry).await?;
+    }
+    Ok(())
+}
+
+/// Voter records as CSV (RFC 4180 quoting), one header row, confidential columns included:
+/// the caller decides who receives it.
+pub fn to_csv(records: &[VoterRecord]) -> String {
+    fn field(value: &str) -> String {
+        if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value.to_owned() }
+    }
+    let mut text = String::from(
+        "registration_number,county,precinct,last_name,first_name,party,status,registered_on,birth_date,ssn_last_four,drivers_license,email\n",
+    );
+    for record in records {
+        let columns = [
+            record.registration_number.clone(),
+            record.county.to_string(),
+            record.precinct.to_string(),
+            record.last_name.to_string(),
+            record.first_name.to_string(),
+            record.party.clone(),
+            record.status.as_str().to_owned(),
+            record.registered_on.to_string(),
+            record.birth_date.map(|date| date.to_string()).unwrap_or_default(),
+            record.ssn_last_four.clone().unwrap_or_default(),
+            record.drivers_license.clone().unwrap_or_default(),
+            record.email.clone().unwrap_or_default(),
+        ];
+        let line: Vec<String> = columns.iter().map(|value| field(value)).collect();
+        text.push_str(&line.join(","));
+        text.push('\n');
+    }
+    text
+}

@@ -8,15 +8,17 @@ use std::{collections::HashMap, time::Duration};
 
 use async_trait::async_trait;
 use canvass_core::{
+    access::{Grant, RequestStatus, StaffRole},
     config::DatabaseUrl,
-    credential::{StaffAccount, Username},
+    credential::{EmailAddress, StaffAccount, Username},
     election::{Contest, Election},
     id::{ElectionId, JurisdictionId},
     jurisdiction::{Jurisdiction, Precinct},
 };
 use canvass_store::{
-    IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, PrecinctVoterCount, SealedVoter,
-    Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredKeyRing, ledger, rows,
+    IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount,
+    SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredIncident, StoredKeyRing,
+    StoredRequest, StoredSession, StoredToken, ledger, rows,
 };
 use sqlx::{
     PgPool, Postgres, QueryBuilder, Row,
@@ -233,8 +235,140 @@ fn missing_unless_changed(changed: u64, jurisdiction: &JurisdictionId) -> Result
     if changed == 0 { Err(StoreError::Missing { what: "key ring", id: jurisdiction.to_string() }) } else { Ok(()) }
 }
 
+fn missing_unless(changed: u64, what: &'static str, id: &str) -> Result<(), StoreError> {
+    if changed == 0 { Err(StoreError::Missing { what, id: id.to_owned() }) } else { Ok(()) }
+}
+
+const STAFF_COLUMNS: &str = "username, password_hash, email, suspended, totp_secret, totp_last_step";
+const GRANT_COLUMNS: &str = "role, jurisdiction_id, expires_at, emergency";
+const SESSION_COLUMNS: &str = "id_hash, username, csrf_token, created_at, last_seen_at, second_factor";
+const TOKEN_COLUMNS: &str = "id, secret_hash, label, owner, role, jurisdiction_id, created_at, expires_at, revoked";
+const REQUEST_COLUMNS: &str = "id, kind, requester, jurisdiction_id, subject, justification, created_at, expires_at, \
+     status, approver, decided_at";
+const INCIDENT_COLUMNS: &str =
+    "id, jurisdiction_id, opened_at, kind, severity, summary, subject, records_affected, status";
+const OUTBOX_COLUMNS: &str = "id, recipient, subject, body, created_at, sent_at, attempts, last_error";
+
 fn staff_row(row: &PgRow) -> Result<StaffAccount, StoreError> {
-    rows::staff_account(&text(row, "username")?, &text(row, "password_hash")?, &text(row, "role")?)
+    rows::staff_account(
+        &text(row, "username")?,
+        &text(row, "password_hash")?,
+        optional_text(row, "email")?.as_deref(),
+        row.try_get("suspended").map_err(backend)?,
+        row.try_get("totp_secret").map_err(backend)?,
+        row.try_get("totp_last_step").map_err(backend)?,
+    )
+}
+
+fn grant_row(row: &PgRow) -> Result<Grant, StoreError> {
+    rows::grant(
+        &text(row, "role")?,
+        optional_text(row, "jurisdiction_id")?.as_deref(),
+        row.try_get("expires_at").map_err(backend)?,
+        row.try_get("emergency").map_err(backend)?,
+    )
+}
+
+fn session_row(row: &PgRow) -> Result<StoredSession, StoreError> {
+    rows::session(
+        row.try_get("id_hash").map_err(backend)?,
+        &text(row, "username")?,
+        text(row, "csrf_token")?,
+        row.try_get("created_at").map_err(backend)?,
+        row.try_get("last_seen_at").map_err(backend)?,
+        row.try_get("second_factor").map_err(backend)?,
+    )
+}
+
+fn token_row(row: &PgRow) -> Result<StoredToken, StoreError> {
+    rows::token(rows::TokenColumns {
+        id: text(row, "id")?,
+        secret_hash: row.try_get("secret_hash").map_err(backend)?,
+        label: text(row, "label")?,
+        owner: text(row, "owner")?,
+        role: text(row, "role")?,
+        jurisdiction: optional_text(row, "jurisdiction_id")?,
+        created_at: row.try_get("created_at").map_err(backend)?,
+        expires_at: row.try_get("expires_at").map_err(backend)?,
+        revoked: row.try_get("revoked").map_err(backend)?,
+    })
+}
+
+fn request_row(row: &PgRow) -> Result<StoredRequest, StoreError> {
+    rows::request(rows::RequestColumns {
+        id: text(row, "id")?,
+        kind: text(row, "kind")?,
+        requester: text(row, "requester")?,
+        jurisdiction: text(row, "jurisdiction_id")?,
+        subject: text(row, "subject")?,
+        justification: text(row, "justification")?,
+        created_at: row.try_get("created_at").map_err(backend)?,
+        expires_at: row.try_get("expires_at").map_err(backend)?,
+        status: text(row, "status")?,
+        approver: optional_text(row, "approver")?,
+        decided_at: row.try_get("decided_at").map_err(backend)?,
+    })
+}
+
+fn incident_row(row: &PgRow) -> Result<StoredIncident, StoreError> {
+    rows::incident(rows::IncidentColumns {
+        id: text(row, "id")?,
+        jurisdiction: optional_text(row, "jurisdiction_id")?,
+        opened_at: row.try_get("opened_at").map_err(backend)?,
+        kind: text(row, "kind")?,
+        severity: text(row, "severity")?,
+        summary: text(row, "summary")?,
+        subject: optional_text(row, "subject")?,
+        records_affected: row.try_get("records_affected").map_err(backend)?,
+        status: text(row, "status")?,
+    })
+}
+
+fn outbox_row(row: &PgRow) -> Result<OutboxMessage, StoreError> {
+    rows::outbox_message(rows::OutboxColumns {
+        id: row.try_get("id").map_err(backend)?,
+        recipient: text(row, "recipient")?,
+        subject: text(row, "subject")?,
+        body: text(row, "body")?,
+        created_at: row.try_get("created_at").map_err(backend)?,
+        sent_at: row.try_get("sent_at").map_err(backend)?,
+        attempts: row.try_get("attempts").map_err(backend)?,
+        last_error: optional_text(row, "last_error")?,
+    })
+}
+
+/// What a refused insert of an access-layer row means. The foreign-key error is not parsed for
+/// which reference failed (the SQLite store cannot), so the accounts and jurisdiction the row names are looked up:
+/// accounts are never deleted, so the one found missing now was missing then.
+async fn refused(
+    pool: &PgPool,
+    error: sqlx::Error,
+    what: &'static str,
+    id: &str,
+    accounts: &[&Username],
+    jurisdiction: Option<&JurisdictionId>,
+) -> StoreError {
+    match error.as_database_error().map(|database| database.kind()) {
+        Some(ErrorKind::UniqueViolation) => StoreError::AlreadyExists { what, id: id.to_owned() },
+        Some(ErrorKind::ForeignKeyViolation) => {
+            for account in accounts {
+                match sqlx::query("SELECT 1 FROM staff_accounts WHERE username = $1")
+                    .bind(account.as_str())
+                    .fetch_optional(pool)
+                    .await
+                {
+                    Ok(Some(_)) => {}
+                    Ok(None) => return StoreError::Missing { what: "staff account", id: account.to_string() },
+                    Err(lookup) => return backend(lookup),
+                }
+            }
+            match jurisdiction {
+                Some(jurisdiction) => StoreError::Missing { what: "jurisdiction", id: jurisdiction.to_string() },
+                None => backend(error),
+            }
+        }
+        _ => backend(error),
+    }
 }
 
 /// Entries per INSERT: the columns go as arrays (one parameter each, unnested by the server),
@@ -264,6 +398,39 @@ fn cosignature_row(row: &PgRow) -> Result<StoredCosignature, StoreError> {
         text(row, "line")?,
         row.try_get("time_millis").map_err(backend)?,
     )
+}
+
+/// `columns` of the ledger entries matching every filter of the query: the FROM and WHERE
+/// shared by search and count. Only fixed SQL text is pushed; every value is bound.
+fn ledger_matches<'a>(columns: &str, query: &'a LedgerQuery) -> QueryBuilder<'a, Postgres> {
+    let mut select = QueryBuilder::<Postgres>::new(columns);
+    select.push(" FROM ledger_entries e");
+    if let Some(target) = &query.target {
+        select.push(" JOIN ledger_targets t ON t.idx = e.idx AND t.target = ").push_bind(target.as_str());
+    }
+    select.push(" WHERE TRUE");
+    let text_filters = [
+        ("e.actor", &query.actor),
+        ("e.action", &query.action),
+        ("e.jurisdiction", &query.jurisdiction),
+        ("e.outcome", &query.outcome),
+    ];
+    for (column, value) in text_filters {
+        if let Some(value) = value {
+            select.push(format_args!(" AND {column} = ")).push_bind(value.as_str());
+        }
+    }
+    if let Some(since) = query.since_millis {
+        select.push(" AND e.time_millis >= ").push_bind(since);
+    }
+    if let Some(until) = query.until_millis {
+        select.push(" AND e.time_millis < ").push_bind(until);
+    }
+    if let Some(before) = query.before_index {
+        // Every stored index fits in i64, so a larger cursor excludes nothing.
+        select.push(" AND e.idx < ").push_bind(i64::try_from(before).unwrap_or(i64::MAX));
+    }
+    select
 }
 
 async fn insert_ledger_entries(
@@ -848,12 +1015,18 @@ impl Store for PostgresStore {
 
     async fn upsert_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO staff_accounts (username, password_hash, role) VALUES ($1, $2, $3) \
-             ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, role = excluded.role",
+            "INSERT INTO staff_accounts (username, password_hash, email, suspended, totp_secret, totp_last_step) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, email = excluded.email, \
+             suspended = excluded.suspended, totp_secret = excluded.totp_secret, \
+             totp_last_step = excluded.totp_last_step",
         )
         .bind(account.username.as_str())
         .bind(&account.password_hash)
-        .bind(account.role.as_str())
+        .bind(account.email.as_ref().map(EmailAddress::as_str))
+        .bind(account.suspended)
+        .bind(account.totp_secret.as_deref())
+        .bind(account.totp_last_step)
         .execute(&self.pool)
         .await
         .map(|_| ())
@@ -861,7 +1034,7 @@ impl Store for PostgresStore {
     }
 
     async fn staff_account(&self, username: &Username) -> Result<Option<StaffAccount>, StoreError> {
-        let row = sqlx::query("SELECT username, password_hash, role FROM staff_accounts WHERE username = $1")
+        let row = sqlx::query(&format!("SELECT {STAFF_COLUMNS} FROM staff_accounts WHERE username = $1"))
             .bind(username.as_str())
             .fetch_optional(&self.pool)
             .await
@@ -869,15 +1042,392 @@ impl Store for PostgresStore {
         row.as_ref().map(staff_row).transpose()
     }
 
-    async fn administrators(&self) -> Result<Vec<StaffAccount>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT username, password_hash, role FROM staff_accounts WHERE role = 'administrator' ORDER BY username",
+    async fn staff_accounts(&self) -> Result<Vec<StaffAccount>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {STAFF_COLUMNS} FROM staff_accounts ORDER BY username COLLATE \"C\""))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(staff_row).collect()
+    }
+
+    async fn set_staff_suspended(&self, username: &Username, suspended: bool) -> Result<(), StoreError> {
+        let result = sqlx::query("UPDATE staff_accounts SET suspended = $1 WHERE username = $2")
+            .bind(suspended)
+            .bind(username.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        missing_unless(result.rows_affected(), "staff account", username.as_str())
+    }
+
+    async fn claim_totp_step(&self, username: &Username, step: i64) -> Result<bool, StoreError> {
+        // One statement compares and sets, so two requests with the same code cannot both win.
+        let result =
+            sqlx::query("UPDATE staff_accounts SET totp_last_step = $1 WHERE username = $2 AND totp_last_step < $3")
+                .bind(step)
+                .bind(username.as_str())
+                .bind(step)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn add_grant(&self, username: &Username, grant: &Grant) -> Result<(), StoreError> {
+        // A permanent grant is inserted once; an emergency one opened again replaces its expiry.
+        let conflict = if grant.emergency {
+            " ON CONFLICT (username, role, scope, emergency) DO UPDATE SET expires_at = excluded.expires_at"
+        } else {
+            ""
+        };
+        let result = sqlx::query(&format!(
+            "INSERT INTO staff_grants (username, role, jurisdiction_id, expires_at, emergency) \
+             VALUES ($1, $2, $3, $4, $5){conflict}"
+        ))
+        .bind(username.as_str())
+        .bind(grant.role.as_str())
+        .bind(grant.jurisdiction.as_ref().map(JurisdictionId::as_str))
+        .bind(grant.expires_at)
+        .bind(grant.emergency)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                let name = rows::grant_name(username, grant.role, grant.jurisdiction.as_ref());
+                Err(refused(&self.pool, error, "grant", &name, &[username], grant.jurisdiction.as_ref()).await)
+            }
+        }
+    }
+
+    async fn remove_grant(
+        &self,
+        username: &Username,
+        role: StaffRole,
+        jurisdiction: Option<&JurisdictionId>,
+    ) -> Result<(), StoreError> {
+        let result =
+            sqlx::query("DELETE FROM staff_grants WHERE username = $1 AND role = $2 AND scope = $3 AND NOT emergency")
+                .bind(username.as_str())
+                .bind(role.as_str())
+                .bind(jurisdiction.map_or("", JurisdictionId::as_str))
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+        missing_unless(result.rows_affected(), "grant", &rows::grant_name(username, role, jurisdiction))
+    }
+
+    async fn grants(&self, username: &Username) -> Result<Vec<Grant>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {GRANT_COLUMNS} FROM staff_grants WHERE username = $1"))
+            .bind(username.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        let mut grants = rows.iter().map(grant_row).collect::<Result<Vec<_>, _>>()?;
+        rows::sort_grants(&mut grants);
+        Ok(grants)
+    }
+
+    async fn all_grants(&self) -> Result<Vec<(Username, Grant)>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT username, {GRANT_COLUMNS} FROM staff_grants"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        let mut grants = rows
+            .iter()
+            .map(|row| Ok((rows::username(&text(row, "username")?)?, grant_row(row)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        rows::sort_user_grants(&mut grants);
+        Ok(grants)
+    }
+
+    async fn insert_session(&self, session: &StoredSession) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "INSERT INTO staff_sessions (id_hash, username, csrf_token, created_at, last_seen_at, second_factor) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
+        .bind(session.id_hash.as_slice())
+        .bind(session.username.as_str())
+        .bind(&session.csrf_token)
+        .bind(session.created_at)
+        .bind(session.last_seen_at)
+        .bind(session.second_factor)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            // The id is a secret's hash: the error names the account, never the id.
+            Err(error) => {
+                Err(refused(&self.pool, error, "session", session.username.as_str(), &[&session.username], None).await)
+            }
+        }
+    }
+
+    async fn session(&self, id_hash: &[u8]) -> Result<Option<StoredSession>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {SESSION_COLUMNS} FROM staff_sessions WHERE id_hash = $1"))
+            .bind(id_hash)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(session_row).transpose()
+    }
+
+    async fn touch_session(&self, id_hash: &[u8], last_seen_at: i64, second_factor: bool) -> Result<(), StoreError> {
+        // A session ended meanwhile (sign-out in another tab) stays ended: nothing to record.
+        sqlx::query("UPDATE staff_sessions SET last_seen_at = $1, second_factor = $2 WHERE id_hash = $3")
+            .bind(last_seen_at)
+            .bind(second_factor)
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM staff_sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    async fn delete_sessions_of(&self, username: &Username) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM staff_sessions WHERE username = $1")
+            .bind(username.as_str())
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    async fn insert_api_token(&self, token: &StoredToken) -> Result<(), StoreError> {
+        let result = sqlx::query(&format!(
+            "INSERT INTO api_tokens ({TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(&token.id)
+        .bind(token.secret_hash.as_slice())
+        .bind(&token.label)
+        .bind(token.owner.as_str())
+        .bind(token.role.as_str())
+        .bind(token.jurisdiction.as_ref().map(JurisdictionId::as_str))
+        .bind(token.created_at)
+        .bind(token.expires_at)
+        .bind(token.revoked)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                Err(refused(&self.pool, error, "api token", &token.id, &[&token.owner], token.jurisdiction.as_ref())
+                    .await)
+            }
+        }
+    }
+
+    async fn api_token(&self, id: &str) -> Result<Option<StoredToken>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(token_row).transpose()
+    }
+
+    async fn api_tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at DESC, id COLLATE \"C\" DESC"
+        ))
         .fetch_all(&self.pool)
         .await
         .map_err(backend)?;
-        rows.iter().map(staff_row).collect()
+        rows.iter().map(token_row).collect()
     }
+
+    async fn revoke_api_token(&self, id: &str) -> Result<(), StoreError> {
+        let result = sqlx::query("UPDATE api_tokens SET revoked = TRUE WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        missing_unless(result.rows_affected(), "api token", id)
+    }
+
+    async fn insert_request(&self, request: &StoredRequest) -> Result<(), StoreError> {
+        let result = sqlx::query(&format!(
+            "INSERT INTO access_requests ({REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        ))
+        .bind(&request.id)
+        .bind(request.kind.as_str())
+        .bind(request.requester.as_str())
+        .bind(request.jurisdiction.as_str())
+        .bind(&request.subject)
+        .bind(&request.justification)
+        .bind(request.created_at)
+        .bind(request.expires_at)
+        .bind(request.status.as_str())
+        .bind(request.approver.as_ref().map(Username::as_str))
+        .bind(request.decided_at)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                let accounts: Vec<&Username> =
+                    std::iter::once(&request.requester).chain(request.approver.as_ref()).collect();
+                Err(refused(&self.pool, error, "request", &request.id, &accounts, Some(&request.jurisdiction)).await)
+            }
+        }
+    }
+
+    async fn request(&self, id: &str) -> Result<Option<StoredRequest>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {REQUEST_COLUMNS} FROM access_requests WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(request_row).transpose()
+    }
+
+    async fn requests(&self, status: Option<RequestStatus>, limit: u32) -> Result<Vec<StoredRequest>, StoreError> {
+        // Two statements rather than `($1 IS NULL OR status = $1)`, so the filtered one can use
+        // the (status, created_at) index.
+        let order = "ORDER BY created_at DESC, id COLLATE \"C\" DESC";
+        let rows = match status {
+            Some(status) => {
+                sqlx::query(&format!(
+                    "SELECT {REQUEST_COLUMNS} FROM access_requests WHERE status = $1 {order} LIMIT $2"
+                ))
+                .bind(status.as_str())
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+            }
+            None => {
+                sqlx::query(&format!("SELECT {REQUEST_COLUMNS} FROM access_requests {order} LIMIT $1"))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+            }
+        }
+        .map_err(backend)?;
+        rows.iter().map(request_row).collect()
+    }
+
+    async fn transition_request(
+        &self,
+        id: &str,
+        from: RequestStatus,
+        to: RequestStatus,
+        approver: Option<&Username>,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        // The status test is in the UPDATE itself: of two racing approvals one changes the row.
+        // Without an approver (execution, expiry) the decision time is kept if already set.
+        let result = sqlx::query(
+            "UPDATE access_requests SET status = $1, approver = COALESCE($2, approver), \
+             decided_at = CASE WHEN $2 IS NULL THEN COALESCE(decided_at, $3) ELSE $3 END \
+             WHERE id = $4 AND status = $5",
+        )
+        .bind(to.as_str())
+        .bind(approver.map(Username::as_str))
+        .bind(at)
+        .bind(id)
+        .bind(from.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(|error| match error.as_database_error().map(|database| database.kind()) {
+            Some(ErrorKind::ForeignKeyViolation) => StoreError::Missing {
+                what: "staff account",
+                id: approver.map(Username::as_str).unwrap_or_default().to_owned(),
+            },
+            _ => backend(error),
+        })?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn insert_incident(&self, incident: &StoredIncident) -> Result<(), StoreError> {
+        sqlx::query(&format!("INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"))
+            .bind(&incident.id)
+            .bind(incident.jurisdiction.as_ref().map(JurisdictionId::as_str))
+            .bind(incident.opened_at)
+            .bind(&incident.kind)
+            .bind(&incident.severity)
+            .bind(&incident.summary)
+            .bind(incident.subject.as_ref().map(Username::as_str))
+            .bind(rows::integer(incident.records_affected, "records affected")?)
+            .bind(&incident.status)
+            .execute(&self.pool)
+            .await
+            .map_err(|error| insert_error(error, "incident", &incident.id, ("incident", "")))?;
+        Ok(())
+    }
+
+    async fn incidents(&self, limit: u32) -> Result<Vec<StoredIncident>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents ORDER BY opened_at DESC, id COLLATE \"C\" DESC LIMIT $1"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(incident_row).collect()
+    }
+
+    async fn enqueue_mail(&self, recipient: &str, subject: &str, body: &str, at: i64) -> Result<i64, StoreError> {
+        sqlx::query_scalar(
+            "INSERT INTO mail_outbox (recipient, subject, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(recipient)
+        .bind(subject)
+        .bind(body)
+        .bind(at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)
+    }
+
+    async fn pending_mail(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM mail_outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(outbox_row).collect()
+    }
+
+    async fn recent_mail(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {OUTBOX_COLUMNS} FROM mail_outbox ORDER BY id DESC LIMIT $1"))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(outbox_row).collect()
+    }
+
+    async fn mark_mail_sent(&self, id: i64, at: i64) -> Result<(), StoreError> {
+        let result = sqlx::query("UPDATE mail_outbox SET sent_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        missing_unless(result.rows_affected(), "mail message", &id.to_string())
+    }
+
+    async fn mark_mail_failed(&self, id: i64, error: &str) -> Result<(), StoreError> {
+        let result = sqlx::query("UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1 WHERE id = $2")
+            .bind(error)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        missing_unless(result.rows_affected(), "mail message", &id.to_string())
+    }
+
     async fn append_ledger(&self, entries: &[LedgerAppend]) -> Result<u64, StoreError> {
         if entries.is_empty() {
             return self.ledger_size().await;
@@ -920,39 +1470,20 @@ impl Store for PostgresStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        // Only fixed SQL text is pushed; every value is bound.
-        let mut select = QueryBuilder::<Postgres>::new("SELECT e.idx, e.body FROM ledger_entries e");
-        if let Some(target) = &query.target {
-            select.push(" JOIN ledger_targets t ON t.idx = e.idx AND t.target = ").push_bind(target.as_str());
-        }
-        select.push(" WHERE TRUE");
-        let text_filters = [
-            ("e.actor", &query.actor),
-            ("e.action", &query.action),
-            ("e.jurisdiction", &query.jurisdiction),
-            ("e.outcome", &query.outcome),
-        ];
-        for (column, value) in text_filters {
-            if let Some(value) = value {
-                select.push(format_args!(" AND {column} = ")).push_bind(value.as_str());
-            }
-        }
-        if let Some(since) = query.since_millis {
-            select.push(" AND e.time_millis >= ").push_bind(since);
-        }
-        if let Some(until) = query.until_millis {
-            select.push(" AND e.time_millis < ").push_bind(until);
-        }
-        if let Some(before) = query.before_index {
-            // Every stored index fits in i64, so a larger cursor excludes nothing.
-            select.push(" AND e.idx < ").push_bind(i64::try_from(before).unwrap_or(i64::MAX));
-        }
+        let mut select = ledger_matches("SELECT e.idx, e.body", query);
         // With a target, ordering by the targets' key lets the planner read that index
         // backwards and stop at the limit instead of sorting every match.
         let order = if query.target.is_some() { "t.idx" } else { "e.idx" };
         select.push(format_args!(" ORDER BY {order} DESC LIMIT ")).push_bind(i64::from(limit));
         let rows = select.build().fetch_all(&self.pool).await.map_err(backend)?;
         rows.iter().map(ledger_row).collect()
+    }
+
+    async fn count_ledger(&self, query: &LedgerQuery) -> Result<u64, StoreError> {
+        // A target appears once per entry, so the join counts each matching entry once.
+        let mut select = ledger_matches("SELECT COUNT(*)", query);
+        let count: i64 = select.build_query_scalar().fetch_one(&self.pool).await.map_err(backend)?;
+        rows::count(count)
     }
 
     async fn integrate_ledger(&self, tiles: &[LedgerTile], checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {

@@ -12,7 +12,8 @@ use std::{
 };
 
 use canvass_core::{
-    credential::{StaffAccount, StaffRole, Username},
+    access::{Grant, RequestKind, RequestStatus, StaffRole},
+    credential::{EmailAddress, StaffAccount, Username},
     demo,
     election::{Choice, Contest, ContestKind, Election, ElectionKind, VoteFor},
     id::{ContestId, ElectionId, JurisdictionId, PrecinctId},
@@ -25,7 +26,7 @@ use time::macros::date;
 use crate::{
     BlindIndexes, IndexLookup, KeyState, KeyVersionUsage, LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerTile,
     PrecinctVoterCount, SealedFields, SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature,
-    StoredDataKey, StoredKeyRing,
+    StoredDataKey, StoredIncident, StoredKeyRing, StoredRequest, StoredSession, StoredToken,
 };
 
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
@@ -51,6 +52,16 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "election_and_contests_round_trip_in_ballot_order", run: election_round_trips },
         Scenario { name: "election_insert_is_atomic", run: election_insert_is_atomic },
         Scenario { name: "staff_accounts_upsert", run: staff_accounts_upsert },
+        Scenario { name: "staff_suspension_and_totp_steps", run: staff_suspension_and_totp_steps },
+        Scenario { name: "grants_add_list_and_remove", run: grants_add_list_and_remove },
+        Scenario { name: "sessions_round_trip_and_end", run: sessions_round_trip_and_end },
+        Scenario { name: "api_tokens_issue_list_and_revoke", run: api_tokens_issue_list_and_revoke },
+        Scenario {
+            name: "requests_move_only_from_the_expected_status",
+            run: requests_move_only_from_the_expected_status,
+        },
+        Scenario { name: "incidents_are_listed_newest_first", run: incidents_are_listed_newest_first },
+        Scenario { name: "mail_outbox_queues_sends_and_retries", run: mail_outbox_queues_sends_and_retries },
         Scenario { name: "unicode_names_round_trip", run: unicode_names_round_trip },
         Scenario { name: "demo_content_loads", run: demo_content_loads },
         Scenario { name: "key_ring_round_trips", run: key_ring_round_trips },
@@ -72,6 +83,7 @@ pub fn scenarios() -> Vec<Scenario> {
         },
         Scenario { name: "ledger_search_filters_newest_first", run: ledger_search_filters_newest_first },
         Scenario { name: "ledger_search_pages_with_a_cursor", run: ledger_search_pages_with_a_cursor },
+        Scenario { name: "ledger_count_agrees_with_search", run: ledger_count_agrees_with_search },
         Scenario { name: "ledger_tiles_grow_and_checkpoints_stay", run: ledger_tiles_grow_and_checkpoints_stay },
         Scenario { name: "ledger_refused_integration_writes_nothing", run: ledger_refused_integration_writes_nothing },
         Scenario { name: "ledger_cosignatures_upsert_per_witness", run: ledger_cosignatures_upsert_per_witness },
@@ -202,7 +214,14 @@ fn fresh_store_is_migrated_and_empty(store: &dyn Store) -> ScenarioFuture<'_> {
         assert!(store.jurisdictions().await.unwrap().is_empty());
         assert!(store.precincts(None).await.unwrap().is_empty());
         assert!(store.elections(None).await.unwrap().is_empty());
-        assert!(store.administrators().await.unwrap().is_empty());
+        assert!(store.staff_accounts().await.unwrap().is_empty());
+        assert!(store.all_grants().await.unwrap().is_empty());
+        assert!(store.api_tokens().await.unwrap().is_empty());
+        assert!(store.requests(None, 100).await.unwrap().is_empty());
+        assert!(store.incidents(100).await.unwrap().is_empty());
+        assert!(store.pending_mail(100).await.unwrap().is_empty());
+        assert!(store.recent_mail(100).await.unwrap().is_empty());
+        assert_eq!(store.count_ledger(&LedgerQuery::default()).await.unwrap(), 0);
         assert!(store.registered_voter_counts().await.unwrap().is_empty());
         assert!(store.jurisdiction(&id("nowhere")).await.unwrap().is_none());
     })
@@ -290,20 +309,516 @@ fn election_insert_is_atomic(store: &dyn Store) -> ScenarioFuture<'_> {
     })
 }
 
+fn user(value: &str) -> Username {
+    Username::parse(value).unwrap()
+}
+
+/// A new account as `canvass` creates it: no second factor yet, not suspended.
+fn account(username: &str) -> StaffAccount {
+    StaffAccount::new(user(username), format!("$argon2id$hash-of-{username}"), None)
+}
+
 fn staff_accounts_upsert(store: &dyn Store) -> ScenarioFuture<'_> {
     Box::pin(async move {
-        let username = Username::parse("admin").unwrap();
-        let account = StaffAccount {
-            username: username.clone(),
-            password_hash: "$argon2id$first".into(),
-            role: StaffRole::Administrator,
+        let first = account("admin");
+        store.upsert_staff_account(&first).await.unwrap();
+        assert_eq!(store.staff_account(&first.username).await.unwrap(), Some(first.clone()));
+
+        // Every field is replaced, the optional ones included.
+        let replaced = StaffAccount {
+            username: first.username.clone(),
+            password_hash: "$argon2id$second".into(),
+            email: Some(EmailAddress::parse("admin@wake.example.gov").unwrap()),
+            suspended: true,
+            totp_secret: Some(vec![0, 1, 2, 0xff, 0]),
+            totp_last_step: 58_000_000,
         };
-        store.upsert_staff_account(&account).await.unwrap();
-        assert_eq!(store.staff_account(&username).await.unwrap(), Some(account.clone()));
-        let replaced = StaffAccount { password_hash: "$argon2id$second".into(), ..account };
         store.upsert_staff_account(&replaced).await.unwrap();
-        assert_eq!(store.administrators().await.unwrap(), vec![replaced]);
-        assert!(store.staff_account(&Username::parse("nobody").unwrap()).await.unwrap().is_none());
+        assert_eq!(store.staff_account(&first.username).await.unwrap(), Some(replaced.clone()));
+        let cleared = StaffAccount { email: None, totp_secret: None, suspended: false, ..replaced.clone() };
+        store.upsert_staff_account(&cleared).await.unwrap();
+        assert_eq!(store.staff_account(&first.username).await.unwrap(), Some(cleared.clone()));
+
+        for name in ["zoe", "a.clerk", "b_auditor", "a-clerk"] {
+            store.upsert_staff_account(&account(name)).await.unwrap();
+        }
+        let names: Vec<String> =
+            store.staff_accounts().await.unwrap().iter().map(|account| account.username.to_string()).collect();
+        assert_eq!(names, ["a-clerk", "a.clerk", "admin", "b_auditor", "zoe"], "by username, byte order");
+        assert!(store.staff_account(&user("nobody")).await.unwrap().is_none());
+    })
+}
+
+fn staff_suspension_and_totp_steps(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        let alice = account("alice");
+        let bob = account("bob");
+        store.upsert_staff_account(&alice).await.unwrap();
+        store.upsert_staff_account(&bob).await.unwrap();
+
+        store.set_staff_suspended(&alice.username, true).await.unwrap();
+        assert!(store.staff_account(&alice.username).await.unwrap().unwrap().suspended);
+        assert!(!store.staff_account(&bob.username).await.unwrap().unwrap().suspended);
+        store.set_staff_suspended(&alice.username, true).await.unwrap();
+        store.set_staff_suspended(&alice.username, false).await.unwrap();
+        assert!(!store.staff_account(&alice.username).await.unwrap().unwrap().suspended);
+        let error = store.set_staff_suspended(&user("nobody"), true).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "staff account", .. }), "{error:?}");
+
+        // A step is accepted once, and never one at or below the last accepted.
+        assert!(store.claim_totp_step(&alice.username, 100).await.unwrap());
+        assert!(!store.claim_totp_step(&alice.username, 100).await.unwrap(), "the same step twice");
+        assert!(!store.claim_totp_step(&alice.username, 99).await.unwrap(), "an earlier step");
+        assert!(store.claim_totp_step(&alice.username, 102).await.unwrap());
+        assert!(!store.claim_totp_step(&alice.username, 101).await.unwrap(), "a step skipped over");
+        assert_eq!(store.staff_account(&alice.username).await.unwrap().unwrap().totp_last_step, 102);
+        assert_eq!(store.staff_account(&bob.username).await.unwrap().unwrap().totp_last_step, 0, "per account");
+        assert!(store.claim_totp_step(&bob.username, 100).await.unwrap());
+        assert!(!store.claim_totp_step(&user("nobody"), 100).await.unwrap());
+
+        // Two sign-ins racing with the same code: one wins.
+        let accepted = std::sync::Mutex::new(Vec::new());
+        let racers: Vec<Option<ScenarioFuture<'_>>> = (0..4)
+            .map(|_| {
+                let accepted = &accepted;
+                let username = &alice.username;
+                let future: ScenarioFuture<'_> = Box::pin(async move {
+                    let won = store.claim_totp_step(username, 200).await.unwrap();
+                    accepted.lock().unwrap().push(won);
+                });
+                Some(future)
+            })
+            .collect();
+        JoinAll { pending: racers }.await;
+        let accepted = accepted.into_inner().unwrap();
+        assert_eq!(accepted.iter().filter(|won| **won).count(), 1, "{accepted:?}");
+    })
+}
+
+fn emergency(role: StaffRole, jurisdiction: Option<&str>, expires_at: i64) -> Grant {
+    Grant { role, jurisdiction: jurisdiction.map(id), expires_at: Some(expires_at), emergency: true }
+}
+
+fn permanent(role: StaffRole, jurisdiction: Option<&str>) -> Grant {
+    Grant::permanent(role, jurisdiction.map(id))
+}
+
+fn grants_add_list_and_remove(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        places(store).await;
+        let alice = user("alice");
+        let bob = user("bob");
+        store.upsert_staff_account(&account("alice")).await.unwrap();
+        store.upsert_staff_account(&account("bob")).await.unwrap();
+        assert!(store.grants(&alice).await.unwrap().is_empty());
+
+        let clerk_wake = permanent(StaffRole::RegistrationClerk, Some("wake"));
+        let clerk_nc = permanent(StaffRole::RegistrationClerk, Some("nc"));
+        let auditor_node = permanent(StaffRole::Auditor, None);
+        let state_node = permanent(StaffRole::StateAdministrator, None);
+        for grant in [&clerk_wake, &auditor_node, &clerk_nc, &state_node] {
+            store.add_grant(&alice, grant).await.unwrap();
+        }
+        let observer = permanent(StaffRole::Observer, Some("wake"));
+        store.add_grant(&bob, &observer).await.unwrap();
+        assert_eq!(
+            store.grants(&alice).await.unwrap(),
+            vec![state_node.clone(), clerk_nc.clone(), clerk_wake.clone(), auditor_node.clone()],
+            "by role (in policy order), then scope with the node first"
+        );
+
+        // The same permanent grant twice, on a jurisdiction or on the whole node.
+        for grant in [&clerk_wake, &auditor_node] {
+            let error = store.add_grant(&alice, grant).await.unwrap_err();
+            assert!(matches!(error, StoreError::AlreadyExists { what: "grant", .. }), "{error:?}");
+        }
+        // A permanent grant that differs only by expiry is still the same grant.
+        let expiring = Grant { expires_at: Some(1), ..auditor_node.clone() };
+        let error = store.add_grant(&alice, &expiring).await.unwrap_err();
+        assert!(matches!(error, StoreError::AlreadyExists { what: "grant", .. }), "{error:?}");
+
+        // Break-glass access beside a permanent grant, and opened again later.
+        let glass = emergency(StaffRole::StateAdministrator, None, 1_000);
+        store.add_grant(&alice, &glass).await.unwrap();
+        let county_glass = emergency(StaffRole::CountyAdministrator, Some("wake"), 2_000);
+        store.add_grant(&bob, &county_glass).await.unwrap();
+        let reopened = emergency(StaffRole::CountyAdministrator, Some("wake"), 9_000);
+        store.add_grant(&bob, &reopened).await.unwrap();
+        assert_eq!(
+            store.grants(&bob).await.unwrap(),
+            vec![reopened.clone(), observer.clone()],
+            "opened again, the emergency grant keeps the new expiry"
+        );
+        assert_eq!(
+            store.grants(&alice).await.unwrap(),
+            vec![state_node.clone(), glass.clone(), clerk_nc.clone(), clerk_wake.clone(), auditor_node.clone()],
+            "the permanent grant before the emergency one"
+        );
+
+        // Grants name an existing account and jurisdiction.
+        let error = store.add_grant(&user("nobody"), &clerk_wake).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "staff account", .. }), "{error:?}");
+        let error = store.add_grant(&user("nobody"), &glass).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "staff account", .. }), "{error:?}");
+        let error = store.add_grant(&bob, &permanent(StaffRole::Auditor, Some("durham"))).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "jurisdiction", .. }), "{error:?}");
+
+        assert_eq!(
+            store.all_grants().await.unwrap(),
+            vec![
+                (alice.clone(), state_node.clone()),
+                (alice.clone(), glass.clone()),
+                (alice.clone(), clerk_nc.clone()),
+                (alice.clone(), clerk_wake.clone()),
+                (alice.clone(), auditor_node.clone()),
+                (bob.clone(), reopened.clone()),
+                (bob.clone(), observer.clone()),
+            ]
+        );
+
+        // Removing takes the permanent grant only; an emergency grant runs out by itself.
+        store.remove_grant(&alice, StaffRole::StateAdministrator, None).await.unwrap();
+        let error = store.remove_grant(&alice, StaffRole::StateAdministrator, None).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "grant", .. }), "{error:?}");
+        let error = store.remove_grant(&bob, StaffRole::CountyAdministrator, Some(&id("wake"))).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "grant", .. }), "{error:?}");
+        store.remove_grant(&alice, StaffRole::RegistrationClerk, Some(&id("wake"))).await.unwrap();
+        let error = store.remove_grant(&alice, StaffRole::Auditor, Some(&id("wake"))).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "grant", .. }), "{error:?}");
+        assert_eq!(store.grants(&alice).await.unwrap(), vec![glass, clerk_nc, auditor_node]);
+        assert_eq!(store.grants(&bob).await.unwrap(), vec![reopened, observer]);
+
+        // Removed, a permanent grant can be given again.
+        store.add_grant(&alice, &state_node).await.unwrap();
+        assert!(store.grants(&alice).await.unwrap().contains(&state_node));
+        assert!(store.grants(&user("nobody")).await.unwrap().is_empty());
+    })
+}
+
+fn session(id_hash: &[u8], username: &str, at: i64) -> StoredSession {
+    StoredSession {
+        id_hash: id_hash.to_vec(),
+        username: user(username),
+        csrf_token: format!("csrf-{username}-{at}"),
+        created_at: at,
+        last_seen_at: at,
+        second_factor: false,
+    }
+}
+
+fn sessions_round_trip_and_end(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        store.upsert_staff_account(&account("alice")).await.unwrap();
+        store.upsert_staff_account(&account("bob")).await.unwrap();
+        // Hashes are raw bytes, zeros and all.
+        let first = session(&[0, 0xff, 0, 1], "alice", 1_000);
+        let second = session(&[0xff; 32], "alice", 2_000);
+        let other = session(&[7; 32], "bob", 3_000);
+        for stored in [&first, &second, &other] {
+            store.insert_session(stored).await.unwrap();
+        }
+        assert_eq!(store.session(&first.id_hash).await.unwrap(), Some(first.clone()));
+        assert!(store.session(&[0, 0xff, 0]).await.unwrap().is_none(), "the whole hash must match");
+
+        let error = store.insert_session(&session(&first.id_hash, "bob", 5)).await.unwrap_err();
+        assert!(matches!(error, StoreError::AlreadyExists { what: "session", .. }), "{error:?}");
+        let error = store.insert_session(&session(&[9; 32], "nobody", 5)).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "staff account", .. }), "{error:?}");
+
+        store.touch_session(&first.id_hash, 1_500, true).await.unwrap();
+        let touched = StoredSession { last_seen_at: 1_500, second_factor: true, ..first.clone() };
+        assert_eq!(store.session(&first.id_hash).await.unwrap(), Some(touched));
+        assert_eq!(store.session(&second.id_hash).await.unwrap(), Some(second.clone()), "one session touched");
+
+        store.delete_session(&first.id_hash).await.unwrap();
+        assert!(store.session(&first.id_hash).await.unwrap().is_none());
+        store.delete_session(&first.id_hash).await.unwrap();
+        store.touch_session(&first.id_hash, 1_600, true).await.unwrap();
+        assert!(store.session(&first.id_hash).await.unwrap().is_none(), "touching does not bring it back");
+
+        store.insert_session(&first).await.unwrap();
+        store.delete_sessions_of(&user("alice")).await.unwrap();
+        assert!(store.session(&first.id_hash).await.unwrap().is_none());
+        assert!(store.session(&second.id_hash).await.unwrap().is_none());
+        assert_eq!(store.session(&other.id_hash).await.unwrap(), Some(other), "other accounts keep theirs");
+        store.delete_sessions_of(&user("nobody")).await.unwrap();
+    })
+}
+
+fn token(token_id: &str, owner: &str, jurisdiction: Option<&str>, created_at: i64) -> StoredToken {
+    StoredToken {
+        id: token_id.to_owned(),
+        secret_hash: format!("hash of {token_id}").into_bytes(),
+        label: format!("Results upload {token_id}"),
+        owner: user(owner),
+        role: StaffRole::ResultsReporter,
+        jurisdiction: jurisdiction.map(id),
+        created_at,
+        expires_at: created_at + 86_400_000,
+        revoked: false,
+    }
+}
+
+fn api_tokens_issue_list_and_revoke(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        places(store).await;
+        store.upsert_staff_account(&account("alice")).await.unwrap();
+        let older = token("cvt_a1", "alice", Some("wake"), 1_000);
+        let newer = StoredToken { role: StaffRole::Observer, ..token("cvt_b2", "alice", None, 2_000) };
+        let newest = token("cvt_0z", "alice", Some("nc"), 3_000);
+        for stored in [&older, &newest, &newer] {
+            store.insert_api_token(stored).await.unwrap();
+        }
+        assert_eq!(store.api_token("cvt_a1").await.unwrap(), Some(older.clone()));
+        assert_eq!(store.api_token("cvt_b2").await.unwrap(), Some(newer.clone()));
+        assert!(store.api_token("cvt_zz").await.unwrap().is_none());
+        assert_eq!(
+            store.api_tokens().await.unwrap(),
+            vec![newest.clone(), newer.clone(), older.clone()],
+            "newest first"
+        );
+
+        let error = store.insert_api_token(&token("cvt_a1", "alice", None, 9)).await.unwrap_err();
+        assert!(matches!(error, StoreError::AlreadyExists { what: "api token", .. }), "{error:?}");
+        let error = store.insert_api_token(&token("cvt_c3", "nobody", None, 9)).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "staff account", .. }), "{error:?}");
+        let error = store.insert_api_token(&token("cvt_c3", "alice", Some("durham"), 9)).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "jurisdiction", .. }), "{error:?}");
+        assert_eq!(store.api_tokens().await.unwrap().len(), 3);
+
+        store.revoke_api_token("cvt_a1").await.unwrap();
+        assert_eq!(store.api_token("cvt_a1").await.unwrap(), Some(StoredToken { revoked: true, ..older }));
+        assert!(!store.api_token("cvt_b2").await.unwrap().unwrap().revoked);
+        store.revoke_api_token("cvt_a1").await.unwrap();
+        let error = store.revoke_api_token("cvt_zz").await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "api token", .. }), "{error:?}");
+    })
+}
+
+fn request(request_id: &str, kind: RequestKind, created_at: i64) -> StoredRequest {
+    StoredRequest {
+        id: request_id.to_owned(),
+        kind,
+        requester: user("alice"),
+        jurisdiction: id("wake"),
+        subject: String::new(),
+        justification: format!("why {request_id}"),
+        created_at,
+        expires_at: created_at + 3_600_000,
+        status: RequestStatus::Pending,
+        approver: None,
+        decided_at: None,
+    }
+}
+
+fn requests_move_only_from_the_expected_status(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        places(store).await;
+        store.upsert_staff_account(&account("alice")).await.unwrap();
+        store.upsert_staff_account(&account("bob")).await.unwrap();
+        let bob = user("bob");
+        let export = request("req-1", RequestKind::ExportVoters, 1_000);
+        let grant = StoredRequest {
+            subject: "carol:county_administrator".into(),
+            ..request("req-2", RequestKind::GrantAdministrator, 2_000)
+        };
+        let shred = request("req-3", RequestKind::ShredKeys, 3_000);
+        for stored in [&grant, &export, &shred] {
+            store.insert_request(stored).await.unwrap();
+        }
+        assert_eq!(store.request("req-2").await.unwrap(), Some(grant.clone()));
+        assert!(store.request("req-9").await.unwrap().is_none());
+        assert_eq!(store.requests(None, 10).await.unwrap(), vec![shred.clone(), grant.clone(), export.clone()]);
+        assert_eq!(store.requests(None, 2).await.unwrap(), vec![shred.clone(), grant.clone()], "at most the limit");
+
+        let error = store.insert_request(&export).await.unwrap_err();
+        assert!(matches!(error, StoreError::AlreadyExists { what: "request", .. }), "{error:?}");
+        let orphan = StoredRequest { requester: user("nobody"), ..request("req-4", RequestKind::RotateKeys, 4) };
+        let error = store.insert_request(&orphan).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "staff account", .. }), "{error:?}");
+        let elsewhere = StoredRequest { jurisdiction: id("durham"), ..request("req-4", RequestKind::RotateKeys, 4) };
+        let error = store.insert_request(&elsewhere).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "jurisdiction", .. }), "{error:?}");
+
+        // Approved once: the second approval finds it no longer pending.
+        assert!(
+            store
+                .transition_request("req-1", RequestStatus::Pending, RequestStatus::Approved, Some(&bob), 1_500)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .transition_request("req-1", RequestStatus::Pending, RequestStatus::Approved, Some(&bob), 1_600)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .transition_request("req-1", RequestStatus::Pending, RequestStatus::Rejected, None, 1_600)
+                .await
+                .unwrap()
+        );
+        let approved = StoredRequest {
+            status: RequestStatus::Approved,
+            approver: Some(bob.clone()),
+            decided_at: Some(1_500),
+            ..export
+        };
+        assert_eq!(store.request("req-1").await.unwrap(), Some(approved.clone()));
+
+        // Run once: execution keeps who approved it and when.
+        assert!(
+            store
+                .transition_request("req-1", RequestStatus::Approved, RequestStatus::Executed, None, 1_700)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .transition_request("req-1", RequestStatus::Approved, RequestStatus::Executed, None, 1_800)
+                .await
+                .unwrap()
+        );
+        let executed = StoredRequest { status: RequestStatus::Executed, ..approved };
+        assert_eq!(store.request("req-1").await.unwrap(), Some(executed.clone()));
+
+        // Rejected without an approver (expired): the decision time is recorded.
+        assert!(
+            store
+                .transition_request("req-3", RequestStatus::Pending, RequestStatus::Rejected, None, 3_500)
+                .await
+                .unwrap()
+        );
+        let rejected = StoredRequest { status: RequestStatus::Rejected, decided_at: Some(3_500), ..shred };
+        assert_eq!(store.request("req-3").await.unwrap(), Some(rejected.clone()));
+        assert!(
+            !store
+                .transition_request("req-9", RequestStatus::Pending, RequestStatus::Approved, Some(&bob), 1)
+                .await
+                .unwrap(),
+            "no such request"
+        );
+
+        assert_eq!(store.requests(Some(RequestStatus::Pending), 10).await.unwrap(), vec![grant.clone()]);
+        assert_eq!(store.requests(Some(RequestStatus::Executed), 10).await.unwrap(), vec![executed]);
+        assert_eq!(store.requests(Some(RequestStatus::Rejected), 10).await.unwrap(), vec![rejected]);
+        assert!(store.requests(Some(RequestStatus::Approved), 10).await.unwrap().is_empty());
+        assert!(store.requests(Some(RequestStatus::Pending), 0).await.unwrap().is_empty());
+
+        // An approver that is no account is refused, and the request stays where it was.
+        let error = store
+            .transition_request("req-2", RequestStatus::Pending, RequestStatus::Approved, Some(&user("nobody")), 5)
+            .await
+            .unwrap_err();
+        assert!(matches!(error, StoreError::Missing { what: "staff account", .. }), "{error:?}");
+        assert_eq!(store.request("req-2").await.unwrap(), Some(grant.clone()));
+
+        // Two approvers at once: one moves it.
+        let moved = std::sync::Mutex::new(Vec::new());
+        let racers: Vec<Option<ScenarioFuture<'_>>> = (0..4)
+            .map(|racer| {
+                let moved = &moved;
+                let bob = &bob;
+                let future: ScenarioFuture<'_> = Box::pin(async move {
+                    let won = store
+                        .transition_request("req-2", RequestStatus::Pending, RequestStatus::Approved, Some(bob), racer)
+                        .await
+                        .unwrap();
+                    moved.lock().unwrap().push(won);
+                });
+                Some(future)
+            })
+            .collect();
+        JoinAll { pending: racers }.await;
+        let moved = moved.into_inner().unwrap();
+        assert_eq!(moved.iter().filter(|won| **won).count(), 1, "{moved:?}");
+        assert_eq!(store.request("req-2").await.unwrap().unwrap().status, RequestStatus::Approved);
+    })
+}
+
+fn incident(incident_id: &str, opened_at: i64) -> StoredIncident {
+    StoredIncident {
+        id: incident_id.to_owned(),
+        jurisdiction: Some(id("wake")),
+        opened_at,
+        kind: "bulk_read".into(),
+        severity: "high".into(),
+        summary: format!("{incident_id}: 5000 voter records read in ten minutes"),
+        subject: Some(user("alice")),
+        records_affected: 5_000,
+        status: "open".into(),
+    }
+}
+
+fn incidents_are_listed_newest_first(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        let first = incident("inc-1", 1_000);
+        // No jurisdiction, no account: an incident records what was seen, whatever exists.
+        let manual = StoredIncident {
+            jurisdiction: None,
+            kind: "manual".into(),
+            severity: "critical".into(),
+            subject: None,
+            records_affected: u64::from(u32::MAX) * 4,
+            status: "closed".into(),
+            ..incident("inc-2", 2_000)
+        };
+        let last = incident("inc-3", 3_000);
+        for stored in [&first, &last, &manual] {
+            store.insert_incident(stored).await.unwrap();
+        }
+        assert_eq!(store.incidents(10).await.unwrap(), vec![last.clone(), manual.clone(), first.clone()]);
+        assert_eq!(store.incidents(1).await.unwrap(), vec![last]);
+        assert!(store.incidents(0).await.unwrap().is_empty());
+        let error = store.insert_incident(&incident("inc-1", 4_000)).await.unwrap_err();
+        assert!(matches!(error, StoreError::AlreadyExists { what: "incident", .. }), "{error:?}");
+        assert_eq!(store.incidents(10).await.unwrap().len(), 3);
+    })
+}
+
+fn mail_outbox_queues_sends_and_retries(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        let first =
+            store.enqueue_mail("a@wake.example.gov", "Break-glass access opened", "Body 1", 1_000).await.unwrap();
+        let second =
+            store.enqueue_mail("b@wake.example.gov", "Incident opened", "Body 2\nline 2", 2_000).await.unwrap();
+        let third = store.enqueue_mail("c@wake.example.gov", "Añasco — résumé", "Body 3", 3_000).await.unwrap();
+        assert!(first < second && second < third, "ids increase: {first} {second} {third}");
+
+        let pending = store.pending_mail(10).await.unwrap();
+        assert_eq!(
+            pending.iter().map(|message| message.id).collect::<Vec<_>>(),
+            [first, second, third],
+            "oldest first"
+        );
+        let message = &pending[1];
+        assert_eq!(
+            (message.recipient.as_str(), message.subject.as_str(), message.body.as_str(), message.created_at),
+            ("b@wake.example.gov", "Incident opened", "Body 2\nline 2", 2_000)
+        );
+        assert_eq!((message.sent_at, message.attempts, message.last_error.as_deref()), (None, 0, None));
+        assert_eq!(pending[2].subject, "Añasco — résumé");
+        assert_eq!(store.pending_mail(1).await.unwrap().len(), 1);
+
+        store.mark_mail_sent(second, 2_500).await.unwrap();
+        store.mark_mail_failed(first, "connection refused").await.unwrap();
+        store.mark_mail_failed(first, "550 mailbox unavailable").await.unwrap();
+        let pending = store.pending_mail(10).await.unwrap();
+        assert_eq!(pending.iter().map(|message| message.id).collect::<Vec<_>>(), [first, third]);
+        assert_eq!(pending[0].attempts, 2);
+        assert_eq!(pending[0].last_error.as_deref(), Some("550 mailbox unavailable"), "the latest error");
+
+        let recent = store.recent_mail(10).await.unwrap();
+        assert_eq!(recent.iter().map(|message| message.id).collect::<Vec<_>>(), [third, second, first], "newest first");
+        assert_eq!(recent[1].sent_at, Some(2_500));
+        assert_eq!(recent[1].attempts, 0);
+        assert_eq!(store.recent_mail(2).await.unwrap().len(), 2);
+
+        let error = store.mark_mail_sent(third + 100, 1).await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { .. }), "{error:?}");
+        let error = store.mark_mail_failed(third + 100, "x").await.unwrap_err();
+        assert!(matches!(error, StoreError::Missing { .. }), "{error:?}");
     })
 }
 
@@ -778,6 +1293,62 @@ fn ledger_search_pages_with_a_cursor(store: &dyn Store) -> ScenarioFuture<'_> {
         }
         let expected: Vec<u64> = (0..total).rev().filter(|number| number % 3 == 0).collect();
         assert_eq!(seen, expected, "pages join up with no entry missed or repeated");
+    })
+}
+
+fn ledger_count_agrees_with_search(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        search_fixture(store).await;
+        let day = 86_400_000;
+        let base = 1_767_225_600_000;
+        let query = || LedgerQuery { limit: 100, ..LedgerQuery::default() };
+        let text = |value: &str| Some(value.to_owned());
+        let cases: Vec<(&str, LedgerQuery, u64)> = vec![
+            ("no filter", query(), 8),
+            ("actor", LedgerQuery { actor: text("user:bob"), ..query() }, 3),
+            ("target", LedgerQuery { target: text("voter:NC1"), ..query() }, 3),
+            ("target named twice in one entry counts once", LedgerQuery { target: text("voter:NC3"), ..query() }, 2),
+            (
+                "target, action and time",
+                LedgerQuery {
+                    target: text("voter:NC1"),
+                    action: text("voter.export"),
+                    since_millis: Some(base + day),
+                    ..query()
+                },
+                1,
+            ),
+            (
+                "jurisdiction, outcome and time range",
+                LedgerQuery {
+                    jurisdiction: text("wake"),
+                    outcome: text("allowed"),
+                    since_millis: Some(base),
+                    until_millis: Some(base + 2 * day),
+                    ..query()
+                },
+                3,
+            ),
+            ("before_index", LedgerQuery { before_index: Some(5), actor: text("user:alice"), ..query() }, 3),
+            ("before_index beyond the log", LedgerQuery { before_index: Some(u64::MAX), ..query() }, 8),
+            ("no match", LedgerQuery { actor: text("user:carol"), ..query() }, 0),
+        ];
+        for (case, query, expected) in cases {
+            let found = store.search_ledger(&query).await.unwrap();
+            assert_eq!(store.count_ledger(&query).await.unwrap(), expected, "{case}");
+            assert_eq!(found.len() as u64, expected, "{case}: search finds as many");
+        }
+
+        // The limit does not bound a count, not even the search cap.
+        let alice = LedgerQuery { actor: text("user:alice"), limit: 2, ..query() };
+        assert_eq!(store.count_ledger(&alice).await.unwrap(), 4);
+        assert_eq!(store.count_ledger(&LedgerQuery { limit: 0, ..alice }).await.unwrap(), 4);
+        let more: Vec<LedgerAppend> = (0..LEDGER_SEARCH_LIMIT).map(|number| entry(&format!("more {number}"))).collect();
+        store.append_ledger(&more).await.unwrap();
+        let everything = LedgerQuery { limit: 0, ..LedgerQuery::default() };
+        assert_eq!(store.count_ledger(&everything).await.unwrap(), u64::from(LEDGER_SEARCH_LIMIT) + 8);
+        let started = LedgerQuery { action: text("node.start"), limit: 0, ..LedgerQuery::default() };
+        assert_eq!(store.count_ledger(&started).await.unwrap(), u64::from(LEDGER_SEARCH_LIMIT) + 1);
     })
 }
 

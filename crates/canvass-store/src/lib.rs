@@ -7,9 +7,11 @@ mod error;
 pub mod ledger;
 pub mod rows;
 mod sealed;
+pub mod staff;
 
 use async_trait::async_trait;
 use canvass_core::{
+    access::{Grant, RequestStatus, StaffRole},
     credential::{StaffAccount, Username},
     election::{Contest, Election},
     id::{ElectionId, JurisdictionId, PrecinctId},
@@ -20,6 +22,7 @@ pub use error::StoreError;
 pub use ledger::{
     LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, StoredCheckpoint, StoredCosignature,
 };
+pub use staff::{OutboxMessage, StoredIncident, StoredRequest, StoredSession, StoredToken};
 pub use sealed::{
     BlindIndexes, IndexLookup, KeyState, KeyVersionUsage, SealedFields, SealedVoter, StoredDataKey, StoredKeyRing,
 };
@@ -116,11 +119,78 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// while the node keeps serving.
     async fn snapshot_into(&self, destination: &std::path::Path) -> Result<(), StoreError>;
 
-    /// Creates the account, or replaces its password hash and role if it exists.
+    /// Creates the account, or replaces every stored field of it if it exists.
     async fn upsert_staff_account(&self, account: &StaffAccount) -> Result<(), StoreError>;
     async fn staff_account(&self, username: &Username) -> Result<Option<StaffAccount>, StoreError>;
-    /// Accounts with the administrator role, by username.
-    async fn administrators(&self) -> Result<Vec<StaffAccount>, StoreError>;
+    /// Every account, by username.
+    async fn staff_accounts(&self) -> Result<Vec<StaffAccount>, StoreError>;
+    /// Suspends or reinstates an account; `Missing` if there is none.
+    async fn set_staff_suspended(&self, username: &Username, suspended: bool) -> Result<(), StoreError>;
+    /// Accepts a TOTP time step only if it is later than the last one accepted for the account,
+    /// atomically, so one code cannot sign in twice even from two requests at once. Returns
+    /// whether it was accepted.
+    async fn claim_totp_step(&self, username: &Username, step: i64) -> Result<bool, StoreError>;
+
+    /// Adds a grant (the same role on the same scope twice is `AlreadyExists` unless one is an
+    /// emergency grant, which may be opened again); `Missing` if the account does not exist.
+    async fn add_grant(&self, username: &Username, grant: &Grant) -> Result<(), StoreError>;
+    /// Removes the permanent grant of `role` on `jurisdiction`; `Missing` if there is none.
+    async fn remove_grant(
+        &self,
+        username: &Username,
+        role: StaffRole,
+        jurisdiction: Option<&JurisdictionId>,
+    ) -> Result<(), StoreError>;
+    /// The account's grants, expired emergency ones included (callers check `is_current`),
+    /// by role then scope.
+    async fn grants(&self, username: &Username) -> Result<Vec<Grant>, StoreError>;
+    /// Every grant of every account, by username then role then scope.
+    async fn all_grants(&self) -> Result<Vec<(Username, Grant)>, StoreError>;
+
+    async fn insert_session(&self, session: &StoredSession) -> Result<(), StoreError>;
+    async fn session(&self, id_hash: &[u8]) -> Result<Option<StoredSession>, StoreError>;
+    /// Records activity (for the idle timeout) and whether the second factor was checked.
+    async fn touch_session(&self, id_hash: &[u8], last_seen_at: i64, second_factor: bool) -> Result<(), StoreError>;
+    async fn delete_session(&self, id_hash: &[u8]) -> Result<(), StoreError>;
+    /// Ends every session of the account (suspension, password or second-factor reset).
+    async fn delete_sessions_of(&self, username: &Username) -> Result<(), StoreError>;
+
+    async fn insert_api_token(&self, token: &StoredToken) -> Result<(), StoreError>;
+    async fn api_token(&self, id: &str) -> Result<Option<StoredToken>, StoreError>;
+    /// Every token, newest first.
+    async fn api_tokens(&self) -> Result<Vec<StoredToken>, StoreError>;
+    /// `Missing` if there is no such token.
+    async fn revoke_api_token(&self, id: &str) -> Result<(), StoreError>;
+
+    async fn insert_request(&self, request: &StoredRequest) -> Result<(), StoreError>;
+    async fn request(&self, id: &str) -> Result<Option<StoredRequest>, StoreError>;
+    /// Requests newest first, of one status or all, at most `limit`.
+    async fn requests(&self, status: Option<RequestStatus>, limit: u32) -> Result<Vec<StoredRequest>, StoreError>;
+    /// Moves a request from `from` to `to` only if it is still in `from` (compare-and-set, so a
+    /// request is approved once and runs once); sets approver and decision time when given.
+    /// Returns whether it moved.
+    async fn transition_request(
+        &self,
+        id: &str,
+        from: RequestStatus,
+        to: RequestStatus,
+        approver: Option<&Username>,
+        at: i64,
+    ) -> Result<bool, StoreError>;
+
+    async fn insert_incident(&self, incident: &StoredIncident) -> Result<(), StoreError>;
+    /// Incidents newest first.
+    async fn incidents(&self, limit: u32) -> Result<Vec<StoredIncident>, StoreError>;
+
+    /// Queues a message; returns its id.
+    async fn enqueue_mail(&self, recipient: &str, subject: &str, body: &str, at: i64) -> Result<i64, StoreError>;
+    /// Unsent messages, oldest first, at most `limit`.
+    async fn pending_mail(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError>;
+    /// Every message newest first, at most `limit` (the admin view of the outbox).
+    async fn recent_mail(&self, limit: u32) -> Result<Vec<OutboxMessage>, StoreError>;
+    async fn mark_mail_sent(&self, id: i64, at: i64) -> Result<(), StoreError>;
+    /// Counts a failed attempt and keeps its error for the admin view.
+    async fn mark_mail_failed(&self, id: i64, error: &str) -> Result<(), StoreError>;
 
     /// Appends entries atomically and durably (committed and synced before this returns), at
     /// consecutive indexes after the last one; returns the first entry's index. Several
@@ -136,6 +206,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Entries matching every filter of the query, newest (highest index) first: at most
     /// `query.limit`, itself capped at [`LEDGER_SEARCH_LIMIT`] (a limit of 0 finds nothing).
     async fn search_ledger(&self, query: &LedgerQuery) -> Result<Vec<LedgerRow>, StoreError>;
+    /// How many entries match every filter of the query (its limit is ignored).
+    async fn count_ledger(&self, query: &LedgerQuery) -> Result<u64, StoreError>;
     /// Writes grown tiles and the checkpoint that covers them in one transaction. A checkpoint
     /// is never replaced: a second one of the same size is refused with `AlreadyExists`, and
     /// one larger than the ledger with `Missing`. A tile only grows: a longer tile extending

@@ -3,7 +3,8 @@
 
 use canvass_core::{
     CoreError,
-    credential::{StaffAccount, StaffRole, Username},
+    access::{Grant, RequestKind, RequestStatus, StaffRole},
+    credential::{EmailAddress, StaffAccount, Username},
     election::{Choice, Contest, ContestKind, Election, ElectionKind, VoteFor},
     id::{ContestId, ElectionId, JurisdictionId, PrecinctId},
     jurisdiction::{Jurisdiction, JurisdictionKind, Precinct},
@@ -13,8 +14,9 @@ use canvass_core::{
 use time::Date;
 
 use crate::{
-    BlindIndexes, KeyState, KeyVersionUsage, LedgerRow, PrecinctVoterCount, SealedFields, SealedVoter, StoreError,
-    StoredCheckpoint, StoredCosignature, StoredDataKey, StoredKeyRing,
+    BlindIndexes, KeyState, KeyVersionUsage, LedgerRow, OutboxMessage, PrecinctVoterCount, SealedFields, SealedVoter,
+    StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredIncident, StoredKeyRing, StoredRequest,
+    StoredSession, StoredToken,
 };
 
 fn corrupt(error: CoreError) -> StoreError {
@@ -82,11 +84,198 @@ pub fn attach_choices(contests: &mut [Contest], choices: Vec<(String, Choice)>) 
     }
 }
 
-pub fn staff_account(username: &str, password_hash: &str, role: &str) -> Result<StaffAccount, StoreError> {
+pub fn username(value: &str) -> Result<Username, StoreError> {
+    Username::parse(value).map_err(corrupt)
+}
+
+fn optional_jurisdiction(value: Option<&str>) -> Result<Option<JurisdictionId>, StoreError> {
+    value.map(JurisdictionId::parse).transpose().map_err(corrupt)
+}
+
+pub fn staff_account(
+    username: &str,
+    password_hash: &str,
+    email: Option<&str>,
+    suspended: bool,
+    totp_secret: Option<Vec<u8>>,
+    totp_last_step: i64,
+) -> Result<StaffAccount, StoreError> {
     Ok(StaffAccount {
         username: Username::parse(username).map_err(corrupt)?,
         password_hash: password_hash.to_owned(),
+        email: email.map(EmailAddress::parse).transpose().map_err(corrupt)?,
+        suspended,
+        totp_secret,
+        totp_last_step,
+    })
+}
+
+pub fn grant(
+    role: &str,
+    jurisdiction: Option<&str>,
+    expires_at: Option<i64>,
+    emergency: bool,
+) -> Result<Grant, StoreError> {
+    Ok(Grant {
         role: StaffRole::parse(role).map_err(corrupt)?,
+        jurisdiction: optional_jurisdiction(jurisdiction)?,
+        expires_at,
+        emergency,
+    })
+}
+
+/// The order the trait promises for grants: by role (in [`StaffRole::ALL`]'s order, not the
+/// codes' alphabetical one), then scope (the node before any jurisdiction, then by id), then
+/// the permanent grant before the emergency one. Both backends sort here so they cannot differ.
+fn grant_order(grant: &Grant) -> (StaffRole, Option<&JurisdictionId>, bool, Option<i64>) {
+    (grant.role, grant.jurisdiction.as_ref(), grant.emergency, grant.expires_at)
+}
+
+pub fn sort_grants(grants: &mut [Grant]) {
+    grants.sort_by(|left, right| grant_order(left).cmp(&grant_order(right)));
+}
+
+/// By username, then as [`sort_grants`].
+pub fn sort_user_grants(grants: &mut [(Username, Grant)]) {
+    grants.sort_by(|(left_user, left), (right_user, right)| {
+        (left_user, grant_order(left)).cmp(&(right_user, grant_order(right)))
+    });
+}
+
+/// How a grant is named in errors: `username role on scope`.
+pub fn grant_name(username: &Username, role: StaffRole, jurisdiction: Option<&JurisdictionId>) -> String {
+    format!("{username} {role} on {}", jurisdiction.map_or("node", JurisdictionId::as_str))
+}
+
+pub fn session(
+    id_hash: Vec<u8>,
+    username: &str,
+    csrf_token: String,
+    created_at: i64,
+    last_seen_at: i64,
+    second_factor: bool,
+) -> Result<StoredSession, StoreError> {
+    Ok(StoredSession {
+        id_hash,
+        username: Username::parse(username).map_err(corrupt)?,
+        csrf_token,
+        created_at,
+        last_seen_at,
+        second_factor,
+    })
+}
+
+/// The columns of an API token row, as read.
+#[derive(Debug)]
+pub struct TokenColumns {
+    pub id: String,
+    pub secret_hash: Vec<u8>,
+    pub label: String,
+    pub owner: String,
+    pub role: String,
+    pub jurisdiction: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked: bool,
+}
+
+pub fn token(columns: TokenColumns) -> Result<StoredToken, StoreError> {
+    Ok(StoredToken {
+        id: columns.id,
+        secret_hash: columns.secret_hash,
+        label: columns.label,
+        owner: Username::parse(&columns.owner).map_err(corrupt)?,
+        role: StaffRole::parse(&columns.role).map_err(corrupt)?,
+        jurisdiction: optional_jurisdiction(columns.jurisdiction.as_deref())?,
+        created_at: columns.created_at,
+        expires_at: columns.expires_at,
+        revoked: columns.revoked,
+    })
+}
+
+/// The columns of a two-person request row, as read.
+#[derive(Debug)]
+pub struct RequestColumns {
+    pub id: String,
+    pub kind: String,
+    pub requester: String,
+    pub jurisdiction: String,
+    pub subject: String,
+    pub justification: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub status: String,
+    pub approver: Option<String>,
+    pub decided_at: Option<i64>,
+}
+
+pub fn request(columns: RequestColumns) -> Result<StoredRequest, StoreError> {
+    Ok(StoredRequest {
+        id: columns.id,
+        kind: RequestKind::parse(&columns.kind).map_err(corrupt)?,
+        requester: Username::parse(&columns.requester).map_err(corrupt)?,
+        jurisdiction: JurisdictionId::parse(&columns.jurisdiction).map_err(corrupt)?,
+        subject: columns.subject,
+        justification: columns.justification,
+        created_at: columns.created_at,
+        expires_at: columns.expires_at,
+        status: RequestStatus::parse(&columns.status).map_err(corrupt)?,
+        approver: columns.approver.as_deref().map(Username::parse).transpose().map_err(corrupt)?,
+        decided_at: columns.decided_at,
+    })
+}
+
+/// The columns of an incident row, as read.
+#[derive(Debug)]
+pub struct IncidentColumns {
+    pub id: String,
+    pub jurisdiction: Option<String>,
+    pub opened_at: i64,
+    pub kind: String,
+    pub severity: String,
+    pub summary: String,
+    pub subject: Option<String>,
+    pub records_affected: i64,
+    pub status: String,
+}
+
+pub fn incident(columns: IncidentColumns) -> Result<StoredIncident, StoreError> {
+    Ok(StoredIncident {
+        id: columns.id,
+        jurisdiction: optional_jurisdiction(columns.jurisdiction.as_deref())?,
+        opened_at: columns.opened_at,
+        kind: columns.kind,
+        severity: columns.severity,
+        summary: columns.summary,
+        subject: columns.subject.as_deref().map(Username::parse).transpose().map_err(corrupt)?,
+        records_affected: count(columns.records_affected)?,
+        status: columns.status,
+    })
+}
+
+/// The columns of an outbox row, as read.
+#[derive(Debug)]
+pub struct OutboxColumns {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+pub fn outbox_message(columns: OutboxColumns) -> Result<OutboxMessage, StoreError> {
+    Ok(OutboxMessage {
+        id: columns.id,
+        recipient: columns.recipient,
+        subject: columns.subject,
+        body: columns.body,
+        created_at: columns.created_at,
+        sent_at: columns.sent_at,
+        attempts: small(columns.attempts, "delivery attempts")?,
+        last_error: columns.last_error,
     })
 }
 

@@ -1,0 +1,208 @@
+//! Insider-threat detection and staff notifications. Every confidential read passes through
+//! [`admit_reads`]: a user whose reads in the last hour would pass their role's limit is
+//! suspended at once, an incident is opened and the jurisdiction's administrators are told by
+//! email through the outbox, which a background task sends over SMTP.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use canvass_core::{
+    access::{Operation, rule},
+    audit::{Action, Actor, AuditEntry, now_millis},
+    credential::Username,
+    id::JurisdictionId,
+};
+use canvass_store::{LedgerQuery, Store, StoredIncident};
+use tokio::sync::Notify;
+
+use crate::{
+    Node, ServerError,
+    access::{Principal, lineage},
+    ledger::{Audit, target},
+    mail::Mailer,
+};
+
+const HOUR_MILLIS: i64 = 3_600_000;
+
+/// Confidential records read per user in the last hour, in memory, seeded from the ledger the
+/// first time a user is seen so a restart does not reset anyone's count.
+#[derive(Debug, Default, Clone)]
+pub struct ReadMonitor(Arc<Mutex<HashMap<Username, VecDeque<(i64, u64)>>>>);
+
+impl ReadMonitor {
+    fn total(&self, username: &Username, now: i64) -> Option<u64> {
+        let mut windows = self.0.lock().ok()?;
+        let window = windows.get_mut(username)?;
+        while window.front().is_some_and(|(time, _)| *time < now - HOUR_MILLIS) {
+            window.pop_front();
+        }
+        Some(window.iter().map(|(_, count)| count).sum())
+    }
+
+    fn add(&self, username: &Username, now: i64, count: u64) {
+        if let Ok(mut windows) = self.0.lock() {
+            windows.entry(username.clone()).or_default().push_back((now, count));
+        }
+    }
+}
+
+/// Records read by the user in the last hour according to the ledger.
+async fn ledger_reads(store: &dyn Store, actor: &Actor, now: i64) -> Result<u64, ServerError> {
+    let query = LedgerQuery {
+        actor: Some(actor.to_string()),
+        action: Some(Action::VoterRead.as_str().to_owned()),
+        outcome: Some("allowed".to_owned()),
+        since_millis: Some(now - HOUR_MILLIS),
+        limit: canvass_store::LEDGER_SEARCH_LIMIT,
+        ..LedgerQuery::default()
+    };
+    let mut total = 0;
+    for row in store.search_ledger(&query).await? {
+        total += AuditEntry::decode(&row.body).map_or(0, |entry| entry.targets.len() as u64);
+    }
+    Ok(total)
+}
+
+/// The most a user may read in an hour: the highest limit among their roles that may read.
+fn read_limit(node: &Node, principal: &Principal) -> u64 {
+    principal
+        .grants
+        .iter()
+        .filter(|grant| rule(Operation::ReadVoters, grant.role).allowed)
+        .filter_map(|grant| node.config().access.read_limit(grant.role))
+        .map(u64::from)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Admits `count` confidential reads in `jurisdiction`, or, if they would take the user past
+/// their limit, suspends the user, opens an incident, notifies the administrators and refuses.
+pub async fn admit_reads(
+    node: &Node,
+    principal: &Principal,
+    jurisdiction: &JurisdictionId,
+    count: u64,
+) -> Result<(), ServerError> {
+    let now = now_millis();
+    let monitor = node.read_monitor();
+    let so_far = match monitor.total(&principal.username, now) {
+        Some(total) => total,
+        None => {
+            let seeded = ledger_reads(node.store(), &principal.actor(), now).await?;
+            monitor.add(&principal.username, now, seeded);
+            seeded
+        }
+    };
+    let limit = read_limit(node, principal);
+    if so_far + count <= limit {
+        monitor.add(&principal.username, now, count);
+        return Ok(());
+    }
+    tracing::warn!(user = %principal.username, so_far, count, limit, "read-volume limit crossed; suspending");
+    let system = node.system_audit();
+    crate::staff::suspend(node.store(), &system, &principal.username, "read_volume_limit").await?;
+    let summary = format!(
+        "Staff account {} tried to read {} confidential voter records within an hour (limit {limit}); the account was suspended.",
+        principal.username,
+        so_far + count
+    );
+    let incident = StoredIncident {
+        id: incident_id(now)?,
+        jurisdiction: Some(jurisdiction.clone()),
+        opened_at: now,
+        kind: "bulk_read".to_owned(),
+        severity: "high".to_owned(),
+        summary: summary.clone(),
+        subject: Some(principal.username.clone()),
+        records_affected: so_far,
+        status: "open".to_owned(),
+    };
+    open_incident(node, &system, &incident).await?;
+    let subject = format!("Canvass: account {} suspended after reading {} voter records", principal.username, so_far + count);
+    notify_administrators(node, jurisdiction, &subject, &format!("{summary}\n\nIncident: {}\n", incident.id)).await?;
+    Err(ServerError::Forbidden)
+}
+
+fn incident_id(now: i64) -> Result<String, ServerError> {
+    let suffix = canvass_crypto::random_token(6).map_err(|error| ServerError::Internal(error.to_string()))?;
+    let suffix: String = suffix.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+    Ok(format!("inc-{now}-{suffix}"))
+}
+
+/// Stores an incident, with its ledger entry first.
+pub async fn open_incident(node: &Node, audit: &Audit, incident: &StoredIncident) -> Result<(), ServerError> {
+    let mut entry = target(audit.entry(Action::IncidentOpen), format!("incident:{}", incident.id))?;
+    if let Some(subject) = &incident.subject {
+        entry = target(entry, format!("staff:{subject}"))?;
+    }
+    if let Some(jurisdiction) = &incident.jurisdiction {
+        entry = entry.with_jurisdiction(jurisdiction);
+    }
+    entry.reason = Some(incident.kind.clone());
+    audit.run(entry, async { Ok(node.store().insert_incident(incident).await?) }).await
+}
+
+/// Queues a message to every active administrator whose grants cover the jurisdiction (its
+/// county's, its state's, the node's), and wakes the sender.
+pub async fn notify_administrators(
+    node: &Node,
+    jurisdiction: &JurisdictionId,
+    subject: &str,
+    body: &str,
+) -> Result<usize, ServerError> {
+    let store = node.store();
+    let lineage = lineage(store, jurisdiction).await?;
+    let now = now_millis();
+    let mut recipients = Vec::new();
+    for (username, grant) in store.all_grants().await? {
+        if !grant.role.is_administrator() || !grant.is_current(now) || !grant.covers(&lineage) {
+            continue;
+        }
+        let Some(account) = store.staff_account(&username).await? else { continue };
+        if let (false, Some(email)) = (account.suspended, account.email) {
+            if !recipients.contains(&email) {
+                recipients.push(email);
+            }
+        }
+    }
+    for recipient in &recipients {
+        store.enqueue_mail(recipient.as_str(), subject, body, now).await?;
+    }
+    if recipients.is_empty() {
+        tracing::warn!(%jurisdiction, "no administrator with an email address to notify");
+    }
+    node.outbox_signal().notify_one();
+    Ok(recipients.len())
+}
+
+/// Sends queued mail until the node stops: woken when mail is queued, and every 30 seconds to
+/// retry failures (at most 10 attempts a message).
+pub fn spawn_outbox(store: Arc<dyn Store>, mailer: Mailer, signal: Arc<Notify>) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(error) = send_pending(store.as_ref(), &mailer).await {
+                tracing::warn!(%error, "the outbox could not read its queue");
+            }
+            let _ = tokio::time::timeout(Duration::from_secs(30), signal.notified()).await;
+        }
+    });
+}
+
+async fn send_pending(store: &dyn Store, mailer: &Mailer) -> Result<(), ServerError> {
+    for message in store.pending_mail(50).await? {
+        if message.attempts >= 10 {
+            continue;
+        }
+        match mailer.send(&message.recipient, &message.subject, &message.body).await {
+            Ok(()) => store.mark_mail_sent(message.id, now_millis()).await?,
+            Err(error) => {
+                tracing::warn!(%error, message = message.id, "sending a notification failed; it stays queued");
+                store.mark_mail_failed(message.id, &error.to_string()).await?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,304 @@
+//! Two-person requests and break-glass access. A bulk voter export, a key rotation or
+//! shredding, an administrator grant and a results certification start as a request with a
+//! written reason; another user allowed the same operation on the same jurisdiction approves
+//! it before it expires; the requester then runs it, once. Every step is a ledger entry.
+
+use canvass_core::{
+    access::{Grant, RequestKind, RequestStatus, StaffRole, check_approval, rule},
+    audit::{Action, now_millis},
+    credential::Username,
+    id::{ElectionId, JurisdictionId},
+    voter::VoterRecord,
+};
+use canvass_store::StoredRequest;
+
+use crate::{
+    Node, ServerError,
+    access::Principal,
+    keys,
+    ledger::{Audit, did_not_happen, target},
+    monitor, staff, voters,
+};
+
+/// What a request asks, before it is stored.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub kind: RequestKind,
+    pub jurisdiction: JurisdictionId,
+    /// `username:role` for an administrator grant, an election id for a certification.
+    pub subject: String,
+    pub justification: String,
+}
+
+/// What running an approved request produced.
+#[derive(Debug)]
+pub enum Completed {
+    /// The exported voter file as CSV (confidential: only ever sent to the requester).
+    Export { records: usize, csv: String },
+    Rotated { version: u32, retired: Vec<u32> },
+    Shredded,
+    Granted { username: Username, role: StaffRole },
+    Certified { election: ElectionId },
+}
+
+fn request_entry(audit: &Audit, action: Action, request: &StoredRequest) -> Result<canvass_core::audit::AuditEntry, ServerError> {
+    let entry = target(audit.entry(action), format!("request:{}", request.id))?;
+    Ok(entry.with_jurisdiction(&request.jurisdiction))
+}
+
+/// Checks the subject a kind needs, so a request cannot be approved for something that cannot run.
+async fn check_subject(node: &Node, request: &NewRequest) -> Result<(), ServerError> {
+    match request.kind {
+        RequestKind::GrantAdministrator => {
+            let (username, role) = grant_subject(&request.subject)?;
+            if !role.is_administrator() {
+                return Err(ServerError::Invalid("only administrator roles need a two-person request".into()));
+            }
+            if node.store().staff_account(&username).await?.is_none() {
+                return Err(ServerError::UnknownReference(format!("no staff account {username}")));
+            }
+        }
+        RequestKind::CertifyResults => {
+            let election = ElectionId::parse(&request.subject)?;
+            if node.store().election(&election).await?.is_none() {
+                return Err(ServerError::UnknownReference(format!("no election {election}")));
+            }
+        }
+        RequestKind::ExportVoters | RequestKind::RotateKeys | RequestKind::ShredKeys => {}
+    }
+    Ok(())
+}
+
+fn grant_subject(subject: &str) -> Result<(Username, StaffRole), ServerError> {
+    let (username, role) = subject
+        .split_once(':')
+        .ok_or_else(|| ServerError::Invalid("the subject of a grant request is `username:role`".into()))?;
+    Ok((Username::parse(username)?, StaffRole::parse(role)?))
+}
+
+/// Makes a request; the requester must be allowed the operation on the jurisdiction.
+pub async fn create(
+    node: &Node,
+    audit: &Audit,
+    principal: &Principal,
+    request: NewRequest,
+) -> Result<StoredRequest, ServerError> {
+    principal.authorize(node, audit, request.kind.operation(), Some(&request.jurisdiction)).await?;
+    let justification = request.justification.trim();
+    if justification.is_empty() {
+        return Err(ServerError::JustificationRequired);
+    }
+    crate::service::require_jurisdiction(node.store(), &request.jurisdiction).await?;
+    check_subject(node, &request).await?;
+    let now = now_millis();
+    let id = format!("req-{}", short_id()?);
+    let lifetime = i64::try_from(node.config().access.approval_lifetime.as_millis()).unwrap_or(i64::MAX);
+    let stored = StoredRequest {
+        id,
+        kind: request.kind,
+        requester: principal.username.clone(),
+        jurisdiction: request.jurisdiction.clone(),
+        subject: request.subject.clone(),
+        justification: justification.to_owned(),
+        created_at: now,
+        expires_at: now.saturating_add(lifetime),
+        status: RequestStatus::Pending,
+        approver: None,
+        decided_at: None,
+    };
+    let entry = request_entry(audit, Action::RequestCreate, &stored)?;
+    let entry = target(entry, format!("kind:{}", stored.kind.as_str()))?;
+    let entry = entry.with_justification(justification)?;
+    audit.run(entry, async { Ok(node.store().insert_request(&stored).await?) }).await?;
+    let subject = format!("Canvass: {} awaits a second approval", stored.kind.title());
+    let body = format!(
+        "{} asked to {} in {} ({}).\nReason given: {}\nApprove or reject it in the admin pages before it expires.\n",
+        stored.requester,
+        stored.kind.title().to_lowercase(),
+        stored.jurisdiction,
+        stored.id,
+        stored.justification
+    );
+    monitor::notify_administrators(node, &stored.jurisdiction, &subject, &body).await?;
+    Ok(stored)
+}
+
+fn short_id() -> Result<String, ServerError> {
+    let seed = canvass_crypto::random_token(16).map_err(|error| ServerError::Internal(error.to_string()))?;
+    Ok(canvass_crypto::sha256(&[seed.as_bytes()])[..6].iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+async fn load(node: &Node, id: &str) -> Result<StoredRequest, ServerError> {
+    node.store().request(id).await?.ok_or_else(|| ServerError::NotFound(format!("no request {id}")))
+}
+
+/// Approves (or rejects) a request as a second person.
+pub async fn decide(
+    node: &Node,
+    audit: &Audit,
+    principal: &Principal,
+    id: &str,
+    approve: bool,
+) -> Result<StoredRequest, ServerError> {
+    let request = load(node, id).await?;
+    let action = if approve { Action::RequestApprove } else { Action::RequestReject };
+    let entry = request_entry(audit, action, &request)?;
+    principal.authorize(node, audit, request.kind.operation(), Some(&request.jurisdiction)).await?;
+    let now = now_millis();
+    if let Err(reason) =
+        check_approval(&request.requester, &principal.username, request.status, request.expires_at, now)
+    {
+        let error = if request.requester == principal.username {
+            ServerError::Refused(reason.to_owned())
+        } else {
+            ServerError::Conflict(reason.to_owned())
+        };
+        audit.record(&did_not_happen(entry, &error)).await?;
+        return Err(error);
+    }
+    let to = if approve { RequestStatus::Approved } else { RequestStatus::Rejected };
+    let moved = audit
+        .run(entry, async {
+            Ok(node.store().transition_request(id, RequestStatus::Pending, to, Some(&principal.username), now).await?)
+        })
+        .await?;
+    if !moved {
+        return Err(ServerError::Conflict("the request was decided meanwhile".into()));
+    }
+    load(node, id).await
+}
+
+/// Runs an approved request, once, as its requester.
+pub async fn run(node: &Node, audit: &Audit, principal: &Principal, id: &str) -> Result<Completed, ServerError> {
+    let request = load(node, id).await?;
+    let entry = request_entry(audit, Action::RequestExecute, &request)?;
+    let refusal = if request.requester != principal.username {
+        Some(ServerError::Refused("only the requester runs an approved request".into()))
+    } else if request.status != RequestStatus::Approved {
+        Some(ServerError::Conflict(format!("the request is {}, not approved", request.status.as_str())))
+    } else if now_millis() >= request.expires_at {
+        Some(ServerError::Conflict("the approval expired; make a new request".into()))
+    } else {
+        None
+    };
+    if let Some(error) = refusal {
+        audit.record(&did_not_happen(entry, &error)).await?;
+        return Err(error);
+    }
+    principal.authorize(node, audit, request.kind.operation(), Some(&request.jurisdiction)).await?;
+    let now = now_millis();
+    let claimed = audit
+        .run(entry, async {
+            Ok(node.store().transition_request(id, RequestStatus::Approved, RequestStatus::Executed, None, now).await?)
+        })
+        .await?;
+    if !claimed {
+        return Err(ServerError::Conflict("the request already ran".into()));
+    }
+    execute(node, audit, &request).await
+}
+
+async fn execute(node: &Node, audit: &Audit, request: &StoredRequest) -> Result<Completed, ServerError> {
+    let store = node.store();
+    let jurisdiction = &request.jurisdiction;
+    match request.kind {
+        RequestKind::ExportVoters => export(node, audit, jurisdiction, &request.justification).await,
+        RequestKind::RotateKeys => {
+            let ring = node.keys().current(store, jurisdiction).await?;
+            let version = keys::rotate(store, audit, &ring).await?;
+            let ring = keys::reload(store, &ring).await?;
+            for usage in store.key_version_usage(jurisdiction).await? {
+                if usage.version != version {
+                    while voters::reseal_batch(store, audit, &ring, usage.version, 500).await? > 0 {}
+                }
+            }
+            let retired = keys::retire_unused(store, audit, jurisdiction).await?;
+            node.keys().insert(jurisdiction.clone(), ring)?;
+            Ok(Completed::Rotated { version, retired })
+        }
+        RequestKind::ShredKeys => {
+            keys::shred(store, audit, node.keys(), jurisdiction).await?;
+            Ok(Completed::Shredded)
+        }
+        RequestKind::GrantAdministrator => {
+            let (username, role) = grant_subject(&request.subject)?;
+            staff::grant(store, audit, &username, &Grant::permanent(role, Some(jurisdiction.clone()))).await?;
+            Ok(Completed::Granted { username, role })
+        }
+        RequestKind::CertifyResults => {
+            let election = ElectionId::parse(&request.subject)?;
+            let entry = target(audit.entry(Action::ResultsCertify), format!("election:{election}"))?;
+            audit.record(&entry.with_jurisdiction(jurisdiction)).await?;
+            Ok(Completed::Certified { election })
+        }
+    }
+}
+
+/// Every voter of the jurisdiction as CSV; each record read is a ledger entry first.
+async fn export(
+    node: &Node,
+    audit: &Audit,
+    jurisdiction: &JurisdictionId,
+    justification: &str,
+) -> Result<Completed, ServerError> {
+    let store = node.store();
+    let ring = node.keys().current(store, jurisdiction).await?;
+    let mut records: Vec<VoterRecord> = Vec::new();
+    for usage in store.key_version_usage(jurisdiction).await? {
+        for row in store.voters_sealed_with(jurisdiction, usage.version, u32::MAX).await? {
+            records.push(voters::open_voter(&ring, &row)?);
+        }
+    }
+    records.sort_by(|left, right| left.registration_number.cmp(&right.registration_number));
+    let entry = target(audit.entry(Action::VoterExport), format!("records:{}", records.len()))?;
+    audit.record(&entry.with_jurisdiction(jurisdiction)).await?;
+    voters::record_reads(audit, jurisdiction, Some(justification), records.iter().map(|record| record.registration_number.as_str())).await?;
+    Ok(Completed::Export { records: records.len(), csv: voters::to_csv(&records) })
+}
+
+/// Opens emergency access to a jurisdiction for a limited time: the caller's administrator
+/// role, granted there, expiring by itself. The jurisdiction's administrators are told.
+pub async fn break_glass(
+    node: &Node,
+    audit: &Audit,
+    principal: &Principal,
+    jurisdiction: &JurisdictionId,
+    justification: &str,
+    minutes: u32,
+) -> Result<Grant, ServerError> {
+    principal
+        .authorize_now(node, audit, canvass_core::access::Operation::BreakGlass, None, Some(justification))
+        .await?;
+    crate::service::require_jurisdiction(node.store(), jurisdiction).await?;
+    let maximum = node.config().access.break_glass_max.as_secs() / 60;
+    if minutes == 0 || u64::from(minutes) > maximum {
+        return Err(ServerError::Invalid(format!("emergency access lasts 1 to {maximum} minutes")));
+    }
+    let role = principal
+        .grants
+        .iter()
+        .map(|grant| grant.role)
+        .filter(|role| rule(canvass_core::access::Operation::BreakGlass, *role).allowed)
+        .min()
+        .ok_or(ServerError::Forbidden)?;
+    let grant = Grant {
+        role,
+        jurisdiction: Some(jurisdiction.clone()),
+        expires_at: Some(now_millis() + i64::from(minutes) * 60_000),
+        emergency: true,
+    };
+    let entry = target(audit.entry(Action::BreakGlass), format!("staff:{}", principal.username))?;
+    let mut entry = target(entry, format!("minutes:{minutes}"))?.with_jurisdiction(jurisdiction);
+    entry = entry.with_justification(justification.trim())?;
+    entry.reason = Some("emergency".to_owned());
+    audit.run(entry, async { Ok(node.store().add_grant(&principal.username, &grant).await?) }).await?;
+    let subject = format!("Canvass: emergency access to {jurisdiction} opened by {}", principal.username);
+    let body = format!(
+        "{} opened emergency ({}) access to {jurisdiction} for {minutes} minutes.\nReason given: {}\nIt expires by itself; every action is in the audit ledger.\n",
+        principal.username,
+        role.title(),
+        justification.trim()
+    );
+    monitor::notify_administrators(node, jurisdiction, &subject, &body).await?;
+    Ok(grant)
+}
