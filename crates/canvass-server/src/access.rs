@@ -193,7 +193,12 @@ impl Principal {
 
     /// Asks for `operation` over the whole node: only a node-wide grant allows it (adding a
     /// state, managing a node-wide account).
-    pub async fn authorize_node_wide(&self, _node: &Node, audit: &Audit, operation: Operation) -> Result<Rule, ServerError> {
+    pub async fn authorize_node_wide(
+        &self,
+        _node: &Node,
+        audit: &Audit,
+        operation: Operation,
+    ) -> Result<Rule, ServerError> {
         let now = now_millis();
         let node_wide: Vec<Grant> =
             self.grants.iter().filter(|grant| grant.jurisdiction.is_none() && grant.is_current(now)).cloned().collect();
@@ -298,7 +303,11 @@ async fn admit(node: &Node, mut request: Request) -> Result<Request, Response> {
         Staff(operation, scope) => Some((operation, scope)),
     };
     let Some(principal) = principal else {
-        return Err(if is_page { Redirect::to("/login").into_response() } else { ServerError::Unauthorized.into_response() });
+        return Err(if is_page {
+            Redirect::to("/login").into_response()
+        } else {
+            ServerError::Unauthorized.into_response()
+        });
     };
     let audit = Audit { ledger: node.ledger().clone(), actor: principal.actor(), request_id };
     let request = check_forgery(&principal, &audit, request).await?;
@@ -318,14 +327,19 @@ async fn admit(node: &Node, mut request: Request) -> Result<Request, Response> {
 }
 
 /// The jurisdiction a route acts on, for the layer's scope check.
-async fn scope_jurisdiction(request: Request, scope: ScopeFrom) -> Result<(Option<JurisdictionId>, Request), ServerError> {
+async fn scope_jurisdiction(
+    request: Request,
+    scope: ScopeFrom,
+) -> Result<(Option<JurisdictionId>, Request), ServerError> {
     let (mut parts, body) = request.into_parts();
     let value = match scope {
         NodeWide | Handler => None,
         Path(name) => {
             use axum::extract::FromRequestParts;
             let parameters = RawPathParams::from_request_parts(&mut parts, &()).await.ok();
-            parameters.and_then(|parameters| parameters.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_owned()))
+            parameters.and_then(|parameters| {
+                parameters.iter().find(|(key, _)| *key == name).map(|(_, value)| value.to_owned())
+            })
         }
         Query(name) => parts.uri.query().and_then(|query| {
             form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == name).map(|(_, value)| value.into_owned())
@@ -453,7 +467,12 @@ async fn token_principal(node: &Node, token: &str) -> Result<Option<Principal>, 
         grant.role == stored.role && (grant.jurisdiction.is_none() || (!lineage.is_empty() && grant.covers(&lineage)))
     });
     let grants = if still_held { vec![token_grant] } else { Vec::new() };
-    Ok(Some(Principal { username: stored.owner, grants, via: Via::Token { id: stored.id }, second_factor_pending: false }))
+    Ok(Some(Principal {
+        username: stored.owner,
+        grants,
+        via: Via::Token { id: stored.id },
+        second_factor_pending: false,
+    }))
 }
 
 async fn session_principal(node: &Node, cookie: &str) -> Result<Option<Principal>, ServerError> {
@@ -563,7 +582,8 @@ impl LoginThrottle {
         let access = &node.config().access;
         let since = now_millis() - millis(access.login_window);
         let Ok(failures) = self.0.lock() else { return true };
-        let count = |key: &str| failures.get(key).map_or(0, |times| times.iter().filter(|time| **time >= since).count());
+        let count =
+            |key: &str| failures.get(key).map_or(0, |times| times.iter().filter(|time| **time >= since).count());
         let by_account = count(&format!("account:{account}")) >= access.failed_logins_per_account as usize;
         let by_address =
             address.is_some_and(|ip| count(&format!("address:{ip}")) >= access.failed_logins_per_address as usize);

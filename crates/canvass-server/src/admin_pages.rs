@@ -222,9 +222,13 @@ async fn enrol_submit(
     let secret = TotpSecret::open(&sealed, node.totp_key(), principal.username.as_str())
         .map_err(|_| ServerError::Invalid("the enrolment form was damaged; reload the page".into()))?;
     let enrolled =
-        staff::enrol_second_factor(node.store(), &audit, node.totp_key(), &principal.username, &secret, &form.code).await;
+        staff::enrol_second_factor(node.store(), &audit, node.totp_key(), &principal.username, &secret, &form.code)
+            .await;
     if let Err(ServerError::Unauthorized) = enrolled {
-        return Err(ServerError::Invalid("that code did not match; check the app's clock and try the next code".into()).into());
+        return Err(ServerError::Invalid(
+            "that code did not match; check the app's clock and try the next code".into(),
+        )
+        .into());
     }
     enrolled?;
     if let Via::Session { id_hash, .. } = &principal.via {

@@ -87,7 +87,11 @@ pub async fn users(node: &Node) -> Result<Vec<UserBody>, ServerError> {
         .await?
         .into_iter()
         .map(|account| UserBody {
-            grants: grants.iter().filter(|(name, _)| *name == account.username).map(|(_, grant)| grant.into()).collect(),
+            grants: grants
+                .iter()
+                .filter(|(name, _)| *name == account.username)
+                .map(|(_, grant)| grant.into())
+                .collect(),
             username: account.username.to_string(),
             email: account.email.map(String::from),
             suspended: account.suspended,
@@ -144,7 +148,8 @@ pub async fn add_user(
     }
     if role.is_administrator() && jurisdiction.is_none() {
         return Err(ServerError::Invalid(
-            "administrator roles are granted on a jurisdiction; node-wide administrators come from `canvass init`".into(),
+            "administrator roles are granted on a jurisdiction; node-wide administrators come from `canvass init`"
+                .into(),
         ));
     }
     let justification = body.justification.unwrap_or_default();
@@ -349,13 +354,16 @@ pub async fn create_token(
         None => Vec::new(),
     };
     let holds = principal.grants.iter().any(|grant| {
-        grant.role == role && !grant.emergency && (grant.jurisdiction.is_none() || grant.covers(&lineage) && !lineage.is_empty())
+        grant.role == role
+            && !grant.emergency
+            && (grant.jurisdiction.is_none() || grant.covers(&lineage) && !lineage.is_empty())
     });
     if !holds {
         return Err(ServerError::Refused("a token can only carry a role you hold there yourself".into()));
     }
     let grant = Grant::permanent(role, jurisdiction);
-    let (stored, text) = crate::access::issue_token(node.store(), &audit, &principal.username, &grant, label, days).await?;
+    let (stored, text) =
+        crate::access::issue_token(node.store(), &audit, &principal.username, &grant, label, days).await?;
     Ok((StatusCode::CREATED, Json(IssuedTokenBody { token: text, id: stored.id, expires_at: stored.expires_at })))
 }
 
@@ -495,10 +503,7 @@ pub async fn run_request(
 ) -> Result<Response, ServerError> {
     let outcome = match requests::run(&node, &audit, &principal, &id).await? {
         Completed::Export { csv, .. } => {
-            return Ok((
-                [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CACHE_CONTROL, "no-store")],
-                csv,
-            )
+            return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], csv)
                 .into_response());
         }
         Completed::Rotated { version, retired } => format!("rotated to key version {version}; retired {retired:?}"),
@@ -527,7 +532,8 @@ pub async fn open_break_glass(
     ApiJson(body): ApiJson<BreakGlassBody>,
 ) -> Result<(StatusCode, Json<GrantBody>), ServerError> {
     let jurisdiction = JurisdictionId::parse(&body.jurisdiction)?;
-    let grant = requests::break_glass(&node, &audit, &principal, &jurisdiction, &body.justification, body.minutes).await?;
+    let grant =
+        requests::break_glass(&node, &audit, &principal, &jurisdiction, &body.justification, body.minutes).await?;
     Ok((StatusCode::CREATED, Json((&grant).into())))
 }
 
@@ -609,7 +615,13 @@ pub async fn search_voters(
     let found =
         voters::find_by_name(node.store(), node.keys(), &jurisdiction, &search.last_name, &search.first_name).await?;
     monitor::admit_reads(&node, &principal, &jurisdiction, found.len() as u64).await?;
-    voters::record_reads(&audit, &jurisdiction, justification, found.iter().map(|voter| voter.registration_number.as_str())).await?;
+    voters::record_reads(
+        &audit,
+        &jurisdiction,
+        justification,
+        found.iter().map(|voter| voter.registration_number.as_str()),
+    )
+    .await?;
     Ok(Json(
         found
             .into_iter()

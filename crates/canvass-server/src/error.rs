@@ -115,9 +115,11 @@ impl ServerError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::Refused(_) | Self::ApprovalRequired(_) | Self::JustificationRequired | Self::Csrf => {
-                StatusCode::FORBIDDEN
-            }
+            Self::Forbidden
+            | Self::Refused(_)
+            | Self::ApprovalRequired(_)
+            | Self::JustificationRequired
+            | Self::Csrf => StatusCode::FORBIDDEN,
             Self::Throttled => StatusCode::TOO_MANY_REQUESTS,
             Self::ForbiddenPeer => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
@@ -170,10 +172,9 @@ impl IntoResponse for ServerError {
         let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message: self.public_message() } };
         let mut response = (self.status(), Json(body)).into_response();
         if matches!(self, Self::Unauthorized) {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"canvass admin\""),
-            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"canvass admin\""));
         }
         response
     }

@@ -232,7 +232,6 @@ fn new_key(root: &RootKey, purpose: &str, version: u32, index_bits: Option<u8>) 
     Ok(StoredDataKey { purpose: purpose.to_owned(), version, wrapped, index_bits, state: KeyState::Active })
 }
 
-
 /// Creates a jurisdiction's key ring sealed by a passphrase, with index lengths chosen for
 /// `projected_rows` voters. Returns it unsealed.
 pub async fn create_key_ring(

@@ -492,8 +492,10 @@ impl axum::extract::FromRequestParts<crate::Node> for Audit {
         parts: &mut axum::http::request::Parts,
         node: &crate::Node,
     ) -> Result<Self, Self::Rejection> {
-        let actor =
-            parts.extensions.get::<crate::access::Principal>().map_or(Actor::Anonymous, crate::access::Principal::actor);
+        let actor = parts
+            .extensions
+            .get::<crate::access::Principal>()
+            .map_or(Actor::Anonymous, crate::access::Principal::actor);
         let request_id = parts.headers.get("x-request-id").and_then(|value| value.to_str().ok()).map(str::to_owned);
         Ok(Self { ledger: node.ledger().clone(), actor, request_id })
     }

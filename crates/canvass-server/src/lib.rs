@@ -6,10 +6,11 @@
 //! socket; [`listen`] binds and serves them.
 
 pub mod access;
+mod admin_pages;
 mod api;
-mod api_staff;
 pub mod api_audit;
 mod api_keys;
+mod api_staff;
 pub mod audit_log;
 pub mod backup;
 mod error;
@@ -17,15 +18,14 @@ pub mod keys;
 mod layers;
 pub mod ledger;
 pub mod listen;
-pub mod mail;
 mod log_routes;
+pub mod mail;
 mod metrics;
-mod node;
 pub mod monitor;
+mod node;
 mod pages;
-mod admin_pages;
-pub mod requests;
 pub mod qr;
+pub mod requests;
 pub mod service;
 pub mod staff;
 pub mod voters;

@@ -30,7 +30,10 @@ const HOUR_MILLIS: i64 = 3_600_000;
 /// Confidential records read per user in the last hour, in memory, seeded from the ledger the
 /// first time a user is seen so a restart does not reset anyone's count.
 #[derive(Debug, Default, Clone)]
-pub struct ReadMonitor(Arc<Mutex<HashMap<Username, VecDeque<(i64, u64)>>>>);
+pub struct ReadMonitor(Arc<Mutex<HashMap<Username, ReadWindow>>>);
+
+/// (time in Unix milliseconds, records read) for one user, oldest first.
+type ReadWindow = VecDeque<(i64, u64)>;
 
 impl ReadMonitor {
     fn total(&self, username: &Username, now: i64) -> Option<u64> {
@@ -121,7 +124,8 @@ pub async fn admit_reads(
         status: "open".to_owned(),
     };
     open_incident(node, &system, &incident).await?;
-    let subject = format!("Canvass: account {} suspended after reading {} voter records", principal.username, so_far + count);
+    let subject =
+        format!("Canvass: account {} suspended after reading {} voter records", principal.username, so_far + count);
     notify_administrators(node, jurisdiction, &subject, &format!("{summary}\n\nIncident: {}\n", incident.id)).await?;
     Err(ServerError::Forbidden)
 }
@@ -162,10 +166,10 @@ pub async fn notify_administrators(
             continue;
         }
         let Some(account) = store.staff_account(&username).await? else { continue };
-        if let (false, Some(email)) = (account.suspended, account.email) {
-            if !recipients.contains(&email) {
-                recipients.push(email);
-            }
+        if let (false, Some(email)) = (account.suspended, account.email)
+            && !recipients.contains(&email)
+        {
+            recipients.push(email);
         }
     }
     for recipient in &recipients {

@@ -14,9 +14,9 @@ use crate::{
     ServerError,
     access::LoginThrottle,
     keys::KeyRings,
-    monitor::ReadMonitor,
     ledger::{Ledger, LogIdentity},
     metrics::Metrics,
+    monitor::ReadMonitor,
 };
 
 #[derive(Clone)]

@@ -34,14 +34,29 @@ pub struct NewRequest {
 #[derive(Debug)]
 pub enum Completed {
     /// The exported voter file as CSV (confidential: only ever sent to the requester).
-    Export { records: usize, csv: String },
-    Rotated { version: u32, retired: Vec<u32> },
+    Export {
+        records: usize,
+        csv: String,
+    },
+    Rotated {
+        version: u32,
+        retired: Vec<u32>,
+    },
     Shredded,
-    Granted { username: Username, role: StaffRole },
-    Certified { election: ElectionId },
+    Granted {
+        username: Username,
+        role: StaffRole,
+    },
+    Certified {
+        election: ElectionId,
+    },
 }
 
-fn request_entry(audit: &Audit, action: Action, request: &StoredRequest) -> Result<canvass_core::audit::AuditEntry, ServerError> {
+fn request_entry(
+    audit: &Audit,
+    action: Action,
+    request: &StoredRequest,
+) -> Result<canvass_core::audit::AuditEntry, ServerError> {
     let entry = target(audit.entry(action), format!("request:{}", request.id))?;
     Ok(entry.with_jurisdiction(&request.jurisdiction))
 }
@@ -252,7 +267,13 @@ async fn export(
     records.sort_by(|left, right| left.registration_number.cmp(&right.registration_number));
     let entry = target(audit.entry(Action::VoterExport), format!("records:{}", records.len()))?;
     audit.record(&entry.with_jurisdiction(jurisdiction)).await?;
-    voters::record_reads(audit, jurisdiction, Some(justification), records.iter().map(|record| record.registration_number.as_str())).await?;
+    voters::record_reads(
+        audit,
+        jurisdiction,
+        Some(justification),
+        records.iter().map(|record| record.registration_number.as_str()),
+    )
+    .await?;
     Ok(Completed::Export { records: records.len(), csv: voters::to_csv(&records) })
 }
 

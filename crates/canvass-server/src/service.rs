@@ -75,6 +75,18 @@ pub struct DemoLoaded {
     pub content: demo::DemoContent,
     pub passphrases: Vec<(JurisdictionId, SecretString)>,
     pub shares: (JurisdictionId, Vec<Share>),
+    /// Demo staff, one per role, with their generated passwords (printed once by the demo).
+    pub staff: Vec<DemoStaff>,
+}
+
+/// A demo staff account.
+#[derive(Debug)]
+pub struct DemoStaff {
+    pub username: canvass_core::credential::Username,
+    pub role: canvass_core::access::StaffRole,
+    /// None: the whole node.
+    pub jurisdiction: Option<JurisdictionId>,
+    pub password: SecretString,
 }
 
 /// The row count the demo's blind indexes are sized for: a small county.
@@ -119,5 +131,56 @@ pub async fn load_demo(
         voters::add_voters(store, audit, rings, &county.id, &roll).await?;
     }
     let shares = shares.ok_or_else(|| ServerError::Internal("the demo has no county".into()))?;
-    Ok(DemoLoaded { content, passphrases, shares })
+    let staff = add_demo_staff(store, audit, &shares.0).await?;
+    Ok(DemoLoaded { content, passphrases, shares, staff })
+}
+
+/// One account per role in the first county (the auditor and observer node-wide), each with an
+/// `@examplia.invalid` address so notifications show in the outbox, and one two-person request
+/// waiting so the approvals page has something to approve.
+async fn add_demo_staff(
+    store: &dyn Store,
+    audit: &Audit,
+    county: &JurisdictionId,
+) -> Result<Vec<DemoStaff>, ServerError> {
+    use canvass_core::{
+        access::{Grant, RequestKind, RequestStatus, StaffRole},
+        credential::{EmailAddress, Username},
+    };
+    let accounts = [
+        ("county-admin", StaffRole::CountyAdministrator, Some(county.clone())),
+        ("deputy-admin", StaffRole::CountyAdministrator, Some(county.clone())),
+        ("clerk", StaffRole::RegistrationClerk, Some(county.clone())),
+        ("reporter", StaffRole::ResultsReporter, Some(county.clone())),
+        ("auditor", StaffRole::Auditor, None),
+        ("observer", StaffRole::Observer, None),
+    ];
+    let mut staff = Vec::new();
+    for (name, role, jurisdiction) in accounts {
+        let username = Username::parse(name)?;
+        let password = generate_password(4).map_err(|error| ServerError::Internal(error.to_string()))?;
+        let email = EmailAddress::parse(&format!("{name}@examplia.invalid"))?;
+        crate::staff::add_account(store, audit, &username, Some(email), password.clone()).await?;
+        crate::staff::grant(store, audit, &username, &Grant::permanent(role, jurisdiction.clone())).await?;
+        staff.push(DemoStaff { username, role, jurisdiction, password });
+    }
+    let now = canvass_core::audit::now_millis();
+    let request = canvass_store::StoredRequest {
+        id: "req-demo-export".to_owned(),
+        kind: RequestKind::ExportVoters,
+        requester: Username::parse("county-admin")?,
+        jurisdiction: county.clone(),
+        subject: String::new(),
+        justification: "Demo: the county's list-maintenance vendor needs this month's file".to_owned(),
+        created_at: now,
+        expires_at: now + 24 * 3_600_000,
+        status: RequestStatus::Pending,
+        approver: None,
+        decided_at: None,
+    };
+    let entry =
+        target(audit.entry(Action::RequestCreate), format!("request:{}", request.id))?.with_jurisdiction(county);
+    let entry = entry.with_justification(&request.justification)?;
+    audit.run(entry, async { Ok(store.insert_request(&request).await?) }).await?;
+    Ok(staff)
 }

@@ -148,8 +148,7 @@ pub async fn enrol_second_factor(
     code: &str,
 ) -> Result<(), ServerError> {
     let step = secret.verify(code, unix_seconds()).ok_or(ServerError::Unauthorized)?;
-    let sealed =
-        secret.seal(key, username.as_str()).map_err(|error| ServerError::Internal(error.to_string()))?;
+    let sealed = secret.seal(key, username.as_str()).map_err(|error| ServerError::Internal(error.to_string()))?;
     let entry = target(audit.entry(Action::SecondFactorEnrol), format!("staff:{username}"))?;
     audit
         .run(entry, async {

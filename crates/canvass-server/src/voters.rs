@@ -264,7 +264,11 @@ pub async fn record_reads<'a>(
 /// the caller decides who receives it.
 pub fn to_csv(records: &[VoterRecord]) -> String {
     fn field(value: &str) -> String {
-        if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value.to_owned() }
+        if value.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", value.replace('"', "\"\""))
+        } else {
+            value.to_owned()
+        }
     }
     let mut text = String::from(
         "registration_number,county,precinct,last_name,first_name,party,status,registered_on,birth_date,ssn_last_four,drivers_license,email\n",

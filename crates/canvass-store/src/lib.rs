@@ -22,10 +22,10 @@ pub use error::StoreError;
 pub use ledger::{
     LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, StoredCheckpoint, StoredCosignature,
 };
-pub use staff::{OutboxMessage, StoredIncident, StoredRequest, StoredSession, StoredToken};
 pub use sealed::{
     BlindIndexes, IndexLookup, KeyState, KeyVersionUsage, SealedFields, SealedVoter, StoredDataKey, StoredKeyRing,
 };
+pub use staff::{OutboxMessage, StoredIncident, StoredRequest, StoredSession, StoredToken};
 
 /// Registered voters in one precinct.
 #[derive(Debug, Clone, PartialEq, Eq)]
