@@ -364,6 +364,22 @@ pub fn check_approval(
     Ok(())
 }
 
+/// The opening of docs/POLICY.md, before the table.
+pub const POLICY_DOCUMENT_HEAD: &str = "# Access policy
+
+Canvass denies by default. What each staff role may do is one table in code
+(`crates/canvass-core/src/access.rs`, `POLICY`); this page is that table rendered by
+`canvass policy`, and a test fails if the two differ.
+
+A role is granted on a jurisdiction and covers it and every jurisdiction below it (a state's
+counties); a grant without a jurisdiction covers the whole node. \"with reason\" means the request
+must carry a written justification (API header `x-canvass-justification`), kept in the ledger
+entry. \"two-person\" means the operation runs only as a request that another user allowed the same
+operation on the same jurisdiction approves before it expires; the requester cannot approve it,
+and it runs once.
+
+";
+
 /// The policy as a Markdown table, for `canvass policy` and docs/POLICY.md.
 pub fn policy_markdown() -> String {
     let mut text = String::from("| operation | what it allows |");
@@ -464,5 +480,18 @@ mod tests {
         assert!(check_approval(&alice, &bob, RequestStatus::Pending, 10, 10).is_err());
         assert!(check_approval(&alice, &bob, RequestStatus::Executed, 10, 0).is_err());
         assert!(check_approval(&alice, &bob, RequestStatus::Pending, 10, 9).is_ok());
+    }
+
+    /// docs/POLICY.md is the table rendered; `CANVASS_WRITE_POLICY_DOC=1 cargo test -p
+    /// canvass-core policy_document` rewrites it after a change to the table.
+    #[test]
+    fn policy_document_matches_the_table() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/POLICY.md");
+        let expected = format!("{POLICY_DOCUMENT_HEAD}{}", policy_markdown());
+        if std::env::var_os("CANVASS_WRITE_POLICY_DOC").is_some() {
+            std::fs::write(&path, &expected).unwrap_or_else(|error| panic!("{error}"));
+        }
+        let actual = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(actual == expected, "docs/POLICY.md differs from the policy table; regenerate it (see this test's comment)");
     }
 }
