@@ -293,13 +293,25 @@ async fn admit(node: &Node, mut request: Request) -> Result<Request, Response> {
         tracing::error!(route = %path, "a route without an access policy entry was refused");
         return Err(ServerError::Forbidden.into_response());
     };
-    let principal = resolve(node, request.headers(), &anonymous).await.map_err(IntoResponse::into_response)?;
+    if access == Open {
+        // A stale cookie must not lock anyone out of the sign-in page: open routes ignore it.
+        if let Ok(Some(principal)) = resolve(node, request.headers(), None).await {
+            request.extensions_mut().insert(principal);
+        }
+        return Ok(request);
+    }
+    let principal = match resolve(node, request.headers(), Some(&anonymous)).await {
+        Ok(principal) => principal,
+        Err(ServerError::Unauthorized) if is_page => {
+            return Err(([(header::SET_COOKIE, cleared_cookie())], Redirect::to("/login")).into_response());
+        }
+        Err(error) => return Err(error.into_response()),
+    };
     if let Some(principal) = &principal {
         request.extensions_mut().insert(principal.clone());
     }
     let required = match access {
-        Open => return Ok(request),
-        SignedIn => None,
+        Open | SignedIn => None,
         Staff(operation, scope) => Some((operation, scope)),
     };
     let Some(principal) = principal else {
@@ -391,7 +403,7 @@ async fn form_field(request: Request, name: &str) -> Result<(Option<String>, Req
 
 /// Who the request comes from. A presented credential that does not hold (forged, expired,
 /// revoked, a suspended owner) is refused and recorded, never ignored.
-async fn resolve(node: &Node, headers: &HeaderMap, audit: &Audit) -> Result<Option<Principal>, ServerError> {
+async fn resolve(node: &Node, headers: &HeaderMap, audit: Option<&Audit>) -> Result<Option<Principal>, ServerError> {
     if let Some(token) = bearer(headers) {
         return match token_principal(node, &token).await? {
             Some(principal) => Ok(Some(principal)),
@@ -407,8 +419,12 @@ async fn resolve(node: &Node, headers: &HeaderMap, audit: &Audit) -> Result<Opti
     }
 }
 
-async fn refuse_credential(audit: &Audit, what: &str) -> ServerError {
+/// Records a refused credential (when an audit context is given) and returns `Unauthorized`.
+async fn refuse_credential(audit: Option<&Audit>, what: &str) -> ServerError {
     let error = ServerError::Unauthorized;
+    let Some(audit) = audit else {
+        return error;
+    };
     let entry = did_not_happen(audit.entry(Action::AdministratorLogin), &error);
     let entry = match target(entry, format!("credential:{what}")) {
         Ok(entry) => entry,
