@@ -122,7 +122,7 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     route("POST", "/api/users/{username}/reset-mfa", Staff(Operation::ManageStaff, Handler)),
     route("GET", "/api/tokens", Staff(Operation::ManageTokens, NodeWide)),
     route("POST", "/api/tokens", Staff(Operation::ManageTokens, Handler)),
-    route("POST", "/api/tokens/{id}/revoke", Staff(Operation::ManageTokens, NodeWide)),
+    route("POST", "/api/tokens/{id}/revoke", Staff(Operation::ManageTokens, Handler)),
     route("GET", "/api/requests", Staff(Operation::ViewNode, NodeWide)),
     route("POST", "/api/requests", Staff(Operation::ViewNode, Handler)),
     route("POST", "/api/requests/{id}/approve", Staff(Operation::ViewNode, Handler)),

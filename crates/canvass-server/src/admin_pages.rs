@@ -275,6 +275,7 @@ async fn dashboard(State(node): State<Node>, principal: Principal) -> Result<Mar
             li { (time_text(message.created_at)) " to " (message.recipient) ": " (message.subject) " — "
                  @if message.sent_at.is_some() { "sent" } @else { "queued (" (message.attempts) " attempts)" } }
         } }
+        (key_rings(&node, &principal).await?)
         h2 { "Node" }
         table { tbody {
             tr { th { "Version" } td { (info.version) } }
@@ -320,6 +321,50 @@ async fn read_volumes(node: &Node) -> Result<Vec<(String, u64, u64)>, ServerErro
         volumes.push((actor, total, limit));
     }
     Ok(volumes)
+}
+
+/// Key rings' state (never key material), for those the policy lets see it.
+async fn key_rings(node: &Node, principal: &Principal) -> Result<Markup, ServerError> {
+    let allowed =
+        canvass_core::access::decide(&principal.grants, canvass_core::access::Operation::ViewKeys, &[], now_millis());
+    if allowed == canvass_core::access::Decision::Denied {
+        return Ok(html! {});
+    }
+    let store = node.store();
+    let mut rings = Vec::new();
+    for jurisdiction in store.key_ring_jurisdictions().await? {
+        let Some(ring) = store.key_ring(&jurisdiction).await? else { continue };
+        let usage = store.key_version_usage(&jurisdiction).await?;
+        let versions: Vec<String> = ring
+            .keys
+            .iter()
+            .filter(|key| key.purpose == crate::keys::FIELD_PURPOSE)
+            .map(|key| {
+                let rows = usage.iter().find(|u| u.version == key.version).map_or(0, |u| u.rows);
+                format!("v{} {} ({rows} rows)", key.version, key.state.as_str())
+            })
+            .collect();
+        let shares = ring.shares.map_or_else(|| "not split".to_owned(), |(k, n)| format!("any {k} of {n}"));
+        rings.push((jurisdiction.to_string(), node.keys().is_unsealed(&jurisdiction), shares, versions.join(", ")));
+    }
+    Ok(html! {
+        h2 { "Key rings" }
+        @if rings.is_empty() {
+            p.muted { "No key rings yet: " code { "canvass keys init --jurisdiction ID --passphrase-file FILE" } }
+        } @else {
+            table {
+                thead { tr { th { "Jurisdiction" } th { "State on this node" } th { "Officials' shares" } th { "Field key versions" } } }
+                tbody { @for (jurisdiction, unsealed, shares, versions) in &rings {
+                    tr {
+                        td { code { (jurisdiction) } }
+                        td { @if *unsealed { "unsealed" } @else { strong { "sealed" } } }
+                        td { (shares) }
+                        td { (versions) }
+                    }
+                } }
+            }
+        }
+    })
 }
 
 fn read_volume_chart(volumes: &[(String, u64, u64)]) -> Markup {

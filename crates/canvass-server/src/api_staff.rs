@@ -367,19 +367,23 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(IssuedTokenBody { token: text, id: stored.id, expires_at: stored.expires_at })))
 }
 
-/// Revokes an API token at once.
+/// Revokes an API token at once. The caller must be allowed to manage tokens where the token
+/// acts (its jurisdiction, or the whole node for a node-wide token).
 #[utoipa::path(post, path = "/api/tokens/{id}/revoke", tag = "staff", params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn revoke_token(
     State(node): State<Node>,
     audit: Audit,
+    principal: Principal,
     ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, ServerError> {
     let entry = crate::ledger::target(audit.entry(canvass_core::audit::Action::TokenRevoke), format!("token:{id}"))
         .map_err(|_| ServerError::Invalid("not a token id".into()))?;
-    if node.store().api_token(&id).await?.is_none() {
-        return Err(ServerError::NotFound(format!("no token {id}")));
-    }
+    let token = node.store().api_token(&id).await?.ok_or_else(|| ServerError::NotFound(format!("no token {id}")))?;
+    match &token.jurisdiction {
+        Some(jurisdiction) => principal.authorize(&node, &audit, Operation::ManageTokens, Some(jurisdiction)).await?,
+        None => principal.authorize_node_wide(&node, &audit, Operation::ManageTokens).await?,
+    };
     audit.run(entry, async { Ok(node.store().revoke_api_token(&id).await?) }).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -266,7 +266,7 @@ async fn export(
     }
     records.sort_by(|left, right| left.registration_number.cmp(&right.registration_number));
     let entry = target(audit.entry(Action::VoterExport), format!("records:{}", records.len()))?;
-    audit.record(&entry.with_jurisdiction(jurisdiction)).await?;
+    audit.record(&entry.with_jurisdiction(jurisdiction).with_justification(justification)?).await?;
     voters::record_reads(
         audit,
         jurisdiction,

@@ -37,7 +37,7 @@ async fn a_sealed_jurisdiction_refuses_pii_until_its_passphrase_unseals_it() {
         (Some(true), Some(2), Some(3))
     );
     assert!(!listed.to_string().contains("wrapped"), "no key material in the status");
-    let landing = send(&app, support::get("/")).await;
+    let landing = send(&app, authorised(Method::GET, "/", None)).await;
     assert!(landing.body.contains("Key rings") && landing.body.contains("any 2 of 3"), "{}", landing.body);
 
     let added = send(&app, authorised(Method::POST, "/api/voters", Some(&new_voter("ZZT1", "O'Brien-Núñez")))).await;

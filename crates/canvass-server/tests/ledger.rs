@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
 use canvass_ledger::{LedgerError, LogVerifier, TileSource};
-use support::{authorised, basic, get, send, test_node};
+use support::{authorised, get, send, test_node};
 
 const STATE: &str = r#"{"id":"ocd-division/country:us/state:zz","name":"Examplia","kind":"state"}"#;
 
@@ -56,7 +56,11 @@ async fn an_action_whose_entry_cannot_be_stored_does_not_happen() {
             .await;
     let entries = found.json()["entries"].as_array().unwrap().clone();
     assert_eq!(entries.len(), 1, "{}", found.body);
-    assert_eq!(entries[0]["actor"], "user:admin");
+    assert_eq!(
+        entries[0]["actor"],
+        format!("token:{}", support::token_id(&test.admin_token)),
+        "the token names the actor"
+    );
     assert_eq!(entries[0]["action"], "jurisdiction.add");
     assert_eq!(entries[0]["outcome"], "allowed");
     assert!(entries[0]["request_id"].as_str().is_some_and(|id| !id.is_empty()));
@@ -66,12 +70,13 @@ async fn an_action_whose_entry_cannot_be_stored_does_not_happen() {
 async fn failures_and_refusals_are_recorded_without_the_typed_name() {
     let test = test_node("", false).await;
     let app = canvass_server::admin_app(test.node.clone());
-    let mut wrong = get("/api/jurisdictions");
-    wrong.headers_mut().insert("authorization", basic("typed-secret-123", "nope").parse().unwrap());
-    assert_eq!(send(&app, wrong).await.status, StatusCode::UNAUTHORIZED);
-    let mut wrong_password = get("/api/jurisdictions");
-    wrong_password.headers_mut().insert("authorization", basic("admin", "nope").parse().unwrap());
-    assert_eq!(send(&app, wrong_password).await.status, StatusCode::UNAUTHORIZED);
+    // A password typed into the username field, a wrong password, and a made-up token.
+    let typed = support::sign_in(&app, "typed-secret-123", "nope", "").await;
+    assert_eq!(typed.status, StatusCode::UNAUTHORIZED);
+    let wrong_password = support::sign_in(&app, "admin", "nope", "").await;
+    assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
+    let forged = support::with_token("canvass.typed-secret-456.nope", Method::GET, "/api/jurisdictions", None);
+    assert_eq!(send(&app, forged).await.status, StatusCode::UNAUTHORIZED);
     // A county whose parent does not exist: recorded as attempted, then failed.
     let orphan = r#"{"id":"zz-orphan","name":"Orphan","kind":"county","parent":"ocd-division/country:us/state:zz"}"#;
     assert_eq!(send(&app, authorised(Method::POST, "/api/jurisdictions", Some(orphan))).await.status.as_u16(), 422);
@@ -79,14 +84,16 @@ async fn failures_and_refusals_are_recorded_without_the_typed_name() {
     let denied = send(&app, authorised(Method::GET, "/api/audit?outcome=denied", None)).await.json();
     let actors: Vec<&str> =
         denied["entries"].as_array().unwrap().iter().map(|e| e["actor"].as_str().unwrap()).collect();
-    assert_eq!(actors, ["user:admin", "anonymous"]);
+    assert_eq!(actors, ["anonymous", "user:admin", "anonymous"], "newest first: {denied}");
     let failed = send(&app, authorised(Method::GET, "/api/audit?outcome=failed&record=jurisdiction:zz-orphan", None))
         .await
         .json();
     assert_eq!(failed["entries"][0]["reason"], "unknown_reference", "{failed}");
     let size = settled(&test).await;
     let everything = test.node.store().ledger_entries(0, size as u32).await.unwrap();
-    assert!(everything.iter().all(|row| !String::from_utf8_lossy(&row.body).contains("typed-secret-123")));
+    for typed in ["typed-secret-123", "typed-secret-456", "nope"] {
+        assert!(everything.iter().all(|row| !String::from_utf8_lossy(&row.body).contains(typed)), "{typed}");
+    }
     let bad_query = send(&app, authorised(Method::GET, "/api/audit?outcome=maybe", None)).await;
     assert_eq!(bad_query.status, StatusCode::BAD_REQUEST);
 }

@@ -13,7 +13,7 @@ use axum::{
     http::{Method, Request, StatusCode, header},
 };
 use canvass_server::admin_app;
-use support::{PASSWORD, authorised, basic, send, test_node};
+use support::{PASSWORD, authorised, send, test_node};
 
 /// Collects everything the tracing subscriber writes.
 #[derive(Clone, Default)]
@@ -47,14 +47,23 @@ async fn request_logs_never_contain_bodies_query_strings_or_passwords() {
         StatusCode::CREATED
     );
     send(&app, authorised(Method::GET, "/api/precincts?jurisdiction=QUERY-MARKER-1234", None)).await;
-    let wrong = Request::get("/api/node")
-        .header(header::AUTHORIZATION, basic("admin", "PASSWORD-MARKER-99"))
+    let wrong = support::sign_in(&app, "admin", "PASSWORD-MARKER-99", "").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let right = support::sign_in(&app, "admin", PASSWORD, "").await;
+    assert!(right.status.is_redirection(), "{}", right.status);
+    let forged = Request::get("/api/node")
+        .header(header::AUTHORIZATION, support::bearer("canvass.0123456789abcdef.TOKEN-MARKER-42"))
         .body(Body::empty())
         .unwrap();
-    send(&app, wrong).await;
+    assert_eq!(send(&app, forged).await.status, StatusCode::UNAUTHORIZED);
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("/api/jurisdictions"), "the request was logged: {logs}");
-    for marker in ["BODY-MARKER-7731", "QUERY-MARKER-1234", "PASSWORD-MARKER-99", PASSWORD] {
+    let cookie = support::session_cookie(&right).unwrap();
+    let secrets = [test.admin_token.as_str(), cookie.as_str()];
+    for marker in ["BODY-MARKER-7731", "QUERY-MARKER-1234", "PASSWORD-MARKER-99", "TOKEN-MARKER-42", PASSWORD]
+        .iter()
+        .chain(&secrets)
+    {
         assert!(!logs.contains(marker), "{marker} leaked into the logs");
     }
 }

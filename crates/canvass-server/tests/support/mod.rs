@@ -1,30 +1,44 @@
-//! Shared helpers for the router tests: a node on a fresh SQLite store and a way to send it
-//! requests without a socket.
+//! Shared helpers for the router tests: a node on a fresh SQLite store with an administrator
+//! and an API token for it, and ways to send it requests without a socket.
 // Test helpers: a failed unwrap is a failed test, which is what they are for.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
+use std::{cell::RefCell, sync::Arc};
 
 use axum::{
     Router,
     body::Body,
     http::{Method, Request, StatusCode, header},
 };
-use base64::Engine;
-use canvass_core::{config::NodeConfig, credential::Username};
+use canvass_core::{
+    access::{Grant, StaffRole},
+    config::NodeConfig,
+    credential::Username,
+};
 use canvass_crypto::{NodeSigningKey, SecretString};
 use canvass_server::ledger::Audit;
-use canvass_server::{Node, service};
+use canvass_server::{Node, access, service, staff};
 use canvass_store::Store;
 use canvass_store_sqlite::{OpenMode, SqliteStore};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+/// The test SMTP server (also included by path from other crates' tests).
+pub mod smtp;
+
 pub const PASSWORD: &str = "a long enough password";
+
+thread_local! {
+    /// The administrator token of the node the current test made last, for [`authorised`].
+    /// Every test runs its body on one thread (`block_on`), so this is that test's token.
+    static ADMIN_TOKEN: RefCell<String> = const { RefCell::new(String::new()) };
+}
 
 pub struct TestNode {
     pub node: Node,
     pub demo: Option<service::DemoLoaded>,
+    /// An API token of `admin`, state administrator over the whole node.
+    pub admin_token: String,
     _directory: tempfile::TempDir,
 }
 
@@ -39,14 +53,13 @@ pub async fn test_node(config_text: &str, demo: bool) -> TestNode {
     let directory = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&directory.path().join("canvass.db"), OpenMode::Create).await.unwrap();
     let store: Arc<dyn Store> = Arc::new(store);
-    service::set_administrator_password(
-        store.as_ref(),
-        &Audit::operator(store.clone()),
-        &Username::parse("admin").unwrap(),
-        SecretString::from(PASSWORD),
-    )
-    .await
-    .unwrap();
+    let operator = Audit::operator(store.clone());
+    let admin = Username::parse("admin").unwrap();
+    staff::set_administrator_password(store.as_ref(), &operator, &admin, SecretString::from(PASSWORD)).await.unwrap();
+    let node_wide = Grant::permanent(StaffRole::StateAdministrator, None);
+    let (_, admin_token) =
+        access::issue_token(store.as_ref(), &operator, &admin, &node_wide, "test administrator", 1).await.unwrap();
+    ADMIN_TOKEN.with(|token| token.replace(admin_token.clone()));
     let config = NodeConfig::parse(config_text).unwrap();
     let node = Node::start(store.clone(), NodeSigningKey::generate().unwrap(), config, demo).await.unwrap();
     let loaded = if demo {
@@ -64,11 +77,17 @@ pub async fn test_node(config_text: &str, demo: bool) -> TestNode {
     } else {
         None
     };
-    TestNode { node, demo: loaded, _directory: directory }
+    TestNode { node, demo: loaded, admin_token, _directory: directory }
 }
 
-pub fn basic(username: &str, password: &str) -> String {
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}")))
+/// The `Authorization` header value for an API token.
+pub fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+/// The public id of a token (`canvass.<id>.<secret>`), which names it in the ledger.
+pub fn token_id(token: &str) -> &str {
+    token.split('.').nth(1).unwrap()
 }
 
 pub struct Reply {
@@ -85,7 +104,19 @@ impl Reply {
     }
 
     pub fn error_code(&self) -> String {
-        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+        serde_json::from_str::<serde_json::Value>(&self.body)
+            .ok()
+            .and_then(|value| value["error"]["code"].as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    pub fn header(&self, name: header::HeaderName) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    /// Whether this is a redirect to the sign-in page.
+    pub fn is_redirect_to_login(&self) -> bool {
+        self.status.is_redirection() && self.header(header::LOCATION) == Some("/login")
     }
 }
 
@@ -101,12 +132,42 @@ pub fn get(path: &str) -> Request<Body> {
     Request::get(path).body(Body::empty()).unwrap()
 }
 
-pub fn authorised(method: Method, path: &str, body: Option<&str>) -> Request<Body> {
-    let builder = Request::builder().method(method).uri(path).header(header::AUTHORIZATION, basic("admin", PASSWORD));
+/// A request with a JSON body (if any) as the holder of `token`.
+pub fn with_token(token: &str, method: Method, path: &str, body: Option<&str>) -> Request<Body> {
+    let builder = Request::builder().method(method).uri(path).header(header::AUTHORIZATION, bearer(token));
     match body {
         Some(body) => {
             builder.header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_owned())).unwrap()
         }
         None => builder.body(Body::empty()).unwrap(),
     }
+}
+
+/// A request as the node-wide administrator of the test's node (see [`test_node`]).
+pub fn authorised(method: Method, path: &str, body: Option<&str>) -> Request<Body> {
+    let token = ADMIN_TOKEN.with(|token| token.borrow().clone());
+    assert!(!token.is_empty(), "make the test node first");
+    with_token(&token, method, path, body)
+}
+
+/// A form post (`application/x-www-form-urlencoded`) with the given fields.
+pub fn form(path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Request<Body> {
+    let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let mut builder = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(Body::from(body)).unwrap()
+}
+
+/// Signs in at `POST /login`; returns the reply (a redirect with the session cookie on success).
+pub async fn sign_in(app: &Router, username: &str, password: &str, code: &str) -> Reply {
+    send(app, form("/login", &[("username", username), ("password", password), ("code", code)], &[])).await
+}
+
+/// The session cookie's value from a sign-in reply.
+pub fn session_cookie(reply: &Reply) -> Option<String> {
+    let set_cookie = reply.header(header::SET_COOKIE)?;
+    let pair = set_cookie.split(';').next()?;
+    pair.strip_prefix(&format!("{}=", access::SESSION_COOKIE)).filter(|value| !value.is_empty()).map(str::to_owned)
 }
