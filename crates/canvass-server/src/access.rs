@@ -191,6 +191,26 @@ impl Principal {
         }
     }
 
+    /// Whether the policy allows `operation` on `jurisdiction` (None: over the whole node), with
+    /// no ledger entry: listings use it to show each caller only their own jurisdictions' rows.
+    pub async fn may(
+        &self,
+        node: &Node,
+        operation: Operation,
+        jurisdiction: Option<&JurisdictionId>,
+    ) -> Result<bool, ServerError> {
+        let now = now_millis();
+        let lineage = match jurisdiction {
+            Some(jurisdiction) => lineage(node.store(), jurisdiction).await?,
+            None => {
+                let node_wide = |grant: &&Grant| grant.jurisdiction.is_none() && grant.is_current(now);
+                let grants: Vec<Grant> = self.grants.iter().filter(node_wide).cloned().collect();
+                return Ok(matches!(decide(&grants, operation, &[], now), Decision::Allowed { .. }));
+            }
+        };
+        Ok(matches!(decide(&self.grants, operation, &lineage, now), Decision::Allowed { .. }))
+    }
+
     /// Asks for `operation` over the whole node: only a node-wide grant allows it (adding a
     /// state, managing a node-wide account).
     pub async fn authorize_node_wide(

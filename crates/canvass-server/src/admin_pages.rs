@@ -13,7 +13,7 @@ use axum::{
 };
 use base64::Engine;
 use canvass_core::{
-    access::{RequestKind, RequestStatus, StaffRole},
+    access::{Operation, RequestKind, RequestStatus, StaffRole},
     audit::{Action, now_millis},
     id::JurisdictionId,
 };
@@ -240,9 +240,15 @@ async fn enrol_submit(
 async fn dashboard(State(node): State<Node>, principal: Principal) -> Result<Markup, PageError> {
     let store = node.store();
     let info = node.info().await?;
-    let pending = store.requests(Some(RequestStatus::Pending), 50).await?;
-    let suspended: Vec<_> = store.staff_accounts().await?.into_iter().filter(|account| account.suspended).collect();
-    let incidents = store.incidents(10).await?;
+    let pending = api_staff::visible_requests(&node, &principal, Some(RequestStatus::Pending), 50).await?;
+    let manages_staff =
+        principal.grants.iter().any(|grant| canvass_core::access::rule(Operation::ManageStaff, grant.role).allowed);
+    let suspended: Vec<_> = if manages_staff {
+        api_staff::users(&node, &principal).await?.into_iter().filter(|user| user.suspended).collect()
+    } else {
+        Vec::new()
+    };
+    let incidents = api_staff::visible_incidents(&node, &principal, 10).await?;
     let mail = store.recent_mail(5).await?;
     let recent = crate::audit_log::search(store, &crate::audit_log::Search { limit: 15, ..Default::default() }).await?;
     let volumes = read_volumes(&node).await?;
@@ -419,7 +425,7 @@ fn role_options() -> Markup {
 }
 
 async fn users_page(State(node): State<Node>, principal: Principal) -> Result<Markup, PageError> {
-    let users = api_staff::users(&node).await?;
+    let users = api_staff::users(&node, &principal).await?;
     let body: Markup = html! {
         h1 { "Staff and roles" }
         table {
@@ -534,7 +540,7 @@ async fn reset_submit(
 }
 
 async fn approvals_page(State(node): State<Node>, principal: Principal) -> Result<Markup, PageError> {
-    let requests = node.store().requests(None, 100).await?;
+    let requests = api_staff::visible_requests(&node, &principal, None, 100).await?;
     let body = html! {
         h1 { "Two-person approvals" }
         p { "Bulk voter exports, key rotation and shredding, administrator grants and results certification run only after a second person approves. Approvals expire; nobody approves their own request." }

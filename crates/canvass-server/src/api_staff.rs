@@ -75,16 +75,32 @@ pub struct UserBody {
 
 /// Staff accounts with their grants.
 #[utoipa::path(get, path = "/api/users", tag = "staff", responses((status = 200, body = [UserBody]), (status = 403, body = ErrorBody)))]
-pub async fn list_users(State(node): State<Node>) -> Result<Json<Vec<UserBody>>, ServerError> {
-    Ok(Json(users(&node).await?))
+pub async fn list_users(State(node): State<Node>, principal: Principal) -> Result<Json<Vec<UserBody>>, ServerError> {
+    Ok(Json(users(&node, &principal).await?))
 }
 
-pub async fn users(node: &Node) -> Result<Vec<UserBody>, ServerError> {
+/// The accounts the caller may manage: those holding a role where the caller manages staff
+/// (accounts with no role yet only for node-wide managers), and the caller's own.
+pub async fn users(node: &Node, principal: &Principal) -> Result<Vec<UserBody>, ServerError> {
     let grants = node.store().all_grants().await?;
-    Ok(node
-        .store()
-        .staff_accounts()
-        .await?
+    let mut visible = Vec::new();
+    for account in node.store().staff_accounts().await? {
+        let held: Vec<&Grant> =
+            grants.iter().filter(|(name, _)| *name == account.username).map(|(_, grant)| grant).collect();
+        let mut shown = account.username == principal.username;
+        if held.is_empty() {
+            shown |= principal.may(node, Operation::ManageStaff, None).await?;
+        }
+        for grant in held {
+            if !shown {
+                shown = principal.may(node, Operation::ManageStaff, grant.jurisdiction.as_ref()).await?;
+            }
+        }
+        if shown {
+            visible.push(account);
+        }
+    }
+    Ok(visible
         .into_iter()
         .map(|account| UserBody {
             grants: grants
@@ -202,7 +218,7 @@ pub async fn authorize_over_account(
     }
     let grants = node.store().grants(username).await?;
     if grants.is_empty() {
-        principal.authorize(node, audit, Operation::ManageStaff, None).await?;
+        principal.authorize_node_wide(node, audit, Operation::ManageStaff).await?;
     }
     for grant in grants {
         match &grant.jurisdiction {
@@ -306,8 +322,16 @@ impl From<StoredToken> for TokenBody {
 
 /// API tokens (never their secrets), newest first.
 #[utoipa::path(get, path = "/api/tokens", tag = "staff", responses((status = 200, body = [TokenBody])))]
-pub async fn list_tokens(State(node): State<Node>) -> Result<Json<Vec<TokenBody>>, ServerError> {
-    Ok(Json(node.store().api_tokens().await?.into_iter().map(Into::into).collect()))
+pub async fn list_tokens(State(node): State<Node>, principal: Principal) -> Result<Json<Vec<TokenBody>>, ServerError> {
+    let mut visible = Vec::new();
+    for token in node.store().api_tokens().await? {
+        if token.owner == principal.username
+            || principal.may(&node, Operation::ManageTokens, token.jurisdiction.as_ref()).await?
+        {
+            visible.push(token.into());
+        }
+    }
+    Ok(Json(visible))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -429,10 +453,44 @@ pub struct RequestFilter {
 #[utoipa::path(get, path = "/api/requests", tag = "approvals", params(RequestFilter), responses((status = 200, body = [RequestBody])))]
 pub async fn list_requests(
     State(node): State<Node>,
+    principal: Principal,
     ApiQuery(filter): ApiQuery<RequestFilter>,
 ) -> Result<Json<Vec<RequestBody>>, ServerError> {
     let status = filter.status.as_deref().map(RequestStatus::parse).transpose()?;
-    Ok(Json(node.store().requests(status, 200).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(visible_requests(&node, &principal, status, 200).await?.into_iter().map(Into::into).collect()))
+}
+
+/// Requests the caller made or could approve (allowed the same operation there).
+pub async fn visible_requests(
+    node: &Node,
+    principal: &Principal,
+    status: Option<RequestStatus>,
+    limit: u32,
+) -> Result<Vec<StoredRequest>, ServerError> {
+    let mut visible = Vec::new();
+    for request in node.store().requests(status, limit).await? {
+        if request.requester == principal.username
+            || principal.may(node, request.kind.operation(), Some(&request.jurisdiction)).await?
+        {
+            visible.push(request);
+        }
+    }
+    Ok(visible)
+}
+
+/// Incidents in the caller's jurisdictions (node-wide ones for node-wide callers).
+pub async fn visible_incidents(
+    node: &Node,
+    principal: &Principal,
+    limit: u32,
+) -> Result<Vec<StoredIncident>, ServerError> {
+    let mut visible = Vec::new();
+    for incident in node.store().incidents(limit).await? {
+        if principal.may(node, Operation::SearchLedger, incident.jurisdiction.as_ref()).await? {
+            visible.push(incident);
+        }
+    }
+    Ok(visible)
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -572,8 +630,11 @@ impl From<StoredIncident> for IncidentBody {
 
 /// Security incidents, newest first.
 #[utoipa::path(get, path = "/api/incidents", tag = "audit", responses((status = 200, body = [IncidentBody])))]
-pub async fn list_incidents(State(node): State<Node>) -> Result<Json<Vec<IncidentBody>>, ServerError> {
-    Ok(Json(node.store().incidents(200).await?.into_iter().map(Into::into).collect()))
+pub async fn list_incidents(
+    State(node): State<Node>,
+    principal: Principal,
+) -> Result<Json<Vec<IncidentBody>>, ServerError> {
+    Ok(Json(visible_incidents(&node, &principal, 200).await?.into_iter().map(Into::into).collect()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
