@@ -1,6 +1,7 @@
 //! A minimal client for the node's own admin listener, for the commands that act on the
 //! running process (unsealing holds keys in its memory). Plain HTTP/1.0 to the configured
-//! admin address; the admin listener is on loopback or a private network by design.
+//! admin address, authenticated with an API token; the admin listener is on loopback or a
+//! private network by design.
 
 use std::{
     io::{Read, Write},
@@ -9,9 +10,11 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use base64::Engine;
 use canvass_core::config::NodeConfig;
 use canvass_crypto::{ExposeSecret, SecretString};
+
+/// The variable holding the API token for scripts.
+pub const TOKEN_VARIABLE: &str = "CANVASS_API_TOKEN";
 
 /// Who signs in to the admin API, and where it is.
 #[derive(Debug)]
@@ -28,27 +31,30 @@ pub struct Reply {
 }
 
 impl Reply {
-    /// The API's error message, or the status.
+    /// The API's error message, or the status. A refused token gets advice instead: the node
+    /// says no more than "sign in first", whatever was wrong with it.
     pub fn error_message(&self) -> String {
+        if self.status == 401 {
+            return "the node refused the API token (unknown, expired or revoked, or its user is suspended): sign in with a current one from `canvass token add`".to_owned();
+        }
         self.body["error"]["message"].as_str().map_or_else(|| format!("HTTP status {}", self.status), str::to_owned)
     }
 }
 
 impl AdminClient {
-    pub fn new(
-        config: &NodeConfig,
-        address: Option<SocketAddr>,
-        username: &str,
-        password: &SecretString,
-    ) -> anyhow::Result<Self> {
+    pub fn new(config: &NodeConfig, address: Option<SocketAddr>, token: &SecretString) -> anyhow::Result<Self> {
         if config.tls.is_some() && address.is_none() {
             bail!(
                 "the admin listener uses TLS; call the admin API with an HTTPS client (see /api/openapi.json), or pass --admin-address for a plain-HTTP loopback listener"
             );
         }
-        let pair = format!("{username}:{}", password.expose_secret());
-        let authorization =
-            SecretString::from(format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair)));
+        let token = token.expose_secret().trim();
+        if token.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            bail!(
+                "the API token holds spaces or control characters: give the token exactly as `canvass token add` printed it"
+            );
+        }
+        let authorization = SecretString::from(format!("Bearer {token}"));
         Ok(Self { address: address.unwrap_or(config.admin.listen), authorization })
     }
 

@@ -1,18 +1,24 @@
 //! `canvass jurisdiction`, `canvass precinct` and `canvass admin`: the node's catalogue of
-//! places and its administrator accounts, through the same services as the admin API.
+//! places and its node-wide administrator accounts, through the same services as the admin
+//! API. Shredding a key ring is a staff member's two-person operation, not the operator's.
 
 use std::{path::Path, path::PathBuf, process::ExitCode};
 
 use anyhow::bail;
+use canvass_core::access::{Operation, RequestKind};
 use canvass_core::{
     credential::Username,
     id::{JurisdictionId, PrecinctId},
     jurisdiction::{Jurisdiction, JurisdictionKind, Precinct, tree_order},
     name::Name,
 };
-use canvass_server::{ledger::Audit, service};
+use canvass_server::{ledger::Audit, service, staff};
 
-use crate::{data_dir, init::ADMIN_PASSWORD_VARIABLE};
+use crate::{
+    data_dir,
+    init::ADMIN_PASSWORD_VARIABLE,
+    sign_in::{self, StaffSignIn},
+};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum JurisdictionCommand {
@@ -32,13 +38,20 @@ pub enum JurisdictionCommand {
         parent: Option<String>,
     },
     /// Destroy a jurisdiction's key ring (crypto-shredding): its sealed voter data becomes
-    /// unrecoverable, here and in every backup taken after this. Cannot be undone.
+    /// unrecoverable, here and in every backup taken after this. Cannot be undone. A staff
+    /// member allowed `keys.shred` there carries out their approved two-person request
+    /// (kind shred_keys, made and approved in the admin pages or the API).
     Shred {
         /// The jurisdiction whose keys are destroyed.
         id: String,
         /// The same id typed again, to confirm (asked for on a terminal when absent).
         #[arg(long, value_name = "ID")]
         confirm: Option<String>,
+        #[command(flatten)]
+        staff: StaffSignIn,
+        /// The approved shred_keys request this carries out.
+        #[arg(long, value_name = "REQUEST")]
+        request: Option<String>,
     },
     /// List jurisdictions as a tree.
     List {
@@ -73,7 +86,8 @@ pub enum PrecinctCommand {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum AdminCommand {
-    /// Create an administrator or replace their password.
+    /// Create a node-wide administrator (state administrator on every jurisdiction) or replace
+    /// an administrator's password. Other staff: `canvass user add`.
     SetPassword {
         #[arg(long, default_value = "admin")]
         user: String,
@@ -113,7 +127,12 @@ pub async fn jurisdiction(data: &Path, command: JurisdictionCommand) -> anyhow::
             let added = service::add_jurisdiction(store.as_ref(), &Audit::operator(store.clone()), &jurisdiction).await;
             added.map(|()| println!("Added {} {} ({})", jurisdiction.kind, jurisdiction.id, jurisdiction.name))
         }
-        JurisdictionCommand::Shred { id, confirm } => shred(store.clone(), &id, confirm).await,
+        JurisdictionCommand::Shred { id, confirm, staff, request } => {
+            let shredded = shred(data, &store, &id, confirm, &staff, request.as_deref()).await;
+            store.close().await;
+            shredded?;
+            return Ok(ExitCode::SUCCESS);
+        }
         JurisdictionCommand::List { json } => {
             let all = store.jurisdictions().await.map_err(Into::into);
             all.map(|all| {
@@ -176,7 +195,7 @@ pub async fn admin(data: &Path, command: AdminCommand) -> anyhow::Result<ExitCod
     };
     let (_, store) = data_dir::open_existing(data).await?;
     let outcome =
-        service::set_administrator_password(store.as_ref(), &Audit::operator(store.clone()), &username, password).await;
+        staff::set_administrator_password(store.as_ref(), &Audit::operator(store.clone()), &username, password).await;
     store.close().await;
     outcome?;
     println!("Password set for administrator {username}");
@@ -197,21 +216,29 @@ fn confirmation(id: &str, given: Option<String>) -> anyhow::Result<String> {
     Ok(typed.trim().to_owned())
 }
 
+/// Checks the confirmation, signs the staff member in, checks the policy, claims the approved
+/// request, then shreds under the staff member's name.
 async fn shred(
-    store: std::sync::Arc<dyn canvass_store::Store>,
+    data: &Path,
+    store: &std::sync::Arc<dyn canvass_store::Store>,
     id: &str,
     confirm: Option<String>,
-) -> Result<(), canvass_server::ServerError> {
+    staff: &StaffSignIn,
+    request: Option<&str>,
+) -> anyhow::Result<()> {
     let jurisdiction = JurisdictionId::parse(id)?;
-    let typed = confirmation(id, confirm).map_err(|error| canvass_server::ServerError::Invalid(error.to_string()))?;
+    // Confirmed first: a typo should not use up the authenticator code.
+    let typed = confirmation(id, confirm)?;
     if typed != id {
-        return Err(canvass_server::ServerError::Invalid(format!(
-            "the confirmation `{typed}` does not match `{id}`; nothing was shredded"
-        )));
+        bail!("the confirmation `{typed}` does not match `{id}`; nothing was shredded");
     }
-    let audit = Audit::operator(store.clone());
-    canvass_server::keys::shred(store.as_ref(), &audit, &canvass_server::keys::KeyRings::default(), &jurisdiction)
-        .await?;
+    let signed_in = sign_in::sign_in(data, store, staff).await?;
+    let two_person = signed_in.authorize(store.as_ref(), Operation::ShredKeys, &jurisdiction).await?;
+    if two_person {
+        signed_in.carry_out(store.as_ref(), request, RequestKind::ShredKeys, &jurisdiction).await?;
+    }
+    let rings = canvass_server::keys::KeyRings::default();
+    canvass_server::keys::shred(store.as_ref(), &signed_in.audit, &rings, &jurisdiction).await?;
     println!("Shredded the key ring of {jurisdiction}: its sealed voter data can no longer be decrypted.");
     println!(
         "A running node drops the keys from memory at its next use of them; backups made before now still hold the old keys."

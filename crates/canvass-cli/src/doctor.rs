@@ -4,7 +4,7 @@
 use std::{path::Path, process::ExitCode};
 
 use canvass_core::doctor::{AdministratorFact, NodeFacts, PathFact, Severity, any_high, assess};
-use canvass_server::service;
+use canvass_server::staff;
 
 use crate::data_dir::{self, config_path, mode, signing_key_path};
 
@@ -33,7 +33,7 @@ pub async fn run(data: &Path, arguments: DoctorArguments) -> anyhow::Result<Exit
     let (database, administrators) =
         match data_dir::open_store(data, &config.database, canvass_store_sqlite::OpenMode::Existing).await {
             Ok(store) => {
-                let administrators = service::administrator_fact(store.as_ref()).await;
+                let administrators = staff::administrator_fact(store.as_ref()).await;
                 store.close().await;
                 (Ok(()), administrators)
             }

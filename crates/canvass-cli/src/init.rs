@@ -17,7 +17,7 @@ use canvass_core::{
 };
 use canvass_crypto::{ExposeSecret, NodeSigningKey, SecretString, generate_password};
 use canvass_server::ledger::Audit;
-use canvass_server::service;
+use canvass_server::staff;
 use canvass_store_sqlite::OpenMode;
 
 use crate::data_dir::{self, config_path, open_store, signing_key_path, write_private_file};
@@ -154,7 +154,7 @@ async fn populate(
     let password = password.or_else(|| generated_password.clone()).context("no administrator password")?;
     let audit = Audit::operator(store.clone());
     audit.record(&AuditEntry::new(Actor::System, Action::LedgerStart, Outcome::Allowed)).await?;
-    service::set_administrator_password(store.as_ref(), &audit, username, password).await?;
+    staff::set_administrator_password(store.as_ref(), &audit, username, password).await?;
     store.close().await;
     Ok(Initialised { administrator: username.clone(), generated_password, public_key: key.public_key().to_hex() })
 }

@@ -1,5 +1,7 @@
 //! `canvass keys`: a jurisdiction's key ring. `init`, `split`, `status` and `rotate` work on
-//! the store directly; `unseal` and `seal` act on the running node, where unsealed keys live.
+//! the store directly; `unseal` and `seal` act on the running node, where unsealed keys live,
+//! through its admin API with an API token. `rotate` decrypts every voter record, so a staff
+//! member signs in for it and carries out an approved two-person request.
 
 use std::{
     net::SocketAddr,
@@ -9,7 +11,10 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use canvass_core::id::JurisdictionId;
+use canvass_core::{
+    access::{Operation, RequestKind},
+    id::JurisdictionId,
+};
 use canvass_crypto::{ExposeSecret, SecretString, Share};
 use canvass_server::keys::{self as key_rings, FIELD_PURPOSE, UnsealedRing};
 use canvass_server::ledger::Audit;
@@ -17,7 +22,11 @@ use canvass_store::{KeyState, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::{admin_client::AdminClient, data_dir, init::ADMIN_PASSWORD_VARIABLE};
+use crate::{
+    admin_client::{AdminClient, TOKEN_VARIABLE},
+    data_dir,
+    sign_in::{self, StaffSignIn},
+};
 
 /// The variable holding a key ring passphrase for scripts.
 pub const PASSPHRASE_VARIABLE: &str = "CANVASS_KEY_PASSPHRASE";
@@ -34,12 +43,10 @@ pub struct Unlock {
 
 #[derive(Debug, clap::Args)]
 pub struct AdminSignIn {
-    /// Administrator to sign in to the running node as.
-    #[arg(long, default_value = "admin", value_name = "NAME")]
-    admin_user: String,
-    /// File holding that administrator's password (else CANVASS_ADMIN_PASSWORD).
+    /// File holding an API token for the running node, from `canvass token add` with a role
+    /// allowed to operate keys there (else CANVASS_API_TOKEN).
     #[arg(long, value_name = "FILE")]
-    admin_password_file: Option<PathBuf>,
+    token_file: Option<PathBuf>,
     /// The admin listener's address, when it is not the one in canvass.toml.
     #[arg(long, value_name = "IP:PORT")]
     admin_address: Option<SocketAddr>,
@@ -95,11 +102,18 @@ pub enum KeysCommand {
         sign_in: AdminSignIn,
     },
     /// Make a new field key version and move every row to it (safe while the node serves).
+    /// A staff member allowed `keys.rotate` there carries out their approved two-person
+    /// request (kind rotate_keys, made and approved in the admin pages or the API).
     Rotate {
         #[arg(long, value_name = "ID")]
         jurisdiction: String,
         #[command(flatten)]
         unlock: Unlock,
+        #[command(flatten)]
+        staff: StaffSignIn,
+        /// The approved rotate_keys request this carries out.
+        #[arg(long, value_name = "REQUEST")]
+        request: Option<String>,
         /// Rows re-encrypted per transaction.
         #[arg(long, default_value_t = 500, value_name = "N")]
         batch: u32,
@@ -147,6 +161,24 @@ pub async fn run(data: &Path, command: KeysCommand) -> anyhow::Result<ExitCode> 
             println!("{jurisdiction} is sealed on the running node: its voter data is refused until unsealed");
             Ok(ExitCode::SUCCESS)
         }
+        KeysCommand::Rotate { jurisdiction, unlock, staff, request, batch } => {
+            let jurisdiction = JurisdictionId::parse(&jurisdiction)?;
+            let (_, store) = data_dir::open_existing(data).await?;
+            let outcome = async {
+                let signed_in = sign_in::sign_in(data, &store, &staff).await?;
+                let two_person = signed_in.authorize(store.as_ref(), Operation::RotateKeys, &jurisdiction).await?;
+                // The key ring opens first, so a wrong passphrase does not use up the approval.
+                let ring = unseal_here(store.as_ref(), &signed_in.audit, &jurisdiction, &unlock).await?;
+                if two_person {
+                    let request = request.as_deref();
+                    signed_in.carry_out(store.as_ref(), request, RequestKind::RotateKeys, &jurisdiction).await?;
+                }
+                rotate(store.as_ref(), &signed_in.audit, &jurisdiction, ring, batch).await
+            }
+            .await;
+            store.close().await;
+            outcome.map(|()| ExitCode::SUCCESS)
+        }
         other => {
             let (_, store) = data_dir::open_existing(data).await?;
             let audit = Audit::operator(store.clone());
@@ -191,10 +223,10 @@ async fn run_on_store(store: &dyn Store, audit: &Audit, command: KeysCommand) ->
             );
         }
         KeysCommand::Status { json } => status(store, json).await?,
-        KeysCommand::Rotate { jurisdiction, unlock, batch } => {
-            rotate(store, audit, &jurisdiction, &unlock, batch).await?
+        // Dispatched in `run`: these act on the running node or as a signed-in staff member.
+        KeysCommand::Unseal { .. } | KeysCommand::Seal { .. } | KeysCommand::Rotate { .. } => {
+            bail!("this command does not run as the operator")
         }
-        KeysCommand::Unseal { .. } | KeysCommand::Seal { .. } => bail!("this command acts on the running node"),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -237,35 +269,34 @@ async fn status(store: &dyn Store, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Rotates the unsealed ring and re-encrypts every row, recording each step under `audit`.
 async fn rotate(
     store: &dyn Store,
     audit: &Audit,
-    jurisdiction: &str,
-    unlock: &Unlock,
+    jurisdiction: &JurisdictionId,
+    ring: UnsealedRing,
     batch: u32,
 ) -> anyhow::Result<()> {
-    let jurisdiction = JurisdictionId::parse(jurisdiction)?;
-    let ring = unseal_here(store, audit, &jurisdiction, unlock).await?;
     let version = key_rings::rotate(store, audit, &ring).await?;
     let ring = key_rings::reload(store, &ring).await?;
     println!("New field key version {version} of {jurisdiction}: new writes use it now.");
     let stale = |usage: &[canvass_store::KeyVersionUsage]| {
         usage.iter().filter(|u| u.version != version).map(|u| u.rows).sum::<u64>()
     };
-    let progress = ProgressBar::new(stale(&store.key_version_usage(&jurisdiction).await?));
+    let progress = ProgressBar::new(stale(&store.key_version_usage(jurisdiction).await?));
     progress.set_style(
         ProgressStyle::with_template("re-encrypting {bar:30} {pos}/{len} rows, {per_sec}, eta {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     loop {
-        let usage = store.key_version_usage(&jurisdiction).await?;
+        let usage = store.key_version_usage(jurisdiction).await?;
         let Some(old) = usage.iter().find(|u| u.version != version).map(|u| u.version) else { break };
         let moved = canvass_server::voters::reseal_batch(store, audit, &ring, old, batch.max(1)).await?;
         progress.inc(moved);
     }
     progress.finish_and_clear();
-    let retired = key_rings::retire_unused(store, audit, &jurisdiction).await?;
-    let remaining = store.key_ring(&jurisdiction).await?.map(|ring| {
+    let retired = key_rings::retire_unused(store, audit, jurisdiction).await?;
+    let remaining = store.key_ring(jurisdiction).await?.map(|ring| {
         ring.keys.iter().filter(|key| key.purpose == FIELD_PURPOSE && key.state == KeyState::Previous).count()
     });
     println!(
@@ -286,15 +317,12 @@ fn encode(id: &str) -> String {
 
 fn client(data: &Path, sign_in: &AdminSignIn) -> anyhow::Result<AdminClient> {
     let config = data_dir::load_config(data)?;
-    let Some(password) = data_dir::secret_from(
-        sign_in.admin_password_file.as_deref(),
-        ADMIN_PASSWORD_VARIABLE,
-        "administrator password",
-    )?
-    else {
-        bail!("sign in to the node with --admin-password-file FILE or {ADMIN_PASSWORD_VARIABLE}");
+    let Some(token) = data_dir::secret_from(sign_in.token_file.as_deref(), TOKEN_VARIABLE, "API token")? else {
+        bail!(
+            "sign in to the node with an API token: --token-file FILE or {TOKEN_VARIABLE} (issue one with `canvass token add`)"
+        );
     };
-    AdminClient::new(&config, sign_in.admin_address, &sign_in.admin_user, &password)
+    AdminClient::new(&config, sign_in.admin_address, &token)
 }
 
 fn unseal_remote(data: &Path, jurisdiction: &str, unlock: &Unlock, sign_in: &AdminSignIn) -> anyhow::Result<ExitCode> {

@@ -12,6 +12,8 @@ mod init;
 mod keys;
 mod log_source;
 mod serve;
+mod sign_in;
+mod users;
 mod witness;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -46,9 +48,18 @@ enum Command {
     /// Add and list precincts.
     #[command(subcommand)]
     Precinct(catalog::PrecinctCommand),
-    /// Administrator accounts.
+    /// Node-wide administrator accounts: create one or replace its password.
     #[command(subcommand)]
     Admin(catalog::AdminCommand),
+    /// Staff accounts: add with a role, list, suspend or reinstate, reset a second factor.
+    #[command(subcommand)]
+    User(users::UserCommand),
+    /// API tokens for machines, acting as a staff member with one of their roles.
+    #[command(subcommand)]
+    Token(users::TokenCommand),
+    /// Print the access policy: which role may do what, and what needs a reason, a second
+    /// approver or a second factor.
+    Policy,
     /// Encrypted backups of the whole node: create, verify, restore.
     #[command(subcommand)]
     Backup(backup::BackupCommand),
@@ -79,6 +90,9 @@ fn main() -> ExitCode {
             Command::Jurisdiction(command) => catalog::jurisdiction(&cli.data, command).await,
             Command::Precinct(command) => catalog::precinct(&cli.data, command).await,
             Command::Admin(command) => catalog::admin(&cli.data, command).await,
+            Command::User(command) => users::user(&cli.data, command).await,
+            Command::Token(command) => users::token(&cli.data, command).await,
+            Command::Policy => Ok(users::policy()),
             Command::Keys(command) => keys::run(&cli.data, command).await,
             Command::Backup(command) => backup::run(&cli.data, command).await,
             Command::Audit(command) => audit::run(&cli.data, command).await,

@@ -12,6 +12,7 @@ use std::{
 use anyhow::Context;
 use canvass_core::audit::Actor;
 use canvass_core::{
+    access::{Grant, StaffRole},
     config::{LogFormat, NodeConfig},
     credential::Username,
     id::JurisdictionId,
@@ -87,8 +88,17 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
     );
     let secrets = write_demo_secrets(temporary.path(), &loaded)?;
     let password = initialised.generated_password.as_ref().map(|password| password.expose_secret().to_owned());
-    let demo =
-        DemoPrint { password: password.unwrap_or_default(), data, secrets, witness: (witness_file, witness_name) };
+    // The API takes tokens, not passwords: one for the demo administrator, valid for a day.
+    let node_wide = Grant::permanent(StaffRole::StateAdministrator, None);
+    let (_, token) =
+        canvass_server::access::issue_token(store.as_ref(), &audit, &username, &node_wide, "demo", 1).await?;
+    let demo = DemoPrint {
+        password: password.unwrap_or_default(),
+        token,
+        data,
+        secrets,
+        witness: (witness_file, witness_name),
+    };
     let result = serve_until_stopped(node, store, &arguments, Some(&demo)).await;
     drop(temporary);
     result
@@ -110,6 +120,7 @@ fn start_logging(arguments: &ServeArguments, config: &NodeConfig) {
 /// What the demo prints for a newcomer.
 struct DemoPrint {
     password: String,
+    token: String,
     data: PathBuf,
     secrets: PathBuf,
     witness: (PathBuf, &'static str),
@@ -152,8 +163,12 @@ async fn serve_until_stopped(
         println!("Canvass demo is running. Everything in it is fictional and is deleted when you stop it.");
         println!("  Public site:  {scheme}://{}/", listeners.public);
         println!("  Admin:        {scheme}://{}/   (API description at /api/openapi.json)", listeners.admin);
-        println!("  Admin sign-in, shown once: user admin, password {password}");
-        println!("  Try: curl -u admin:{password} {scheme}://{}/api/jurisdictions", listeners.admin);
+        println!("  Admin sign-in, shown once: user admin, password {password}   (then enrol a second factor)");
+        println!("  Admin API token, shown once: {}", demo.token);
+        println!(
+            "  Try: curl -H 'Authorization: Bearer {}' {scheme}://{}/api/jurisdictions",
+            demo.token, listeners.admin
+        );
         println!(
             "  Data dir:     {}   (voter names and PII are sealed under each county's key ring)",
             demo.data.display()

@@ -25,7 +25,10 @@ use std::{
 
 use serde_json::Value;
 use sqlx::Connection;
-use support::{PASSWORD, Served, assert_refused, basic, get, init_node, request, run, stderr, stdout};
+use support::{
+    Served, admin_bearer, admin_token, assert_refused, get, init_node, post_form, request, run, stderr, stdout,
+    token_actor,
+};
 
 fn text(path: &Path) -> &str {
     path.to_str().unwrap()
@@ -42,9 +45,9 @@ fn jurisdiction_body(id: &str) -> String {
     serde_json::json!({ "id": id, "name": format!("Jurisdiction {id}"), "kind": "state" }).to_string()
 }
 
-/// `POST /api/jurisdictions` as the administrator.
-fn post_jurisdiction(admin: SocketAddr, id: &str) -> support::Response {
-    let authorization = basic("admin", PASSWORD);
+/// `POST /api/jurisdictions` with the administrator's token (`data`'s, or its copy's).
+fn post_jurisdiction(admin: SocketAddr, data: &Path, id: &str) -> support::Response {
+    let authorization = admin_bearer(data);
     request(admin, "POST", "/api/jurisdictions", &[("Authorization", &authorization)], Some(&jurisdiction_body(id)))
 }
 
@@ -312,19 +315,26 @@ fn an_honest_node_verifies_and_records_changes_and_refused_sign_ins_but_no_typed
     let data = init_node(directory.path(), &[]);
     let served = Served::start(&["--data", text(&data)], &[]).unwrap();
     for id in ["honest-1", "honest-2"] {
-        let created = post_jurisdiction(served.admin, id);
+        let created = post_jurisdiction(served.admin, &data, id);
         assert_eq!(created.status, 201, "{}", created.body);
     }
     // Beside the running node, straight into the store: the node's integrator signs it too.
     add_jurisdiction(&data, "honest-cli");
     for (username, password) in [(TYPED_NAME, WRONG_PASSWORD), (ODD_NAME, WRONG_PASSWORD), ("admin", WRONG_PASSWORD)] {
-        let authorization = basic(username, password);
-        let refused = request(served.admin, "GET", "/api/jurisdictions", &[("Authorization", &authorization)], None);
+        let refused =
+            post_form(served.admin, "/login", &[("username", username), ("password", password), ("code", "")]);
         assert_eq!(refused.status, 401, "{username}");
+        assert!(refused.header("set-cookie").is_none(), "{username}");
     }
+    // A forged token: the real token's id with a guessed secret. Refused without detail.
+    let token = admin_token(&data);
+    let forged = format!("Bearer {}.{WRONG_PASSWORD}", token.rsplit_once('.').unwrap().0);
+    let refused = request(served.admin, "GET", "/api/jurisdictions", &[("Authorization", &forged)], None);
+    assert_eq!(refused.status, 401);
+    assert!(!refused.body.contains("honest-1"), "{}", refused.body);
 
     let size = wait_until_signed(&served, &data);
-    assert_eq!(size, 9, "ledger start, set password, node start, three additions, three refusals");
+    assert_eq!(size, 11, "ledger start, set password, token issued, node start, three additions, four refusals");
     let log = log_url(&served);
     let state = directory.path().join("verifier-state.json");
     let verified = verify(&log, &["--state", text(&state)]);
@@ -351,11 +361,12 @@ fn an_honest_node_verifies_and_records_changes_and_refused_sign_ins_but_no_typed
     let found = search(&data, &["--record", "jurisdiction:honest-2"]);
     assert_eq!(found.len(), 1, "{found:?}");
     let entry = &found[0];
+    let actor = token_actor(&token);
     assert_eq!(
         (&entry["action"], &entry["actor"], &entry["outcome"], &entry["jurisdiction"]),
         (
             &Value::from("jurisdiction.add"),
-            &Value::from("user:admin"),
+            &Value::from(actor.as_str()),
             &Value::from("allowed"),
             &Value::from("honest-2")
         )
@@ -364,15 +375,15 @@ fn an_honest_node_verifies_and_records_changes_and_refused_sign_ins_but_no_typed
     assert!(entry["index"].as_u64().unwrap() < size);
     assert_eq!(search(&data, &["--record", "jurisdiction:honest-cli"])[0]["actor"], "operator");
     let listed = run(&["audit", "search", "--data", text(&data), "--record", "jurisdiction:honest-1"]);
-    assert!(stdout(&listed).contains("user:admin") && stdout(&listed).contains("jurisdiction.add"), "{listed:?}");
+    assert!(stdout(&listed).contains(&actor) && stdout(&listed).contains("jurisdiction.add"), "{listed:?}");
     assert!(search(&data, &["--record", "jurisdiction:never-added"]).is_empty());
 
     let denied = search(&data, &["--action", "auth.login", "--outcome", "denied"]);
     let mut actors: Vec<&str> = denied.iter().map(|entry| entry["actor"].as_str().unwrap()).collect();
     actors.sort_unstable();
-    assert_eq!(actors, ["anonymous", "anonymous", "user:admin"], "{denied:?}");
+    assert_eq!(actors, ["anonymous", "anonymous", "anonymous", "user:admin"], "{denied:?}");
     assert!(denied.iter().all(|entry| entry["reason"] == "unauthorized"), "{denied:?}");
-    let authorization = basic("admin", PASSWORD);
+    let authorization = admin_bearer(&data);
     let page = request(
         served.admin,
         "GET",
@@ -381,7 +392,7 @@ fn an_honest_node_verifies_and_records_changes_and_refused_sign_ins_but_no_typed
         None,
     );
     assert_eq!(page.status, 200, "{}", page.body);
-    assert_eq!(page.json()["entries"].as_array().unwrap().len(), 3, "{}", page.body);
+    assert_eq!(page.json()["entries"].as_array().unwrap().len(), 4, "{}", page.body);
     let page = request(
         served.admin,
         "GET",
@@ -389,7 +400,7 @@ fn an_honest_node_verifies_and_records_changes_and_refused_sign_ins_but_no_typed
         &[("Authorization", &authorization)],
         None,
     );
-    assert_eq!(page.json()["entries"][0]["actor"], "user:admin", "{}", page.body);
+    assert_eq!(page.json()["entries"][0]["actor"], actor.as_str(), "{}", page.body);
     let audit_page = get(served.public, "/audit");
     assert_eq!(audit_page.status, 200);
     assert!(audit_page.body.contains(&key), "the public page shows the log key");
@@ -404,7 +415,10 @@ fn an_honest_node_verifies_and_records_changes_and_refused_sign_ins_but_no_typed
     let expected: Vec<String> = (0..size).map(|index| index.to_string()).collect();
     assert_eq!(sequences, expected);
     let honest_2 = &events[entry["index"].as_u64().unwrap() as usize];
-    assert_eq!((&honest_2["Id"], &honest_2["UserId"]), (&Value::from("jurisdiction.add"), &Value::from("user:admin")));
+    assert_eq!(
+        (&honest_2["Id"], &honest_2["UserId"]),
+        (&Value::from("jurisdiction.add"), &Value::from(actor.as_str()))
+    );
     assert!(honest_2["Details"].as_str().unwrap().contains("jurisdiction:honest-2"), "{honest_2}");
     let xml = run(&["audit", "export", "--data", text(&data), "--format", "nist-xml"]);
     assert!(xml.status.success(), "{}", stderr(&xml));
@@ -432,7 +446,7 @@ fn an_honest_node_verifies_and_records_changes_and_refused_sign_ins_but_no_typed
         }
     }
     for (place, bytes) in &places {
-        for secret in [TYPED_NAME, ODD_NAME, WRONG_PASSWORD] {
+        for secret in [TYPED_NAME, ODD_NAME, WRONG_PASSWORD, token.as_str()] {
             assert!(!contains(bytes, secret), "{place} holds the typed `{secret}`");
         }
     }
@@ -577,14 +591,14 @@ fn forks_truncations_and_rewrites_are_told_apart() {
 
 /// One `POST /api/jurisdictions` that tolerates the server dying under it: the status, or
 /// `None` when no answer came.
-fn try_post_jurisdiction(admin: SocketAddr, id: &str) -> Option<u16> {
+fn try_post_jurisdiction(admin: SocketAddr, authorization: &str, id: &str) -> Option<u16> {
     let mut stream = TcpStream::connect_timeout(&admin, Duration::from_secs(5)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let body = jurisdiction_body(id);
     let head = format!(
         "POST /api/jurisdictions HTTP/1.0\r\nHost: {admin}\r\nAuthorization: {}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        basic("admin", PASSWORD),
+        authorization,
         body.len()
     );
     stream.write_all(head.as_bytes()).ok()?;
@@ -602,19 +616,21 @@ fn every_change_acknowledged_before_a_sigkill_is_in_the_ledger_after_it() {
     let data = init_node(directory.path(), &[]);
     let served = Served::start(&["--data", text(&data)], &[]).unwrap();
     let admin = served.admin;
+    let authorization = admin_bearer(&data);
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let unexpected = Arc::new(Mutex::new(Vec::<(String, u16)>::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let clients: Vec<_> = (0..CLIENTS)
         .map(|client| {
             let (acknowledged, unexpected, stop) = (acknowledged.clone(), unexpected.clone(), stop.clone());
+            let authorization = authorization.clone();
             std::thread::spawn(move || {
                 for number in 0..MOST_PER_CLIENT {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
                     let id = format!("crash-{client}-{number}");
-                    match try_post_jurisdiction(admin, &id) {
+                    match try_post_jurisdiction(admin, &authorization, &id) {
                         Some(201) => acknowledged.lock().unwrap().push(id),
                         Some(status) => unexpected.lock().unwrap().push((id, status)),
                         None => break,
@@ -727,7 +743,7 @@ fn a_witness_cosigns_a_growing_log_and_refuses_a_forked_one() {
     // Again at the same size: the same checkpoint is cosigned again, nothing else happens.
     assert!(witness(&served).status.success());
     // Growth: the witness proves consistency from the tiles and cosigns the bigger log.
-    assert_eq!(post_jurisdiction(served.admin, "witnessed-grown").status, 201);
+    assert_eq!(post_jurisdiction(served.admin, &data, "witnessed-grown").status, 201);
     let grown = wait_until_signed(&served, &data);
     assert_eq!(grown, size + 1);
     let cosigned = witness(&served);
@@ -748,7 +764,7 @@ fn a_witness_cosigns_a_growing_log_and_refuses_a_forked_one() {
     assert!(!get(served.public, "/log/checkpoint").body.contains(&witness_name));
 
     // Bigger than what the witness saw, but not an extension of it.
-    assert_eq!(post_jurisdiction(served.admin, "forked-b3").status, 201);
+    assert_eq!(post_jurisdiction(served.admin, &data, "forked-b3").status, 201);
     assert_eq!(wait_until_signed(&served, &fork), grown + 1);
     let refused = witness(&served);
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));

@@ -10,7 +10,7 @@ mod support;
 use std::{fs, path::Path};
 
 use canvass_store_postgres::test_cluster::TestCluster;
-use support::{PASSWORD, Served, basic, init_node, request, run, stderr};
+use support::{Served, admin_bearer, init_node, request, run, stderr};
 
 const STATE: &str = "ocd-division/country:us/state:qz";
 const COUNTY: &str = "ocd-division/country:us/state:qz/county:canary";
@@ -82,10 +82,11 @@ fn setup(directory: &Path, extra_init: &[&str]) -> std::path::PathBuf {
     data
 }
 
-fn register_canaries(served: &Served) {
+fn register_canaries(served: &Served, data: &Path) {
+    let bearer = admin_bearer(data);
     let unseal = serde_json::json!({ "passphrase": PASSPHRASE }).to_string();
     let path = format!("/api/jurisdictions/{}/unseal", COUNTY.replace('/', "%2F"));
-    let unsealed = request(served.admin, "POST", &path, &[("Authorization", &basic("admin", PASSWORD))], Some(&unseal));
+    let unsealed = request(served.admin, "POST", &path, &[("Authorization", &bearer)], Some(&unseal));
     assert_eq!(unsealed.status, 200, "{}", unsealed.body);
     for number in 0..3 {
         let voter = serde_json::json!({
@@ -95,8 +96,7 @@ fn register_canaries(served: &Served) {
             "ssn_last_four": "8264", "drivers_license": "QZXDL90817", "email": "qzx.canary@example.invalid"
         })
         .to_string();
-        let added =
-            request(served.admin, "POST", "/api/voters", &[("Authorization", &basic("admin", PASSWORD))], Some(&voter));
+        let added = request(served.admin, "POST", "/api/voters", &[("Authorization", &bearer)], Some(&voter));
         assert_eq!(added.status, 201, "{}", added.body);
     }
 }
@@ -167,7 +167,7 @@ fn no_marker_reaches_the_sqlite_files_the_backup_or_the_logs() {
     let directory = tempfile::tempdir().unwrap();
     let data = setup(directory.path(), &[]);
     let served = Served::start(&["--data", data.to_str().unwrap()], &[("CANVASS_LOG", "debug")]).unwrap();
-    register_canaries(&served);
+    register_canaries(&served, &data);
 
     // While the node serves: the database, its WAL and shared-memory files.
     assert!(data.join("canvass.db-wal").exists(), "WAL mode keeps recent writes in the -wal file: scan it too");
@@ -223,7 +223,7 @@ fn no_marker_reaches_a_pg_dump_of_the_postgresql_store() {
     let directory = tempfile::tempdir().unwrap();
     let data = setup(directory.path(), &["--database-url", &url]);
     let served = Served::start(&["--data", data.to_str().unwrap()], &[("CANVASS_LOG", "debug")]).unwrap();
-    register_canaries(&served);
+    register_canaries(&served, &data);
     // A backup of a PostgreSQL node, taken while it serves.
     let backup_passphrase = directory.path().join("backup-passphrase");
     fs::write(&backup_passphrase, "canary backup passphrase").unwrap();

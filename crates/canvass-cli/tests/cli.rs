@@ -20,7 +20,7 @@ fn init_creates_a_private_data_dir() {
     let key = fs::read_to_string(data.join("node-signing.key")).unwrap();
     assert!(key.starts_with("-----BEGIN PRIVATE KEY-----"));
     let leftovers: Vec<_> = fs::read_dir(directory.path()).unwrap().map(|entry| entry.unwrap().file_name()).collect();
-    assert_eq!(leftovers.len(), 2, "only the data dir and the password file: {leftovers:?}");
+    assert_eq!(leftovers.len(), 3, "only the data dir and the test's password and token files: {leftovers:?}");
 }
 
 #[test]

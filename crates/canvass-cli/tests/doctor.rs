@@ -7,7 +7,7 @@ mod support;
 
 use std::{fs, path::Path};
 
-use canvass_core::credential::{StaffAccount, StaffRole, Username};
+use canvass_core::credential::{StaffAccount, Username};
 use canvass_crypto::{SecretString, hash_password};
 use canvass_store::Store;
 use canvass_store_sqlite::{OpenMode, SqliteStore};
@@ -163,11 +163,8 @@ fn a_database_password_in_a_world_readable_config_is_high_and_never_printed() {
 async fn set_administrator_hash(data: &Path, password: &str) {
     let store = SqliteStore::open(&data.join("canvass.db"), OpenMode::Existing).await.unwrap();
     let hash = hash_password(&SecretString::from(password.to_owned())).unwrap();
-    let account = StaffAccount {
-        username: Username::parse("admin").unwrap(),
-        password_hash: hash.as_str().to_owned(),
-        role: StaffRole::Administrator,
-    };
+    // The account keeps the node-wide administrator grant `init` gave it.
+    let account = StaffAccount::new(Username::parse("admin").unwrap(), hash.as_str().to_owned(), None);
     store.upsert_staff_account(&account).await.unwrap();
     store.close().await;
 }

@@ -1,6 +1,7 @@
 //! `canvass keys` and `jurisdiction shred` through the real binary, against a running node:
-//! officials unseal one share at a time, sealing refuses PII writes, wrong secrets are clear
-//! one-line errors, and shredding takes effect on the running node.
+//! officials unseal one share at a time (signed in to the node with an API token), sealing
+//! refuses PII writes, wrong secrets are clear one-line errors, and shredding, a two-person
+//! operation carried out from the shell by its requester, takes effect on the running node.
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,7 +9,10 @@ mod support;
 
 use std::fs;
 
-use support::{PASSWORD, Served, assert_refused, basic, init_node, request, run, run_with, stderr, stdout};
+use support::{
+    Served, admin_bearer, admin_token, approved_request, assert_refused, enrol_second_factor, init_node, mint_token,
+    request, run, run_with, stderr, stdout, totp_code,
+};
 
 const COUNTY: &str = "keys-county";
 
@@ -76,18 +80,19 @@ fn officials_unseal_with_their_shares_and_sealing_and_shredding_take_effect() {
 
     let served = Served::start(&["--data", data_text], &[]).unwrap();
     let admin = served.admin.to_string();
-    let auth = [("Authorization", basic("admin", PASSWORD))];
-    let auth: Vec<(&str, &str)> = auth.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let bearer = admin_bearer(&data);
+    let auth = [("Authorization", bearer.as_str())];
     let sealed = request(served.admin, "POST", "/api/voters", &auth, Some(&voter("K1")));
     assert_eq!(sealed.status, 423, "a node starts with every jurisdiction sealed: {}", sealed.body);
 
-    let on_node = |command: &str, extra: &[&str], password: &str| {
+    let token = admin_token(&data);
+    let on_node = |command: &str, extra: &[&str], token: &str| {
         let mut arguments =
             vec!["keys", command, "--data", data_text, "--jurisdiction", COUNTY, "--admin-address", &admin];
         arguments.extend_from_slice(extra);
-        run_with(&arguments, "CANVASS_ADMIN_PASSWORD", password)
+        run_with(&arguments, "CANVASS_API_TOKEN", token)
     };
-    let unseal = |share: &str| on_node("unseal", &["--share-file", shares_dir.join(share).to_str().unwrap()], PASSWORD);
+    let unseal = |share: &str| on_node("unseal", &["--share-file", shares_dir.join(share).to_str().unwrap()], &token);
     let first = unseal("share-2-of-3.txt");
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(stdout(&first).contains("1 of 2 needed"), "{}", stdout(&first));
@@ -96,8 +101,17 @@ fn officials_unseal_with_their_shares_and_sealing_and_shredding_take_effect() {
     assert!(stdout(&second).contains("is unsealed"), "{}", stderr(&second));
     assert_eq!(request(served.admin, "POST", "/api/voters", &auth, Some(&voter("K1"))).status, 201);
 
-    assert_refused(&on_node("seal", &[], "not the password"), "sign in");
-    let seal = on_node("seal", &[], PASSWORD);
+    let forged = format!("{}guessed", &token[..token.len() - 7]);
+    assert_refused(&on_node("seal", &[], &forged), "refused the API token");
+    assert_refused(&on_node("seal", &[], "not a token at all"), "API token");
+    let missing = support::canvass()
+        .args(["keys", "seal", "--data", data_text, "--jurisdiction", COUNTY, "--admin-address", &admin])
+        .output()
+        .unwrap();
+    assert_refused(&missing, "canvass token add");
+    let token_file = directory.path().join("token-file");
+    fs::write(&token_file, format!("{token}\n")).unwrap();
+    let seal = on_node("seal", &["--token-file", token_file.to_str().unwrap()], "");
     assert!(seal.status.success(), "{}", stderr(&seal));
     assert_eq!(request(served.admin, "POST", "/api/voters", &auth, Some(&voter("K2"))).status, 423);
 
@@ -116,7 +130,7 @@ fn officials_unseal_with_their_shares_and_sealing_and_shredding_take_effect() {
             "--passphrase-file",
         ])
         .arg(&wrong)
-        .env("CANVASS_ADMIN_PASSWORD", PASSWORD)
+        .env("CANVASS_API_TOKEN", &token)
         .output()
         .unwrap();
     assert_refused(&output, "the passphrase is wrong");
@@ -133,22 +147,79 @@ fn officials_unseal_with_their_shares_and_sealing_and_shredding_take_effect() {
             "--passphrase-file",
             passphrase_text,
         ])
-        .env("CANVASS_ADMIN_PASSWORD", PASSWORD)
+        .env("CANVASS_API_TOKEN", &token)
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(request(served.admin, "POST", "/api/voters", &auth, Some(&voter("K2"))).status, 201);
 
-    // Shredding from the command line: the running node drops the keys at their next use.
-    assert_refused(
-        &run(&["jurisdiction", "shred", "--data", data_text, COUNTY, "--confirm", "other"]),
-        "does not match",
-    );
-    let shred = run(&["jurisdiction", "shred", "--data", data_text, COUNTY, "--confirm", COUNTY]);
-    assert!(shred.status.success(), "{}", stderr(&shred));
+    // Shredding from the command line: a second node-wide administrator (`canvass admin`)
+    // approves the first one's request, who carries it out with password and code; the running
+    // node drops the keys at their next use.
+    let approver_password = directory.path().join("approver-password");
+    fs::write(&approver_password, "the approver's own long password").unwrap();
+    let approver_password_text = approver_password.to_str().unwrap();
+    let added = run(&[
+        "admin",
+        "set-password",
+        "--data",
+        data_text,
+        "--user",
+        "approver",
+        "--password-file",
+        approver_password_text,
+    ]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let approver = format!("Bearer {}", mint_token(&data, "approver", "state_administrator", None));
+    let requested = approved_request(&served, &bearer, &approver, "shred_keys", COUNTY);
+    let administrator = enrol_second_factor(&data, "admin");
+    let password_file = directory.path().join("admin-password");
+    let shred = |confirm: &str, code: &str| {
+        run(&[
+            "jurisdiction",
+            "shred",
+            "--data",
+            data_text,
+            COUNTY,
+            "--confirm",
+            confirm,
+            "--user",
+            "admin",
+            "--password-file",
+            password_file.to_str().unwrap(),
+            "--totp-code",
+            code,
+            "--request",
+            &requested,
+        ])
+    };
+    assert_refused(&shred("other", "000000"), "does not match");
+    let shredded = shred(COUNTY, &totp_code(&administrator));
+    assert!(shredded.status.success(), "{}", stderr(&shredded));
     let after = request(served.admin, "POST", "/api/voters", &auth, Some(&voter("K3")));
     assert_eq!((after.status, after.json()["error"]["code"].as_str()), (409, Some("no_key_ring")));
-    let output =
-        run(&["keys", "rotate", "--data", data_text, "--jurisdiction", COUNTY, "--passphrase-file", passphrase_text]);
+    let found = run(&["audit", "search", "--data", data_text, "--action", "keys.shred", "--json"]);
+    let entries: serde_json::Value = serde_json::from_str(&stdout(&found)).unwrap();
+    assert_eq!(entries[0]["actor"], "user:admin", "{entries}");
+
+    // Rotation decrypts records, so it too is a staff member's; with the ring gone it stops
+    // at the key ring, before it would need an approval.
+    let authenticator = enrol_second_factor(&data, "approver");
+    let output = run(&[
+        "keys",
+        "rotate",
+        "--data",
+        data_text,
+        "--jurisdiction",
+        COUNTY,
+        "--passphrase-file",
+        passphrase_text,
+        "--user",
+        "approver",
+        "--password-file",
+        approver_password_text,
+        "--totp-code",
+        &totp_code(&authenticator),
+    ]);
     assert_refused(&output, "has no key ring");
 }

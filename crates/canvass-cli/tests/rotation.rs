@@ -1,5 +1,8 @@
 //! Rotation under load: `canvass keys rotate` runs while the serving node keeps registering
-//! voters; afterwards every row decrypts and none is sealed under a retired version.
+//! voters; afterwards every row decrypts and none is sealed under a retired version. The
+//! rotation is a two-person operation: the administrator asks through the API, the county's
+//! first administrator (added from the shell, the bootstrap case) approves, and the requester
+//! carries it out from the command line with password and authenticator code.
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,12 +20,15 @@ use canvass_core::id::JurisdictionId;
 use canvass_server::{keys, voters};
 use canvass_store::{KeyState, Store};
 use canvass_store_sqlite::{OpenMode, SqliteStore};
-use support::{PASSWORD, Served, basic, init_node, request, run, stderr};
+use support::{
+    Served, admin_bearer, approved_request, enrol_second_factor, init_node, mint_token, request, run, stderr, stdout,
+    totp_code,
+};
 
 const COUNTY: &str = "rotation-county";
 const PASSPHRASE: &str = "rotation key ring passphrase";
 
-fn register(served: &Served, number: u32) -> u16 {
+fn register(served: &Served, bearer: &str, number: u32) -> u16 {
     let voter = serde_json::json!({
         "jurisdiction": COUNTY, "registration_number": format!("RT{number}"), "county": COUNTY,
         "precinct": "rotation-01", "first_name": "Ada", "last_name": format!("Rotation{}", (b'a' + (number % 26) as u8) as char),
@@ -30,7 +36,7 @@ fn register(served: &Served, number: u32) -> u16 {
         "ssn_last_four": "1111", "drivers_license": format!("RTDL{number}")
     })
     .to_string();
-    request(served.admin, "POST", "/api/voters", &[("Authorization", &basic("admin", PASSWORD))], Some(&voter)).status
+    request(served.admin, "POST", "/api/voters", &[("Authorization", bearer)], Some(&voter)).status
 }
 
 #[test]
@@ -60,35 +66,61 @@ fn rotation_while_the_node_keeps_writing_leaves_every_row_readable_and_none_on_a
         let output = run(&step);
         assert!(output.status.success(), "{step:?}: {}", stderr(&output));
     }
+    // The county's first administrator comes from the shell; they approve the rotation.
+    let approver_password = directory.path().join("approver-password");
+    fs::write(&approver_password, "the approver's own long password").unwrap();
+    let added = run(&[
+        "user",
+        "add",
+        "--data",
+        &data_text,
+        "--username",
+        "approver",
+        "--role",
+        "county_administrator",
+        "--jurisdiction",
+        COUNTY,
+        "--password-file",
+        approver_password.to_str().unwrap(),
+    ]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let approver = format!("Bearer {}", mint_token(&data, "approver", "county_administrator", Some(COUNTY)));
+    let administrator = admin_bearer(&data);
+    let authenticator = enrol_second_factor(&data, "admin");
+
     let served = Arc::new(Served::start(&["--data", &data_text], &[]).unwrap());
     let unseal = serde_json::json!({ "passphrase": PASSPHRASE }).to_string();
     let reply = request(
         served.admin,
         "POST",
         &format!("/api/jurisdictions/{COUNTY}/unseal"),
-        &[("Authorization", &basic("admin", PASSWORD))],
+        &[("Authorization", &administrator)],
         Some(&unseal),
     );
     assert_eq!(reply.status, 200, "{}", reply.body);
     for number in 0..300 {
-        assert_eq!(register(&served, number), 201);
+        assert_eq!(register(&served, &administrator, number), 201);
     }
+    let approved = approved_request(&served, &administrator, &approver, "rotate_keys", COUNTY);
 
     let stop = Arc::new(AtomicBool::new(false));
     let written_during = Arc::new(AtomicU32::new(0));
     let writer = {
         let (served, stop, written_during) = (served.clone(), stop.clone(), written_during.clone());
+        let bearer = administrator.clone();
         std::thread::spawn(move || {
             // Bounded: at most 2,000 writes, and it stops as soon as the rotation is done.
             for number in 300..2_300 {
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                assert_eq!(register(&served, number), 201);
+                assert_eq!(register(&served, &bearer, number), 201);
                 written_during.fetch_add(1, Ordering::Relaxed);
             }
         })
     };
+    let code = totp_code(&authenticator);
+    let password_file = directory.path().join("admin-password");
     let rotated = run(&[
         "keys",
         "rotate",
@@ -100,11 +132,38 @@ fn rotation_while_the_node_keeps_writing_leaves_every_row_readable_and_none_on_a
         &passphrase_text,
         "--batch",
         "25",
+        "--user",
+        "admin",
+        "--password-file",
+        password_file.to_str().unwrap(),
+        "--totp-code",
+        &code,
+        "--request",
+        &approved,
     ]);
     stop.store(true, Ordering::Relaxed);
     writer.join().unwrap();
     assert!(rotated.status.success(), "{}", stderr(&rotated));
     assert!(written_during.load(Ordering::Relaxed) > 0, "the node wrote while the rotation ran");
+    // The approval was used up: the node will not run it again.
+    let again = request(
+        served.admin,
+        "POST",
+        &format!("/api/requests/{approved}/run"),
+        &[("Authorization", &administrator)],
+        None,
+    );
+    assert_eq!(again.status, 409, "{}", again.body);
+    // The ledger names the staff member, not the operator, for the request and the rotation.
+    let allowed = |action: &str| {
+        let found =
+            run(&["audit", "search", "--data", &data_text, "--action", action, "--outcome", "allowed", "--json"]);
+        let entries: serde_json::Value = serde_json::from_str(&stdout(&found)).unwrap();
+        entries.as_array().unwrap().iter().map(|entry| entry["actor"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(allowed("request.execute"), ["user:admin"]);
+    let rotation = allowed("keys.rotate");
+    assert!(!rotation.is_empty() && rotation.iter().all(|actor| actor == "user:admin"), "{rotation:?}");
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async {

@@ -7,7 +7,7 @@ mod support;
 
 use std::{fs, path::Path, process::Command};
 
-use support::{PASSWORD, Served, assert_refused, basic, get, init_node, request, run};
+use support::{PASSWORD, Served, admin_bearer, assert_refused, get, init_node, post_form, request, run};
 
 #[test]
 fn the_demo_serves_pages_health_and_the_admin_api_with_the_printed_credential() {
@@ -20,14 +20,28 @@ fn the_demo_serves_pages_health_and_the_admin_api_with_the_printed_credential() 
         assert!(home.body.contains(expected), "home page lacks {expected}");
     }
     let password = served.password.clone().unwrap();
+    let token = served.token.clone().unwrap();
     let listed =
-        request(served.admin, "GET", "/api/jurisdictions", &[("Authorization", &basic("admin", &password))], None);
+        request(served.admin, "GET", "/api/jurisdictions", &[("Authorization", &format!("Bearer {token}"))], None);
     assert_eq!(listed.status, 200);
     assert_eq!(listed.json().as_array().unwrap().len(), 4);
-    let refused =
-        request(served.admin, "GET", "/api/jurisdictions", &[("Authorization", &basic("admin", "guess"))], None);
-    assert_eq!(refused.status, 401);
-    assert_eq!(get(served.admin, "/metrics").status, 200);
+    // A forged token (the real id, a guessed secret) and garbage are both refused, saying nothing.
+    let id = token.split('.').nth(1).unwrap();
+    for forged in [format!("Bearer canvass.{id}.guessed"), "Bearer guess".to_owned()] {
+        let refused = request(served.admin, "GET", "/api/jurisdictions", &[("Authorization", &forged)], None);
+        assert_eq!(refused.status, 401, "{forged}");
+        assert!(!refused.body.contains("Alder"), "no detail for a refused token: {}", refused.body);
+    }
+    // The printed password signs in to the admin pages; a wrong one does not.
+    let wrong = post_form(served.admin, "/login", &[("username", "admin"), ("password", "guess"), ("code", "")]);
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.header("set-cookie").is_none(), "no session for a wrong password");
+    let right = post_form(served.admin, "/login", &[("username", "admin"), ("password", &password), ("code", "")]);
+    assert!(right.header("set-cookie").is_some_and(|cookie| cookie.starts_with("canvass_session=")), "{right:?}");
+    // Metrics are staff-only now: a scraper uses a token (auditors may read them).
+    assert_eq!(get(served.admin, "/metrics").status, 303, "sent to sign in");
+    let bearer = format!("Bearer {token}");
+    assert_eq!(request(served.admin, "GET", "/metrics", &[("Authorization", &bearer)], None).status, 200);
     assert_eq!(get(served.public, "/metrics").status, 404);
     let status = served.stop();
     assert!(status.success(), "SIGTERM is a clean stop: {status:?}");
@@ -40,13 +54,8 @@ fn a_node_serves_its_data_dir_while_the_cli_writes_to_it() {
     let served = Served::start(&["--data", data.to_str().unwrap()], &[]).unwrap();
     assert_eq!(get(served.public, "/readyz").json()["database"], "sqlite");
     let body = r#"{"id":"ocd-division/country:us/state:nc","name":"North Carolina","kind":"state"}"#;
-    let created = request(
-        served.admin,
-        "POST",
-        "/api/jurisdictions",
-        &[("Authorization", &basic("admin", PASSWORD))],
-        Some(body),
-    );
+    let created =
+        request(served.admin, "POST", "/api/jurisdictions", &[("Authorization", &admin_bearer(&data))], Some(body));
     assert_eq!(created.status, 201, "{}", created.body);
     let added = run(&[
         "jurisdiction",
@@ -66,6 +75,12 @@ fn a_node_serves_its_data_dir_while_the_cli_writes_to_it() {
     let home = get(served.public, "/");
     assert!(home.body.contains("North Carolina") && home.body.contains("Wake County"));
     assert!(!served.printed.contains("password"), "a real node prints no credential");
+    assert!(!served.printed.contains("token"), "a real node prints no credential");
+    let wrong =
+        post_form(served.admin, "/login", &[("username", "admin"), ("password", "not the password"), ("code", "")]);
+    assert_eq!(wrong.status, 401);
+    let right = post_form(served.admin, "/login", &[("username", "admin"), ("password", PASSWORD), ("code", "")]);
+    assert_eq!(right.status, 303, "a right password opens a session (to enrol a second factor first)");
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! Helpers for tests of the real `canvass` binary: running it, a served node that is killed on
-//! drop, and a minimal HTTP/1.0 client (so responses arrive whole, never chunked).
+//! Helpers for tests of the real `canvass` binary: running it, a node with an API token for its
+//! first administrator, a served node that is killed on drop, a minimal HTTP/1.0 client (so
+//! responses arrive whole, never chunked), and second factors and two-person requests.
 // Test helpers: a failed unwrap is a failed test, which is what they are for.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
@@ -52,7 +53,8 @@ pub fn assert_refused(output: &Output, fragment: &str) {
     assert!(error.contains(fragment), "expected `{fragment}` in: {error}");
 }
 
-/// `canvass init` into `directory/data` with the test password; returns the data dir.
+/// `canvass init` into `directory/data` with the test password, then `canvass token add` for
+/// its administrator into `directory/admin-token` (see [`admin_bearer`]); returns the data dir.
 pub fn init_node(directory: &Path, extra: &[&str]) -> PathBuf {
     let data = directory.join("data");
     let password_file = directory.join("admin-password");
@@ -62,7 +64,40 @@ pub fn init_node(directory: &Path, extra: &[&str]) -> PathBuf {
     arguments.extend_from_slice(extra);
     let output = run(&arguments);
     assert!(output.status.success(), "init failed: {}", stderr(&output));
+    let token = mint_token(&data, "admin", "state_administrator", None);
+    std::fs::write(directory.join("admin-token"), format!("{token}\n")).unwrap();
     data
+}
+
+/// An API token from `canvass token add`, which prints only the token on stdout.
+pub fn mint_token(data: &Path, user: &str, role: &str, jurisdiction: Option<&str>) -> String {
+    let mut arguments =
+        vec!["token", "add", "--data", data.to_str().unwrap(), "--user", user, "--role", role, "--label", "tests"];
+    if let Some(jurisdiction) = jurisdiction {
+        arguments.extend(["--jurisdiction", jurisdiction]);
+    }
+    let output = run(&arguments);
+    assert!(output.status.success(), "token add failed: {}", stderr(&output));
+    let token = stdout(&output).trim().to_owned();
+    assert!(token.starts_with("canvass.") && !token.contains(char::is_whitespace), "only the token: {token:?}");
+    token
+}
+
+/// The first administrator's token that [`init_node`] wrote beside the data dir.
+pub fn admin_token(data: &Path) -> String {
+    let file = data.parent().unwrap().join("admin-token");
+    std::fs::read_to_string(file).unwrap().trim().to_owned()
+}
+
+/// `Authorization` header value for the first administrator's token.
+pub fn admin_bearer(data: &Path) -> String {
+    format!("Bearer {}", admin_token(data))
+}
+
+/// How the ledger names the actor of requests made with a token: `token:<id>`.
+pub fn token_actor(token: &str) -> String {
+    let id = token.strip_prefix("canvass.").and_then(|rest| rest.split('.').next()).unwrap();
+    format!("token:{id}")
 }
 
 /// A running `canvass serve`, killed when dropped.
@@ -74,6 +109,8 @@ pub struct Served {
     pub admin: SocketAddr,
     pub printed: String,
     pub password: Option<String>,
+    /// The demo's administrator API token.
+    pub token: Option<String>,
 }
 
 impl Served {
@@ -145,7 +182,19 @@ impl Served {
             .lines()
             .find_map(|line| line.split("password ").nth(1))
             .map(|rest| rest.split_whitespace().next().unwrap_or_default().to_owned());
-        Ok(Self { public: address("Public site:")?, admin: address("Admin:")?, printed, password, child, logged })
+        let token = printed
+            .lines()
+            .find_map(|line| line.split("API token, shown once: ").nth(1))
+            .map(|rest| rest.trim().to_owned());
+        Ok(Self {
+            public: address("Public site:")?,
+            admin: address("Admin:")?,
+            printed,
+            password,
+            token,
+            child,
+            logged,
+        })
     }
 
     /// Sends SIGTERM and waits for a clean exit.
@@ -243,6 +292,24 @@ pub fn get(address: SocketAddr, path: &str) -> Response {
     request(address, "GET", path, &[], None)
 }
 
+/// A form post (`application/x-www-form-urlencoded`), as a browser sends `POST /login`.
+pub fn post_form(address: SocketAddr, path: &str, fields: &[(&str, &str)]) -> Response {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    let body: Vec<String> =
+        fields.iter().map(|(name, value)| format!("{name}={}", utf8_percent_encode(value, NON_ALPHANUMERIC))).collect();
+    let body = body.join("&");
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let text = format!(
+        "POST {path} HTTP/1.0\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(text.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    parse(&String::from_utf8_lossy(&raw))
+}
+
 fn parse(raw: &str) -> Response {
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
     let mut lines = head.lines();
@@ -255,10 +322,61 @@ fn parse(raw: &str) -> Response {
     Response { status, headers, body: body.to_owned() }
 }
 
-/// `Authorization` header value for HTTP Basic.
-pub fn basic(username: &str, password: &str) -> String {
-    use base64::Engine;
-    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}")))
+fn unix_seconds() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// Enrols a TOTP second factor for `username` on a SQLite node, through the same service as
+/// the account page, and returns the secret (the test's authenticator app). Enrolment claims
+/// the previous time step, so the current code still works once afterwards.
+pub fn enrol_second_factor(data: &Path, username: &str) -> canvass_crypto::TotpSecret {
+    use canvass_server::{ledger::Audit, staff};
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store: std::sync::Arc<dyn canvass_store::Store> = std::sync::Arc::new(
+            canvass_store_sqlite::SqliteStore::open(&data.join("canvass.db"), canvass_store_sqlite::OpenMode::Existing)
+                .await
+                .unwrap(),
+        );
+        let pem = std::fs::read_to_string(data.join("node-signing.key")).unwrap();
+        let key = staff::totp_key(&canvass_crypto::NodeSigningKey::from_pem(&pem).unwrap()).unwrap();
+        let username = canvass_core::credential::Username::parse(username).unwrap();
+        let secret = staff::new_second_factor().unwrap();
+        let audit = Audit::operator(store.clone());
+        // A step boundary between computing the code and checking it can refuse it: try again.
+        let mut enrolled = Err(canvass_server::ServerError::Unauthorized);
+        for _ in 0..3 {
+            let code = secret.code_at(unix_seconds() - 30);
+            enrolled = staff::enrol_second_factor(store.as_ref(), &audit, &key, &username, &secret, &code).await;
+            if enrolled.is_ok() {
+                break;
+            }
+        }
+        enrolled.unwrap();
+        store.close().await;
+        secret
+    })
+}
+
+/// The code the authenticator app shows now.
+pub fn totp_code(secret: &canvass_crypto::TotpSecret) -> String {
+    secret.code_at(unix_seconds())
+}
+
+/// A two-person request made with `requester`'s token and approved with `approver`'s (each a
+/// full `Bearer ...` header value); returns its id.
+pub fn approved_request(served: &Served, requester: &str, approver: &str, kind: &str, jurisdiction: &str) -> String {
+    let asked =
+        serde_json::json!({ "kind": kind, "jurisdiction": jurisdiction, "justification": "scheduled by the test" });
+    let made =
+        request(served.admin, "POST", "/api/requests", &[("Authorization", requester)], Some(&asked.to_string()));
+    assert_eq!(made.status, 201, "{}", made.body);
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    let approved =
+        request(served.admin, "POST", &format!("/api/requests/{id}/approve"), &[("Authorization", approver)], None);
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    assert_eq!(approved.json()["status"], "approved");
+    id
 }
 
 pub fn file_mode(path: &Path) -> u32 {
