@@ -92,9 +92,23 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
     let node_wide = Grant::permanent(StaffRole::StateAdministrator, None);
     let (_, token) =
         canvass_server::access::issue_token(store.as_ref(), &audit, &username, &node_wide, "demo", 1).await?;
+    let staff = loaded
+        .staff
+        .iter()
+        .map(|member| {
+            let scope = member.jurisdiction.as_ref().map_or_else(|| "the whole node".to_owned(), short_name);
+            format!(
+                "{:<13} {:<27} {}",
+                member.username.as_str(),
+                format!("{} ({scope})", member.role.title()),
+                member.password.expose_secret()
+            )
+        })
+        .collect();
     let demo = DemoPrint {
         password: password.unwrap_or_default(),
         token,
+        staff,
         data,
         secrets,
         witness: (witness_file, witness_name),
@@ -121,6 +135,8 @@ fn start_logging(arguments: &ServeArguments, config: &NodeConfig) {
 struct DemoPrint {
     password: String,
     token: String,
+    /// One line per demo staff account: name, role and scope, password.
+    staff: Vec<String>,
     data: PathBuf,
     secrets: PathBuf,
     witness: (PathBuf, &'static str),
@@ -165,6 +181,15 @@ async fn serve_until_stopped(
         println!("  Admin:        {scheme}://{}/   (API description at /api/openapi.json)", listeners.admin);
         println!("  Admin sign-in, shown once: user admin, password {password}   (then enrol a second factor)");
         println!("  Admin API token, shown once: {}", demo.token);
+        println!(
+            "  Demo staff, one per role (passwords shown once; each enrols an authenticator app at first sign-in):"
+        );
+        for line in &demo.staff {
+            println!("    {line}");
+        }
+        println!(
+            "  Waiting for a second administrator: county-admin's voter-file export (sign in as deputy-admin to approve it)."
+        );
         println!(
             "  Try: curl -H 'Authorization: Bearer {}' {scheme}://{}/api/jurisdictions",
             demo.token, listeners.admin
