@@ -492,6 +492,9 @@ mod tests {
             std::fs::write(&path, &expected).unwrap_or_else(|error| panic!("{error}"));
         }
         let actual = std::fs::read_to_string(&path).unwrap_or_default();
-        assert!(actual == expected, "docs/POLICY.md differs from the policy table; regenerate it (see this test's comment)");
+        assert!(
+            actual == expected,
+            "docs/POLICY.md differs from the policy table; regenerate it (see this test's comment)"
+        );
     }
 }

@@ -3,7 +3,7 @@
 //! policy check, the ledger entry and the read monitor add to an authorized confidential read
 //! (the same voter search alone and through the admin router with a clerk's API token).
 //! A bench binary (`harness = false`): `cargo bench -p canvass-server --bench access`, about
-//! 40 s. `ACCESS_BENCH_SEARCHES` changes the number of timed searches (default 2000).
+//! 20 s once built. `ACCESS_BENCH_SEARCHES` changes the number of timed searches (default 2000).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
@@ -370,7 +370,6 @@ fn confidential_reads(directory: &std::path::Path, searches: usize) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; nothing else is expected.
     let searches: usize =
         std::env::var("ACCESS_BENCH_SEARCHES").ok().and_then(|text| text.parse().ok()).unwrap_or(2000);
     let scratch = tempfile::Builder::new().prefix("canvass-access-bench").tempdir().unwrap();
