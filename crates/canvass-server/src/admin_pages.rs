@@ -252,6 +252,7 @@ async fn dashboard(State(node): State<Node>, principal: Principal) -> Result<Mar
     let mail = store.recent_mail(5).await?;
     let recent = crate::audit_log::search(store, &crate::audit_log::Search { limit: 15, ..Default::default() }).await?;
     let volumes = read_volumes(&node).await?;
+    let baselines = jurisdiction_baselines(&node, &principal).await?;
     let body = html! {
         h1 { "Canvass administration" }
         p { "Signed in as " strong { (principal.username) } "." }
@@ -275,6 +276,7 @@ async fn dashboard(State(node): State<Node>, principal: Principal) -> Result<Mar
         }
         h2 { "Confidential reads, last hour" }
         (read_volume_chart(&volumes))
+        (baseline_table(&baselines))
         h2 { "Notifications" }
         @if node.config().mail.smtp.is_none() { p.muted { "No mail server is configured ([mail] smtp_host): notifications stay queued." } }
         ul { @for message in &mail {
@@ -371,6 +373,45 @@ async fn key_rings(node: &Node, principal: &Principal) -> Result<Markup, ServerE
             }
         }
     })
+}
+
+/// Per jurisdiction the caller may search the ledger of: confidential-read entries in the last
+/// hour against the hourly average of the week before, so an unusual hour stands out.
+async fn jurisdiction_baselines(node: &Node, principal: &Principal) -> Result<Vec<(String, u64, f64)>, ServerError> {
+    let now = now_millis();
+    let mut rows = Vec::new();
+    for jurisdiction in node.store().jurisdictions().await? {
+        if !principal.may(node, Operation::SearchLedger, Some(&jurisdiction.id)).await? {
+            continue;
+        }
+        let query = |since: i64, until: i64| LedgerQuery {
+            action: Some(Action::VoterRead.as_str().to_owned()),
+            jurisdiction: Some(jurisdiction.id.as_str().to_owned()),
+            since_millis: Some(since),
+            until_millis: Some(until),
+            ..LedgerQuery::default()
+        };
+        let hour = node.store().count_ledger(&query(now - 3_600_000, now)).await?;
+        let week = node.store().count_ledger(&query(now - 168 * 3_600_000, now - 3_600_000)).await?;
+        if hour > 0 || week > 0 {
+            rows.push((jurisdiction.name.to_string(), hour, week as f64 / 167.0));
+        }
+    }
+    Ok(rows)
+}
+
+fn baseline_table(rows: &[(String, u64, f64)]) -> Markup {
+    html! {
+        @if !rows.is_empty() {
+            table {
+                caption { "Confidential-read entries per jurisdiction: this hour against the usual hour of the past week" }
+                thead { tr { th { "Jurisdiction" } th { "Last hour" } th { "Usual hour" } } }
+                tbody { @for (name, hour, usual) in rows {
+                    tr { td { (name) } td { (hour) @if (*hour as f64) > 3.0 * usual.max(1.0) { " " strong { "(unusual)" } } } td { (format!("{usual:.1}")) } }
+                } }
+            }
+        }
+    }
 }
 
 fn read_volume_chart(volumes: &[(String, u64, u64)]) -> Markup {
