@@ -201,6 +201,11 @@ pub async fn run(node: &Node, audit: &Audit, principal: &Principal, id: &str) ->
         return Err(error);
     }
     principal.authorize(node, audit, request.kind.operation(), Some(&request.jurisdiction)).await?;
+    // What the run needs is checked before the request is used up: a sealed jurisdiction
+    // refuses the run and leaves the approval for when its officials unseal it.
+    if matches!(request.kind, RequestKind::ExportVoters | RequestKind::RotateKeys) {
+        node.keys().current(node.store(), &request.jurisdiction).await?;
+    }
     let now = now_millis();
     let claimed = audit
         .run(entry, async {

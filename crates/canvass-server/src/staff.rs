@@ -156,6 +156,10 @@ pub async fn enrol_second_factor(
                 .staff_account(username)
                 .await?
                 .ok_or_else(|| ServerError::NotFound(format!("no staff account {username}")))?;
+            // Replacing a second factor goes through an administrator's reset, never a form.
+            if account.totp_secret.is_some() {
+                return Err(ServerError::Conflict("a second factor is already set up for this account".into()));
+            }
             let account = StaffAccount { totp_secret: Some(sealed), totp_last_step: step, ..account };
             Ok(store.upsert_staff_account(&account).await?)
         })

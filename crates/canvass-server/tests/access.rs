@@ -902,6 +902,12 @@ async fn an_export_needs_a_second_administrator_runs_once_and_only_for_its_reque
     let not_theirs = world.as_token(&second_token, Method::POST, &path("run"), None).await;
     assert_eq!((not_theirs.status, not_theirs.error_code().as_str()), (StatusCode::FORBIDDEN, "refused"));
 
+    // A sealed county refuses the run and leaves the approval for when it is unsealed again.
+    world.test.node.keys().seal(&id(OWN_COUNTY)).unwrap();
+    let while_sealed = world.as_token(&first_token, Method::POST, &path("run"), None).await;
+    assert_eq!(while_sealed.status, StatusCode::LOCKED, "{}", while_sealed.body);
+    world.unseal_all().await;
+
     let export = world.as_token(&first_token, Method::POST, &path("run"), None).await;
     assert_eq!(export.status, StatusCode::OK, "{}", export.body);
     assert!(export.header(header::CONTENT_TYPE).unwrap().starts_with("text/csv"));
