@@ -16,6 +16,9 @@ pub enum FormatsError {
     /// A value supplied for the document cannot be written in it.
     #[error("{field} {reason}")]
     InvalidText { field: &'static str, reason: &'static str },
+    /// An input file that cannot be read as the format at all (not a row: the whole file).
+    #[error("{0}")]
+    Refused(String),
     /// Ledger indices become the events' sequence numbers, so they must increase.
     #[error("ledger entry {index} comes after entry {previous}: entries must be in increasing index order")]
     OutOfOrder { previous: u64, index: u64 },

@@ -2,10 +2,12 @@
 //! crate never touches the database; callers read the store and hand values over.
 //!
 //! Now: the audit ledger as NIST SP 1500-101 Election Event Logging ([`event_log`]), in XML and
-//! in JSON, both valid against NIST's schemas.
+//! in JSON, both valid against NIST's schemas; North Carolina's voter file ([`ncvoter`]): a
+//! streaming reader that rejects bad rows one by one, and a seeded generator of synthetic files.
 
 mod error;
 pub mod event_log;
+pub mod ncvoter;
 
 pub use error::FormatsError;
 pub use event_log::{
