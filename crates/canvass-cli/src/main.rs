@@ -14,6 +14,7 @@ mod log_source;
 mod serve;
 mod sign_in;
 mod users;
+mod voters;
 mod witness;
 
 use std::{path::PathBuf, process::ExitCode};
@@ -71,6 +72,9 @@ enum Command {
     Audit(audit::AuditCommand),
     /// Witness another node's audit log: cosign its checkpoints while it only grows.
     Witness(witness::WitnessArguments),
+    /// Voter roll files: generate a synthetic NC-layout file.
+    #[command(subcommand)]
+    Voters(voters::VotersCommand),
 }
 
 fn main() -> ExitCode {
@@ -96,6 +100,10 @@ fn main() -> ExitCode {
             Command::Keys(command) => keys::run(&cli.data, command).await,
             Command::Backup(command) => backup::run(&cli.data, command).await,
             Command::Audit(command) => audit::run(&cli.data, command).await,
+            Command::Voters(command) => tokio::task::spawn_blocking(move || voters::run(command))
+                .await
+                .map_err(anyhow::Error::from)
+                .and_then(|result| result),
             Command::Witness(arguments) => tokio::task::spawn_blocking(move || witness::run(arguments))
                 .await
                 .map_err(anyhow::Error::from)
