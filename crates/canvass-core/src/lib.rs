@@ -16,5 +16,6 @@ pub mod jurisdiction;
 pub mod name;
 pub mod normalize;
 pub mod voter;
+pub mod voter_policy;
 
 pub use error::CoreError;

@@ -48,6 +48,23 @@ impl VoterStatus {
         }
     }
 
+    /// North Carolina's `status_cd`: A active, I inactive, R removed, D denied, S temporary
+    /// (military and overseas).
+    pub fn from_nc_code(code: &str) -> Result<Self, CoreError> {
+        match code.trim() {
+            "A" => Ok(Self::Active),
+            "I" => Ok(Self::Inactive),
+            "R" => Ok(Self::Removed),
+            "D" => Ok(Self::Denied),
+            "S" => Ok(Self::Temporary),
+            other => Err(CoreError::UnknownVariant {
+                what: "NC status code",
+                value: other.to_owned(),
+                expected: "A, I, R, D, S",
+            }),
+        }
+    }
+
     /// Whether the voter counts as registered for turnout.
     pub fn is_registered(self) -> bool {
         matches!(self, Self::Active | Self::Inactive | Self::Temporary)
