@@ -11,7 +11,7 @@ use std::{
 
 use anyhow::{anyhow, bail};
 use canvass_core::{
-    access::{Decision, Grant, Operation, RequestKind, RequestStatus, decide, requires_second_factor},
+    access::{Decision, Grant, Operation, RequestKind, decide, requires_second_factor},
     audit::{Action, Actor, AuditEntry, now_millis},
     credential::{StaffAccount, Username},
     id::JurisdictionId,
@@ -19,7 +19,7 @@ use canvass_core::{
 use canvass_server::{
     ServerError, access,
     ledger::{Audit, Ledger, did_not_happen, target},
-    staff,
+    requests, staff,
 };
 use canvass_store::Store;
 
@@ -182,8 +182,7 @@ impl SignedIn {
         let Some(stored) = store.request(id).await? else {
             bail!("there is no request {id}: see the admin pages (Approvals) or GET /api/requests");
         };
-        let entry = target(self.audit.entry(Action::RequestExecute), format!("request:{id}"))?
-            .with_jurisdiction(&stored.jurisdiction);
+        let entry = requests::execute_entry(&self.audit, &stored)?;
         let refusal = if stored.kind != kind || stored.jurisdiction != *jurisdiction {
             Some(ServerError::Refused(format!(
                 "request {id} is to {} in {}, not to {} in {jurisdiction}",
@@ -191,32 +190,14 @@ impl SignedIn {
                 stored.jurisdiction,
                 kind.title().to_lowercase()
             )))
-        } else if stored.requester != self.username {
-            Some(ServerError::Refused(format!(
-                "request {id} was made by {}: only the requester carries out an approved request",
-                stored.requester
-            )))
-        } else if stored.status != RequestStatus::Approved {
-            Some(ServerError::Conflict(format!("request {id} is {}, not approved", stored.status.as_str())))
-        } else if now_millis() >= stored.expires_at {
-            Some(ServerError::Conflict(format!("the approval of request {id} expired; make a new request")))
         } else {
-            None
+            requests::run_refusal(&stored, &self.username, now_millis())
         };
         if let Some(error) = refusal {
             let message = error.to_string();
             return Err(refuse(&self.audit, entry, &error, message).await);
         }
-        let claimed = self
-            .audit
-            .run(entry, async {
-                let now = now_millis();
-                Ok(store.transition_request(id, RequestStatus::Approved, RequestStatus::Executed, None, now).await?)
-            })
-            .await?;
-        if !claimed {
-            bail!("request {id} already ran: an approved request is carried out once");
-        }
+        requests::mark_executed(store, &self.audit, entry, id).await?;
         Ok(())
     }
 }

@@ -316,17 +316,9 @@ pub async fn token(data: &Path, command: TokenCommand) -> anyhow::Result<ExitCod
         if let Some(jurisdiction) = &jurisdiction {
             service::require_jurisdiction(store.as_ref(), jurisdiction).await?;
         }
-        let lineage = match &jurisdiction {
-            Some(jurisdiction) => access::lineage(store.as_ref(), jurisdiction).await?,
-            None => Vec::new(),
-        };
-        // The rule the admin API applies: a permanent grant of the role there (node-wide, or
-        // on the jurisdiction or one above it). A token never carries an emergency grant.
-        let holds = staff::current_grants(store.as_ref(), &username).await?.iter().any(|grant| {
-            grant.role == role
-                && !grant.emergency
-                && (grant.jurisdiction.is_none() || (!lineage.is_empty() && grant.covers(&lineage)))
-        });
+        // The rule the admin API applies (a permanent grant of the role there).
+        let grants = staff::current_grants(store.as_ref(), &username).await?;
+        let holds = access::holds_for_token(store.as_ref(), &grants, role, jurisdiction.as_ref()).await?;
         if !holds {
             bail!(
                 "{username} does not hold {role} on {}: a token can only carry a role its user holds there",

@@ -61,6 +61,15 @@ pub fn random_token(bytes: usize) -> Result<String, CryptoError> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer))
 }
 
+/// `bytes` random bytes as lowercase hex: public identifiers (API token ids, request and
+/// incident ids) that must not be guessable or collide.
+pub fn random_hex(bytes: usize) -> Result<String, CryptoError> {
+    use ring::rand::SecureRandom;
+    let mut buffer = vec![0u8; bytes];
+    ring::rand::SystemRandom::new().fill(&mut buffer).map_err(|_| CryptoError::Random)?;
+    Ok(buffer.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
 /// Compares two byte strings in time that does not depend on where they differ.
 pub fn constant_time_equal(left: &[u8], right: &[u8]) -> bool {
     left.len() == right.len() && left.iter().zip(right).fold(0u8, |difference, (a, b)| difference | (a ^ b)) == 0

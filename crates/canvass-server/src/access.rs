@@ -28,7 +28,7 @@ use canvass_store::{Store, StoredSession, StoredToken};
 
 use crate::{
     Node, ServerError,
-    ledger::{Audit, did_not_happen, target},
+    ledger::{Audit, target},
 };
 
 pub const SESSION_COOKIE: &str = "canvass_session";
@@ -181,10 +181,7 @@ impl Principal {
         operation: Operation,
         jurisdiction: Option<&JurisdictionId>,
     ) -> Result<Rule, ServerError> {
-        let lineage = match jurisdiction {
-            Some(jurisdiction) => lineage(node.store(), jurisdiction).await?,
-            None => Vec::new(),
-        };
+        let lineage = scope_lineage(node.store(), jurisdiction).await?;
         match decide(&self.grants, operation, &lineage, now_millis()) {
             Decision::Allowed { rule, .. } => Ok(rule),
             Decision::Denied => Err(refuse(audit, operation, jurisdiction).await),
@@ -199,33 +196,30 @@ impl Principal {
         operation: Operation,
         jurisdiction: Option<&JurisdictionId>,
     ) -> Result<bool, ServerError> {
-        let now = now_millis();
-        let lineage = match jurisdiction {
-            Some(jurisdiction) => lineage(node.store(), jurisdiction).await?,
-            None => {
-                let node_wide = |grant: &&Grant| grant.jurisdiction.is_none() && grant.is_current(now);
-                let grants: Vec<Grant> = self.grants.iter().filter(node_wide).cloned().collect();
-                return Ok(matches!(decide(&grants, operation, &[], now), Decision::Allowed { .. }));
+        let decision = match jurisdiction {
+            Some(jurisdiction) => {
+                decide(&self.grants, operation, &lineage(node.store(), jurisdiction).await?, now_millis())
             }
+            None => self.decide_node_wide(operation),
         };
-        Ok(matches!(decide(&self.grants, operation, &lineage, now), Decision::Allowed { .. }))
+        Ok(matches!(decision, Decision::Allowed { .. }))
     }
 
     /// Asks for `operation` over the whole node: only a node-wide grant allows it (adding a
     /// state, managing a node-wide account).
-    pub async fn authorize_node_wide(
-        &self,
-        _node: &Node,
-        audit: &Audit,
-        operation: Operation,
-    ) -> Result<Rule, ServerError> {
-        let now = now_millis();
-        let node_wide: Vec<Grant> =
-            self.grants.iter().filter(|grant| grant.jurisdiction.is_none() && grant.is_current(now)).cloned().collect();
-        match decide(&node_wide, operation, &[], now) {
+    pub async fn authorize_node_wide(&self, audit: &Audit, operation: Operation) -> Result<Rule, ServerError> {
+        match self.decide_node_wide(operation) {
             Decision::Allowed { rule, .. } => Ok(rule),
             Decision::Denied => Err(refuse(audit, operation, None).await),
         }
+    }
+
+    /// The policy's answer from the caller's current node-wide grants alone.
+    fn decide_node_wide(&self, operation: Operation) -> Decision {
+        let now = now_millis();
+        let node_wide: Vec<Grant> =
+            self.grants.iter().filter(|grant| grant.jurisdiction.is_none() && grant.is_current(now)).cloned().collect();
+        decide(&node_wide, operation, &[], now)
     }
 
     /// Like [`Principal::authorize`], and also requires the written reason and refuses
@@ -265,14 +259,9 @@ async fn record_refusal(
     if let Some(jurisdiction) = jurisdiction {
         entry = entry.with_jurisdiction(jurisdiction);
     }
-    let entry = match target(entry, format!("operation:{operation}")) {
-        Ok(entry) => entry,
-        Err(error) => return error,
-    };
-    match audit.record(&did_not_happen(entry, &error)).await {
-        Ok(_) => error,
-        // Nothing is refused silently: if the refusal cannot be recorded, say so instead.
-        Err(ledger_error) => ledger_error,
+    match target(entry, format!("operation:{operation}")) {
+        Ok(entry) => audit.refuse(entry, error).await,
+        Err(error) => error,
     }
 }
 
@@ -290,6 +279,36 @@ pub async fn lineage(store: &dyn Store, jurisdiction: &JurisdictionId) -> Result
         current = store.jurisdiction(&parent).await?;
     }
     Ok(chain)
+}
+
+/// The lineage of a scope: a jurisdiction's, or none for the whole node.
+pub async fn scope_lineage(
+    store: &dyn Store,
+    jurisdiction: Option<&JurisdictionId>,
+) -> Result<Vec<JurisdictionId>, ServerError> {
+    match jurisdiction {
+        Some(jurisdiction) => lineage(store, jurisdiction).await,
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Whether `grants` hold `role` permanently over the scope (the node, or a jurisdiction through
+/// a grant on it or above it): what an API token may carry. The API and `canvass token add`
+/// both ask this; a token never carries an emergency grant.
+pub async fn holds_for_token(
+    store: &dyn Store,
+    grants: &[Grant],
+    role: canvass_core::access::StaffRole,
+    jurisdiction: Option<&JurisdictionId>,
+) -> Result<bool, ServerError> {
+    let lineage = scope_lineage(store, jurisdiction).await?;
+    let now = now_millis();
+    Ok(grants.iter().any(|grant| {
+        grant.role == role
+            && !grant.emergency
+            && grant.is_current(now)
+            && (grant.jurisdiction.is_none() || (!lineage.is_empty() && grant.covers(&lineage)))
+    }))
 }
 
 /// The admin listener's authentication and policy layer.
@@ -398,11 +417,7 @@ async fn check_forgery(principal: &Principal, audit: &Audit, request: Request) -
     if presented.is_some_and(|value| constant_time_equal(value.as_bytes(), csrf_token.as_bytes())) {
         return Ok(request);
     }
-    let entry = did_not_happen(audit.entry(Action::AccessDenied), &ServerError::Csrf);
-    if let Err(error) = audit.record(&entry).await {
-        return Err(error.into_response());
-    }
-    Err(ServerError::Csrf.into_response())
+    Err(audit.refuse(audit.entry(Action::AccessDenied), ServerError::Csrf).await.into_response())
 }
 
 /// Reads one field of a form body and puts the body back for the handler.
@@ -441,18 +456,12 @@ async fn resolve(node: &Node, headers: &HeaderMap, audit: Option<&Audit>) -> Res
 
 /// Records a refused credential (when an audit context is given) and returns `Unauthorized`.
 async fn refuse_credential(audit: Option<&Audit>, what: &str) -> ServerError {
-    let error = ServerError::Unauthorized;
     let Some(audit) = audit else {
-        return error;
+        return ServerError::Unauthorized;
     };
-    let entry = did_not_happen(audit.entry(Action::AdministratorLogin), &error);
-    let entry = match target(entry, format!("credential:{what}")) {
-        Ok(entry) => entry,
-        Err(error) => return error,
-    };
-    match audit.record(&entry).await {
-        Ok(_) => error,
-        Err(ledger_error) => ledger_error,
+    match target(audit.entry(Action::AdministratorLogin), format!("credential:{what}")) {
+        Ok(entry) => audit.refuse(entry, ServerError::Unauthorized).await,
+        Err(error) => error,
     }
 }
 
@@ -495,10 +504,7 @@ async fn token_principal(node: &Node, token: &str) -> Result<Option<Principal>, 
     // The token acts only within its owner's current grants: a role taken from the owner is
     // taken from the token too.
     let owner_grants = crate::staff::current_grants(node.store(), &stored.owner).await?;
-    let lineage = match &stored.jurisdiction {
-        Some(jurisdiction) => lineage(node.store(), jurisdiction).await?,
-        None => Vec::new(),
-    };
+    let lineage = scope_lineage(node.store(), stored.jurisdiction.as_ref()).await?;
     let still_held = owner_grants.iter().any(|grant| {
         grant.role == stored.role && (grant.jurisdiction.is_none() || (!lineage.is_empty() && grant.covers(&lineage)))
     });
@@ -540,19 +546,19 @@ async fn session_principal(node: &Node, cookie: &str) -> Result<Option<Principal
     }))
 }
 
-fn millis(duration: std::time::Duration) -> i64 {
+pub(crate) fn millis(duration: std::time::Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }
 
 /// A new session for a checked password; `second_factor` says whether a TOTP code was checked
 /// too. Returns the cookie value, shown to the browser once.
 pub async fn open_session(store: &dyn Store, username: &Username, second_factor: bool) -> Result<String, ServerError> {
-    let value = random_token(32).map_err(|error| ServerError::Internal(error.to_string()))?;
+    let value = random_token(32)?;
     let now = now_millis();
     let session = StoredSession {
         id_hash: sha256(&[value.as_bytes()]).to_vec(),
         username: username.clone(),
-        csrf_token: random_token(24).map_err(|error| ServerError::Internal(error.to_string()))?,
+        csrf_token: random_token(24)?,
         created_at: now,
         last_seen_at: now,
         second_factor,
@@ -582,10 +588,8 @@ pub async fn issue_token(
     label: &str,
     lifetime_days: u32,
 ) -> Result<(StoredToken, String), ServerError> {
-    let internal = |error: canvass_crypto::CryptoError| ServerError::Internal(error.to_string());
-    let seed = random_token(16).map_err(internal)?;
-    let id: String = sha256(&[seed.as_bytes()])[..8].iter().map(|byte| format!("{byte:02x}")).collect();
-    let secret = random_token(32).map_err(internal)?;
+    let id = canvass_crypto::random_hex(8)?;
+    let secret = random_token(32)?;
     let now = now_millis();
     let token = StoredToken {
         id: id.clone(),
@@ -686,8 +690,7 @@ pub async fn sign_in(
     let throttle = node.throttle();
     let throttle_key = known.as_ref().map_or("unknown", Username::as_str);
     if throttle.is_blocked(throttle_key, address, node) {
-        audit.record(&did_not_happen(attempt, &ServerError::Throttled)).await?;
-        return Err(ServerError::Throttled);
+        return Err(audit.refuse(attempt, ServerError::Throttled).await);
     }
     match check_credentials(node, username, password, code).await {
         Ok((account, second_factor)) => {
@@ -698,8 +701,7 @@ pub async fn sign_in(
         }
         Err(error) => {
             throttle.record_failure(throttle_key, address);
-            audit.record(&did_not_happen(attempt, &error)).await?;
-            Err(error)
+            Err(audit.refuse(attempt, error).await)
         }
     }
 }

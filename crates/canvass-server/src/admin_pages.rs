@@ -170,9 +170,7 @@ fn enrolment_offer(node: &Node, principal: &Principal) -> Result<Markup, ServerE
     let issuer = if node.is_demo() { "Canvass demo" } else { "Canvass" };
     let uri = secret.provisioning_uri(issuer, principal.username.as_str());
     let svg = crate::qr::qr_svg(&uri)?;
-    let sealed = secret
-        .seal(node.totp_key(), principal.username.as_str())
-        .map_err(|error| ServerError::Internal(error.to_string()))?;
+    let sealed = secret.seal(node.totp_key(), principal.username.as_str())?;
     let pending = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sealed);
     Ok(html! {
         ol {
@@ -300,30 +298,12 @@ async fn dashboard(State(node): State<Node>, principal: Principal) -> Result<Mar
 
 /// Records read per user in the last hour against each one's hourly limit, from the ledger.
 async fn read_volumes(node: &Node) -> Result<Vec<(String, u64, u64)>, ServerError> {
-    let since = now_millis() - 3_600_000;
-    let query = LedgerQuery {
-        action: Some(Action::VoterRead.as_str().to_owned()),
-        outcome: Some("allowed".to_owned()),
-        since_millis: Some(since),
-        limit: canvass_store::LEDGER_SEARCH_LIMIT,
-        ..LedgerQuery::default()
-    };
-    let mut totals: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
-    for row in node.store().search_ledger(&query).await? {
-        if let Ok(entry) = canvass_core::audit::AuditEntry::decode(&row.body) {
-            *totals.entry(entry.actor.to_string()).or_default() += entry.targets.len() as u64;
-        }
-    }
-    let limits = &node.config().access;
     let mut volumes = Vec::new();
-    for (actor, total) in totals {
+    for (actor, total) in crate::monitor::reads_last_hour(node.store(), None, now_millis()).await? {
         let limit = match actor.strip_prefix("user:").map(canvass_core::credential::Username::parse) {
-            Some(Ok(name)) => staff::current_grants(node.store(), &name)
-                .await?
-                .iter()
-                .filter_map(|grant| limits.read_limit(grant.role))
-                .max()
-                .map_or(0, u64::from),
+            Some(Ok(name)) => {
+                crate::monitor::read_limit(&node.config().access, &staff::current_grants(node.store(), &name).await?)
+            }
             _ => 0,
         };
         volumes.push((actor, total, limit));

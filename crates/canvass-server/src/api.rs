@@ -355,7 +355,7 @@ async fn add_jurisdiction(
     // A new state needs node-wide rights; a county or municipality, rights over its parent.
     match &jurisdiction.parent {
         Some(parent) => principal.authorize(&node, &audit, Operation::ManageJurisdictions, Some(parent)).await?,
-        None => principal.authorize_node_wide(&node, &audit, Operation::ManageJurisdictions).await?,
+        None => principal.authorize_node_wide(&audit, Operation::ManageJurisdictions).await?,
     };
     service::add_jurisdiction(node.store(), &audit, &jurisdiction).await?;
     tracing::info!(jurisdiction = %jurisdiction.id, kind = %jurisdiction.kind, "jurisdiction added");

@@ -159,7 +159,7 @@ pub async fn add_user(
             principal.authorize(node, audit, Operation::ManageStaff, Some(jurisdiction)).await?;
         }
         None => {
-            principal.authorize_node_wide(node, audit, Operation::ManageStaff).await?;
+            principal.authorize_node_wide(audit, Operation::ManageStaff).await?;
         }
     }
     if role.is_administrator() && jurisdiction.is_none() {
@@ -218,12 +218,12 @@ pub async fn authorize_over_account(
     }
     let grants = node.store().grants(username).await?;
     if grants.is_empty() {
-        principal.authorize_node_wide(node, audit, Operation::ManageStaff).await?;
+        principal.authorize_node_wide(audit, Operation::ManageStaff).await?;
     }
     for grant in grants {
         match &grant.jurisdiction {
             Some(jurisdiction) => principal.authorize(node, audit, Operation::ManageStaff, Some(jurisdiction)).await?,
-            None => principal.authorize_node_wide(node, audit, Operation::ManageStaff).await?,
+            None => principal.authorize_node_wide(audit, Operation::ManageStaff).await?,
         };
     }
     Ok(())
@@ -373,15 +373,7 @@ pub async fn create_token(
         return Err(ServerError::Invalid("give the token a label of 1-100 characters".into()));
     }
     principal.authorize(&node, &audit, Operation::ManageTokens, jurisdiction.as_ref()).await?;
-    let lineage = match &jurisdiction {
-        Some(jurisdiction) => crate::access::lineage(node.store(), jurisdiction).await?,
-        None => Vec::new(),
-    };
-    let holds = principal.grants.iter().any(|grant| {
-        grant.role == role
-            && !grant.emergency
-            && (grant.jurisdiction.is_none() || grant.covers(&lineage) && !lineage.is_empty())
-    });
+    let holds = crate::access::holds_for_token(node.store(), &principal.grants, role, jurisdiction.as_ref()).await?;
     if !holds {
         return Err(ServerError::Refused("a token can only carry a role you hold there yourself".into()));
     }
@@ -406,7 +398,7 @@ pub async fn revoke_token(
     let token = node.store().api_token(&id).await?.ok_or_else(|| ServerError::NotFound(format!("no token {id}")))?;
     match &token.jurisdiction {
         Some(jurisdiction) => principal.authorize(&node, &audit, Operation::ManageTokens, Some(jurisdiction)).await?,
-        None => principal.authorize_node_wide(&node, &audit, Operation::ManageTokens).await?,
+        None => principal.authorize_node_wide(&audit, Operation::ManageTokens).await?,
     };
     audit.run(entry, async { Ok(node.store().revoke_api_token(&id).await?) }).await?;
     Ok(StatusCode::NO_CONTENT)

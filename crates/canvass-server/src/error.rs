@@ -186,6 +186,14 @@ impl From<CoreError> for ServerError {
     }
 }
 
+/// A crypto failure the caller did not map to something more specific (a wrong passphrase is
+/// mapped where it can happen) is the node's own fault.
+impl From<canvass_crypto::CryptoError> for ServerError {
+    fn from(error: canvass_crypto::CryptoError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
 impl From<StoreError> for ServerError {
     fn from(error: StoreError) -> Self {
         match error {

@@ -147,7 +147,7 @@ impl KeyRings {
         if stored_active == ring.active && !retired_in_memory {
             return Ok(ring);
         }
-        let refreshed = Arc::new(open_ring(&stored, ring.root.try_clone().map_err(crypto)?)?);
+        let refreshed = Arc::new(open_ring(&stored, ring.root.try_clone().map_err(ServerError::from)?)?);
         self.unsealed.write().map_err(poisoned)?.insert(jurisdiction.clone(), refreshed.clone());
         Ok(refreshed)
     }
@@ -188,10 +188,6 @@ impl KeyRings {
     }
 }
 
-fn crypto(error: canvass_crypto::CryptoError) -> ServerError {
-    ServerError::Internal(error.to_string())
-}
-
 fn active_field_version(stored: &StoredKeyRing) -> Result<u32, ServerError> {
     stored
         .keys
@@ -216,9 +212,9 @@ fn open_ring(stored: &StoredKeyRing, root: RootKey) -> Result<UnsealedRing, Serv
     let mut indexes = BTreeMap::new();
     for key in stored.keys.iter().filter(|key| key.state != KeyState::Retired) {
         let label = KeyLabel { purpose: &key.purpose, version: key.version };
-        let secret = root.unwrap(&key.wrapped, label).map_err(crypto)?;
+        let secret = root.unwrap(&key.wrapped, label).map_err(ServerError::from)?;
         if key.purpose == FIELD_PURPOSE {
-            ciphers.insert(key.version, FieldCipher::new(&secret, key.version).map_err(crypto)?);
+            ciphers.insert(key.version, FieldCipher::new(&secret, key.version).map_err(ServerError::from)?);
         } else if let Some(kind) = IndexKind::ALL.into_iter().find(|kind| kind.purpose() == key.purpose) {
             indexes.insert(kind, (IndexKey::new(&secret), key.index_bits.unwrap_or(16)));
         }
@@ -227,8 +223,8 @@ fn open_ring(stored: &StoredKeyRing, root: RootKey) -> Result<UnsealedRing, Serv
 }
 
 fn new_key(root: &RootKey, purpose: &str, version: u32, index_bits: Option<u8>) -> Result<StoredDataKey, ServerError> {
-    let secret = SecretKey::generate().map_err(crypto)?;
-    let wrapped = root.wrap(&secret, KeyLabel { purpose, version }).map_err(crypto)?;
+    let secret = SecretKey::generate().map_err(ServerError::from)?;
+    let wrapped = root.wrap(&secret, KeyLabel { purpose, version }).map_err(ServerError::from)?;
     Ok(StoredDataKey { purpose: purpose.to_owned(), version, wrapped, index_bits, state: KeyState::Active })
 }
 
@@ -276,15 +272,15 @@ async fn create_key_ring_unrecorded(
     if store.key_ring(jurisdiction).await?.is_some() {
         return Err(ServerError::Conflict(format!("{jurisdiction} already has a key ring")));
     }
-    let sealer = PassphraseSealer::new(passphrase).map_err(crypto)?;
+    let sealer = PassphraseSealer::new(passphrase).map_err(ServerError::from)?;
     sealer.check_strength().map_err(|error| ServerError::Invalid(error.to_string()))?;
-    let root = RootKey::generate(jurisdiction.as_str()).map_err(crypto)?;
+    let root = RootKey::generate(jurisdiction.as_str()).map_err(ServerError::from)?;
     let (sealer, root, sealed) = blocking(move || {
         let sealed = sealer.seal(&root);
         (sealer, root, sealed)
     })
     .await?;
-    let sealed = sealed.map_err(crypto)?;
+    let sealed = sealed.map_err(ServerError::from)?;
     let bits = choose_index_bits(projected_rows);
     let mut keys = vec![new_key(&root, FIELD_PURPOSE, 1, None)?];
     for kind in IndexKind::ALL {
@@ -292,7 +288,7 @@ async fn create_key_ring_unrecorded(
     }
     let stored = StoredKeyRing {
         jurisdiction: jurisdiction.clone(),
-        root_check: root.check_value().map_err(crypto)?,
+        root_check: root.check_value().map_err(ServerError::from)?,
         shares: None,
         projected_rows,
         seals: vec![(sealer.method().to_owned(), sealed)],
@@ -399,7 +395,7 @@ pub async fn rotate(store: &dyn Store, audit: &Audit, ring: &UnsealedRing) -> Re
 pub async fn reload(store: &dyn Store, ring: &UnsealedRing) -> Result<UnsealedRing, ServerError> {
     let jurisdiction = JurisdictionId::parse(ring.jurisdiction())?;
     let stored = require_ring(store, &jurisdiction).await?;
-    open_ring(&stored, ring.root.try_clone().map_err(crypto)?)
+    open_ring(&stored, ring.root.try_clone().map_err(ServerError::from)?)
 }
 
 /// Retires every previous field key version no row uses any more; returns them.

@@ -469,6 +469,16 @@ impl Audit {
     pub async fn record(&self, entry: &AuditEntry) -> Result<u64, ServerError> {
         self.ledger.append(entry).await
     }
+
+    /// Records that `entry`'s action did not go ahead because of `error` (see
+    /// [`did_not_happen`]) and returns the error to send. Nothing is refused silently: if the
+    /// refusal cannot be recorded, the ledger's error is returned instead.
+    pub async fn refuse(&self, entry: AuditEntry, error: ServerError) -> ServerError {
+        match self.record(&did_not_happen(entry, &error)).await {
+            Ok(_) => error,
+            Err(ledger_error) => ledger_error,
+        }
+    }
 }
 
 /// The entry saying `entry`'s action did not go ahead, now, because of `error`: denied when it

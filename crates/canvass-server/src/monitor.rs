@@ -4,14 +4,15 @@
 //! email through the outbox, which a background task sends over SMTP.
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::{BTreeMap, HashMap, VecDeque},
     sync::{Arc, Mutex},
     time::Duration,
 };
 
 use canvass_core::{
-    access::{Operation, rule},
+    access::{Grant, Operation, rule},
     audit::{Action, Actor, AuditEntry, now_millis},
+    config::AccessConfig,
     credential::Username,
     id::JurisdictionId,
 };
@@ -52,30 +53,37 @@ impl ReadMonitor {
     }
 }
 
-/// Records read by the user in the last hour according to the ledger.
-async fn ledger_reads(store: &dyn Store, actor: &Actor, now: i64) -> Result<u64, ServerError> {
+/// Confidential records read in the last hour according to the ledger, per actor (one actor's
+/// or everyone's): the read monitor's seed and the dashboard's read volumes.
+pub async fn reads_last_hour(
+    store: &dyn Store,
+    actor: Option<&Actor>,
+    now: i64,
+) -> Result<BTreeMap<String, u64>, ServerError> {
     let query = LedgerQuery {
-        actor: Some(actor.to_string()),
+        actor: actor.map(Actor::to_string),
         action: Some(Action::VoterRead.as_str().to_owned()),
         outcome: Some("allowed".to_owned()),
         since_millis: Some(now - HOUR_MILLIS),
         limit: canvass_store::LEDGER_SEARCH_LIMIT,
         ..LedgerQuery::default()
     };
-    let mut total = 0;
+    let mut totals = BTreeMap::new();
     for row in store.search_ledger(&query).await? {
-        total += AuditEntry::decode(&row.body).map_or(0, |entry| entry.targets.len() as u64);
+        if let Ok(entry) = AuditEntry::decode(&row.body) {
+            *totals.entry(entry.actor.to_string()).or_default() += entry.targets.len() as u64;
+        }
     }
-    Ok(total)
+    Ok(totals)
 }
 
-/// The most a user may read in an hour: the highest limit among their roles that may read.
-fn read_limit(node: &Node, principal: &Principal) -> u64 {
-    principal
-        .grants
+/// The most a user with these grants may read in an hour: the highest limit among their
+/// roles that may read voter records.
+pub fn read_limit(access: &AccessConfig, grants: &[Grant]) -> u64 {
+    grants
         .iter()
         .filter(|grant| rule(Operation::ReadVoters, grant.role).allowed)
-        .filter_map(|grant| node.config().access.read_limit(grant.role))
+        .filter_map(|grant| access.read_limit(grant.role))
         .map(u64::from)
         .max()
         .unwrap_or(0)
@@ -94,12 +102,14 @@ pub async fn admit_reads(
     let so_far = match monitor.total(&principal.username, now) {
         Some(total) => total,
         None => {
-            let seeded = ledger_reads(node.store(), &principal.actor(), now).await?;
+            let actor = principal.actor();
+            let seeded =
+                reads_last_hour(node.store(), Some(&actor), now).await?.remove(&actor.to_string()).unwrap_or(0);
             monitor.add(&principal.username, now, seeded);
             seeded
         }
     };
-    let limit = read_limit(node, principal);
+    let limit = read_limit(&node.config().access, &principal.grants);
     if so_far + count <= limit {
         monitor.add(&principal.username, now, count);
         return Ok(());
@@ -113,7 +123,7 @@ pub async fn admit_reads(
         so_far + count
     );
     let incident = StoredIncident {
-        id: incident_id(now)?,
+        id: format!("inc-{now}-{}", canvass_crypto::random_hex(6)?),
         jurisdiction: Some(jurisdiction.clone()),
         opened_at: now,
         kind: "bulk_read".to_owned(),
@@ -128,12 +138,6 @@ pub async fn admit_reads(
         format!("Canvass: account {} suspended after reading {} voter records", principal.username, so_far + count);
     notify_administrators(node, jurisdiction, &subject, &format!("{summary}\n\nIncident: {}\n", incident.id)).await?;
     Err(ServerError::Forbidden)
-}
-
-fn incident_id(now: i64) -> Result<String, ServerError> {
-    let suffix = canvass_crypto::random_token(6).map_err(|error| ServerError::Internal(error.to_string()))?;
-    let suffix: String = suffix.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
-    Ok(format!("inc-{now}-{suffix}"))
 }
 
 /// Stores an incident, with its ledger entry first.

@@ -16,7 +16,7 @@ use crate::{
     Node, ServerError,
     access::Principal,
     keys,
-    ledger::{Audit, did_not_happen, target},
+    ledger::{Audit, target},
     monitor, staff, voters,
 };
 
@@ -106,8 +106,8 @@ pub async fn create(
     crate::service::require_jurisdiction(node.store(), &request.jurisdiction).await?;
     check_subject(node, &request).await?;
     let now = now_millis();
-    let id = format!("req-{}", short_id()?);
-    let lifetime = i64::try_from(node.config().access.approval_lifetime.as_millis()).unwrap_or(i64::MAX);
+    let id = format!("req-{}", canvass_crypto::random_hex(6)?);
+    let lifetime = crate::access::millis(node.config().access.approval_lifetime);
     let stored = StoredRequest {
         id,
         kind: request.kind,
@@ -138,11 +138,6 @@ pub async fn create(
     Ok(stored)
 }
 
-fn short_id() -> Result<String, ServerError> {
-    let seed = canvass_crypto::random_token(16).map_err(|error| ServerError::Internal(error.to_string()))?;
-    Ok(canvass_crypto::sha256(&[seed.as_bytes()])[..6].iter().map(|byte| format!("{byte:02x}")).collect())
-}
-
 async fn load(node: &Node, id: &str) -> Result<StoredRequest, ServerError> {
     node.store().request(id).await?.ok_or_else(|| ServerError::NotFound(format!("no request {id}")))
 }
@@ -168,8 +163,7 @@ pub async fn decide(
         } else {
             ServerError::Conflict(reason.to_owned())
         };
-        audit.record(&did_not_happen(entry, &error)).await?;
-        return Err(error);
+        return Err(audit.refuse(entry, error).await);
     }
     let to = if approve { RequestStatus::Approved } else { RequestStatus::Rejected };
     let moved = audit
@@ -183,22 +177,52 @@ pub async fn decide(
     load(node, id).await
 }
 
+/// Why `request` may not run now for `runner`, if it may not: only its requester runs it, once
+/// approved and before its approval expires. The admin API and `canvass keys rotate` /
+/// `jurisdiction shred` both ask this.
+pub fn run_refusal(request: &StoredRequest, runner: &Username, now: i64) -> Option<ServerError> {
+    if request.requester != *runner {
+        Some(ServerError::Refused(format!(
+            "request {} was made by {}: only the requester runs an approved request",
+            request.id, request.requester
+        )))
+    } else if request.status != RequestStatus::Approved {
+        Some(ServerError::Conflict(format!("request {} is {}, not approved", request.id, request.status.as_str())))
+    } else if now >= request.expires_at {
+        Some(ServerError::Conflict(format!("the approval of request {} expired; make a new request", request.id)))
+    } else {
+        None
+    }
+}
+
+/// The `request.execute` entry of a request.
+pub fn execute_entry(audit: &Audit, request: &StoredRequest) -> Result<canvass_core::audit::AuditEntry, ServerError> {
+    request_entry(audit, Action::RequestExecute, request)
+}
+
+/// Marks an approved request executed with its entry first: a compare-and-set, so it runs
+/// once however many runs race for it.
+pub async fn mark_executed(
+    store: &dyn canvass_store::Store,
+    audit: &Audit,
+    entry: canvass_core::audit::AuditEntry,
+    id: &str,
+) -> Result<(), ServerError> {
+    let now = now_millis();
+    let claimed = audit
+        .run(entry, async {
+            Ok(store.transition_request(id, RequestStatus::Approved, RequestStatus::Executed, None, now).await?)
+        })
+        .await?;
+    if claimed { Ok(()) } else { Err(ServerError::Conflict(format!("request {id} already ran: it runs once"))) }
+}
+
 /// Runs an approved request, once, as its requester.
 pub async fn run(node: &Node, audit: &Audit, principal: &Principal, id: &str) -> Result<Completed, ServerError> {
     let request = load(node, id).await?;
-    let entry = request_entry(audit, Action::RequestExecute, &request)?;
-    let refusal = if request.requester != principal.username {
-        Some(ServerError::Refused("only the requester runs an approved request".into()))
-    } else if request.status != RequestStatus::Approved {
-        Some(ServerError::Conflict(format!("the request is {}, not approved", request.status.as_str())))
-    } else if now_millis() >= request.expires_at {
-        Some(ServerError::Conflict("the approval expired; make a new request".into()))
-    } else {
-        None
-    };
-    if let Some(error) = refusal {
-        audit.record(&did_not_happen(entry, &error)).await?;
-        return Err(error);
+    let entry = execute_entry(audit, &request)?;
+    if let Some(error) = run_refusal(&request, &principal.username, now_millis()) {
+        return Err(audit.refuse(entry, error).await);
     }
     principal.authorize(node, audit, request.kind.operation(), Some(&request.jurisdiction)).await?;
     // What the run needs is checked before the request is used up: a sealed jurisdiction
@@ -206,15 +230,7 @@ pub async fn run(node: &Node, audit: &Audit, principal: &Principal, id: &str) ->
     if matches!(request.kind, RequestKind::ExportVoters | RequestKind::RotateKeys) {
         node.keys().current(node.store(), &request.jurisdiction).await?;
     }
-    let now = now_millis();
-    let claimed = audit
-        .run(entry, async {
-            Ok(node.store().transition_request(id, RequestStatus::Approved, RequestStatus::Executed, None, now).await?)
-        })
-        .await?;
-    if !claimed {
-        return Err(ServerError::Conflict("the request already ran".into()));
-    }
+    mark_executed(node.store(), audit, entry, id).await?;
     execute(node, audit, &request).await
 }
 

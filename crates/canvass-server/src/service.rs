@@ -115,7 +115,7 @@ pub async fn load_demo(
     let mut passphrases = Vec::new();
     let mut shares = None;
     for jurisdiction in &content.jurisdictions {
-        let passphrase = generate_password(4).map_err(|error| ServerError::Internal(error.to_string()))?;
+        let passphrase = generate_password(4)?;
         let ring =
             keys::create_key_ring(store, audit, &jurisdiction.id, passphrase.clone(), DEMO_PROJECTED_VOTERS).await?;
         if shares.is_none() && jurisdiction.kind == canvass_core::jurisdiction::JurisdictionKind::County {
@@ -158,7 +158,7 @@ async fn add_demo_staff(
     let mut staff = Vec::new();
     for (name, role, jurisdiction) in accounts {
         let username = Username::parse(name)?;
-        let password = generate_password(4).map_err(|error| ServerError::Internal(error.to_string()))?;
+        let password = generate_password(4)?;
         let email = EmailAddress::parse(&format!("{name}@examplia.invalid"))?;
         crate::staff::add_account(store, audit, &username, Some(email), password.clone()).await?;
         crate::staff::grant(store, audit, &username, &Grant::permanent(role, jurisdiction.clone())).await?;

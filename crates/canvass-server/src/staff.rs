@@ -25,7 +25,7 @@ const TOTP_KEY_PURPOSE: &str = "canvass staff totp secrets v1";
 /// The key sealing TOTP secrets at rest: derived from the node key, so a copied database alone
 /// does not yield anyone's second factor.
 pub fn totp_key(node_key: &NodeSigningKey) -> Result<SecretKey, ServerError> {
-    node_key.derive_secret(TOTP_KEY_PURPOSE).map_err(|error| ServerError::Internal(error.to_string()))
+    Ok(node_key.derive_secret(TOTP_KEY_PURPOSE)?)
 }
 
 /// Runs Argon2 off the async threads: each hash or check takes tens of milliseconds of CPU.
@@ -36,7 +36,7 @@ pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send 
 async fn hash(password: SecretString) -> Result<String, ServerError> {
     check_new_password(password.expose_secret())?;
     let hashed = blocking(move || hash_password(&password)).await?;
-    Ok(hashed.map_err(|error| ServerError::Internal(error.to_string()))?.as_str().to_owned())
+    Ok(hashed?.as_str().to_owned())
 }
 
 /// Creates a staff account with no roles yet (grants follow, each in the ledger).
@@ -134,7 +134,7 @@ pub async fn check_second_factor(
 /// A new TOTP secret for enrolment: shown to the user (QR code and text), stored sealed only
 /// once they prove their app holds it with a first code.
 pub fn new_second_factor() -> Result<TotpSecret, ServerError> {
-    TotpSecret::generate().map_err(|error| ServerError::Internal(error.to_string()))
+    Ok(TotpSecret::generate()?)
 }
 
 /// Completes enrolment: the code must match the offered secret; then the sealed secret is
@@ -148,7 +148,7 @@ pub async fn enrol_second_factor(
     code: &str,
 ) -> Result<(), ServerError> {
     let step = secret.verify(code, unix_seconds()).ok_or(ServerError::Unauthorized)?;
-    let sealed = secret.seal(key, username.as_str()).map_err(|error| ServerError::Internal(error.to_string()))?;
+    let sealed = secret.seal(key, username.as_str())?;
     let entry = target(audit.entry(Action::SecondFactorEnrol), format!("staff:{username}"))?;
     audit
         .run(entry, async {

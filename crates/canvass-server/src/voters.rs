@@ -20,10 +20,6 @@ use crate::{
 
 const TABLE: &str = "voters";
 
-fn crypto(error: canvass_crypto::CryptoError) -> ServerError {
-    ServerError::Internal(error.to_string())
-}
-
 struct Sealer<'a> {
     ring: &'a UnsealedRing,
     record: &'a str,
@@ -42,7 +38,7 @@ impl Sealer<'_> {
     }
 
     fn seal(&self, field: &str, value: &str) -> Result<Vec<u8>, ServerError> {
-        self.ring.cipher(self.version)?.seal(&self.context(field), value.as_bytes()).map_err(crypto)
+        self.ring.cipher(self.version)?.seal(&self.context(field), value.as_bytes()).map_err(ServerError::from)
     }
 
     fn seal_optional(&self, field: &str, value: Option<&str>) -> Result<Option<Vec<u8>>, ServerError> {
@@ -79,7 +75,8 @@ fn sealed_fields(sealer: &Sealer<'_>, voter: &VoterRecord) -> Result<SealedField
 /// The index value of the name index for a search or a row.
 pub fn name_index(ring: &UnsealedRing, last_name: &str, first_name: &str) -> Result<i64, ServerError> {
     let (key, bits) = ring.index(IndexKind::Name)?;
-    key.compute(&[normalize::name(last_name).as_bytes(), normalize::name(first_name).as_bytes()], bits).map_err(crypto)
+    key.compute(&[normalize::name(last_name).as_bytes(), normalize::name(first_name).as_bytes()], bits)
+        .map_err(ServerError::from)
 }
 
 pub fn identity_index(
@@ -90,12 +87,12 @@ pub fn identity_index(
 ) -> Result<i64, ServerError> {
     let (key, bits) = ring.index(IndexKind::Identity)?;
     let parts = [normalize::name(last_name), normalize::date(birth_date), normalize::identifier(ssn_last_four)];
-    key.compute(&[parts[0].as_bytes(), parts[1].as_bytes(), parts[2].as_bytes()], bits).map_err(crypto)
+    key.compute(&[parts[0].as_bytes(), parts[1].as_bytes(), parts[2].as_bytes()], bits).map_err(ServerError::from)
 }
 
 pub fn drivers_license_index(ring: &UnsealedRing, number: &str) -> Result<i64, ServerError> {
     let (key, bits) = ring.index(IndexKind::DriversLicense)?;
-    key.compute(&[normalize::identifier(number).as_bytes()], bits).map_err(crypto)
+    key.compute(&[normalize::identifier(number).as_bytes()], bits).map_err(ServerError::from)
 }
 
 fn blind_indexes(ring: &UnsealedRing, voter: &VoterRecord) -> Result<BlindIndexes, ServerError> {
