@@ -134,7 +134,7 @@ fn read_shares(files: &[PathBuf]) -> anyhow::Result<Vec<Share>> {
         .collect()
 }
 
-async fn unseal_here(
+pub(crate) async fn unseal_here(
     store: &dyn Store,
     audit: &Audit,
     jurisdiction: &JurisdictionId,

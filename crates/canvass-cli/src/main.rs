@@ -72,7 +72,7 @@ enum Command {
     Audit(audit::AuditCommand),
     /// Witness another node's audit log: cosign its checkpoints while it only grows.
     Witness(witness::WitnessArguments),
-    /// Voter roll files: generate a synthetic NC-layout file.
+    /// The voter roll: import a voter file, write the public extract, generate a synthetic file.
     #[command(subcommand)]
     Voters(voters::VotersCommand),
 }
@@ -100,10 +100,7 @@ fn main() -> ExitCode {
             Command::Keys(command) => keys::run(&cli.data, command).await,
             Command::Backup(command) => backup::run(&cli.data, command).await,
             Command::Audit(command) => audit::run(&cli.data, command).await,
-            Command::Voters(command) => tokio::task::spawn_blocking(move || voters::run(command))
-                .await
-                .map_err(anyhow::Error::from)
-                .and_then(|result| result),
+            Command::Voters(command) => voters::run(&cli.data, command).await,
             Command::Witness(arguments) => tokio::task::spawn_blocking(move || witness::run(arguments))
                 .await
                 .map_err(anyhow::Error::from)

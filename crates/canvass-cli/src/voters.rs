@@ -1,16 +1,92 @@
 //! `canvass voters`: the voter roll's files. `generate` writes a synthetic North Carolina
-//! layout file (every person made up) for trying imports and measuring them.
+//! layout file (every person made up) for trying imports and measuring them; `import` loads a
+//! voter file into a jurisdiction's roll (a staff member signs in and the jurisdiction's key
+//! ring is opened here, since every row is sealed on the way in); `export-public` writes the
+//! public extract.
 
-use std::{io::BufWriter, path::PathBuf, process::ExitCode};
+use std::{
+    io::{BufWriter, Write},
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Instant,
+};
 
-use anyhow::Context;
-use clap::{Args, Subcommand};
+use anyhow::{Context, bail};
+use canvass_core::{access::Operation, audit::Action, id::JurisdictionId};
+use canvass_formats::ncvoter::PUBLIC_COLUMNS;
+use canvass_server::{
+    ledger::target,
+    roll,
+    roll_import::{self, ImportProgress, ImportSettings, REPORT_HEADER},
+};
+use canvass_store::ImportCounts;
+use clap::{Args, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::{
+    data_dir,
+    keys::{Unlock, unseal_here},
+    sign_in::{self, StaffSignIn},
+};
 
 #[derive(Debug, Subcommand)]
 pub enum VotersCommand {
     /// Write a synthetic ncvoter file (tab-delimited NC layout, made-up people): the same seed
     /// gives the same file.
     Generate(GenerateArguments),
+    /// Import a voter file into a jurisdiction's roll: new rows added, changed rows updated
+    /// (the old revision kept), unchanged rows left alone, bad rows written to a report. An
+    /// interrupted import of the same file resumes where it stopped.
+    Import(ImportArguments),
+    /// Write the public voter file extract (NC layout, public-record columns only; voters in
+    /// an address confidentiality program are left out).
+    ExportPublic(ExportPublicArguments),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// North Carolina's voter file (tab-delimited, 67 columns, optionally the confidential four).
+    Ncvoter,
+    /// North Carolina's voter history file.
+    Ncvhis,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArguments {
+    /// The jurisdiction whose roll (and key ring) receives the file: a state or a county.
+    #[arg(long, value_name = "ID")]
+    pub jurisdiction: String,
+    #[arg(long, value_enum)]
+    pub format: ImportFormat,
+    /// The voter file.
+    pub file: PathBuf,
+    /// Where rejected rows are listed (line, column, reason; never a value). Default: the
+    /// file's name with `.rejected.tsv` added.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Create the counties and precincts the file names that do not exist yet.
+    #[arg(long)]
+    pub add_places: bool,
+    /// Rows per committed batch.
+    #[arg(long, default_value_t = roll_import::DEFAULT_BATCH_ROWS)]
+    pub batch_rows: usize,
+    #[command(flatten)]
+    pub staff: StaffSignIn,
+    #[command(flatten)]
+    pub unlock: Unlock,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportPublicArguments {
+    #[arg(long, value_name = "ID")]
+    pub jurisdiction: String,
+    /// Where to write it (refused if the file exists); standard output if not given.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub staff: StaffSignIn,
+    #[command(flatten)]
+    pub unlock: Unlock,
 }
 
 #[derive(Debug, Args)]
@@ -30,10 +106,182 @@ pub struct GenerateArguments {
     pub out: PathBuf,
 }
 
-pub fn run(command: VotersCommand) -> anyhow::Result<ExitCode> {
+pub async fn run(data: &Path, command: VotersCommand) -> anyhow::Result<ExitCode> {
     match command {
-        VotersCommand::Generate(arguments) => generate(&arguments),
+        VotersCommand::Generate(arguments) => {
+            tokio::task::spawn_blocking(move || generate(&arguments)).await.map_err(anyhow::Error::from)?
+        }
+        VotersCommand::Import(arguments) => import(data, &arguments).await,
+        VotersCommand::ExportPublic(arguments) => export_public(data, &arguments).await,
     }
+}
+
+/// A progress bar over the file's bytes, with rows per second and what became of them.
+struct Bar {
+    bar: ProgressBar,
+    started: Instant,
+    /// Rows the import had counted when this run began (a resumed import's earlier ones).
+    first_rows: Option<u64>,
+}
+
+impl ImportProgress for Bar {
+    fn started(&mut self, file_bytes: u64, position: u64) {
+        self.bar.set_length(file_bytes);
+        self.bar.set_position(position);
+        self.bar.reset_eta();
+    }
+
+    fn advanced(&mut self, position: u64, counts: &ImportCounts) {
+        let first = *self.first_rows.get_or_insert(counts.rows());
+        let seconds = self.started.elapsed().as_secs_f64().max(0.001);
+        let rate = (counts.rows().saturating_sub(first)) as f64 / seconds;
+        self.bar.set_position(position);
+        self.bar.set_message(format!(
+            "{} rows ({rate:.0} rows/s): {} new, {} changed, {} unchanged, {} rejected",
+            counts.rows(),
+            counts.inserted,
+            counts.updated,
+            counts.unchanged,
+            counts.rejected
+        ));
+    }
+}
+
+fn report_path(arguments: &ImportArguments) -> PathBuf {
+    arguments.report.clone().unwrap_or_else(|| {
+        let mut name = arguments.file.clone().into_os_string();
+        name.push(".rejected.tsv");
+        PathBuf::from(name)
+    })
+}
+
+async fn import(data: &Path, arguments: &ImportArguments) -> anyhow::Result<ExitCode> {
+    if arguments.format == ImportFormat::Ncvhis {
+        bail!(
+            "importing voter history (ncvhis) is not built yet: Canvass reads the format \
+             (canvass_formats::ncvhis) but has no history table to load it into"
+        );
+    }
+    let jurisdiction = JurisdictionId::parse(&arguments.jurisdiction)?;
+    if !arguments.file.is_file() {
+        bail!("{} is not a file", arguments.file.display());
+    }
+    let (_, store) = data_dir::open_existing(data).await?;
+    let outcome = async {
+        let signed_in = sign_in::sign_in(data, &store, &arguments.staff).await?;
+        signed_in.authorize(store.as_ref(), Operation::WriteVoters, &jurisdiction).await?;
+        let ring = unseal_here(store.as_ref(), &signed_in.audit, &jurisdiction, &arguments.unlock).await?;
+        let report_path = report_path(arguments);
+        let report_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&report_path)
+            .with_context(|| format!("cannot open the report {}", report_path.display()))?;
+        let empty = report_file.metadata().map(|metadata| metadata.len() == 0).unwrap_or(true);
+        let mut report = BufWriter::new(report_file);
+        if empty {
+            writeln!(report, "{REPORT_HEADER}")?;
+        }
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {percent:>3}% {msg}, eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let mut progress = Bar { bar, started: Instant::now(), first_rows: None };
+        let settings = ImportSettings {
+            jurisdiction: jurisdiction.clone(),
+            add_places: arguments.add_places,
+            batch_rows: arguments.batch_rows,
+            actor: signed_in.username.to_string(),
+        };
+        let started = Instant::now();
+        let summary = roll_import::import_ncvoter(
+            &store,
+            &signed_in.audit,
+            &ring,
+            &arguments.file,
+            &settings,
+            &mut report,
+            &mut progress,
+        )
+        .await;
+        report.flush()?;
+        progress.bar.finish_and_clear();
+        let summary = summary?;
+        let seconds = started.elapsed().as_secs_f64();
+        let counts = summary.import.counts;
+        if let Some(line) = summary.resumed_after_line {
+            println!("Resumed import {} after line {line}.", summary.import.id);
+        }
+        let read = counts.rows().saturating_sub(summary.counts_before.rows());
+        println!(
+            "Imported {} into {jurisdiction} as {} in {seconds:.1} s ({:.0} rows/s): {} new, {} changed, {} unchanged, {} rejected{}.",
+            arguments.file.display(),
+            summary.import.id,
+            read as f64 / seconds.max(0.001),
+            counts.inserted,
+            counts.updated,
+            counts.unchanged,
+            counts.rejected,
+            if counts.rejected > 0 { format!(" (see {})", report_path.display()) } else { String::new() }
+        );
+        if summary.added_counties + summary.added_precincts > 0 {
+            println!("Added {} counties and {} precincts the file named.", summary.added_counties, summary.added_precincts);
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+    .await;
+    store.close().await;
+    outcome
+}
+
+async fn export_public(data: &Path, arguments: &ExportPublicArguments) -> anyhow::Result<ExitCode> {
+    let jurisdiction = JurisdictionId::parse(&arguments.jurisdiction)?;
+    let output: Box<dyn Write> = match &arguments.out {
+        Some(path) => Box::new(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut output = BufWriter::with_capacity(1 << 20, output);
+    let (_, store) = data_dir::open_existing(data).await?;
+    let outcome = async {
+        let signed_in = sign_in::sign_in(data, &store, &arguments.staff).await?;
+        signed_in.authorize(store.as_ref(), Operation::ExportPublicVoters, &jurisdiction).await?;
+        let ring = unseal_here(store.as_ref(), &signed_in.audit, &jurisdiction, &arguments.unlock).await?;
+        let entry = signed_in.audit.entry(Action::VoterExportPublic).with_jurisdiction(&jurisdiction);
+        let entry = target(entry, "format:ncvoter-public")?;
+        signed_in.audit.record(&entry).await?;
+        writeln!(output, "{}", PUBLIC_COLUMNS.join("\t"))?;
+        let (mut written, mut suppressed) = (0u64, 0u64);
+        let mut after: Option<String> = None;
+        loop {
+            let page = store.voters_after(&jurisdiction, after.as_deref(), 2_000).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.registration_number.clone());
+            for sealed in &page {
+                match roll::public_extract_values(&ring, sealed)? {
+                    Some(values) => {
+                        writeln!(output, "{}", values.join("\t"))?;
+                        written += 1;
+                    }
+                    None => suppressed += 1,
+                }
+            }
+        }
+        output.flush()?;
+        eprintln!(
+            "Wrote {written} voters of {jurisdiction} (public-record columns only); left out {suppressed} in the address confidentiality program."
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+    .await;
+    store.close().await;
+    outcome
 }
 
 fn generate(arguments: &GenerateArguments) -> anyhow::Result<ExitCode> {

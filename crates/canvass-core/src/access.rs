@@ -127,8 +127,10 @@ operations! {
     RotateKeys => "keys.rotate", true, "Rotate a jurisdiction's data keys and re-encrypt its records.";
     ShredKeys => "keys.shred", true, "Destroy a jurisdiction's key ring, making its data unreadable.";
     WriteVoters => "voters.write", true, "Add or change voter records.";
+    SearchVoters => "voters.search", true, "Find voter records and see their public-record fields (name, address, status, precinct).";
     ReadVoters => "voters.read", true, "Open a voter record, confidential fields included.";
     ExportVoters => "voters.export", true, "Export a jurisdiction's whole voter file.";
+    ExportPublicVoters => "voters.export_public", true, "Write the public voter file extract: public-record fields only, address-confidential voters left out.";
     UploadResults => "results.upload", true, "Upload precinct results.";
     CertifyResults => "results.certify", true, "Certify an election's results.";
     SearchLedger => "ledger.search", false, "Search the audit ledger and see read-volume statistics.";
@@ -171,8 +173,10 @@ const POLICY: &[(Operation, [Rule; 6])] = &[
     (Operation::RotateKeys, [TWO, TWO, NO, NO, NO, NO]),
     (Operation::ShredKeys, [TWO, TWO, NO, NO, NO, NO]),
     (Operation::WriteVoters, [YES, YES, YES, NO, NO, NO]),
+    (Operation::SearchVoters, [YES, YES, YES, NO, NO, NO]),
     (Operation::ReadVoters, [WHY, WHY, YES, NO, NO, NO]),
     (Operation::ExportVoters, [TWO, TWO, NO, NO, NO, NO]),
+    (Operation::ExportPublicVoters, [YES, YES, NO, NO, NO, NO]),
     (Operation::UploadResults, [YES, YES, NO, YES, NO, NO]),
     (Operation::CertifyResults, [TWO, TWO, NO, NO, NO, NO]),
     (Operation::SearchLedger, [YES, YES, NO, NO, YES, NO]),

@@ -154,6 +154,9 @@ actions! {
     IncidentOpen => "incident.open", "A security incident was opened.";
     VoterExport => "voter.export", "A jurisdiction's voter file was exported.";
     ResultsCertify => "results.certify", "An election's results were certified.";
+    VoterImport => "voter.import", "Part of a voter file was imported into a roll: rows added, changed, unchanged and rejected.";
+    VoterExportPublic => "voter.export_public", "A public voter file extract (public-record fields only) was written.";
+    PlacesImport => "places.import", "Polling places were imported from a Voting Information Project feed.";
 }
 
 impl fmt::Display for Action {

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod ballots;
 pub mod config;
 pub mod credential;
 pub mod demo;
@@ -13,6 +14,7 @@ pub mod election;
 mod error;
 pub mod id;
 pub mod jurisdiction;
+pub mod lifecycle;
 pub mod name;
 pub mod normalize;
 pub mod voter;

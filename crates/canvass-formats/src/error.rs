@@ -7,6 +7,9 @@ pub enum FormatsError {
     /// an incomplete document.
     #[error("could not write the document: {0}")]
     Io(#[from] std::io::Error),
+    /// The input could not be read (a closed pipe, a disk error...): nothing was imported.
+    #[error("could not read the document: {0}")]
+    Read(std::io::Error),
     #[error("could not encode JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("could not format a time: {0}")]

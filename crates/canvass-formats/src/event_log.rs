@@ -156,9 +156,11 @@ impl EventType {
             | Action::AccessDenied => Self::Authorization,
             Action::IncidentOpen => Self::Incident,
             Action::ResultsCertify => Self::Results,
-            Action::JurisdictionAdd | Action::PrecinctAdd | Action::ElectionAdd | Action::DemoLoad => {
-                Self::Configuration
-            }
+            Action::JurisdictionAdd
+            | Action::PrecinctAdd
+            | Action::ElectionAdd
+            | Action::DemoLoad
+            | Action::PlacesImport => Self::Configuration,
             Action::KeysInit
             | Action::KeysSplit
             | Action::KeysUnseal
@@ -166,7 +168,11 @@ impl EventType {
             | Action::KeysRotate
             | Action::KeysReseal
             | Action::KeysShred => Self::Cryptographic,
-            Action::VoterAdd | Action::VoterRead | Action::VoterExport => Self::VoterRecords,
+            Action::VoterAdd
+            | Action::VoterRead
+            | Action::VoterExport
+            | Action::VoterImport
+            | Action::VoterExportPublic => Self::VoterRecords,
             Action::BackupCreate | Action::BackupRestore => Self::Backup,
             Action::LedgerStart => Self::Ledger,
         }

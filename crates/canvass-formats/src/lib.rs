@@ -3,11 +3,18 @@
 //!
 //! Now: the audit ledger as NIST SP 1500-101 Election Event Logging ([`event_log`]), in XML and
 //! in JSON, both valid against NIST's schemas; North Carolina's voter file ([`ncvoter`]): a
-//! streaming reader that rejects bad rows one by one, and a seeded generator of synthetic files.
+//! streaming reader that rejects bad rows one by one, and a seeded generator of synthetic files;
+//! its voter history file ([`ncvhis`]), read and generated the same way; the Voting Information
+//! Project's VIP 5 feed ([`vip5`]): precincts and their polling places, streamed; NIST SP
+//! 1500-102 Voter Records Interchange requests ([`vri`]): registrations and absentee-ballot
+//! requests in and out of XML and JSON, valid against NIST's schemas.
 
 mod error;
 pub mod event_log;
+pub mod ncvhis;
 pub mod ncvoter;
+pub mod vip5;
+pub mod vri;
 
 pub use error::FormatsError;
 pub use event_log::{

@@ -187,8 +187,9 @@ pub struct NcVoterReader<R> {
     buffer: Vec<u8>,
     /// Bytes consumed so far, for progress bars and resuming.
     position: u64,
-    /// A header-less file's first line, read while sniffing, returned first.
-    pending: Option<Vec<u8>>,
+    /// A header-less file's first line (and its length with the line ending), read while
+    /// sniffing, returned first.
+    pending: Option<(Vec<u8>, usize)>,
     /// Whether the file has the confidential columns.
     confidential: bool,
     /// A read failed: the iterator has ended.
@@ -218,7 +219,7 @@ impl<R: BufRead> NcVoterReader<R> {
             }
             (mapping, None, 1)
         } else if fields.len() == PUBLIC_COLUMNS.len() || fields.len() == COLUMN_COUNT {
-            ((0..fields.len()).map(Some).collect(), Some(first.clone()), 0)
+            ((0..fields.len()).map(Some).collect(), Some((first.clone(), read)), 0)
         } else {
             return Err(FormatsError::Refused(format!(
                 "the first line is not an ncvoter header and has {} columns, not {} or {}: is this an ncvoter file?",
@@ -242,12 +243,43 @@ impl<R: BufRead> NcVoterReader<R> {
         self.position
     }
 
+    /// Skips the lines before byte `position` without parsing them: resuming an import whose
+    /// rows up to there are committed. The position must fall at the start of a line.
+    pub fn skip_to(&mut self, position: u64) -> Result<(), FormatsError> {
+        // Nothing committed yet: start after the header, where the reader already is.
+        if position == 0 {
+            return Ok(());
+        }
+        while self.position < position {
+            let read = match self.pending.take() {
+                Some((_, read)) => read,
+                None => {
+                    self.buffer.clear();
+                    read_line(&mut self.input, &mut self.buffer)?
+                }
+            };
+            if read == 0 {
+                return Err(FormatsError::Refused(
+                    "the file ends before the point the interrupted import reached: is it the same file?".into(),
+                ));
+            }
+            self.position += read as u64;
+            self.line += 1;
+        }
+        if self.position != position {
+            return Err(FormatsError::Refused(
+                "the interrupted import stopped inside a line of this file: is it the same file?".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// The next row: a record, a rejected row, or None at the end. An I/O failure ends reading.
     pub fn next_row(&mut self) -> Result<Option<Result<NcVoterRecord, RowError>>, FormatsError> {
         loop {
             let bytes = match self.pending.take() {
-                Some(bytes) => {
-                    self.position += bytes.len() as u64;
+                Some((bytes, read)) => {
+                    self.position += read as u64;
                     bytes
                 }
                 None => {
@@ -354,7 +386,7 @@ impl<R: BufRead> Iterator for NcVoterReader<R> {
 
 /// Reads one line (without its end) into `buffer`, at most `MAX_LINE_BYTES + 1` bytes kept;
 /// returns the bytes consumed.
-fn read_line(input: &mut impl BufRead, buffer: &mut Vec<u8>) -> Result<usize, FormatsError> {
+pub(crate) fn read_line(input: &mut impl BufRead, buffer: &mut Vec<u8>) -> Result<usize, FormatsError> {
     let read = input.read_until(b'\n', buffer)?;
     while buffer.last().is_some_and(|byte| *byte == b'\n' || *byte == b'\r') {
         buffer.pop();
@@ -363,7 +395,7 @@ fn read_line(input: &mut impl BufRead, buffer: &mut Vec<u8>) -> Result<usize, Fo
 }
 
 /// Splits on tabs and removes the double quotes NCSBE puts around every value.
-fn split(text: &str) -> Vec<&str> {
+pub(crate) fn split(text: &str) -> Vec<&str> {
     text.split('\t')
         .map(|field| {
             let field = field.trim();
@@ -374,7 +406,9 @@ fn split(text: &str) -> Vec<&str> {
 
 /// Dates as NCSBE writes them (`MM/DD/YYYY`) or as ISO 8601 (`YYYY-MM-DD`).
 pub fn parse_date(text: &str) -> Result<Date, String> {
-    let invalid = || format!("`{text}` is not a date (MM/DD/YYYY or YYYY-MM-DD)");
+    // The value is left out: a bad birth date is still a person's birth date, and rejection reports
+    // are kept and passed around.
+    let invalid = || "is not a date (MM/DD/YYYY or YYYY-MM-DD)".to_owned();
     let parts: Vec<&str> = if text.contains('/') { text.split('/').collect() } else { text.split('-').collect() };
     let number = |part: &str| part.parse::<u16>().map_err(|_| invalid());
     let (year, month, day) = match parts.as_slice() {

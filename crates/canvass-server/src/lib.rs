@@ -26,6 +26,8 @@ mod node;
 mod pages;
 pub mod qr;
 pub mod requests;
+pub mod roll;
+pub mod roll_import;
 pub mod service;
 pub mod staff;
 pub mod voters;

@@ -69,6 +69,7 @@ fn sealed_fields(sealer: &Sealer<'_>, voter: &VoterRecord) -> Result<SealedField
         ssn_last_four: sealer.seal_optional("ssn_last_four", voter.ssn_last_four.as_deref())?,
         drivers_license: sealer.seal_optional("drivers_license", voter.drivers_license.as_deref())?,
         email: sealer.seal_optional("email", voter.email.as_deref())?,
+        details: None,
     })
 }
 
@@ -108,6 +109,10 @@ fn blind_indexes(ring: &UnsealedRing, voter: &VoterRecord) -> Result<BlindIndexe
             .as_deref()
             .map(|number| drivers_license_index(ring, number))
             .transpose()?,
+        lookup: voter
+            .birth_date
+            .map(|date| crate::roll::lookup_index(ring, voter.last_name.as_str(), voter.first_name.as_str(), date))
+            .transpose()?,
     })
 }
 
@@ -125,6 +130,7 @@ pub fn seal_voter(ring: &UnsealedRing, voter: &VoterRecord) -> Result<SealedVote
         key_version: sealer.version,
         fields: sealed_fields(&sealer, voter)?,
         indexes: blind_indexes(ring, voter)?,
+        row_digest: None,
     })
 }
 
@@ -230,7 +236,16 @@ pub async fn reseal_batch(
     for row in &rows {
         let voter = open_voter(ring, row)?;
         let sealer = Sealer { ring, record: &row.registration_number, version: ring.active_version() };
-        moved.push(SealedVoter { key_version: sealer.version, fields: sealed_fields(&sealer, &voter)?, ..row.clone() });
+        let mut fields = sealed_fields(&sealer, &voter)?;
+        // An imported row's public-record columns move with the rest.
+        fields.details = match &row.fields.details {
+            Some(details) => {
+                let old = Sealer { ring, record: &row.registration_number, version: row.key_version };
+                Some(sealer.seal("details", &old.open("details", details)?)?)
+            }
+            None => None,
+        };
+        moved.push(SealedVoter { key_version: sealer.version, fields, ..row.clone() });
     }
     Ok(store.reseal_voters(&moved, from_version).await?)
 }

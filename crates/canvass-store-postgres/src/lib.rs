@@ -17,8 +17,8 @@ use canvass_core::{
 };
 use canvass_store::{
     IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount,
-    SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredIncident, StoredKeyRing,
-    StoredRequest, StoredSession, StoredToken, ledger, rows,
+    SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
+    StoredKeyRing, StoredRequest, StoredSession, StoredToken, VoterBatch, VoterDigest, VoterRevision, ledger, rows,
 };
 use sqlx::{
     PgPool, Postgres, QueryBuilder, Row,
@@ -157,6 +157,35 @@ fn insert_error(error: sqlx::Error, what: &'static str, id: &str, reference: (&'
     }
 }
 
+/// A voter statement's failure, naming what it can: a duplicate registration number or a
+/// precinct that does not exist (which row of a multi-row statement is not known).
+fn voter_error(error: sqlx::Error, voters: &[SealedVoter]) -> StoreError {
+    let first = voters.first().map_or("", |voter| voter.registration_number.as_str());
+    let precincts = || voters.iter().map(|voter| voter.precinct.as_str()).collect::<std::collections::BTreeSet<_>>();
+    match error.as_database_error().map(|database| database.kind()) {
+        Some(ErrorKind::UniqueViolation) => StoreError::AlreadyExists {
+            what: "voter",
+            id: if voters.len() == 1 { first.to_owned() } else { format!("{first} (or another of this batch)") },
+        },
+        Some(ErrorKind::ForeignKeyViolation) => StoreError::Missing {
+            what: "precinct or county",
+            id: precincts().into_iter().collect::<Vec<_>>().join(", "),
+        },
+        _ => backend(error),
+    }
+}
+
+/// A stored row replaced by a batch: every column from the new values, its revision counted up.
+const VOTER_UPSERT: &str = " ON CONFLICT (registration_number) DO UPDATE SET \
+     jurisdiction_id = excluded.jurisdiction_id, county_id = excluded.county_id, precinct_id = excluded.precinct_id, \
+     party = excluded.party, status = excluded.status, registered_on = excluded.registered_on, \
+     key_version = excluded.key_version, first_name = excluded.first_name, last_name = excluded.last_name, \
+     birth_date = excluded.birth_date, ssn_last_four = excluded.ssn_last_four, \
+     drivers_license = excluded.drivers_license, email = excluded.email, name_index = excluded.name_index, \
+     identity_index = excluded.identity_index, drivers_license_index = excluded.drivers_license_index, \
+     details = excluded.details, lookup_index = excluded.lookup_index, row_digest = excluded.row_digest, \
+     revision = voters.revision + 1, updated_at = excluded.updated_at";
+
 fn text(row: &PgRow, column: &str) -> Result<String, StoreError> {
     row.try_get(column).map_err(backend)
 }
@@ -185,7 +214,80 @@ fn election_row(row: &PgRow) -> Result<Election, StoreError> {
 
 const VOTER_COLUMNS: &str = "registration_number, jurisdiction_id, county_id, precinct_id, party, status, registered_on, \
      key_version, first_name, last_name, birth_date, ssn_last_four, drivers_license, email, name_index, identity_index, \
-     drivers_license_index";
+     drivers_license_index, details, lookup_index, row_digest";
+
+/// The columns a revision keeps (the voter's, less the blind indexes: history is not searched).
+const REVISION_COLUMNS: &str = "registration_number, jurisdiction_id, county_id, precinct_id, party, status, \
+     registered_on, key_version, first_name, last_name, birth_date, ssn_last_four, drivers_license, email, details, \
+     row_digest";
+
+/// Rows per multi-row statement: 20 parameters each stays under PostgreSQL's 65,535.
+const VOTER_ROWS_PER_STATEMENT: usize = 1_000;
+
+const IMPORT_COLUMNS: &str = "id, jurisdiction_id, format, file_digest, actor, started_at, updated_at, finished_at, \
+     position, line, inserted, updated, unchanged, rejected";
+
+fn import_row(row: &PgRow) -> Result<StoredImport, StoreError> {
+    let number = |column: &str| -> Result<i64, StoreError> { row.try_get(column).map_err(backend) };
+    rows::stored_import(rows::ImportColumns {
+        id: text(row, "id")?,
+        jurisdiction: text(row, "jurisdiction_id")?,
+        format: text(row, "format")?,
+        file_digest: text(row, "file_digest")?,
+        actor: text(row, "actor")?,
+        started_at: number("started_at")?,
+        updated_at: number("updated_at")?,
+        finished_at: row.try_get("finished_at").map_err(backend)?,
+        position: number("position")?,
+        line: number("line")?,
+        inserted: number("inserted")?,
+        updated: number("updated")?,
+        unchanged: number("unchanged")?,
+        rejected: number("rejected")?,
+    })
+}
+
+fn revision_row(row: &PgRow) -> Result<VoterRevision, StoreError> {
+    Ok(VoterRevision {
+        revision: rows::revision(row.try_get("revision").map_err(backend)?)?,
+        replaced_at: row.try_get("replaced_at").map_err(backend)?,
+        import_id: optional_text(row, "import_id")?,
+        voter: voter_row(row)?,
+    })
+}
+
+/// The INSERT of every voter column, values to follow.
+fn voter_insert<'a>() -> QueryBuilder<'a, Postgres> {
+    QueryBuilder::new(format!("INSERT INTO voters ({VOTER_COLUMNS}, updated_at) "))
+}
+
+/// Binds every voter column of `voters`, in [`VOTER_COLUMNS`] order, then `updated_at`.
+fn push_voter_values<'a>(builder: &mut QueryBuilder<'a, Postgres>, voters: &'a [SealedVoter], at: i64) {
+    builder.push_values(voters, |mut values, voter| {
+        values
+            .push_bind(&voter.registration_number)
+            .push_bind(voter.jurisdiction.as_str())
+            .push_bind(voter.county.as_str())
+            .push_bind(voter.precinct.as_str())
+            .push_bind(&voter.party)
+            .push_bind(voter.status.as_str())
+            .push_bind(voter.registered_on)
+            .push_bind(i64::from(voter.key_version))
+            .push_bind(&voter.fields.first_name)
+            .push_bind(&voter.fields.last_name)
+            .push_bind(&voter.fields.birth_date)
+            .push_bind(&voter.fields.ssn_last_four)
+            .push_bind(&voter.fields.drivers_license)
+            .push_bind(&voter.fields.email)
+            .push_bind(voter.indexes.name)
+            .push_bind(voter.indexes.identity)
+            .push_bind(voter.indexes.drivers_license)
+            .push_bind(&voter.fields.details)
+            .push_bind(voter.indexes.lookup)
+            .push_bind(voter.row_digest)
+            .push_bind(at);
+    });
+}
 
 fn voter_row(row: &PgRow) -> Result<SealedVoter, StoreError> {
     let blob = |column: &str| -> Result<Option<Vec<u8>>, StoreError> { row.try_get(column).map_err(backend) };
@@ -208,6 +310,9 @@ fn voter_row(row: &PgRow) -> Result<SealedVoter, StoreError> {
         name_index: number("name_index")?,
         identity_index: number("identity_index")?,
         drivers_license_index: number("drivers_license_index")?,
+        details: blob("details")?,
+        lookup_index: number("lookup_index")?,
+        row_digest: number("row_digest")?,
     })
 }
 
@@ -675,35 +780,10 @@ impl Store for PostgresStore {
 
     async fn insert_voters(&self, voters: &[SealedVoter]) -> Result<(), StoreError> {
         let mut transaction = self.pool.begin().await.map_err(backend)?;
-        for voter in voters {
-            sqlx::query(
-                "INSERT INTO voters (registration_number, jurisdiction_id, county_id, precinct_id, party, status, \
-                 registered_on, key_version, first_name, last_name, birth_date, ssn_last_four, drivers_license, email, \
-                 name_index, identity_index, drivers_license_index) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-            )
-            .bind(&voter.registration_number)
-            .bind(voter.jurisdiction.as_str())
-            .bind(voter.county.as_str())
-            .bind(voter.precinct.as_str())
-            .bind(&voter.party)
-            .bind(voter.status.as_str())
-            .bind(voter.registered_on)
-            .bind(i64::from(voter.key_version))
-            .bind(&voter.fields.first_name)
-            .bind(&voter.fields.last_name)
-            .bind(&voter.fields.birth_date)
-            .bind(&voter.fields.ssn_last_four)
-            .bind(&voter.fields.drivers_license)
-            .bind(&voter.fields.email)
-            .bind(voter.indexes.name)
-            .bind(voter.indexes.identity)
-            .bind(voter.indexes.drivers_license)
-            .execute(&mut *transaction)
-            .await
-            .map_err(|error| {
-                insert_error(error, "voter", &voter.registration_number, ("precinct", voter.precinct.as_str()))
-            })?;
+        for chunk in voters.chunks(VOTER_ROWS_PER_STATEMENT) {
+            let mut insert = voter_insert();
+            push_voter_values(&mut insert, chunk, 0);
+            insert.build().execute(&mut *transaction).await.map_err(|error| voter_error(error, chunk))?;
         }
         transaction.commit().await.map_err(backend)
     }
@@ -752,7 +832,8 @@ impl Store for PostgresStore {
         for voter in voters {
             let result = sqlx::query(
                 "UPDATE voters SET key_version = $1, first_name = $2, last_name = $3, birth_date = $4, ssn_last_four = $5, \
-                 drivers_license = $6, email = $7 WHERE registration_number = $8 AND jurisdiction_id = $9 AND key_version = $10",
+                 drivers_license = $6, email = $7, details = $8 \
+                 WHERE registration_number = $9 AND jurisdiction_id = $10 AND key_version = $11",
             )
             .bind(i64::from(voter.key_version))
             .bind(&voter.fields.first_name)
@@ -761,6 +842,7 @@ impl Store for PostgresStore {
             .bind(&voter.fields.ssn_last_four)
             .bind(&voter.fields.drivers_license)
             .bind(&voter.fields.email)
+            .bind(&voter.fields.details)
             .bind(&voter.registration_number)
             .bind(voter.jurisdiction.as_str())
             .bind(i64::from(previous_version))
@@ -788,6 +870,176 @@ impl Store for PostgresStore {
                 rows::key_version_usage(version, count)
             })
             .collect()
+    }
+
+    async fn voter(&self, registration_number: &str) -> Result<Option<SealedVoter>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {VOTER_COLUMNS} FROM voters WHERE registration_number = $1"))
+            .bind(registration_number)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(voter_row).transpose()
+    }
+
+    async fn voters_after(
+        &self,
+        jurisdiction: &JurisdictionId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<SealedVoter>, StoreError> {
+        let query = format!(
+            "SELECT {VOTER_COLUMNS} FROM voters WHERE jurisdiction_id = $1 AND registration_number > $2 \
+             ORDER BY registration_number LIMIT $3"
+        );
+        let rows = sqlx::query(&query)
+            .bind(jurisdiction.as_str())
+            // Every registration number sorts after the empty string.
+            .bind(after.unwrap_or(""))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter().map(voter_row).collect()
+    }
+
+    async fn voter_history(&self, registration_number: &str) -> Result<Vec<VoterRevision>, StoreError> {
+        let query = format!(
+            "SELECT {REVISION_COLUMNS}, revision, replaced_at, import_id, NULL::BIGINT AS name_index, NULL::BIGINT AS identity_index, \
+             NULL::BIGINT AS drivers_license_index, NULL::BIGINT AS lookup_index \
+             FROM voter_history WHERE registration_number = $1 ORDER BY revision DESC"
+        );
+        let rows = sqlx::query(&query).bind(registration_number).fetch_all(&self.pool).await.map_err(backend)?;
+        rows.iter().map(revision_row).collect()
+    }
+
+    async fn voter_digests(&self, registration_numbers: &[String]) -> Result<Vec<VoterDigest>, StoreError> {
+        let mut found = Vec::with_capacity(registration_numbers.len());
+        for chunk in registration_numbers.chunks(VOTER_ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<Postgres>::new(
+                "SELECT registration_number, jurisdiction_id, row_digest FROM voters WHERE registration_number IN (",
+            );
+            let mut numbers = query.separated(", ");
+            for number in chunk {
+                numbers.push_bind(number);
+            }
+            query.push(")");
+            for row in query.build().fetch_all(&self.pool).await.map_err(backend)? {
+                found.push(VoterDigest {
+                    registration_number: text(&row, "registration_number")?,
+                    jurisdiction: JurisdictionId::parse(&text(&row, "jurisdiction_id")?)
+                        .map_err(|error| StoreError::Corrupt(error.to_string()))?,
+                    row_digest: row.try_get("row_digest").map_err(backend)?,
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    async fn insert_voter_import(&self, import: &StoredImport) -> Result<(), StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO voter_imports ({IMPORT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        ))
+        .bind(&import.id)
+        .bind(import.jurisdiction.as_str())
+        .bind(&import.format)
+        .bind(&import.file_digest)
+        .bind(&import.actor)
+        .bind(import.started_at)
+        .bind(import.updated_at)
+        .bind(import.finished_at)
+        .bind(rows::integer(import.position, "import position")?)
+        .bind(rows::integer(import.line, "import line")?)
+        .bind(rows::integer(import.counts.inserted, "import count")?)
+        .bind(rows::integer(import.counts.updated, "import count")?)
+        .bind(rows::integer(import.counts.unchanged, "import count")?)
+        .bind(rows::integer(import.counts.rejected, "import count")?)
+        .execute(&self.pool)
+        .await
+        .map_err(|error| insert_error(error, "import", &import.id, ("jurisdiction", import.jurisdiction.as_str())))?;
+        Ok(())
+    }
+
+    async fn voter_import(&self, id: &str) -> Result<Option<StoredImport>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {IMPORT_COLUMNS} FROM voter_imports WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.as_ref().map(import_row).transpose()
+    }
+
+    async fn voter_imports(
+        &self,
+        jurisdiction: Option<&JurisdictionId>,
+        limit: u32,
+    ) -> Result<Vec<StoredImport>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {IMPORT_COLUMNS} FROM voter_imports WHERE ($1::TEXT IS NULL OR jurisdiction_id = $1) \
+             ORDER BY started_at DESC, id DESC LIMIT $2"
+        ))
+        .bind(jurisdiction.map(JurisdictionId::as_str))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(import_row).collect()
+    }
+
+    async fn write_voter_batch(&self, batch: &VoterBatch<'_>) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        let moved = sqlx::query(
+            "UPDATE voter_imports SET position = $1, line = $2, inserted = $3, updated = $4, unchanged = $5, rejected = $6, \
+             updated_at = $7 WHERE id = $8 AND finished_at IS NULL",
+        )
+        .bind(rows::integer(batch.position, "import position")?)
+        .bind(rows::integer(batch.line, "import line")?)
+        .bind(rows::integer(batch.counts.inserted, "import count")?)
+        .bind(rows::integer(batch.counts.updated, "import count")?)
+        .bind(rows::integer(batch.counts.unchanged, "import count")?)
+        .bind(rows::integer(batch.counts.rejected, "import count")?)
+        .bind(batch.at)
+        .bind(batch.import_id)
+        .execute(&mut *transaction)
+        .await
+        .map_err(backend)?;
+        if moved.rows_affected() == 0 {
+            return Err(StoreError::Missing { what: "unfinished import", id: batch.import_id.to_owned() });
+        }
+        for chunk in batch.voters.chunks(VOTER_ROWS_PER_STATEMENT) {
+            let mut history = QueryBuilder::<Postgres>::new(format!(
+                "INSERT INTO voter_history ({REVISION_COLUMNS}, revision, replaced_at, import_id) \
+                 SELECT {REVISION_COLUMNS}, revision, "
+            ));
+            history.push_bind(batch.at).push(", ").push_bind(batch.import_id);
+            history.push(" FROM voters WHERE registration_number IN (");
+            let mut numbers = history.separated(", ");
+            for voter in chunk {
+                numbers.push_bind(&voter.registration_number);
+            }
+            history.push(")");
+            history.build().execute(&mut *transaction).await.map_err(backend)?;
+            let mut upsert = voter_insert();
+            push_voter_values(&mut upsert, chunk, batch.at);
+            upsert.push(VOTER_UPSERT);
+            upsert.build().execute(&mut *transaction).await.map_err(|error| voter_error(error, chunk))?;
+        }
+        transaction.commit().await.map_err(backend)
+    }
+
+    async fn finish_voter_import(&self, id: &str, at: i64) -> Result<(), StoreError> {
+        let moved = sqlx::query(
+            "UPDATE voter_imports SET finished_at = $1, updated_at = $2 WHERE id = $3 AND finished_at IS NULL",
+        )
+        .bind(at)
+        .bind(at)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        if moved.rows_affected() == 0 {
+            return Err(StoreError::Missing { what: "unfinished import", id: id.to_owned() });
+        }
+        Ok(())
     }
 
     async fn registered_voter_counts(&self) -> Result<Vec<PrecinctVoterCount>, StoreError> {

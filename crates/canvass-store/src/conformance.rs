@@ -24,9 +24,9 @@ use canvass_core::{
 use time::macros::date;
 
 use crate::{
-    BlindIndexes, IndexLookup, KeyState, KeyVersionUsage, LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerTile,
-    PrecinctVoterCount, SealedFields, SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature,
-    StoredDataKey, StoredIncident, StoredKeyRing, StoredRequest, StoredSession, StoredToken,
+    BlindIndexes, ImportCounts, IndexLookup, KeyState, KeyVersionUsage, LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery,
+    LedgerTile, PrecinctVoterCount, SealedFields, SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature,
+    StoredDataKey, StoredImport, StoredIncident, StoredKeyRing, StoredRequest, StoredSession, StoredToken, VoterBatch,
 };
 
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
@@ -74,6 +74,13 @@ pub fn scenarios() -> Vec<Scenario> {
             name: "reseal_moves_only_rows_on_the_previous_version",
             run: reseal_moves_only_rows_on_the_previous_version,
         },
+        Scenario { name: "voter_pages_walk_the_roll_in_order", run: voter_pages_walk_the_roll_in_order },
+        Scenario {
+            name: "voter_batches_insert_replace_and_keep_history",
+            run: voter_batches_insert_replace_and_keep_history,
+        },
+        Scenario { name: "voter_batch_is_all_or_nothing", run: voter_batch_is_all_or_nothing },
+        Scenario { name: "voter_imports_record_progress", run: voter_imports_record_progress },
         Scenario { name: "shredding_removes_the_whole_key_ring", run: shredding_removes_the_whole_key_ring },
         Scenario { name: "ledger_appends_at_consecutive_indexes", run: ledger_appends_at_consecutive_indexes },
         Scenario { name: "ledger_bodies_round_trip_byte_exact", run: ledger_bodies_round_trip_byte_exact },
@@ -139,8 +146,15 @@ fn sealed_voter(
             ssn_last_four: None,
             drivers_license: Some(bytes("licence")),
             email: None,
+            details: Some(bytes("details")),
         },
-        indexes: BlindIndexes { name: Some(7), identity: None, drivers_license: Some(number.len() as i64) },
+        indexes: BlindIndexes {
+            name: Some(7),
+            identity: None,
+            drivers_license: Some(number.len() as i64),
+            lookup: Some(11),
+        },
+        row_digest: Some(i64::from(key_version) * 1000 + number.len() as i64),
     }
 }
 
@@ -1501,5 +1515,156 @@ fn ledger_cosignatures_upsert_per_witness(store: &dyn Store) -> ScenarioFuture<'
         assert!(store.cosignatures(2).await.unwrap().is_empty(), "cosignatures belong to one checkpoint");
         assert!(store.cosignatures(3).await.unwrap().is_empty());
         assert!(store.cosignatures(u64::MAX).await.unwrap().is_empty());
+    })
+}
+
+fn import(id_text: &str, jurisdiction: &str) -> StoredImport {
+    StoredImport {
+        id: id_text.to_owned(),
+        jurisdiction: id(jurisdiction),
+        format: "ncvoter".into(),
+        file_digest: "ab".repeat(32),
+        actor: "clerk".into(),
+        started_at: 1_000,
+        updated_at: 1_000,
+        finished_at: None,
+        position: 0,
+        line: 0,
+        counts: ImportCounts::default(),
+    }
+}
+
+fn voter_pages_walk_the_roll_in_order(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        places(store).await;
+        store.insert_jurisdiction(&county("durham", "nc")).await.unwrap();
+        store.insert_precinct(&precinct("durham-01", "durham")).await.unwrap();
+        let rows: Vec<SealedVoter> =
+            ["B", "A", "D", "C", "E"].iter().map(|n| voter(n, "wake", "wake-01", VoterStatus::Active)).collect();
+        store.insert_voters(&rows).await.unwrap();
+        store.insert_voters(&[voter("AA", "durham", "durham-01", VoterStatus::Active)]).await.unwrap();
+        let first = store.voters_after(&id("wake"), None, 2).await.unwrap();
+        assert_eq!(first.iter().map(|v| v.registration_number.as_str()).collect::<Vec<_>>(), ["A", "B"]);
+        let second = store.voters_after(&id("wake"), Some("B"), 2).await.unwrap();
+        assert_eq!(second.iter().map(|v| v.registration_number.as_str()).collect::<Vec<_>>(), ["C", "D"]);
+        let last = store.voters_after(&id("wake"), Some("D"), 2).await.unwrap();
+        assert_eq!(last.iter().map(|v| v.registration_number.as_str()).collect::<Vec<_>>(), ["E"]);
+        assert!(store.voters_after(&id("wake"), Some("E"), 2).await.unwrap().is_empty());
+        assert_eq!(store.voter("C").await.unwrap(), Some(rows[3].clone()), "whole row, sealed fields included");
+        assert_eq!(store.voter("missing").await.unwrap(), None);
+        let by_lookup = store.voters_by_index(&id("durham"), IndexLookup::Lookup(11)).await.unwrap();
+        assert_eq!(by_lookup.iter().map(|v| v.registration_number.as_str()).collect::<Vec<_>>(), ["AA"]);
+    })
+}
+
+fn voter_batches_insert_replace_and_keep_history(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        places(store).await;
+        store.insert_voter_import(&import("import-1", "wake")).await.unwrap();
+        let first = [
+            voter("NC1", "wake", "wake-01", VoterStatus::Active),
+            voter("NC2", "wake", "wake-01", VoterStatus::Active),
+        ];
+        let counts = ImportCounts { inserted: 2, ..ImportCounts::default() };
+        let batch = VoterBatch { import_id: "import-1", voters: &first, position: 100, line: 3, counts, at: 2_000 };
+        store.write_voter_batch(&batch).await.unwrap();
+        assert!(store.voter_history("NC1").await.unwrap().is_empty());
+
+        let digests = store.voter_digests(&["NC1".into(), "NC2".into(), "NC9".into()]).await.unwrap();
+        assert_eq!(digests.len(), 2, "numbers not stored are left out");
+        let nc1 = digests.iter().find(|d| d.registration_number == "NC1").unwrap();
+        assert_eq!((nc1.jurisdiction.as_str(), nc1.row_digest), ("wake", first[0].row_digest));
+
+        // NC1 changed precinct and status: the stored revision goes to the history.
+        let changed = SealedVoter {
+            precinct: PrecinctId::parse("wake-02").unwrap(),
+            status: VoterStatus::Inactive,
+            row_digest: Some(99),
+            ..first[0].clone()
+        };
+        let counts = ImportCounts { inserted: 2, updated: 1, unchanged: 1, rejected: 0 };
+        let batch = VoterBatch {
+            import_id: "import-1",
+            voters: std::slice::from_ref(&changed),
+            position: 200,
+            line: 5,
+            counts,
+            at: 3_000,
+        };
+        store.write_voter_batch(&batch).await.unwrap();
+        assert_eq!(store.voter("NC1").await.unwrap(), Some(changed.clone()));
+        let history = store.voter_history("NC1").await.unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].revision, 1);
+        assert_eq!(history[0].replaced_at, 3_000);
+        assert_eq!(history[0].import_id.as_deref(), Some("import-1"));
+        // History keeps the sealed row, not its blind indexes: revisions are not searched.
+        let unindexed = |voter: &SealedVoter| SealedVoter { indexes: BlindIndexes::default(), ..voter.clone() };
+        assert_eq!(history[0].voter, unindexed(&first[0]), "the replaced revision, whole");
+
+        let again = SealedVoter { row_digest: Some(100), ..changed.clone() };
+        let batch = VoterBatch {
+            import_id: "import-1",
+            voters: std::slice::from_ref(&again),
+            position: 300,
+            line: 6,
+            counts,
+            at: 4_000,
+        };
+        store.write_voter_batch(&batch).await.unwrap();
+        let history = store.voter_history("NC1").await.unwrap();
+        assert_eq!(history.iter().map(|r| r.revision).collect::<Vec<_>>(), [2, 1], "newest first");
+        assert_eq!(history[0].voter, unindexed(&changed));
+        let stored = store.voter_import("import-1").await.unwrap().unwrap();
+        assert_eq!((stored.position, stored.line, stored.counts, stored.updated_at), (300, 6, counts, 4_000));
+    })
+}
+
+fn voter_batch_is_all_or_nothing(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        places(store).await;
+        store.insert_voter_import(&import("import-1", "wake")).await.unwrap();
+        let rows = [
+            voter("NC1", "wake", "wake-01", VoterStatus::Active),
+            voter("NC2", "wake", "no-such-precinct", VoterStatus::Active),
+        ];
+        let counts = ImportCounts { inserted: 2, ..ImportCounts::default() };
+        let batch = VoterBatch { import_id: "import-1", voters: &rows, position: 100, line: 3, counts, at: 2_000 };
+        assert!(store.write_voter_batch(&batch).await.is_err());
+        assert_eq!(store.voter("NC1").await.unwrap(), None, "no part of a failed batch is written");
+        let stored = store.voter_import("import-1").await.unwrap().unwrap();
+        assert_eq!((stored.position, stored.counts), (0, ImportCounts::default()), "progress unchanged");
+
+        let good = [rows[0].clone()];
+        let batch = VoterBatch { import_id: "no-such-import", voters: &good, position: 1, line: 1, counts, at: 1 };
+        assert!(matches!(store.write_voter_batch(&batch).await, Err(StoreError::Missing { .. })));
+        assert_eq!(store.voter("NC1").await.unwrap(), None);
+    })
+}
+
+fn voter_imports_record_progress(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        places(store).await;
+        store.insert_voter_import(&import("import-1", "wake")).await.unwrap();
+        assert!(matches!(
+            store.insert_voter_import(&import("import-1", "wake")).await,
+            Err(StoreError::AlreadyExists { .. })
+        ));
+        store.insert_voter_import(&StoredImport { started_at: 5_000, ..import("import-2", "nc") }).await.unwrap();
+        let all = store.voter_imports(None, 10).await.unwrap();
+        assert_eq!(all.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["import-2", "import-1"], "newest first");
+        let wake = store.voter_imports(Some(&id("wake")), 10).await.unwrap();
+        assert_eq!(wake, vec![import("import-1", "wake")]);
+        store.finish_voter_import("import-1", 9_000).await.unwrap();
+        assert_eq!(store.voter_import("import-1").await.unwrap().unwrap().finished_at, Some(9_000));
+        assert!(matches!(store.finish_voter_import("import-1", 9_500).await, Err(StoreError::Missing { .. })));
+        let rows = [voter("NC1", "wake", "wake-01", VoterStatus::Active)];
+        let counts = ImportCounts { inserted: 1, ..ImportCounts::default() };
+        let batch = VoterBatch { import_id: "import-1", voters: &rows, position: 1, line: 1, counts, at: 1 };
+        assert!(
+            matches!(store.write_voter_batch(&batch).await, Err(StoreError::Missing { .. })),
+            "a finished import takes no more rows"
+        );
+        assert!(store.voter_import("nothing").await.unwrap().is_none());
     })
 }

@@ -23,7 +23,8 @@ pub use ledger::{
     LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, StoredCheckpoint, StoredCosignature,
 };
 pub use sealed::{
-    BlindIndexes, IndexLookup, KeyState, KeyVersionUsage, SealedFields, SealedVoter, StoredDataKey, StoredKeyRing,
+    BlindIndexes, ImportCounts, IndexLookup, KeyState, KeyVersionUsage, SealedFields, SealedVoter, StoredDataKey,
+    StoredImport, StoredKeyRing, VoterBatch, VoterDigest, VoterRevision,
 };
 pub use staff::{OutboxMessage, StoredIncident, StoredRequest, StoredSession, StoredToken};
 
@@ -89,6 +90,36 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn reseal_voters(&self, voters: &[SealedVoter], previous_version: u32) -> Result<u64, StoreError>;
     /// Rows per key version of a jurisdiction's voters, by version.
     async fn key_version_usage(&self, jurisdiction: &JurisdictionId) -> Result<Vec<KeyVersionUsage>, StoreError>;
+    /// One voter by registration number.
+    async fn voter(&self, registration_number: &str) -> Result<Option<SealedVoter>, StoreError>;
+    /// Up to `limit` voters of a jurisdiction by registration number, after `after` if given
+    /// (a cursor: export and scans walk the roll in pages without holding it in memory).
+    async fn voters_after(
+        &self,
+        jurisdiction: &JurisdictionId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<SealedVoter>, StoreError>;
+    /// The revisions later ones replaced, newest first.
+    async fn voter_history(&self, registration_number: &str) -> Result<Vec<VoterRevision>, StoreError>;
+    /// What is stored of these registration numbers (those not stored are left out).
+    async fn voter_digests(&self, registration_numbers: &[String]) -> Result<Vec<VoterDigest>, StoreError>;
+    /// Records a new import (`AlreadyExists` if the id is taken).
+    async fn insert_voter_import(&self, import: &StoredImport) -> Result<(), StoreError>;
+    async fn voter_import(&self, id: &str) -> Result<Option<StoredImport>, StoreError>;
+    /// Imports newest first, of one jurisdiction or all, at most `limit`.
+    async fn voter_imports(
+        &self,
+        jurisdiction: Option<&JurisdictionId>,
+        limit: u32,
+    ) -> Result<Vec<StoredImport>, StoreError>;
+    /// Writes one batch atomically: each row whose registration number is stored already has
+    /// its stored revision copied to the history and is replaced (its revision counts up); the
+    /// others are inserted; the import's position and counts are updated. `Missing` if the
+    /// import does not exist or is finished. All or nothing.
+    async fn write_voter_batch(&self, batch: &VoterBatch<'_>) -> Result<(), StoreError>;
+    /// Marks an import finished (`Missing` if there is no such unfinished import).
+    async fn finish_voter_import(&self, id: &str, at: i64) -> Result<(), StoreError>;
     /// Voters with a registered status (active, inactive, temporary) per precinct, by precinct id.
     async fn registered_voter_counts(&self) -> Result<Vec<PrecinctVoterCount>, StoreError>;
 

@@ -14,9 +14,9 @@ use canvass_core::{
 use time::Date;
 
 use crate::{
-    BlindIndexes, KeyState, KeyVersionUsage, LedgerRow, OutboxMessage, PrecinctVoterCount, SealedFields, SealedVoter,
-    StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredIncident, StoredKeyRing, StoredRequest,
-    StoredSession, StoredToken,
+    BlindIndexes, ImportCounts, KeyState, KeyVersionUsage, LedgerRow, OutboxMessage, PrecinctVoterCount, SealedFields,
+    SealedVoter, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
+    StoredKeyRing, StoredRequest, StoredSession, StoredToken,
 };
 
 fn corrupt(error: CoreError) -> StoreError {
@@ -368,6 +368,9 @@ pub struct VoterColumns {
     pub name_index: Option<i64>,
     pub identity_index: Option<i64>,
     pub drivers_license_index: Option<i64>,
+    pub details: Option<Vec<u8>>,
+    pub lookup_index: Option<i64>,
+    pub row_digest: Option<i64>,
 }
 
 pub fn sealed_voter(columns: VoterColumns) -> Result<SealedVoter, StoreError> {
@@ -387,12 +390,15 @@ pub fn sealed_voter(columns: VoterColumns) -> Result<SealedVoter, StoreError> {
             ssn_last_four: columns.ssn_last_four,
             drivers_license: columns.drivers_license,
             email: columns.email,
+            details: columns.details,
         },
         indexes: BlindIndexes {
             name: columns.name_index,
             identity: columns.identity_index,
             drivers_license: columns.drivers_license_index,
+            lookup: columns.lookup_index,
         },
+        row_digest: columns.row_digest,
     })
 }
 
@@ -428,4 +434,52 @@ pub fn cosignature(
 /// A stored tile key; out of range only if the row was tampered with.
 pub fn tile_key(level: i64, index: i64) -> Result<(u8, u64), StoreError> {
     Ok((byte(level, "tile level")?, position(index, "tile index")?))
+}
+
+/// The columns of a voter import, as read.
+#[derive(Debug)]
+pub struct ImportColumns {
+    pub id: String,
+    pub jurisdiction: String,
+    pub format: String,
+    pub file_digest: String,
+    pub actor: String,
+    pub started_at: i64,
+    pub updated_at: i64,
+    pub finished_at: Option<i64>,
+    pub position: i64,
+    pub line: i64,
+    pub inserted: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+    pub rejected: i64,
+}
+
+pub fn stored_import(columns: ImportColumns) -> Result<StoredImport, StoreError> {
+    let count = |value: i64, what: &str| {
+        u64::try_from(value).map_err(|_| StoreError::Corrupt(format!("negative import {what} {value}")))
+    };
+    Ok(StoredImport {
+        id: columns.id,
+        jurisdiction: JurisdictionId::parse(&columns.jurisdiction).map_err(corrupt)?,
+        format: columns.format,
+        file_digest: columns.file_digest,
+        actor: columns.actor,
+        started_at: columns.started_at,
+        updated_at: columns.updated_at,
+        finished_at: columns.finished_at,
+        position: count(columns.position, "position")?,
+        line: count(columns.line, "line")?,
+        counts: ImportCounts {
+            inserted: count(columns.inserted, "count")?,
+            updated: count(columns.updated, "count")?,
+            unchanged: count(columns.unchanged, "count")?,
+            rejected: count(columns.rejected, "count")?,
+        },
+    })
+}
+
+/// A stored revision number.
+pub fn revision(value: i64) -> Result<u32, StoreError> {
+    small(value, "revision")
 }

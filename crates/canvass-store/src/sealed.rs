@@ -73,6 +73,9 @@ pub struct SealedFields {
     pub ssn_last_four: Option<Vec<u8>>,
     pub drivers_license: Option<Vec<u8>>,
     pub email: Option<Vec<u8>>,
+    /// The rest of the public-record columns of an imported row (addresses, phone, districts),
+    /// sealed together: personal data even where the law makes it public record.
+    pub details: Option<Vec<u8>>,
 }
 
 /// Blind index values of a voter (absent when the inputs are).
@@ -83,6 +86,8 @@ pub struct BlindIndexes {
     /// Last name + date of birth + SSN last four.
     pub identity: Option<i64>,
     pub drivers_license: Option<i64>,
+    /// Last name + first name + date of birth: the public lookup and duplicate detection.
+    pub lookup: Option<i64>,
 }
 
 /// A voter row as stored.
@@ -99,6 +104,9 @@ pub struct SealedVoter {
     pub key_version: u32,
     pub fields: SealedFields,
     pub indexes: BlindIndexes,
+    /// A keyed digest of the source row: a re-import of an unchanged row is recognised without
+    /// opening anything, and the digest reveals nothing without the key.
+    pub row_digest: Option<i64>,
 }
 
 /// An exact-match search on one blind index.
@@ -107,6 +115,7 @@ pub enum IndexLookup {
     Name(i64),
     Identity(i64),
     DriversLicense(i64),
+    Lookup(i64),
 }
 
 impl IndexLookup {
@@ -116,12 +125,13 @@ impl IndexLookup {
             Self::Name(_) => "name_index",
             Self::Identity(_) => "identity_index",
             Self::DriversLicense(_) => "drivers_license_index",
+            Self::Lookup(_) => "lookup_index",
         }
     }
 
     pub fn value(self) -> i64 {
         match self {
-            Self::Name(value) | Self::Identity(value) | Self::DriversLicense(value) => value,
+            Self::Name(value) | Self::Identity(value) | Self::DriversLicense(value) | Self::Lookup(value) => value,
         }
     }
 }
@@ -131,4 +141,74 @@ impl IndexLookup {
 pub struct KeyVersionUsage {
     pub version: u32,
     pub rows: u64,
+}
+
+/// What an import has done so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ImportCounts {
+    pub inserted: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub rejected: u64,
+}
+
+impl ImportCounts {
+    /// Rows read, whatever became of them.
+    pub fn rows(&self) -> u64 {
+        self.inserted + self.updated + self.unchanged + self.rejected
+    }
+}
+
+/// One import of a voter file, as recorded for resuming it and for the record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredImport {
+    pub id: String,
+    pub jurisdiction: JurisdictionId,
+    /// `ncvoter`, `ncvhis`, `vri` ...
+    pub format: String,
+    /// SHA-256 of the whole file, hex: a resumed import must be of the same file.
+    pub file_digest: String,
+    /// Who ran it (a username).
+    pub actor: String,
+    pub started_at: i64,
+    pub updated_at: i64,
+    pub finished_at: Option<i64>,
+    /// Bytes of the file whose rows are committed: a resumed import starts here.
+    pub position: u64,
+    /// The last line whose row is committed.
+    pub line: u64,
+    pub counts: ImportCounts,
+}
+
+/// What the store holds of a registration number, for deciding whether a row is new, changed
+/// or unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoterDigest {
+    pub registration_number: String,
+    pub jurisdiction: JurisdictionId,
+    pub row_digest: Option<i64>,
+}
+
+/// One committed step of an import: rows to insert or replace, and where the import stands
+/// after them. Written in one transaction, so an interruption loses a whole batch or nothing.
+#[derive(Debug, Clone, Copy)]
+pub struct VoterBatch<'a> {
+    pub import_id: &'a str,
+    /// New rows and changed rows; a changed row's previous revision goes to the history.
+    pub voters: &'a [SealedVoter],
+    pub position: u64,
+    pub line: u64,
+    /// The import's counts after this batch.
+    pub counts: ImportCounts,
+    pub at: i64,
+}
+
+/// A revision a later one replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VoterRevision {
+    pub revision: u32,
+    pub replaced_at: i64,
+    /// The import that replaced it, if one did.
+    pub import_id: Option<String>,
+    pub voter: SealedVoter,
 }

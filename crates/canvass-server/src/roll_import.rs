@@ -1,0 +1,296 @@
+//! Running an import of a voter file: a reader thread parses the file into batches while this
+//! task maps, seals and writes the previous one; every batch commits its rows together with
+//! the import's position, so an interrupted import resumes after the last committed row, and
+//! each rejected row goes to the report (line, column, reason: never a value).
+
+use std::{
+    collections::HashMap,
+    io::{BufReader, Write},
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use canvass_core::{
+    audit::{Action, now_millis},
+    id::JurisdictionId,
+};
+use canvass_formats::{
+    FormatsError,
+    ncvoter::{NcVoterReader, NcVoterRecord, RowError},
+};
+use canvass_store::{ImportCounts, Store, StoredImport};
+
+use crate::{
+    ServerError,
+    keys::UnsealedRing,
+    ledger::{Audit, target},
+    roll::{self, Places, RollRow},
+};
+
+/// Rows per committed batch: large enough that per-batch costs (a ledger entry, a fsync)
+/// vanish, small enough that memory stays flat and an interruption loses little.
+pub const DEFAULT_BATCH_ROWS: usize = 5_000;
+
+/// The format name recorded for North Carolina voter files.
+pub const NCVOTER: &str = "ncvoter";
+
+#[derive(Debug, Clone)]
+pub struct ImportSettings {
+    pub jurisdiction: JurisdictionId,
+    /// Create counties and precincts the file names that do not exist yet.
+    pub add_places: bool,
+    pub batch_rows: usize,
+    /// Who runs it (a username), recorded with the import.
+    pub actor: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone)]
+pub struct ImportSummary {
+    pub import: StoredImport,
+    /// The line an interrupted import of the same file had reached, when this one resumed it.
+    pub resumed_after_line: Option<u64>,
+    /// The counts the import had when this run began (zero unless it resumed).
+    pub counts_before: ImportCounts,
+    pub added_counties: u64,
+    pub added_precincts: u64,
+    pub file_bytes: u64,
+}
+
+/// How far an import is, for a progress bar.
+pub trait ImportProgress {
+    fn started(&mut self, file_bytes: u64, position: u64);
+    fn advanced(&mut self, position: u64, counts: &ImportCounts);
+}
+
+/// One batch as the reader thread hands it over.
+struct ReadBatch {
+    rows: Vec<Result<NcVoterRecord, RowError>>,
+    /// Bytes of the file read through the batch's last row.
+    position: u64,
+}
+
+fn formats_error(error: FormatsError) -> ServerError {
+    ServerError::Invalid(error.to_string())
+}
+
+/// Finds the unfinished import of this file into this jurisdiction, if any.
+async fn unfinished(
+    store: &dyn Store,
+    jurisdiction: &JurisdictionId,
+    digest: &str,
+) -> Result<Option<StoredImport>, ServerError> {
+    Ok(store
+        .voter_imports(Some(jurisdiction), 100)
+        .await?
+        .into_iter()
+        .find(|import| import.finished_at.is_none() && import.file_digest == digest && import.format == NCVOTER))
+}
+
+/// Reads the file in batches on a thread of its own (parsing is half the work).
+fn spawn_reader(
+    path: PathBuf,
+    position: u64,
+    batch_rows: usize,
+) -> Result<tokio::sync::mpsc::Receiver<Result<ReadBatch, FormatsError>>, ServerError> {
+    let file = std::fs::File::open(&path)
+        .map_err(|error| ServerError::Invalid(format!("cannot open {}: {error}", path.display())))?;
+    let mut reader = NcVoterReader::new(BufReader::with_capacity(1 << 20, file)).map_err(formats_error)?;
+    reader.skip_to(position).map_err(formats_error)?;
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    std::thread::spawn(move || {
+        loop {
+            let mut rows = Vec::with_capacity(batch_rows);
+            let outcome = loop {
+                match reader.next_row() {
+                    Ok(Some(row)) => {
+                        rows.push(row);
+                        if rows.len() >= batch_rows {
+                            break Ok(false);
+                        }
+                    }
+                    Ok(None) => break Ok(true),
+                    Err(error) => break Err(error),
+                }
+            };
+            let position = reader.position();
+            let (batch, finished) = match outcome {
+                Ok(finished) => (Ok(ReadBatch { rows, position }), finished),
+                Err(error) => (Err(error), true),
+            };
+            let empty_end = finished && batch.as_ref().is_ok_and(|batch| batch.rows.is_empty());
+            if !empty_end && sender.blocking_send(batch).is_err() {
+                return;
+            }
+            if finished {
+                return;
+            }
+        }
+    });
+    Ok(receiver)
+}
+
+fn report_line(report: &mut dyn Write, error: &RowError) -> Result<(), ServerError> {
+    let reason = error.reason.replace(['\t', '\n', '\r'], " ");
+    writeln!(report, "{}\t{}\t{reason}", error.line, error.column.unwrap_or(""))
+        .map_err(|error| ServerError::Internal(format!("cannot write the report: {error}")))
+}
+
+/// The header of a rejection report.
+pub const REPORT_HEADER: &str = "line\tcolumn\treason";
+
+/// Imports (or resumes importing) an ncvoter file into the jurisdiction's roll.
+pub async fn import_ncvoter(
+    store: &Arc<dyn Store>,
+    audit: &Audit,
+    ring: &UnsealedRing,
+    path: &Path,
+    settings: &ImportSettings,
+    report: &mut dyn Write,
+    progress: &mut dyn ImportProgress,
+) -> Result<ImportSummary, ServerError> {
+    let jurisdiction = &settings.jurisdiction;
+    if ring.jurisdiction() != jurisdiction.as_str() {
+        return Err(ServerError::Internal(format!(
+            "the ring of {} cannot seal {jurisdiction}'s roll",
+            ring.jurisdiction()
+        )));
+    }
+    let file_bytes = std::fs::metadata(path)
+        .map_err(|error| ServerError::Invalid(format!("cannot read {}: {error}", path.display())))?
+        .len();
+    let digest = {
+        let mut file = std::fs::File::open(path)
+            .map_err(|error| ServerError::Invalid(format!("cannot open {}: {error}", path.display())))?;
+        canvass_crypto::sha256_hex(&mut file)
+            .map_err(|error| ServerError::Invalid(format!("cannot read {}: {error}", path.display())))?
+    };
+    let mut places = Places::load(store.as_ref(), jurisdiction, settings.add_places).await?;
+    let (import, resumed_after_line) = match unfinished(store.as_ref(), jurisdiction, &digest).await? {
+        Some(import) => {
+            let line = import.line;
+            (import, Some(line))
+        }
+        None => {
+            let now = now_millis();
+            let import = StoredImport {
+                id: format!("import-{}", canvass_crypto::random_hex(8)?),
+                jurisdiction: jurisdiction.clone(),
+                format: NCVOTER.into(),
+                file_digest: digest.clone(),
+                actor: settings.actor.clone(),
+                started_at: now,
+                updated_at: now,
+                finished_at: None,
+                position: 0,
+                line: 0,
+                counts: ImportCounts::default(),
+            };
+            let entry = target(
+                audit.entry(Action::VoterImport).with_jurisdiction(jurisdiction),
+                format!("import:{}", import.id),
+            )?;
+            let entry = target(entry, "started")?;
+            audit.run(entry, async { Ok(store.insert_voter_import(&import).await?) }).await?;
+            (import, None)
+        }
+    };
+    let mut receiver = spawn_reader(path.to_owned(), import.position, settings.batch_rows.max(1))?;
+    progress.started(file_bytes, import.position);
+    let mut counts = import.counts;
+    let counts_before = import.counts;
+    let mut line = import.line;
+    let mut first_batch = resumed_after_line.is_none();
+    while let Some(batch) = receiver.recv().await {
+        let batch = batch.map_err(formats_error)?;
+        let (rows, rejected) = prepare_batch(store.as_ref(), audit, &mut places, &batch.rows).await?;
+        if first_batch
+            && rows.is_empty()
+            && !rejected.is_empty()
+            && rejected.iter().all(|error| error.column == Some("county_desc"))
+        {
+            return Err(ServerError::Invalid(format!(
+                "this file is for counties outside {jurisdiction} ({}): import it into the jurisdiction it is for",
+                rejected[0].reason
+            )));
+        }
+        first_batch = false;
+        let numbers: Vec<String> = rows.iter().map(|row| row.registration_number.clone()).collect();
+        let stored = store.voter_digests(&numbers).await?;
+        let sorted = roll::sort_batch(ring, &rows, &stored)?;
+        for error in rejected.iter().chain(&sorted.rejected) {
+            report_line(report, error)?;
+        }
+        counts.inserted += sorted.inserted;
+        counts.updated += sorted.updated;
+        counts.unchanged += sorted.unchanged;
+        counts.rejected += (rejected.len() + sorted.rejected.len()) as u64;
+        line = batch
+            .rows
+            .iter()
+            .map(|row| match row {
+                Ok(record) => record.line,
+                Err(error) => error.line,
+            })
+            .max()
+            .unwrap_or(line);
+        roll::write_batch(store.as_ref(), audit, jurisdiction, &import.id, &sorted, (batch.position, line), counts)
+            .await?;
+        progress.advanced(batch.position, &counts);
+    }
+    let finished_at = now_millis();
+    let entry =
+        target(audit.entry(Action::VoterImport).with_jurisdiction(jurisdiction), format!("import:{}", import.id))?;
+    let entry = target(entry, "finished")?;
+    audit.run(entry, async { Ok(store.finish_voter_import(&import.id, finished_at).await?) }).await?;
+    let import = store
+        .voter_import(&import.id)
+        .await?
+        .ok_or_else(|| ServerError::Internal(format!("import {} vanished", import.id)))?;
+    Ok(ImportSummary {
+        import,
+        resumed_after_line,
+        counts_before,
+        added_counties: places.added_counties,
+        added_precincts: places.added_precincts,
+        file_bytes,
+    })
+}
+
+/// Maps a batch's records to rows; a registration number seen earlier in the batch is
+/// rejected (two rows for one voter in one file are a mistake to look at, not to merge).
+async fn prepare_batch(
+    store: &dyn Store,
+    audit: &Audit,
+    places: &mut Places,
+    records: &[Result<NcVoterRecord, RowError>],
+) -> Result<(Vec<RollRow>, Vec<RowError>), ServerError> {
+    let mut rows: Vec<RollRow> = Vec::with_capacity(records.len());
+    let mut rejected = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::with_capacity(records.len());
+    for record in records {
+        let record = match record {
+            Ok(record) => record,
+            Err(error) => {
+                rejected.push(error.clone());
+                continue;
+            }
+        };
+        match roll::prepare(store, audit, places, record).await? {
+            Ok(row) => {
+                if let Some(first) = seen.get(&row.registration_number) {
+                    rejected.push(RowError {
+                        line: row.line,
+                        column: Some("ncid"),
+                        reason: format!("the same voter is on line {first} of this file"),
+                    });
+                } else {
+                    seen.insert(row.registration_number.clone(), row.line);
+                    rows.push(row);
+                }
+            }
+            Err(error) => rejected.push(error),
+        }
+    }
+    Ok((rows, rejected))
+}
