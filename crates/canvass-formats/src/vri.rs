@@ -2100,6 +2100,7 @@ fn base64_encode(data: &[u8]) -> String {
         let group = (byte(0) << 16) | (byte(1) << 8) | byte(2);
         for index in 0..4 {
             if index <= chunk.len() {
+                // Masked to six bits, so always within the 64-symbol alphabet.
                 let sextet = (group >> (18 - 6 * index)) & 0x3F;
                 encoded.push(char::from(BASE64_ALPHABET[sextet as usize]));
             } else {

@@ -22,7 +22,7 @@ use tower_http::{
 };
 use tracing::Level;
 
-use crate::{Node, ServerError, access, admin_pages, api, log_routes, metrics::RequestLabels, pages};
+use crate::{Node, ServerError, access, admin_pages, api, log_routes, lookup, metrics::RequestLabels, pages};
 
 /// The public listener: pages now, published results and the audit log later.
 pub fn public_app(node: Node) -> Router {
@@ -38,6 +38,7 @@ pub fn public_app(node: Node) -> Router {
         .route("/log/cosignature", axum::routing::post(log_routes::add_cosignature))
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
+        .merge(lookup::router())
         .fallback(pages::not_found);
     finish(routes, node, ListenerName::Public)
 }

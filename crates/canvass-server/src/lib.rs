@@ -19,6 +19,7 @@ mod layers;
 pub mod ledger;
 pub mod listen;
 mod log_routes;
+mod lookup;
 pub mod mail;
 mod metrics;
 pub mod monitor;

@@ -199,6 +199,7 @@ pub async fn home(State(node): State<Node>) -> Result<Markup, PageError> {
         .collect();
     let body = html! {
         h1 { "Elections and jurisdictions" }
+        p { a href="/lookup/registration" { "Am I registered to vote?" } " Check your registration status and precinct." }
         h2 { "Elections" }
         (election_cards(&elections, &names))
         h2 { "Jurisdictions on this node" }

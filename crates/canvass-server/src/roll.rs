@@ -141,6 +141,8 @@ pub struct Places {
     precincts: HashSet<PrecinctId>,
     /// Create counties and precincts the file names that do not exist yet.
     add_missing: bool,
+    /// Precincts named by the batch being prepared, stored together by [`Places::flush`].
+    pending: Vec<Precinct>,
     pub added_counties: u64,
     pub added_precincts: u64,
 }
@@ -171,7 +173,15 @@ impl Places {
         for county in counties.values().collect::<BTreeSet<_>>() {
             precincts.extend(store.precincts(Some(county)).await?.into_iter().map(|precinct| precinct.id));
         }
-        Ok(Self { jurisdiction: root, counties, precincts, add_missing, added_counties: 0, added_precincts: 0 })
+        Ok(Self {
+            jurisdiction: root,
+            counties,
+            precincts,
+            add_missing,
+            pending: Vec::new(),
+            added_counties: 0,
+            added_precincts: 0,
+        })
     }
 
     /// The county and precinct of a row, created when allowed; the error is the row's reason.
@@ -219,7 +229,12 @@ impl Places {
                 );
             }
             let name = record.optional("precinct_desc").unwrap_or(abbreviation);
-            self.add_precinct(store, audit, &county, &precinct, name).await?;
+            self.pending.push(Precinct {
+                id: precinct.clone(),
+                jurisdiction: county.clone(),
+                name: Name::parse(name)?,
+            });
+            self.precincts.insert(precinct.clone());
         }
         Ok(Ok((county, precinct)))
     }
@@ -244,19 +259,28 @@ impl Places {
         Ok(id)
     }
 
-    async fn add_precinct(
-        &mut self,
-        store: &dyn Store,
-        audit: &Audit,
-        county: &JurisdictionId,
-        id: &PrecinctId,
-        name: &str,
-    ) -> Result<(), ServerError> {
-        let precinct = Precinct { id: id.clone(), jurisdiction: county.clone(), name: Name::parse(name)? };
-        let entry = target(audit.entry(Action::PrecinctAdd).with_jurisdiction(county), format!("precinct:{id}"))?;
-        audit.run(entry, async { Ok(store.insert_precinct(&precinct).await?) }).await?;
-        self.precincts.insert(id.clone());
-        self.added_precincts += 1;
+    /// Stores the precincts the batch named, before its rows: one transaction, and one ledger
+    /// entry per 200 of them.
+    pub async fn flush(&mut self, store: &dyn Store, audit: &Audit) -> Result<(), ServerError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let mut entries = Vec::new();
+        for chunk in pending.chunks(canvass_core::audit::MAX_TARGETS) {
+            let mut entry = audit.entry(Action::PrecinctAdd).with_jurisdiction(&self.jurisdiction.id);
+            for precinct in chunk {
+                entry = target(entry, format!("precinct:{}", precinct.id))?;
+            }
+            entries.push(entry);
+        }
+        if let Some((last, first)) = entries.split_last() {
+            for entry in first {
+                audit.record(entry).await?;
+            }
+            audit.run(last.clone(), async { Ok(store.insert_precincts(&pending).await?) }).await?;
+        }
+        self.added_precincts += pending.len() as u64;
         Ok(())
     }
 }

@@ -292,5 +292,6 @@ async fn prepare_batch(
             Err(error) => rejected.push(error),
         }
     }
+    places.flush(store, audit).await?;
     Ok((rows, rejected))
 }

@@ -639,17 +639,25 @@ impl Store for PostgresStore {
         rows.iter().map(jurisdiction_row).collect()
     }
 
-    async fn insert_precinct(&self, precinct: &Precinct) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO precincts (id, jurisdiction_id, name) VALUES ($1, $2, $3)")
-            .bind(precinct.id.as_str())
-            .bind(precinct.jurisdiction.as_str())
-            .bind(precinct.name.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(|error| {
-                insert_error(error, "precinct", precinct.id.as_str(), ("jurisdiction", precinct.jurisdiction.as_str()))
-            })?;
-        Ok(())
+    async fn insert_precincts(&self, precincts: &[Precinct]) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        for precinct in precincts {
+            sqlx::query("INSERT INTO precincts (id, jurisdiction_id, name) VALUES ($1, $2, $3)")
+                .bind(precinct.id.as_str())
+                .bind(precinct.jurisdiction.as_str())
+                .bind(precinct.name.as_str())
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| {
+                    insert_error(
+                        error,
+                        "precinct",
+                        precinct.id.as_str(),
+                        ("jurisdiction", precinct.jurisdiction.as_str()),
+                    )
+                })?;
+        }
+        transaction.commit().await.map_err(backend)
     }
 
     async fn precincts(&self, jurisdiction: Option<&JurisdictionId>) -> Result<Vec<Precinct>, StoreError> {

@@ -58,7 +58,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn jurisdictions(&self) -> Result<Vec<Jurisdiction>, StoreError>;
 
     /// Stores a precinct inside an existing jurisdiction.
-    async fn insert_precinct(&self, precinct: &Precinct) -> Result<(), StoreError>;
+    async fn insert_precinct(&self, precinct: &Precinct) -> Result<(), StoreError> {
+        self.insert_precincts(std::slice::from_ref(precinct)).await
+    }
+    /// Stores precincts atomically: all of them or, on any error, none (an import names
+    /// thousands at once; one transaction is one disk sync).
+    async fn insert_precincts(&self, precincts: &[Precinct]) -> Result<(), StoreError>;
     /// Precincts ordered by id, of one jurisdiction or of all.
     async fn precincts(&self, jurisdiction: Option<&JurisdictionId>) -> Result<Vec<Precinct>, StoreError>;
 

@@ -1,0 +1,149 @@
+//! Voter file import benchmark (issue 6): a seeded NC-layout file with the confidential
+//! columns (1,000,000 rows by default) imported into a fresh SQLite store through the real
+//! import path (sealing every field, blind indexes, row digests, batches committed with the
+//! import's position, ledger entries), side by side with the reference: `sqlite3`'s plain
+//! `.import` of the same file into an unindexed table. Each is run `ROLL_BENCH_RUNS` times
+//! (default 2), alternating, and the best of each is compared. Peak memory is the process's
+//! high-water mark (VmHWM) after the imports; the file is written streaming beforehand.
+//!
+//! `cargo bench -p canvass-server --bench roll_import`; `ROLL_BENCH_ROWS` changes the row
+//! count. Needs `sqlite3` (Debian package sqlite3) for the reference.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    path::Path,
+    process::Command,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use canvass_core::{
+    audit::Actor,
+    id::JurisdictionId,
+    jurisdiction::{Jurisdiction, JurisdictionKind},
+    name::Name,
+};
+use canvass_crypto::SecretString;
+use canvass_server::{
+    keys,
+    ledger::{Audit, Ledger},
+    roll_import::{self, ImportProgress, ImportSettings},
+};
+use canvass_store::{ImportCounts, Store};
+use canvass_store_sqlite::{OpenMode, SqliteStore};
+
+const STATE: &str = "ocd-division/country:us/state:nc";
+
+struct Quiet;
+
+impl ImportProgress for Quiet {
+    fn started(&mut self, _: u64, _: u64) {}
+    fn advanced(&mut self, _: u64, _: &ImportCounts) {}
+}
+
+fn variable(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|value| value.parse().ok()).unwrap_or(default)
+}
+
+/// Our import into a fresh store in `directory`; returns the time and the counts.
+async fn ours(directory: &Path, file: &Path, rows: u64) -> (Duration, ImportCounts) {
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&directory.join("canvass.db"), OpenMode::Create).await.unwrap());
+    let id = JurisdictionId::parse(STATE).unwrap();
+    let state = Jurisdiction {
+        id: id.clone(),
+        name: Name::parse("North Carolina").unwrap(),
+        kind: JurisdictionKind::State,
+        parent: None,
+    };
+    store.insert_jurisdiction(&state).await.unwrap();
+    let audit = Audit { ledger: Ledger::direct(store.clone()), actor: Actor::Operator, request_id: None };
+    let passphrase = SecretString::from("benchmark key ring passphrase".to_owned());
+    let ring = keys::create_key_ring(store.as_ref(), &audit, &id, passphrase, rows).await.unwrap();
+    let settings = ImportSettings {
+        jurisdiction: id,
+        add_places: true,
+        batch_rows: roll_import::DEFAULT_BATCH_ROWS,
+        actor: "benchmark".into(),
+    };
+    let started = Instant::now();
+    let summary = roll_import::import_ncvoter(&store, &audit, &ring, file, &settings, &mut std::io::sink(), &mut Quiet)
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    store.close().await;
+    (elapsed, summary.import.counts)
+}
+
+/// `sqlite3`'s `.import` of the same file into an unindexed table (created from the header).
+fn reference(directory: &Path, file: &Path) -> Duration {
+    let database = directory.join("reference.db");
+    let started = Instant::now();
+    let output = Command::new("sqlite3")
+        .arg(&database)
+        .arg("-cmd")
+        .arg(".mode tabs")
+        .arg(format!(".import {} voters", file.display()))
+        .output()
+        .expect("sqlite3 runs (apt-get install sqlite3)");
+    let elapsed = started.elapsed();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    elapsed
+}
+
+fn peak_memory_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1).and_then(|value| value.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    let rows = variable("ROLL_BENCH_ROWS", 1_000_000);
+    let runs = variable("ROLL_BENCH_RUNS", 2).max(1);
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("ncvoter-bench.tsv");
+    {
+        let mut output = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&file).unwrap());
+        canvass_formats::ncvoter::generate(20_261_122, rows, true, &mut output).unwrap();
+    }
+    let bytes = std::fs::metadata(&file).unwrap().len();
+    println!("file: {rows} rows with the confidential columns, {:.1} MiB", bytes as f64 / 1048576.0);
+    let memory_before = peak_memory_kib();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let (mut best_ours, mut best_reference) = (Duration::MAX, Duration::MAX);
+    for run in 0..runs {
+        let directory = tempfile::tempdir_in(work.path()).unwrap();
+        let (elapsed, counts) = runtime.block_on(ours(directory.path(), &file, rows));
+        assert_eq!(counts.inserted, rows, "{counts:?}");
+        println!(
+            "run {run}: canvass import {:.2} s ({:.0} rows/s)",
+            elapsed.as_secs_f64(),
+            rows as f64 / elapsed.as_secs_f64()
+        );
+        best_ours = best_ours.min(elapsed);
+        let directory = tempfile::tempdir_in(work.path()).unwrap();
+        let elapsed = reference(directory.path(), &file);
+        println!(
+            "run {run}: sqlite3 .import {:.2} s ({:.0} rows/s)",
+            elapsed.as_secs_f64(),
+            rows as f64 / elapsed.as_secs_f64()
+        );
+        best_reference = best_reference.min(elapsed);
+    }
+    let ours_rate = rows as f64 / best_ours.as_secs_f64();
+    let reference_rate = rows as f64 / best_reference.as_secs_f64();
+    println!("best canvass import: {ours_rate:.0} rows/s (sealed, blind-indexed, digested, 4 secondary indexes)");
+    println!("best sqlite3 .import: {reference_rate:.0} rows/s (plain text, no index)");
+    println!("ratio canvass / sqlite3: {:.2}x (goal >= 2x)", ours_rate / reference_rate);
+    println!(
+        "peak memory (VmHWM): {:.0} MiB after the imports, {:.0} MiB before them (goal < 512 MiB)",
+        peak_memory_kib() as f64 / 1024.0,
+        memory_before as f64 / 1024.0
+    );
+}

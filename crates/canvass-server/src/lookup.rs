@@ -1,0 +1,642 @@
+//! The public "Am I registered?" lookup on the public listener: a voter gives first name, last
+//! name, date of birth and county, and learns only whether they are registered, their status,
+//! county and precinct (and, once a table exists, their polling place).
+//!
+//! What it must not leak, and how:
+//! - A voter whose address is confidential, or whose registration was removed or denied, gets
+//!   the very same answer as someone not on the roll: one "not confirmed" body, byte for byte.
+//! - Timing: every lookup computes the index under every unsealed ring of the county's
+//!   lineage, queries each, opens every candidate (the index has deliberate false positives)
+//!   and reads the county's precincts, whatever the outcome; then the response is held until
+//!   [`MINIMUM_RESPONSE_TIME`] has passed since the request arrived.
+//! - Guessing: lookups are limited per client address and per looked-up identity (in memory,
+//!   bounded), so dates of birth cannot be walked for a known name.
+//! - Records: there is no ledger entry (the answer is public-record status, and an entry per
+//!   lookup would let the ledger grow at an anonymous caller's pace), and the names and dates
+//!   typed in are never logged: the request log carries no bodies, and nothing here traces them.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    hash::{BuildHasher, RandomState},
+    net::{IpAddr, SocketAddr},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    Extension, Json, Router,
+    extract::{
+        ConnectInfo, State,
+        rejection::{FormRejection, JsonRejection},
+    },
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use canvass_core::{
+    id::JurisdictionId,
+    jurisdiction::{Jurisdiction, JurisdictionKind, tree_order},
+    normalize,
+    voter::VoterStatus,
+    voter_policy::FieldPolicy,
+};
+use canvass_store::IndexLookup;
+use maud::{Markup, html};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime, format_description::well_known::Iso8601};
+
+use crate::{
+    Node, ServerError, access,
+    error::{ErrorBody, ErrorDetail},
+    pages::{PageError, layout},
+    roll::{self, RollRecord},
+};
+
+/// Every lookup answer (and refusal) leaves no sooner than this after the request arrived, so
+/// the time taken does not tell a match from a miss. Well above the work itself on a county's
+/// roll; if the work ever takes longer, the remaining difference is the index's false positives,
+/// which are the same for everyone sharing an index value.
+const MINIMUM_RESPONSE_TIME: Duration = Duration::from_millis(50);
+
+/// Lookups from one client address.
+const PER_ADDRESS: Limit = Limit { count: 10, window: Duration::from_secs(60) };
+/// Lookups of one identity (name, date of birth, county), from anywhere: stops a distributed
+/// walk through the dates of birth of a known name.
+const PER_IDENTITY: Limit = Limit { count: 5, window: Duration::from_secs(3600) };
+/// Keys each limiter table holds at most; past this the longest-idle keys are forgotten first.
+const MAX_TRACKED_KEYS: usize = 10_000;
+
+const MAX_NAME_CHARS: usize = 100;
+
+const NOT_CONFIRMED: &str =
+    "We could not confirm a registration with these details. Contact your county board of elections.";
+const FOUND: &str = "You are registered to vote.";
+const POLLING_PLACE_UNKNOWN: &str = "Polling place: see your county board's notice.";
+const TITLE: &str = "Am I registered?";
+
+/// The lookup's routes, with their own rate limiter (one per router, so per listener).
+pub(crate) fn router() -> Router<Node> {
+    Router::new()
+        .route("/lookup/registration", get(form_page).post(form_submit))
+        .route("/api/public/registration", post(api_lookup))
+        .layer(Extension(LookupLimiter::default()))
+}
+
+/// The fields as sent; every one optional so a missing one gets a message naming it rather
+/// than a deserialiser's error.
+#[derive(Default, Deserialize)]
+struct LookupFields {
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    birth_date: Option<String>,
+    #[serde(default)]
+    county: Option<String>,
+}
+
+/// Redacted: these are a person's name and date of birth.
+impl std::fmt::Debug for LookupFields {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("LookupFields").finish_non_exhaustive()
+    }
+}
+
+/// A lookup's parsed input: names with at least one letter, a plausible date of birth, and a
+/// county this node hosts.
+struct Identity {
+    first_name: String,
+    last_name: String,
+    birth_date: Date,
+    county: Jurisdiction,
+}
+
+/// The answer, the same keys whatever the outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct RegistrationAnswer {
+    registered: bool,
+    /// active, inactive or temporary; null when not confirmed.
+    status: Option<&'static str>,
+    county: Option<String>,
+    precinct: Option<String>,
+    /// None until the node has a polling-place table.
+    polling_place: Option<String>,
+    message: &'static str,
+}
+
+impl RegistrationAnswer {
+    fn not_confirmed() -> Self {
+        Self {
+            registered: false,
+            status: None,
+            county: None,
+            precinct: None,
+            polling_place: None,
+            message: NOT_CONFIRMED,
+        }
+    }
+}
+
+/// Why a lookup gave no answer.
+enum LookupError {
+    /// A field is missing or malformed: safe to say which and why.
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// Too many lookups; try again after this long.
+    Throttled(Duration),
+    /// No key ring of the county's lineage is unsealed, so its roll cannot be read.
+    Unavailable,
+    Failed(ServerError),
+}
+
+impl From<ServerError> for LookupError {
+    fn from(error: ServerError) -> Self {
+        Self::Failed(error)
+    }
+}
+
+impl From<canvass_store::StoreError> for LookupError {
+    fn from(error: canvass_store::StoreError) -> Self {
+        Self::Failed(error.into())
+    }
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> LookupError {
+    LookupError::Invalid { field, message: message.into() }
+}
+
+const UNAVAILABLE: &str =
+    "Lookups for this county are not available right now. Try again later or contact your county board of elections.";
+
+fn retry_after_seconds(wait: Duration) -> u64 {
+    // Rounded up, and at least 1: "0" would invite an immediate retry that is refused again.
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+fn too_many(wait: Duration) -> String {
+    format!("Too many lookups. Try again in {} seconds.", retry_after_seconds(wait))
+}
+
+impl IntoResponse for LookupError {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Invalid { field, message } => ServerError::Invalid(format!("{field}: {message}")).into_response(),
+            Self::Throttled(wait) => {
+                let body =
+                    ErrorBody { error: ErrorDetail { code: "too_many_attempts".to_owned(), message: too_many(wait) } };
+                let retry_after = HeaderValue::from(retry_after_seconds(wait));
+                (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry_after)], Json(body)).into_response()
+            }
+            Self::Unavailable => {
+                let body =
+                    ErrorBody { error: ErrorDetail { code: "unavailable".to_owned(), message: UNAVAILABLE.into() } };
+                (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+            }
+            Self::Failed(error) => error.into_response(),
+        }
+    }
+}
+
+/// A name as typed: trimmed, not too long, with at least one letter (what the index keeps).
+fn parse_name(field: &'static str, label: &str, value: Option<&str>) -> Result<String, LookupError> {
+    let value = value.map(str::trim).unwrap_or_default();
+    if value.is_empty() {
+        return Err(invalid(field, format!("enter your {label}")));
+    }
+    if value.chars().count() > MAX_NAME_CHARS {
+        return Err(invalid(field, format!("the {label} is longer than {MAX_NAME_CHARS} characters")));
+    }
+    if value.chars().any(char::is_control) || normalize::name(value).is_empty() {
+        return Err(invalid(field, format!("the {label} must contain letters")));
+    }
+    Ok(value.to_owned())
+}
+
+/// `YYYY-MM-DD` exactly (ISO 8601 allows other shapes this form does not), not in the future
+/// and not before 1900.
+fn parse_birth_date(value: Option<&str>) -> Result<Date, LookupError> {
+    const SHAPE: &str = "use the form YYYY-MM-DD, for example 1980-04-30";
+    let value = value.map(str::trim).unwrap_or_default();
+    if value.is_empty() {
+        return Err(invalid("birth_date", format!("enter your date of birth ({SHAPE})")));
+    }
+    let shaped = value.len() == 10
+        && value
+            .bytes()
+            .enumerate()
+            .all(|(at, byte)| if at == 4 || at == 7 { byte == b'-' } else { byte.is_ascii_digit() });
+    let date = shaped
+        .then(|| Date::parse(value, &Iso8601::DATE).ok())
+        .flatten()
+        .ok_or_else(|| invalid("birth_date", format!("`{value}` is not a date: {SHAPE}")))?;
+    if date > OffsetDateTime::now_utc().date() || date.year() < 1900 {
+        return Err(invalid("birth_date", "the date of birth must be between 1900 and today"));
+    }
+    Ok(date)
+}
+
+async fn parse_county(node: &Node, value: Option<&str>) -> Result<Jurisdiction, LookupError> {
+    let value = value.map(str::trim).unwrap_or_default();
+    if value.is_empty() {
+        return Err(invalid("county", "choose your county"));
+    }
+    let unknown = || invalid("county", format!("there is no county `{value}` on this node"));
+    let id = JurisdictionId::parse(value).map_err(|_| unknown())?;
+    match node.store().jurisdiction(&id).await? {
+        Some(county) if county.kind == JurisdictionKind::County => Ok(county),
+        _ => Err(unknown()),
+    }
+}
+
+async fn parse(node: &Node, fields: &LookupFields) -> Result<Identity, LookupError> {
+    Ok(Identity {
+        first_name: parse_name("first_name", "first name", fields.first_name.as_deref())?,
+        last_name: parse_name("last_name", "last name", fields.last_name.as_deref())?,
+        birth_date: parse_birth_date(fields.birth_date.as_deref())?,
+        county: parse_county(node, fields.county.as_deref()).await?,
+    })
+}
+
+fn same_person(record: &RollRecord, identity: &Identity) -> bool {
+    let birth_date = record.birth_date.as_deref().and_then(|text| Date::parse(text, &Iso8601::DATE).ok());
+    record.county == identity.county.id.as_str()
+        && birth_date == Some(identity.birth_date)
+        && normalize::name(&record.last_name) == normalize::name(&identity.last_name)
+        && normalize::name(&record.first_name) == normalize::name(&identity.first_name)
+}
+
+fn counts_as_registered(status: VoterStatus) -> bool {
+    matches!(status, VoterStatus::Active | VoterStatus::Inactive | VoterStatus::Temporary)
+}
+
+/// The lookup itself: the same work whatever it finds (see the module comment).
+async fn find(node: &Node, identity: &Identity) -> Result<RegistrationAnswer, LookupError> {
+    let store = node.store();
+    let policy = FieldPolicy::north_carolina();
+    let mut matches: Vec<RollRecord> = Vec::new();
+    let mut readable = false;
+    // A county's voters are sealed under the ring of whoever imported them: the county itself
+    // or a jurisdiction above it (a statewide file).
+    for jurisdiction in access::lineage(store, &identity.county.id).await? {
+        let ring = match node.keys().current(store, &jurisdiction).await {
+            Ok(ring) => ring,
+            Err(ServerError::Sealed(_) | ServerError::NoKeyRing(_)) => continue,
+            Err(other) => return Err(other.into()),
+        };
+        readable = true;
+        let index = roll::lookup_index(&ring, &identity.last_name, &identity.first_name, identity.birth_date)?;
+        for sealed in store.voters_by_index(&jurisdiction, IndexLookup::Lookup(index)).await? {
+            match roll::open_row(&ring, &sealed, &policy, true) {
+                Ok(record) if same_person(&record, identity) => matches.push(record),
+                Ok(_) => {}
+                // One damaged row must not break every lookup sharing its index value; the
+                // operator hears of it without the record or the looked-up person.
+                Err(_) => tracing::warn!(%jurisdiction, "a registration lookup candidate could not be opened"),
+            }
+        }
+    }
+    // Read on every path so a match costs no extra query.
+    let precincts = store.precincts(Some(&identity.county.id)).await?;
+    if !readable {
+        return Err(LookupError::Unavailable);
+    }
+    // Any address-confidential match answers as a miss: the lookup must not confirm that a
+    // protected person lives in this county.
+    if matches.iter().any(|record| record.address_confidential) {
+        return Ok(RegistrationAnswer::not_confirmed());
+    }
+    let best = matches
+        .iter()
+        .filter(|record| counts_as_registered(record.status))
+        .min_by_key(|record| record.status != VoterStatus::Active);
+    let Some(record) = best else { return Ok(RegistrationAnswer::not_confirmed()) };
+    let precinct = precincts
+        .iter()
+        .find(|precinct| precinct.id.as_str() == record.precinct)
+        .map_or_else(|| record.precinct.clone(), |precinct| precinct.name.to_string());
+    Ok(RegistrationAnswer {
+        registered: true,
+        status: Some(record.status.as_str()),
+        county: Some(identity.county.name.to_string()),
+        precinct: Some(precinct),
+        polling_place: None,
+        message: FOUND,
+    })
+}
+
+/// Rate limits on lookups, in memory. Addresses and identities are kept in separate tables so
+/// a flood of addresses cannot push identities out (or the reverse). Identities are held as a
+/// keyed hash (keys random per process), never as names or dates.
+#[derive(Debug, Clone, Default)]
+struct LookupLimiter {
+    addresses: Arc<Mutex<Window<Option<IpAddr>>>>,
+    identities: Arc<Mutex<Window<u64>>>,
+    hasher: RandomState,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Limit {
+    count: usize,
+    window: Duration,
+}
+
+/// Recent event times per key, for one [`Limit`].
+#[derive(Debug)]
+struct Window<K> {
+    times: HashMap<K, VecDeque<Instant>>,
+}
+
+impl<K> Default for Window<K> {
+    fn default() -> Self {
+        Self { times: HashMap::new() }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone> Window<K> {
+    /// Counts an event for `key` unless it is at its limit; if it is, how long until it is not.
+    fn admit(&mut self, key: &K, limit: Limit, now: Instant) -> Result<(), Duration> {
+        if !self.times.contains_key(key) && self.times.len() >= MAX_TRACKED_KEYS {
+            self.forget(limit, now);
+        }
+        let times = self.times.entry(key.clone()).or_default();
+        while times.front().is_some_and(|time| now.duration_since(*time) >= limit.window) {
+            times.pop_front();
+        }
+        if times.len() >= limit.count {
+            let oldest = times.front().copied().unwrap_or(now);
+            return Err(limit.window.saturating_sub(now.duration_since(oldest)));
+        }
+        times.push_back(now);
+        Ok(())
+    }
+
+    /// Drops keys with nothing inside the window; if the table is still full (a flood of
+    /// distinct keys), the longest-idle quarter goes too, so memory stays bounded.
+    fn forget(&mut self, limit: Limit, now: Instant) {
+        self.times.retain(|_, times| times.back().is_some_and(|time| now.duration_since(*time) < limit.window));
+        if self.times.len() >= MAX_TRACKED_KEYS {
+            let mut last_seen: Vec<(Instant, K)> =
+                self.times.iter().filter_map(|(key, times)| times.back().map(|time| (*time, key.clone()))).collect();
+            last_seen.sort_by_key(|(time, _)| *time);
+            for (_, key) in last_seen.into_iter().take(MAX_TRACKED_KEYS / 4) {
+                self.times.remove(&key);
+            }
+        }
+    }
+}
+
+impl LookupLimiter {
+    fn admit_address(&self, address: Option<IpAddr>) -> Result<(), LookupError> {
+        // A poisoned lock only means another lookup panicked mid-count; the counts are still
+        // usable, and refusing every lookup from then on would be worse.
+        let mut window = self.addresses.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        window.admit(&address, PER_ADDRESS, Instant::now()).map_err(LookupError::Throttled)
+    }
+
+    fn admit_identity(&self, identity: &Identity) -> Result<(), LookupError> {
+        let key = self.hasher.hash_one((
+            normalize::name(&identity.last_name),
+            normalize::name(&identity.first_name),
+            normalize::date(identity.birth_date),
+            identity.county.id.as_str(),
+        ));
+        let mut window = self.identities.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        window.admit(&key, PER_IDENTITY, Instant::now()).map_err(LookupError::Throttled)
+    }
+}
+
+/// The client's address: the connection's peer, or, when the peer is the configured reverse
+/// proxy, the last `X-Forwarded-For` entry (the one that proxy added). `None` when the router
+/// runs without connection info (tests driving it in-process): all such requests then share
+/// one address bucket.
+fn client_address(node: &Node, extensions: &axum::http::Extensions, headers: &HeaderMap) -> Option<IpAddr> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())?;
+    if node.config().public.behind_proxy != Some(peer) {
+        return Some(peer);
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .next_back()
+        .and_then(|last| last.trim().parse::<IpAddr>().ok());
+    Some(forwarded.unwrap_or(peer))
+}
+
+/// Rate limits, parsing and the lookup, in that order: the per-address limit counts every
+/// attempt, even malformed ones.
+async fn answer(
+    node: &Node,
+    limiter: &LookupLimiter,
+    address: Option<IpAddr>,
+    fields: &LookupFields,
+) -> Result<RegistrationAnswer, LookupError> {
+    limiter.admit_address(address)?;
+    let identity = parse(node, fields).await?;
+    limiter.admit_identity(&identity)?;
+    find(node, &identity).await
+}
+
+/// Holds the response until the minimum time since `started` has passed.
+async fn pad(started: Instant) {
+    tokio::time::sleep_until((started + MINIMUM_RESPONSE_TIME).into()).await;
+}
+
+/// `POST /api/public/registration`: JSON in, [`RegistrationAnswer`] out.
+async fn api_lookup(
+    State(node): State<Node>,
+    Extension(limiter): Extension<LookupLimiter>,
+    parts: axum::http::request::Parts,
+    body: Result<Json<LookupFields>, JsonRejection>,
+) -> Response {
+    let started = Instant::now();
+    let address = client_address(&node, &parts.extensions, &parts.headers);
+    let result = match body {
+        Ok(Json(fields)) => answer(&node, &limiter, address, &fields).await,
+        Err(rejection) => match limiter.admit_address(address) {
+            Ok(()) => Err(LookupError::Failed(rejection.into())),
+            Err(throttled) => Err(throttled),
+        },
+    };
+    pad(started).await;
+    match result {
+        Ok(answer) => Json(answer).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// The counties a voter may choose, in tree order (state by state).
+async fn counties(node: &Node) -> Result<Vec<Jurisdiction>, ServerError> {
+    let all = node.store().jurisdictions().await?;
+    Ok(tree_order(&all)
+        .into_iter()
+        .filter(|(_, jurisdiction)| jurisdiction.kind == JurisdictionKind::County)
+        .map(|(_, jurisdiction)| jurisdiction.clone())
+        .collect())
+}
+
+fn form(counties: &[Jurisdiction], fields: &LookupFields, message: Option<&str>) -> Markup {
+    let value = |field: &Option<String>| field.clone().unwrap_or_default();
+    let chosen = fields.county.as_deref().unwrap_or_default();
+    html! {
+        h1 { (TITLE) }
+        p { "Check whether you are registered to vote, and in which precinct. Enter your name as it appears on your
+            registration. We show only your registration status, county and precinct; nothing you type here is kept." }
+        @if let Some(message) = message { p.error role="alert" { (message) } }
+        form method="post" action="/lookup/registration" {
+            p { label for="first_name" { "First name" } br;
+                input id="first_name" name="first_name" autocomplete="given-name" maxlength=(MAX_NAME_CHARS) required value=(value(&fields.first_name)); }
+            p { label for="last_name" { "Last name" } br;
+                input id="last_name" name="last_name" autocomplete="family-name" maxlength=(MAX_NAME_CHARS) required value=(value(&fields.last_name)); }
+            p { label for="birth_date" { "Date of birth" } br;
+                input id="birth_date" name="birth_date" type="date" autocomplete="bday" required value=(value(&fields.birth_date)); }
+            p { label for="county" { "County" } br;
+                select id="county" name="county" required {
+                    option value="" { "Choose your county" }
+                    @for county in counties {
+                        option value=(county.id) selected[county.id.as_str() == chosen] { (county.name) }
+                    }
+                }
+            }
+            p { button type="submit" { "Look up my registration" } }
+        }
+    }
+}
+
+/// The result page: its markup depends only on the answer, never on what was typed, so every
+/// "not confirmed" page is the same bytes.
+fn result_page(answer: &RegistrationAnswer) -> Markup {
+    html! {
+        h1 { (TITLE) }
+        @if answer.registered {
+            p role="status" { strong { (answer.message) } }
+            table {
+                tbody {
+                    tr { th { "Status" } td { (answer.status.unwrap_or_default()) } }
+                    tr { th { "County" } td { (answer.county.as_deref().unwrap_or_default()) } }
+                    tr { th { "Precinct" } td { (answer.precinct.as_deref().unwrap_or_default()) } }
+                }
+            }
+            p { (answer.polling_place.as_deref().unwrap_or(POLLING_PLACE_UNKNOWN)) }
+        } @else {
+            p role="status" { (answer.message) }
+        }
+        p { a href="/lookup/registration" { "Look up another registration" } }
+    }
+}
+
+/// `GET /lookup/registration`: the form.
+async fn form_page(State(node): State<Node>) -> Result<Markup, PageError> {
+    let counties = counties(&node).await?;
+    Ok(layout(TITLE, node.is_demo(), form(&counties, &LookupFields::default(), None)))
+}
+
+/// `POST /lookup/registration`: the answer as a page, or the form again with what to fix.
+async fn form_submit(
+    State(node): State<Node>,
+    Extension(limiter): Extension<LookupLimiter>,
+    parts: axum::http::request::Parts,
+    body: Result<axum::Form<LookupFields>, FormRejection>,
+) -> Response {
+    let started = Instant::now();
+    let address = client_address(&node, &parts.extensions, &parts.headers);
+    let (fields, result) = match body {
+        Ok(axum::Form(fields)) => {
+            let result = answer(&node, &limiter, address, &fields).await;
+            (fields, result)
+        }
+        Err(_) => {
+            let result = match limiter.admit_address(address) {
+                Ok(()) => Err(invalid("form", "send the form from the lookup page")),
+                Err(throttled) => Err(throttled),
+            };
+            (LookupFields::default(), result)
+        }
+    };
+    pad(started).await;
+    match result {
+        Ok(answer) => layout(TITLE, node.is_demo(), result_page(&answer)).into_response(),
+        Err(LookupError::Invalid { message, .. }) => {
+            form_again(&node, StatusCode::BAD_REQUEST, &fields, &sentence(&message)).await
+        }
+        Err(LookupError::Throttled(wait)) => {
+            let page =
+                layout(TITLE, node.is_demo(), html! { h1 { (TITLE) } p.error role="alert" { (too_many(wait)) } });
+            let retry_after = HeaderValue::from(retry_after_seconds(wait));
+            (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry_after)], page).into_response()
+        }
+        Err(LookupError::Unavailable) => form_again(&node, StatusCode::SERVICE_UNAVAILABLE, &fields, UNAVAILABLE).await,
+        Err(LookupError::Failed(error)) => PageError(error).into_response(),
+    }
+}
+
+/// The form again, filled in as sent, with what to fix.
+async fn form_again(node: &Node, status: StatusCode, fields: &LookupFields, message: &str) -> Response {
+    match counties(node).await {
+        Ok(counties) => (status, layout(TITLE, node.is_demo(), form(&counties, fields, Some(message)))).into_response(),
+        Err(error) => PageError(error).into_response(),
+    }
+}
+
+/// A field message as a sentence for the page ("enter your first name" -> "Enter your first name.").
+fn sentence(message: &str) -> String {
+    let mut characters = message.chars();
+    let mut text: String =
+        characters.next().map(|first| first.to_uppercase().chain(characters).collect()).unwrap_or_default();
+    if !text.ends_with('.') {
+        text.push('.');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_whole_seconds_rounded_up_and_never_zero() {
+        assert_eq!(retry_after_seconds(Duration::from_millis(0)), 1);
+        assert_eq!(retry_after_seconds(Duration::from_millis(300)), 1);
+        assert_eq!(retry_after_seconds(Duration::from_secs(59)), 59);
+        assert_eq!(retry_after_seconds(Duration::from_millis(59_001)), 60);
+    }
+
+    #[test]
+    fn a_window_refuses_past_its_limit_and_admits_again_once_it_slides() {
+        let limit = Limit { count: 2, window: Duration::from_secs(60) };
+        let mut window = Window::default();
+        let start = Instant::now();
+        assert!(window.admit(&1_u64, limit, start).is_ok());
+        assert!(window.admit(&1_u64, limit, start).is_ok());
+        let wait = window.admit(&1_u64, limit, start + Duration::from_secs(10)).unwrap_err();
+        assert_eq!(wait, Duration::from_secs(50));
+        assert!(window.admit(&2_u64, limit, start).is_ok(), "other keys are counted apart");
+        assert!(window.admit(&1_u64, limit, start + Duration::from_secs(60)).is_ok());
+    }
+
+    #[test]
+    fn a_window_never_holds_more_than_its_bound() {
+        let limit = Limit { count: 5, window: Duration::from_secs(3600) };
+        let mut window = Window::default();
+        let now = Instant::now();
+        for key in 0..(MAX_TRACKED_KEYS as u64 * 2) {
+            assert!(window.admit(&key, limit, now).is_ok());
+            assert!(window.times.len() <= MAX_TRACKED_KEYS);
+        }
+    }
+
+    #[test]
+    fn birth_dates_must_be_plain_iso_dates_in_range() {
+        assert!(parse_birth_date(Some("1980-04-30")).is_ok());
+        for bad in ["", "1980-4-30", "30/04/1980", "1980-02-30", "1899-12-31", "9999-01-01", "+01980-04-30"] {
+            assert!(
+                matches!(parse_birth_date(Some(bad)), Err(LookupError::Invalid { field: "birth_date", .. })),
+                "{bad}"
+            );
+        }
+    }
+}
