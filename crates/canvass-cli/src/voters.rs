@@ -12,12 +12,14 @@ use std::{
 };
 
 use anyhow::{Context, bail};
+use canvass_core::voter_policy::FieldPolicy;
 use canvass_core::{access::Operation, audit::Action, id::JurisdictionId};
 use canvass_formats::ncvoter::PUBLIC_COLUMNS;
 use canvass_server::{
     ledger::target,
     roll,
     roll_import::{self, ImportProgress, ImportSettings, REPORT_HEADER},
+    roll_search::{self, SearchQuery},
 };
 use canvass_store::ImportCounts;
 use clap::{Args, Subcommand, ValueEnum};
@@ -38,6 +40,12 @@ pub enum VotersCommand {
     /// (the old revision kept), unchanged rows left alone, bad rows written to a report. An
     /// interrupted import of the same file resumes where it stopped.
     Import(ImportArguments),
+    /// Find voters on a roll: by last and first name (optionally with date of birth and
+    /// county), by registration number (NCID), by driver's licence number, or by SSN last four
+    /// with last name and date of birth. Shows public-record fields; `--confidential` with a
+    /// `--reason` also shows the confidential ones, to roles allowed `voters.read`, and records
+    /// the read in the ledger.
+    Search(SearchArguments),
     /// Write the public voter file extract (NC layout, public-record columns only; voters in
     /// an address confidentiality program are left out).
     ExportPublic(ExportPublicArguments),
@@ -70,6 +78,42 @@ pub struct ImportArguments {
     /// Rows per committed batch.
     #[arg(long, default_value_t = roll_import::DEFAULT_BATCH_ROWS)]
     pub batch_rows: usize,
+    #[command(flatten)]
+    pub staff: StaffSignIn,
+    #[command(flatten)]
+    pub unlock: Unlock,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArguments {
+    /// The jurisdiction whose roll (and key ring) to search.
+    #[arg(long, value_name = "ID")]
+    pub jurisdiction: String,
+    #[arg(long)]
+    pub last_name: Option<String>,
+    #[arg(long)]
+    pub first_name: Option<String>,
+    /// YYYY-MM-DD or MM/DD/YYYY.
+    #[arg(long, value_name = "DATE")]
+    pub birth_date: Option<String>,
+    /// Only voters of this county (a jurisdiction id).
+    #[arg(long, value_name = "ID")]
+    pub county: Option<String>,
+    #[arg(long, value_name = "NCID")]
+    pub registration_number: Option<String>,
+    #[arg(long, value_name = "NUMBER")]
+    pub drivers_license: Option<String>,
+    /// With --last-name and --birth-date.
+    #[arg(long, value_name = "DIGITS")]
+    pub ssn4: Option<String>,
+    /// Show confidential fields too (needs `voters.read`); give --reason.
+    #[arg(long)]
+    pub confidential: bool,
+    /// Why you open confidential fields: kept in the ledger entry.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    #[arg(long)]
+    pub json: bool,
     #[command(flatten)]
     pub staff: StaffSignIn,
     #[command(flatten)]
@@ -113,7 +157,112 @@ pub async fn run(data: &Path, command: VotersCommand) -> anyhow::Result<ExitCode
         }
         VotersCommand::Import(arguments) => import(data, &arguments).await,
         VotersCommand::ExportPublic(arguments) => export_public(data, &arguments).await,
+        VotersCommand::Search(arguments) => search(data, &arguments).await,
     }
+}
+
+/// The search the flags describe, or why they describe none.
+fn search_query(arguments: &SearchArguments) -> anyhow::Result<SearchQuery> {
+    let date = |text: &str| {
+        canvass_formats::ncvoter::parse_date(text).map_err(|reason| anyhow::anyhow!("--birth-date {reason}"))
+    };
+    let birth_date = arguments.birth_date.as_deref().map(date).transpose()?;
+    let county = arguments.county.as_deref().map(JurisdictionId::parse).transpose()?;
+    Ok(match (&arguments.registration_number, &arguments.drivers_license, &arguments.ssn4) {
+        (Some(number), None, None) => SearchQuery::RegistrationNumber(number.trim().to_owned()),
+        (None, Some(number), None) => SearchQuery::DriversLicense(number.trim().to_owned()),
+        (None, None, Some(ssn)) => {
+            let (Some(last), Some(birth_date)) = (&arguments.last_name, birth_date) else {
+                bail!("--ssn4 needs --last-name and --birth-date too: four digits alone single out no one");
+            };
+            SearchQuery::Ssn4 { last: last.clone(), birth_date, ssn_last_four: ssn.trim().to_owned() }
+        }
+        (None, None, None) => match (&arguments.last_name, &arguments.first_name) {
+            (Some(last), Some(first)) => {
+                SearchQuery::Name { last: last.clone(), first: first.clone(), birth_date, county }
+            }
+            _ => bail!(
+                "say what to search by: --last-name and --first-name (with --birth-date, --county), \
+                 --registration-number, --drivers-license, or --ssn4 with --last-name and --birth-date"
+            ),
+        },
+        _ => bail!("search by one of --registration-number, --drivers-license or --ssn4 at a time"),
+    })
+}
+
+async fn search(data: &Path, arguments: &SearchArguments) -> anyhow::Result<ExitCode> {
+    let jurisdiction = JurisdictionId::parse(&arguments.jurisdiction)?;
+    let query = search_query(arguments)?;
+    let reason = arguments.reason.as_deref().map(str::trim).filter(|text| !text.is_empty());
+    if arguments.confidential && reason.is_none() {
+        bail!("--confidential needs --reason TEXT: why you open confidential fields is kept in the ledger");
+    }
+    let (_, store) = data_dir::open_existing(data).await?;
+    let outcome = async {
+        let signed_in = sign_in::sign_in(data, &store, &arguments.staff).await?;
+        signed_in.authorize(store.as_ref(), Operation::SearchVoters, &jurisdiction).await?;
+        if arguments.confidential {
+            signed_in.authorize(store.as_ref(), Operation::ReadVoters, &jurisdiction).await?;
+        }
+        let ring = unseal_here(store.as_ref(), &signed_in.audit, &jurisdiction, &arguments.unlock).await?;
+        let found = roll_search::search(store.as_ref(), &ring, &query).await?;
+        if arguments.confidential && !found.is_empty() {
+            let numbers = found.iter().map(|voter| voter.registration_number.as_str());
+            canvass_server::voters::record_reads(&signed_in.audit, &jurisdiction, reason, numbers).await?;
+        }
+        let policy = FieldPolicy::north_carolina();
+        let records = found
+            .iter()
+            .map(|sealed| roll::open_row(&ring, sealed, &policy, arguments.confidential))
+            .collect::<Result<Vec<_>, _>>()?;
+        print_records(&records, arguments.json)?;
+        Ok(ExitCode::SUCCESS)
+    }
+    .await;
+    store.close().await;
+    outcome
+}
+
+fn print_records(records: &[roll::RollRecord], json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(records)?);
+        return Ok(());
+    }
+    if records.is_empty() {
+        println!("No voter matches.");
+        return Ok(());
+    }
+    for record in records {
+        println!(
+            "{}  {}, {}  {}",
+            record.registration_number,
+            record.last_name,
+            record.first_name,
+            record.status.as_str()
+        );
+        println!(
+            "  county {}  precinct {}  party {}  registered {}",
+            record.county, record.precinct, record.party, record.registered_on
+        );
+        let street = record.detail("res_street_address");
+        if !street.is_empty() {
+            println!("  {street}, {} {}", record.detail("res_city_desc"), record.detail("zip_code"));
+        } else if record.address_confidential {
+            println!("  address confidential (address confidentiality program)");
+        }
+        for (label, value) in [
+            ("birth date", &record.birth_date),
+            ("SSN last four", &record.ssn_last_four),
+            ("driver's licence", &record.drivers_license),
+            ("email", &record.email),
+        ] {
+            if let Some(value) = value {
+                println!("  {label}: {value}");
+            }
+        }
+    }
+    println!("{} voter(s).", records.len());
+    Ok(())
 }
 
 /// A progress bar over the file's bytes, with rows per second and what became of them.

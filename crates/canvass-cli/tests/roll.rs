@@ -47,6 +47,15 @@ fn voter_file(directory: &Path) -> std::path::PathBuf {
     file
 }
 
+/// The first name of the row [`voter_file`] marked.
+fn marked_first_name(file: &Path) -> String {
+    let text = fs::read_to_string(file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let header: Vec<&str> = lines[0].split('\t').collect();
+    let row: Vec<&str> = lines[5].split('\t').collect();
+    row[header.iter().position(|column| *column == "first_name").unwrap()].to_owned()
+}
+
 #[test]
 fn import_reimport_scan_and_public_extract() {
     let directory = tempfile::tempdir().unwrap();
@@ -152,6 +161,7 @@ fn a_reimport_of_the_same_file_changes_nothing_and_a_wrong_passphrase_imports_no
         assert!(output.status.success(), "{step:?}: {}", stderr(&output));
     }
     let file = voter_file(directory.path());
+    let marked_first = marked_first_name(&file);
     let password = directory.path().join("admin-password");
     let authenticator = enrol_second_factor(&data, "admin");
     let import = |code: String, passphrase: &Path| {
@@ -188,4 +198,46 @@ fn a_reimport_of_the_same_file_changes_nothing_and_a_wrong_passphrase_imports_no
     let again = import(authenticator.code_at(unix_seconds() + 30), &passphrase);
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(stdout(&again).contains("0 new, 0 changed, 120 unchanged, 0 rejected"), "{}", stdout(&again));
+
+    // Staff search: confidential fields only with a reason, which the ledger keeps.
+    let search = |code: String, extra: &[&str]| {
+        let mut arguments = vec![
+            "voters",
+            "search",
+            "--jurisdiction",
+            STATE,
+            "--last-name",
+            SURNAME,
+            "--first-name",
+            &marked_first,
+            "--data",
+            data_text,
+            "--user",
+            "admin",
+            "--password-file",
+            password.to_str().unwrap(),
+            "--totp-code",
+            &code,
+            "--passphrase-file",
+            passphrase.to_str().unwrap(),
+        ];
+        arguments.extend_from_slice(extra);
+        run(&arguments)
+    };
+    let without_reason = search("000000".into(), &["--confidential"]);
+    assert!(!without_reason.status.success());
+    assert!(stderr(&without_reason).contains("--reason"), "{}", stderr(&without_reason));
+    let wait = 30 - unix_seconds() % 30 + 1;
+    std::thread::sleep(std::time::Duration::from_secs(wait));
+    let found = search(
+        authenticator.code_at(unix_seconds() + 30),
+        &["--confidential", "--reason", "voter called about a renewal"],
+    );
+    assert!(found.status.success(), "{}", stderr(&found));
+    let shown = stdout(&found);
+    assert!(shown.contains(SURNAME) && shown.contains(LICENCE) && shown.contains(EMAIL), "{shown}");
+    assert!(shown.contains("1 voter(s)."), "{shown}");
+    let ledger = run(&["audit", "search", "--data", data_text, "--action", "voter.read", "--json"]);
+    assert!(stdout(&ledger).contains("voter called about a renewal"), "{}", stdout(&ledger));
+    assert!(!stdout(&ledger).contains(SURNAME), "no personal value in the ledger");
 }

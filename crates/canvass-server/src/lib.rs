@@ -29,6 +29,7 @@ pub mod qr;
 pub mod requests;
 pub mod roll;
 pub mod roll_import;
+pub mod roll_search;
 pub mod service;
 pub mod staff;
 pub mod voters;

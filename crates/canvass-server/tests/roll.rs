@@ -292,3 +292,54 @@ async fn the_real_layout_sample_imports() {
     let (again, _) = roll.import(sample, true, 1_000).await;
     assert_eq!(again.import.counts.unchanged, counts.inserted, "re-import changes nothing");
 }
+
+#[tokio::test]
+async fn staff_search_finds_by_name_number_licence_and_ssn_and_nothing_else() {
+    use canvass_server::roll_search::{SearchQuery, search};
+    let roll = roll(STATE, JurisdictionKind::State).await;
+    let file = roll.generated("voters.tsv", 800, 21);
+    roll.import(&file, true, 200).await;
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split('\t').collect();
+    let row: Vec<&str> = lines.nth(123).unwrap().split('\t').collect();
+    let value = |column: &str| row[header.iter().position(|name| *name == column).unwrap()].to_owned();
+    let ncid = value("ncid");
+    let birth_date = canvass_formats::ncvoter::parse_date(&value("birth_date")).unwrap();
+    let numbers = |found: Vec<canvass_store::SealedVoter>| {
+        found.into_iter().map(|voter| voter.registration_number).collect::<Vec<_>>()
+    };
+    let by_name = SearchQuery::Name {
+        last: value("last_name").to_lowercase(),
+        first: value("first_name"),
+        birth_date: Some(birth_date),
+        county: None,
+    };
+    assert!(numbers(search(roll.store.as_ref(), &roll.ring, &by_name).await.unwrap()).contains(&ncid));
+    // Without the date of birth, every voter of that name (the generator reuses 16 x 16 names).
+    let name_only =
+        SearchQuery::Name { last: value("last_name"), first: value("first_name"), birth_date: None, county: None };
+    let namesakes = numbers(search(roll.store.as_ref(), &roll.ring, &name_only).await.unwrap());
+    assert!(namesakes.len() > 1 && namesakes.contains(&ncid), "{}", namesakes.len());
+    let by_number = SearchQuery::RegistrationNumber(ncid.clone());
+    assert_eq!(
+        numbers(search(roll.store.as_ref(), &roll.ring, &by_number).await.unwrap()),
+        std::slice::from_ref(&ncid)
+    );
+    let by_licence = SearchQuery::DriversLicense(value("drivers_lic_num"));
+    assert_eq!(
+        numbers(search(roll.store.as_ref(), &roll.ring, &by_licence).await.unwrap()),
+        std::slice::from_ref(&ncid)
+    );
+    let by_ssn = SearchQuery::Ssn4 { last: value("last_name"), birth_date, ssn_last_four: value("ssn4") };
+    assert!(numbers(search(roll.store.as_ref(), &roll.ring, &by_ssn).await.unwrap()).contains(&ncid));
+    let wrong_date = SearchQuery::Name {
+        last: value("last_name"),
+        first: value("first_name"),
+        birth_date: Some(birth_date.next_day().unwrap()),
+        county: None,
+    };
+    assert!(!numbers(search(roll.store.as_ref(), &roll.ring, &wrong_date).await.unwrap()).contains(&ncid));
+    let nobody = SearchQuery::DriversLicense("NOSUCHLICENCE".into());
+    assert!(search(roll.store.as_ref(), &roll.ring, &nobody).await.unwrap().is_empty());
+}
