@@ -13,6 +13,7 @@ mod error;
 pub mod event_log;
 pub mod ncvhis;
 pub mod ncvoter;
+mod tab_lines;
 pub mod vip5;
 pub mod vri;
 

@@ -18,7 +18,10 @@ use time::Date;
 
 use crate::FormatsError;
 pub use crate::ncvoter::RowError;
-use crate::ncvoter::{parse_date, read_line, split};
+use crate::{
+    ncvoter::parse_date,
+    tab_lines::{RowShape, TabLines, split},
+};
 
 /// The columns, in layout order.
 pub const COLUMNS: [&str; 15] = [
@@ -82,35 +85,19 @@ pub struct NcVhisRecord {
 /// Streams records from an ncvhis file.
 #[derive(Debug)]
 pub struct NcVhisReader<R> {
-    input: R,
-    /// For each column of the file, the layout column it fills (None: ignored).
-    mapping: Vec<Option<usize>>,
-    line: u64,
-    buffer: Vec<u8>,
-    /// Bytes consumed so far, for progress bars and resuming.
-    position: u64,
-    /// A header-less file's first line (and its length with the line ending), read while
-    /// sniffing, returned first.
-    pending: Option<(Vec<u8>, usize)>,
-    /// A read failed: the iterator has ended.
-    failed: bool,
+    lines: TabLines<R>,
+    shape: RowShape,
 }
 
 impl<R: BufRead> NcVhisReader<R> {
     /// Reads the header (or recognises a file without one). Refuses a file whose first line is
     /// neither a header naming the required columns nor a row of exactly 15 columns.
-    pub fn new(mut input: R) -> Result<Self, FormatsError> {
-        let mut first = Vec::new();
-        let read = read_line(&mut input, &mut first)?;
-        if read == 0 {
-            return Err(FormatsError::Refused("the file is empty".into()));
-        }
-        let text = std::str::from_utf8(&first)
-            .map_err(|_| FormatsError::Refused("the first line is not UTF-8: save the file as UTF-8".into()))?;
-        let fields = split(text);
+    pub fn new(input: R) -> Result<Self, FormatsError> {
+        let (mut lines, first) = TabLines::open(input)?;
+        let fields = split(&first);
         // No history value is ever a column's name, so one known name makes the line a header.
         let header = fields.iter().any(|field| column_index(field).is_some());
-        let (mapping, pending, line) = if header {
+        let mapping: Vec<Option<usize>> = if header {
             let mapping: Vec<Option<usize>> = fields.iter().map(|field| column_index(field)).collect();
             for required in REQUIRED {
                 if !mapping.iter().flatten().any(|index| COLUMNS[*index] == required) {
@@ -119,9 +106,11 @@ impl<R: BufRead> NcVhisReader<R> {
                     )));
                 }
             }
-            (mapping, None, 1)
+            mapping
         } else if fields.len() == COLUMNS.len() {
-            ((0..fields.len()).map(Some).collect(), Some((first, read)), 0)
+            let mapping = (0..fields.len()).map(Some).collect();
+            lines.replay_first(first);
+            mapping
         } else {
             return Err(FormatsError::Refused(format!(
                 "the first line is not an ncvhis header and has {} columns, not {}: is this an ncvhis (voter history) file?",
@@ -129,99 +118,30 @@ impl<R: BufRead> NcVhisReader<R> {
                 COLUMNS.len()
             )));
         };
-        let position = if pending.is_some() { 0 } else { read as u64 };
-        Ok(Self { input, mapping, line, buffer: Vec::new(), position, pending, failed: false })
+        let shape = RowShape { mapping, layout_columns: COLUMNS.len(), max_line_bytes: MAX_LINE_BYTES };
+        Ok(Self { lines, shape })
     }
 
     /// Bytes of the file read so far.
     pub fn position(&self) -> u64 {
-        self.position
+        self.lines.position()
     }
 
     /// Skips the lines before byte `position` without parsing them: resuming an import whose
     /// rows up to there are committed. The position must fall at the start of a line.
     pub fn skip_to(&mut self, position: u64) -> Result<(), FormatsError> {
-        while self.position < position {
-            let read = match self.pending.take() {
-                Some((_, read)) => read,
-                None => {
-                    self.buffer.clear();
-                    read_line(&mut self.input, &mut self.buffer)?
-                }
-            };
-            if read == 0 {
-                return Err(FormatsError::Refused(
-                    "the file ends before the point the interrupted import reached: is it the same file?".into(),
-                ));
-            }
-            self.position += read as u64;
-            self.line += 1;
-        }
-        if self.position != position {
-            return Err(FormatsError::Refused(
-                "the interrupted import stopped inside a line of this file: is it the same file?".into(),
-            ));
-        }
-        Ok(())
+        self.lines.skip_to(position)
     }
 
     /// The next row: a record, a rejected row, or None at the end. An I/O failure ends reading.
     pub fn next_row(&mut self) -> Result<Option<Result<NcVhisRecord, RowError>>, FormatsError> {
-        loop {
-            let bytes = match self.pending.take() {
-                Some((bytes, read)) => {
-                    self.position += read as u64;
-                    bytes
-                }
-                None => {
-                    self.buffer.clear();
-                    let read = read_line(&mut self.input, &mut self.buffer)?;
-                    if read == 0 {
-                        return Ok(None);
-                    }
-                    self.position += read as u64;
-                    std::mem::take(&mut self.buffer)
-                }
-            };
-            self.line += 1;
-            // Blank lines (a trailing newline at the end of the file) are not rows.
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            return Ok(Some(self.parse(&bytes)));
-        }
+        Ok(self.lines.next_line()?.map(|(line, bytes)| self.parse(line, &bytes)))
     }
 
-    fn parse(&self, bytes: &[u8]) -> Result<NcVhisRecord, RowError> {
-        let line = self.line;
+    fn parse(&self, line: u64, bytes: &[u8]) -> Result<NcVhisRecord, RowError> {
         let refuse = |column: Option<&'static str>, reason: String| RowError { line, column, reason };
-        if bytes.len() > MAX_LINE_BYTES {
-            return Err(refuse(None, format!("the line is longer than {MAX_LINE_BYTES} bytes")));
-        }
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| refuse(None, "not UTF-8: the file may be in another encoding (save it as UTF-8)".into()))?;
-        let fields = split(text);
-        if fields.len() != self.mapping.len() {
-            return Err(refuse(
-                None,
-                format!(
-                    "{} columns where the header has {} (a truncated or damaged line?)",
-                    fields.len(),
-                    self.mapping.len()
-                ),
-            ));
-        }
-        let mut values: [&str; COLUMNS.len()] = [""; COLUMNS.len()];
-        for (field, target) in fields.iter().zip(&self.mapping) {
-            if let Some(index) = target {
-                let value = field.trim();
-                if value.chars().any(char::is_control) {
-                    return Err(refuse(Some(COLUMNS[*index]), "contains a control character".into()));
-                }
-                values[*index] = value;
-            }
-        }
-        let value = |name: &str| column_index(name).map_or("", |index| values[index]);
+        let values = self.shape.values(bytes, line, |index| COLUMNS.get(index).copied())?;
+        let value = |name: &str| column_index(name).map_or("", |index| values[index].as_str());
         for required in REQUIRED {
             if value(required).is_empty() {
                 return Err(refuse(Some(required), "is empty".into()));
@@ -268,17 +188,12 @@ impl<R: BufRead> Iterator for NcVhisReader<R> {
     type Item = Result<NcVhisRecord, RowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
+        if self.lines.has_failed() {
             return None;
         }
         match self.next_row() {
             Ok(row) => row,
-            Err(error) => {
-                // Stop: a reader that failed once may fail forever.
-                self.failed = true;
-                let line = self.line + 1;
-                Some(Err(RowError { line, column: None, reason: format!("could not read the file: {error}") }))
-            }
+            Err(error) => Some(Err(self.lines.fail(&error))),
         }
     }
 }

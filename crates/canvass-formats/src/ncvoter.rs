@@ -13,7 +13,10 @@ use std::io::BufRead;
 
 use time::{Date, Month};
 
-use crate::FormatsError;
+use crate::{
+    FormatsError,
+    tab_lines::{RowShape, TabLines, split},
+};
 
 /// The public columns, in layout order (`layout_ncvoter.txt`, file layout from 02/12/2022).
 pub const PUBLIC_COLUMNS: [&str; 67] = [
@@ -180,46 +183,32 @@ impl std::fmt::Display for RowError {
 /// Streams records from an ncvoter file.
 #[derive(Debug)]
 pub struct NcVoterReader<R> {
-    input: R,
-    /// For each column of the file, the record column it fills (None: ignored).
-    mapping: Vec<Option<usize>>,
-    line: u64,
-    buffer: Vec<u8>,
-    /// Bytes consumed so far, for progress bars and resuming.
-    position: u64,
-    /// A header-less file's first line (and its length with the line ending), read while
-    /// sniffing, returned first.
-    pending: Option<(Vec<u8>, usize)>,
+    lines: TabLines<R>,
+    shape: RowShape,
     /// Whether the file has the confidential columns.
     confidential: bool,
-    /// A read failed: the iterator has ended.
-    failed: bool,
 }
 
 impl<R: BufRead> NcVoterReader<R> {
     /// Reads the header (or recognises a file without one). Refuses a file whose first line is
     /// neither a header naming the required columns nor a row of 67 or 71 columns.
-    pub fn new(mut input: R) -> Result<Self, FormatsError> {
-        let mut first = Vec::new();
-        let read = read_line(&mut input, &mut first)?;
-        if read == 0 {
-            return Err(FormatsError::Refused("the file is empty".into()));
-        }
-        let text = std::str::from_utf8(&first)
-            .map_err(|_| FormatsError::Refused("the first line is not UTF-8: save the file as UTF-8".into()))?;
-        let fields: Vec<&str> = split(text);
+    pub fn new(input: R) -> Result<Self, FormatsError> {
+        let (mut lines, first) = TabLines::open(input)?;
+        let fields: Vec<&str> = split(&first);
         let header = fields.iter().any(|field| column_index(field) == Some(2))
             && fields.iter().any(|field| column_index(field) == Some(0));
-        let (mapping, pending, line) = if header {
+        let mapping: Vec<Option<usize>> = if header {
             let mapping: Vec<Option<usize>> = fields.iter().map(|field| column_index(field)).collect();
             for required in REQUIRED {
                 if !mapping.iter().flatten().any(|index| all_columns().nth(*index) == Some(required)) {
                     return Err(FormatsError::Refused(format!("the header has no `{required}` column")));
                 }
             }
-            (mapping, None, 1)
+            mapping
         } else if fields.len() == PUBLIC_COLUMNS.len() || fields.len() == COLUMN_COUNT {
-            ((0..fields.len()).map(Some).collect(), Some((first.clone(), read)), 0)
+            let mapping = (0..fields.len()).map(Some).collect();
+            lines.replay_first(first);
+            mapping
         } else {
             return Err(FormatsError::Refused(format!(
                 "the first line is not an ncvoter header and has {} columns, not {} or {}: is this an ncvoter file?",
@@ -229,8 +218,8 @@ impl<R: BufRead> NcVoterReader<R> {
             )));
         };
         let confidential = mapping.iter().flatten().any(|index| *index >= PUBLIC_COLUMNS.len());
-        let position = if pending.is_some() { 0 } else { read as u64 };
-        Ok(Self { input, mapping, line, buffer: Vec::new(), position, pending, confidential, failed: false })
+        let shape = RowShape { mapping, layout_columns: COLUMN_COUNT, max_line_bytes: MAX_LINE_BYTES };
+        Ok(Self { lines, shape, confidential })
     }
 
     /// Whether the file carries the confidential columns.
@@ -240,96 +229,23 @@ impl<R: BufRead> NcVoterReader<R> {
 
     /// Bytes of the file read so far.
     pub fn position(&self) -> u64 {
-        self.position
+        self.lines.position()
     }
 
     /// Skips the lines before byte `position` without parsing them: resuming an import whose
     /// rows up to there are committed. The position must fall at the start of a line.
     pub fn skip_to(&mut self, position: u64) -> Result<(), FormatsError> {
-        // Nothing committed yet: start after the header, where the reader already is.
-        if position == 0 {
-            return Ok(());
-        }
-        while self.position < position {
-            let read = match self.pending.take() {
-                Some((_, read)) => read,
-                None => {
-                    self.buffer.clear();
-                    read_line(&mut self.input, &mut self.buffer)?
-                }
-            };
-            if read == 0 {
-                return Err(FormatsError::Refused(
-                    "the file ends before the point the interrupted import reached: is it the same file?".into(),
-                ));
-            }
-            self.position += read as u64;
-            self.line += 1;
-        }
-        if self.position != position {
-            return Err(FormatsError::Refused(
-                "the interrupted import stopped inside a line of this file: is it the same file?".into(),
-            ));
-        }
-        Ok(())
+        self.lines.skip_to(position)
     }
 
     /// The next row: a record, a rejected row, or None at the end. An I/O failure ends reading.
     pub fn next_row(&mut self) -> Result<Option<Result<NcVoterRecord, RowError>>, FormatsError> {
-        loop {
-            let bytes = match self.pending.take() {
-                Some((bytes, read)) => {
-                    self.position += read as u64;
-                    bytes
-                }
-                None => {
-                    self.buffer.clear();
-                    let read = read_line(&mut self.input, &mut self.buffer)?;
-                    if read == 0 {
-                        return Ok(None);
-                    }
-                    self.position += read as u64;
-                    std::mem::take(&mut self.buffer)
-                }
-            };
-            self.line += 1;
-            // Blank lines (a trailing newline at the end of the file) are not rows.
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            return Ok(Some(self.parse(&bytes)));
-        }
+        Ok(self.lines.next_line()?.map(|(line, bytes)| self.parse(line, &bytes)))
     }
 
-    fn parse(&self, bytes: &[u8]) -> Result<NcVoterRecord, RowError> {
-        let line = self.line;
+    fn parse(&self, line: u64, bytes: &[u8]) -> Result<NcVoterRecord, RowError> {
         let refuse = |column: Option<&'static str>, reason: String| RowError { line, column, reason };
-        if bytes.len() > MAX_LINE_BYTES {
-            return Err(refuse(None, format!("the line is longer than {MAX_LINE_BYTES} bytes")));
-        }
-        let text = std::str::from_utf8(bytes)
-            .map_err(|_| refuse(None, "not UTF-8: the file may be in another encoding (save it as UTF-8)".into()))?;
-        let fields = split(text);
-        if fields.len() != self.mapping.len() {
-            return Err(refuse(
-                None,
-                format!(
-                    "{} columns where the header has {} (a truncated or damaged line?)",
-                    fields.len(),
-                    self.mapping.len()
-                ),
-            ));
-        }
-        let mut values = vec![String::new(); COLUMN_COUNT];
-        for (field, target) in fields.iter().zip(&self.mapping) {
-            if let Some(index) = target {
-                let value = field.trim();
-                if value.chars().any(char::is_control) {
-                    return Err(refuse(all_columns().nth(*index), "contains a control character".into()));
-                }
-                values[*index] = value.to_owned();
-            }
-        }
+        let values = self.shape.values(bytes, line, |index| all_columns().nth(index))?;
         let value = |name: &str| column_index(name).map_or("", |index| values[index].as_str());
         for required in REQUIRED {
             if value(required).is_empty() {
@@ -369,39 +285,14 @@ impl<R: BufRead> Iterator for NcVoterReader<R> {
     type Item = Result<NcVoterRecord, RowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
+        if self.lines.has_failed() {
             return None;
         }
         match self.next_row() {
             Ok(row) => row,
-            Err(error) => {
-                // Stop: a reader that failed once may fail forever.
-                self.failed = true;
-                let line = self.line + 1;
-                Some(Err(RowError { line, column: None, reason: format!("could not read the file: {error}") }))
-            }
+            Err(error) => Some(Err(self.lines.fail(&error))),
         }
     }
-}
-
-/// Reads one line (without its end) into `buffer`, at most `MAX_LINE_BYTES + 1` bytes kept;
-/// returns the bytes consumed.
-pub(crate) fn read_line(input: &mut impl BufRead, buffer: &mut Vec<u8>) -> Result<usize, FormatsError> {
-    let read = input.read_until(b'\n', buffer)?;
-    while buffer.last().is_some_and(|byte| *byte == b'\n' || *byte == b'\r') {
-        buffer.pop();
-    }
-    Ok(read)
-}
-
-/// Splits on tabs and removes the double quotes NCSBE puts around every value.
-pub(crate) fn split(text: &str) -> Vec<&str> {
-    text.split('\t')
-        .map(|field| {
-            let field = field.trim();
-            field.strip_prefix('"').and_then(|inner| inner.strip_suffix('"')).unwrap_or(field)
-        })
-        .collect()
 }
 
 /// Dates as NCSBE writes them (`MM/DD/YYYY`) or as ISO 8601 (`YYYY-MM-DD`).
