@@ -65,6 +65,18 @@ impl VoterStatus {
         }
     }
 
+    /// The `status_cd` North Carolina writes for the status ([`VoterStatus::from_nc_code`]'s
+    /// inverse).
+    pub fn nc_code(self) -> &'static str {
+        match self {
+            Self::Active => "A",
+            Self::Inactive => "I",
+            Self::Removed => "R",
+            Self::Denied => "D",
+            Self::Temporary => "S",
+        }
+    }
+
     /// Whether the voter counts as registered for turnout.
     pub fn is_registered(self) -> bool {
         matches!(self, Self::Active | Self::Inactive | Self::Temporary)
@@ -103,6 +115,19 @@ impl std::fmt::Debug for VoterRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nc_codes_round_trip() {
+        for status in [
+            VoterStatus::Active,
+            VoterStatus::Inactive,
+            VoterStatus::Removed,
+            VoterStatus::Denied,
+            VoterStatus::Temporary,
+        ] {
+            assert_eq!(VoterStatus::from_nc_code(status.nc_code()).unwrap(), status);
+        }
+    }
 
     #[test]
     fn debug_shows_no_personal_field() {

@@ -15,7 +15,6 @@ use canvass_core::{
     voter::VoterStatus,
     voter_policy::{FieldPolicy, VoterField},
 };
-use canvass_crypto::FieldContext;
 use canvass_formats::ncvoter::{self, NcVoterRecord, RowError};
 use canvass_store::{BlindIndexes, ImportCounts, SealedFields, SealedVoter, Store, VoterBatch, VoterDigest};
 use time::{Date, format_description::well_known::Iso8601};
@@ -24,10 +23,8 @@ use crate::{
     ServerError,
     keys::{IndexKind, UnsealedRing},
     ledger::{Audit, target},
+    voters::Sealer,
 };
-
-/// The table every voter field's ciphertext is bound to (as in [`crate::voters`]).
-const TABLE: &str = "voters";
 
 /// A voter file row ready to seal: where it belongs and every value, in the clear. Exists
 /// only in memory, between the file and the key ring.
@@ -319,24 +316,6 @@ fn roll_row(record: &NcVoterRecord, county: JurisdictionId, precinct: PrecinctId
     })
 }
 
-fn context<'a>(ring: &'a UnsealedRing, record: &'a str, field: &'a str, version: u32) -> FieldContext<'a> {
-    FieldContext { jurisdiction: ring.jurisdiction(), table: TABLE, record, field, key_version: version }
-}
-
-fn seal(ring: &UnsealedRing, record: &str, field: &str, value: &str) -> Result<Vec<u8>, ServerError> {
-    let version = ring.active_version();
-    Ok(ring.cipher(version)?.seal(&context(ring, record, field, version), value.as_bytes())?)
-}
-
-fn seal_optional(
-    ring: &UnsealedRing,
-    record: &str,
-    field: &str,
-    value: Option<&str>,
-) -> Result<Option<Vec<u8>>, ServerError> {
-    value.map(|value| seal(ring, record, field, value)).transpose()
-}
-
 /// The keyed digest of a row's every value: equal digests mean an unchanged row. It uses the
 /// identity index key with its own label, so it can be checked only by a holder of the ring.
 pub fn row_digest(ring: &UnsealedRing, row: &RollRow) -> Result<i64, ServerError> {
@@ -370,7 +349,7 @@ pub fn lookup_index(
 
 /// Seals a row under the ring's active key version, with its blind indexes and digest.
 pub fn seal_row(ring: &UnsealedRing, row: &RollRow, digest: i64) -> Result<SealedVoter, ServerError> {
-    let number = row.registration_number.as_str();
+    let sealer = Sealer { ring, record: &row.registration_number, version: ring.active_version() };
     let birth_date = row.birth_date.map(|date| date.to_string());
     let identity = match (row.birth_date, row.ssn_last_four.as_deref()) {
         (Some(date), Some(ssn)) => Some(crate::voters::identity_index(ring, &row.last_name, date, ssn)?),
@@ -384,15 +363,15 @@ pub fn seal_row(ring: &UnsealedRing, row: &RollRow, digest: i64) -> Result<Seale
         party: row.party.clone(),
         status: row.status,
         registered_on: row.registered_on,
-        key_version: ring.active_version(),
+        key_version: sealer.version,
         fields: SealedFields {
-            first_name: seal(ring, number, "first_name", &row.first_name)?,
-            last_name: seal(ring, number, "last_name", &row.last_name)?,
-            birth_date: seal_optional(ring, number, "birth_date", birth_date.as_deref())?,
-            ssn_last_four: seal_optional(ring, number, "ssn_last_four", row.ssn_last_four.as_deref())?,
-            drivers_license: seal_optional(ring, number, "drivers_license", row.drivers_license.as_deref())?,
-            email: seal_optional(ring, number, "email", row.email.as_deref())?,
-            details: Some(seal(ring, number, "details", &row.details.join("\t"))?),
+            first_name: sealer.seal("first_name", &row.first_name)?,
+            last_name: sealer.seal("last_name", &row.last_name)?,
+            birth_date: sealer.seal_optional("birth_date", birth_date.as_deref())?,
+            ssn_last_four: sealer.seal_optional("ssn_last_four", row.ssn_last_four.as_deref())?,
+            drivers_license: sealer.seal_optional("drivers_license", row.drivers_license.as_deref())?,
+            email: sealer.seal_optional("email", row.email.as_deref())?,
+            details: Some(sealer.seal("details", &row.details.join("\t"))?),
         },
         indexes: BlindIndexes {
             name: Some(crate::voters::name_index(ring, &row.last_name, &row.first_name)?),
@@ -408,34 +387,6 @@ pub fn seal_row(ring: &UnsealedRing, row: &RollRow, digest: i64) -> Result<Seale
     })
 }
 
-fn open(ring: &UnsealedRing, sealed: &SealedVoter, field: &str, value: &[u8]) -> Result<String, ServerError> {
-    let plaintext = ring
-        .cipher(sealed.key_version)?
-        .open(&context(ring, &sealed.registration_number, field, sealed.key_version), value)
-        .map_err(|error| {
-            ServerError::Internal(format!("voter {} field {field}: {error}", sealed.registration_number))
-        })?;
-    String::from_utf8(plaintext.to_vec())
-        .map_err(|_| ServerError::Internal(format!("voter {} field {field} is not text", sealed.registration_number)))
-}
-
-fn open_optional(
-    ring: &UnsealedRing,
-    sealed: &SealedVoter,
-    field: &str,
-    value: Option<&Vec<u8>>,
-) -> Result<Option<String>, ServerError> {
-    value.map(|value| open(ring, sealed, field, value)).transpose()
-}
-
-/// The address and contact columns an address-confidentiality participant's record hides.
-fn is_address_column(column: &str) -> bool {
-    matches!(
-        VoterField::of_ncvoter_column(column),
-        VoterField::ResidentialAddress | VoterField::MailingAddress | VoterField::Phone
-    )
-}
-
 /// Opens a row: public-record fields always, confidential ones only with `confidential`
 /// (the caller has checked the reader's role and recorded the read). Fields the policy makes
 /// confidential are left out otherwise, an address-confidential voter's address included.
@@ -445,8 +396,9 @@ pub fn open_row(
     policy: &FieldPolicy,
     confidential: bool,
 ) -> Result<RollRecord, ServerError> {
+    let sealer = Sealer { ring, record: &sealed.registration_number, version: sealed.key_version };
     let values: Vec<String> = match &sealed.fields.details {
-        Some(details) => open(ring, sealed, "details", details)?.split('\t').map(str::to_owned).collect(),
+        Some(details) => sealer.open("details", details)?.split('\t').map(str::to_owned).collect(),
         None => Vec::new(),
     };
     let address_confidential = ncvoter::PUBLIC_COLUMNS
@@ -457,14 +409,14 @@ pub fn open_row(
         .iter()
         .zip(values)
         .filter(|(_, value)| !value.is_empty())
+        // The policy hides an address-confidential voter's address, mailing address and phone.
         .filter(|(column, _)| {
             confidential || !policy.is_confidential(VoterField::of_ncvoter_column(column), address_confidential)
         })
-        .filter(|(column, _)| confidential || !(address_confidential && is_address_column(column)))
         .map(|(column, value)| ((*column).to_owned(), value))
         .collect();
     let hidden = |field: &str, value: Option<&Vec<u8>>| -> Result<Option<String>, ServerError> {
-        if confidential { open_optional(ring, sealed, field, value) } else { Ok(None) }
+        if confidential { sealer.open_optional(field, value) } else { Ok(None) }
     };
     Ok(RollRecord {
         registration_number: sealed.registration_number.clone(),
@@ -473,8 +425,8 @@ pub fn open_row(
         party: sealed.party.clone(),
         status: sealed.status,
         registered_on: sealed.registered_on.format(&Iso8601::DATE).unwrap_or_default(),
-        first_name: open(ring, sealed, "first_name", &sealed.fields.first_name)?,
-        last_name: open(ring, sealed, "last_name", &sealed.fields.last_name)?,
+        first_name: sealer.open("first_name", &sealed.fields.first_name)?,
+        last_name: sealer.open("last_name", &sealed.fields.last_name)?,
         details,
         address_confidential,
         birth_date: hidden("birth_date", sealed.fields.birth_date.as_ref())?,
@@ -495,20 +447,13 @@ pub fn public_extract_values(ring: &UnsealedRing, sealed: &SealedVoter) -> Resul
     }
     let stored: HashMap<&str, &str> =
         record.details.iter().map(|(column, value)| (column.as_str(), value.as_str())).collect();
-    let status_code = match record.status {
-        VoterStatus::Active => "A",
-        VoterStatus::Inactive => "I",
-        VoterStatus::Removed => "R",
-        VoterStatus::Denied => "D",
-        VoterStatus::Temporary => "S",
-    };
     let registered = sealed.registered_on;
     let fallback = |column: &str| -> String {
         match column {
             "ncid" => record.registration_number.clone(),
             "last_name" => record.last_name.clone(),
             "first_name" => record.first_name.clone(),
-            "status_cd" => status_code.to_owned(),
+            "status_cd" => record.status.nc_code().to_owned(),
             "party_cd" => record.party.clone(),
             "registr_dt" => {
                 format!("{:02}/{:02}/{}", u8::from(registered.month()), registered.day(), registered.year())

@@ -7,7 +7,12 @@ use canvass_core::{id::JurisdictionId, normalize};
 use canvass_store::{IndexLookup, SealedVoter, Store};
 use time::Date;
 
-use crate::{ServerError, keys::UnsealedRing, roll, voters};
+use crate::{
+    ServerError,
+    keys::UnsealedRing,
+    roll,
+    voters::{self, Sealer},
+};
 
 /// What to look for.
 #[derive(Clone, PartialEq, Eq)]
@@ -40,27 +45,6 @@ impl std::fmt::Debug for SearchQuery {
     }
 }
 
-fn opened(
-    ring: &UnsealedRing,
-    sealed: &SealedVoter,
-    field: &str,
-    value: Option<&Vec<u8>>,
-) -> Result<Option<String>, ServerError> {
-    let Some(value) = value else { return Ok(None) };
-    let cipher = ring.cipher(sealed.key_version)?;
-    let context = canvass_crypto::FieldContext {
-        jurisdiction: ring.jurisdiction(),
-        table: "voters",
-        record: &sealed.registration_number,
-        field,
-        key_version: sealed.key_version,
-    };
-    let plaintext = cipher.open(&context, value).map_err(|error| {
-        ServerError::Internal(format!("voter {} field {field}: {error}", sealed.registration_number))
-    })?;
-    Ok(Some(String::from_utf8_lossy(&plaintext).into_owned()))
-}
-
 /// A date as stored birth dates are written (`Date`'s Display: `YYYY-MM-DD`).
 fn iso(date: Date) -> String {
     date.to_string()
@@ -68,13 +52,11 @@ fn iso(date: Date) -> String {
 
 /// Whether a candidate really matches (the blind index only narrowed).
 fn matches(ring: &UnsealedRing, sealed: &SealedVoter, query: &SearchQuery) -> Result<bool, ServerError> {
+    let sealer = Sealer { ring, record: &sealed.registration_number, version: sealed.key_version };
     let name = |field: &str, value: &Vec<u8>| -> Result<String, ServerError> {
-        Ok(normalize::name(&opened(ring, sealed, field, Some(value))?.unwrap_or_default()))
+        Ok(normalize::name(&sealer.open(field, value)?))
     };
-    let birth = || -> Result<Option<String>, ServerError> {
-        // Stored birth dates are ISO text (`Date`'s Display).
-        opened(ring, sealed, "birth_date", sealed.fields.birth_date.as_ref())
-    };
+    let birth = || sealer.open_optional("birth_date", sealed.fields.birth_date.as_ref());
     Ok(match query {
         SearchQuery::Name { last, first, birth_date, county } => {
             name("last_name", &sealed.fields.last_name)? == normalize::name(last)
@@ -86,14 +68,14 @@ fn matches(ring: &UnsealedRing, sealed: &SealedVoter, query: &SearchQuery) -> Re
                 }
         }
         SearchQuery::RegistrationNumber(number) => sealed.registration_number == *number,
-        SearchQuery::DriversLicense(number) => {
-            opened(ring, sealed, "drivers_license", sealed.fields.drivers_license.as_ref())?
-                .is_some_and(|stored| normalize::identifier(&stored) == normalize::identifier(number))
-        }
+        SearchQuery::DriversLicense(number) => sealer
+            .open_optional("drivers_license", sealed.fields.drivers_license.as_ref())?
+            .is_some_and(|stored| normalize::identifier(&stored) == normalize::identifier(number)),
         SearchQuery::Ssn4 { last, birth_date, ssn_last_four } => {
             name("last_name", &sealed.fields.last_name)? == normalize::name(last)
                 && birth()?.as_deref() == Some(iso(*birth_date).as_str())
-                && opened(ring, sealed, "ssn_last_four", sealed.fields.ssn_last_four.as_ref())?
+                && sealer
+                    .open_optional("ssn_last_four", sealed.fields.ssn_last_four.as_ref())?
                     .map(|stored| normalize::identifier(&stored))
                     == Some(normalize::identifier(ssn_last_four))
         }

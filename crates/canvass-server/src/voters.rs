@@ -20,10 +20,12 @@ use crate::{
 
 const TABLE: &str = "voters";
 
-struct Sealer<'a> {
-    ring: &'a UnsealedRing,
-    record: &'a str,
-    version: u32,
+/// Seals and opens one voter record's fields under one key version: every voter field's
+/// ciphertext is bound to (jurisdiction, `voters`, record, field, version) here and only here.
+pub(crate) struct Sealer<'a> {
+    pub ring: &'a UnsealedRing,
+    pub record: &'a str,
+    pub version: u32,
 }
 
 impl Sealer<'_> {
@@ -37,15 +39,15 @@ impl Sealer<'_> {
         }
     }
 
-    fn seal(&self, field: &str, value: &str) -> Result<Vec<u8>, ServerError> {
+    pub(crate) fn seal(&self, field: &str, value: &str) -> Result<Vec<u8>, ServerError> {
         self.ring.cipher(self.version)?.seal(&self.context(field), value.as_bytes()).map_err(ServerError::from)
     }
 
-    fn seal_optional(&self, field: &str, value: Option<&str>) -> Result<Option<Vec<u8>>, ServerError> {
+    pub(crate) fn seal_optional(&self, field: &str, value: Option<&str>) -> Result<Option<Vec<u8>>, ServerError> {
         value.map(|value| self.seal(field, value)).transpose()
     }
 
-    fn open(&self, field: &str, sealed: &[u8]) -> Result<String, ServerError> {
+    pub(crate) fn open(&self, field: &str, sealed: &[u8]) -> Result<String, ServerError> {
         let plaintext = self
             .ring
             .cipher(self.version)?
@@ -55,7 +57,7 @@ impl Sealer<'_> {
             .map_err(|_| ServerError::Internal(format!("voter {} field {field} is not text", self.record)))
     }
 
-    fn open_optional(&self, field: &str, sealed: Option<&Vec<u8>>) -> Result<Option<String>, ServerError> {
+    pub(crate) fn open_optional(&self, field: &str, sealed: Option<&Vec<u8>>) -> Result<Option<String>, ServerError> {
         sealed.map(|sealed| self.open(field, sealed)).transpose()
     }
 }
