@@ -18,7 +18,7 @@
 use std::{
     collections::{HashMap, VecDeque},
     hash::{BuildHasher, RandomState},
-    net::{IpAddr, SocketAddr},
+    net::IpAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -26,7 +26,7 @@ use std::{
 use axum::{
     Extension, Json, Router,
     extract::{
-        ConnectInfo, State,
+        State,
         rejection::{FormRejection, JsonRejection},
     },
     http::{HeaderMap, HeaderValue, StatusCode, header},
@@ -413,7 +413,7 @@ impl LookupLimiter {
 /// runs without connection info (tests driving it in-process): all such requests then share
 /// one address bucket.
 fn client_address(node: &Node, extensions: &axum::http::Extensions, headers: &HeaderMap) -> Option<IpAddr> {
-    let peer = extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())?;
+    let peer = access::peer_address(extensions)?;
     if node.config().public.behind_proxy != Some(peer) {
         return Some(peer);
     }
