@@ -270,20 +270,20 @@ struct Bar {
     bar: ProgressBar,
     started: Instant,
     /// Rows the import had counted when this run began (a resumed import's earlier ones).
-    first_rows: Option<u64>,
+    first_rows: u64,
 }
 
 impl ImportProgress for Bar {
-    fn started(&mut self, file_bytes: u64, position: u64) {
+    fn started(&mut self, file_bytes: u64, position: u64, counts: &ImportCounts) {
+        self.first_rows = counts.rows();
         self.bar.set_length(file_bytes);
         self.bar.set_position(position);
         self.bar.reset_eta();
     }
 
     fn advanced(&mut self, position: u64, counts: &ImportCounts) {
-        let first = *self.first_rows.get_or_insert(counts.rows());
         let seconds = self.started.elapsed().as_secs_f64().max(0.001);
-        let rate = (counts.rows().saturating_sub(first)) as f64 / seconds;
+        let rate = counts.rows().saturating_sub(self.first_rows) as f64 / seconds;
         self.bar.set_position(position);
         self.bar.set_message(format!(
             "{} rows ({rate:.0} rows/s): {} new, {} changed, {} unchanged, {} rejected",
@@ -336,7 +336,7 @@ async fn import(data: &Path, arguments: &ImportArguments) -> anyhow::Result<Exit
             ProgressStyle::with_template("{bar:30} {percent:>3}% {msg}, eta {eta}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        let mut progress = Bar { bar, started: Instant::now(), first_rows: None };
+        let mut progress = Bar { bar, started: Instant::now(), first_rows: 0 };
         let settings = ImportSettings {
             jurisdiction: jurisdiction.clone(),
             add_places: arguments.add_places,

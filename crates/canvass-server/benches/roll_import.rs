@@ -37,7 +37,7 @@ const STATE: &str = "ocd-division/country:us/state:nc";
 struct Quiet;
 
 impl ImportProgress for Quiet {
-    fn started(&mut self, _: u64, _: u64) {}
+    fn started(&mut self, _: u64, _: u64, _: &ImportCounts) {}
     fn advanced(&mut self, _: u64, _: &ImportCounts) {}
 }
 

@@ -59,7 +59,8 @@ pub struct ImportSummary {
 
 /// How far an import is, for a progress bar.
 pub trait ImportProgress {
-    fn started(&mut self, file_bytes: u64, position: u64);
+    /// `counts` are the import's so far: zero, or a resumed import's earlier ones.
+    fn started(&mut self, file_bytes: u64, position: u64, counts: &ImportCounts);
     fn advanced(&mut self, position: u64, counts: &ImportCounts);
 }
 
@@ -196,7 +197,7 @@ pub async fn import_ncvoter(
         }
     };
     let mut receiver = spawn_reader(path.to_owned(), import.position, settings.batch_rows.max(1))?;
-    progress.started(file_bytes, import.position);
+    progress.started(file_bytes, import.position, &import.counts);
     let mut counts = import.counts;
     let counts_before = import.counts;
     let mut line = import.line;
