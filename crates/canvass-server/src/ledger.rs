@@ -3,11 +3,16 @@
 //! caller with its index, so an acknowledged entry is durable. An integrator task folds new
 //! entries into the Merkle tree, stores the grown tiles and signs a checkpoint, within a second
 //! of an append. Commands run outside the server append straight to the store; the running
-//! node's integrator picks their entries up.
+//! node's integrator picks their entries up. A third task moves the record ids that entries
+//! name from the store's append queue into its search index while the ledger is quiet, so a
+//! commit writes only at the end of the log (see `Store::index_ledger_targets`).
 
 use std::{
     collections::{HashMap, VecDeque},
-    sync::{Arc, Mutex},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
     time::Duration,
 };
 
@@ -30,6 +35,16 @@ const POLL_INTERVAL: Duration = Duration::from_millis(1000);
 const INTEGRATE_INTERVAL: Duration = Duration::from_millis(250);
 /// Entries read back per store call while integrating.
 const READ_PAGE: u32 = 8192;
+/// How often the target indexer looks at the ledger; a period without commits counts as quiet.
+const INDEX_INTERVAL: Duration = Duration::from_millis(1000);
+/// Entries whose targets one indexing transaction moves: large enough to sort well, small
+/// enough that an append arriving meanwhile waits well under a second.
+pub const INDEX_CHUNK_ENTRIES: u64 = 100_000;
+/// Queued targets past which the indexer moves them even while appends keep coming: a search
+/// by record reads the whole queue, so the queue must stay bounded.
+const QUEUE_CAP: u64 = 1_000_000;
+/// How often a quiet node checks the queue for targets other processes appended.
+const INDEX_RECHECK: u64 = 60;
 /// The most committed entries held for the integrator; past this (the integrator is failing)
 /// they are dropped and read back from the store once it recovers.
 const MAX_HANDED: usize = 1 << 20;
@@ -127,9 +142,11 @@ impl Ledger {
         identity: LogIdentity,
     ) -> Result<Self, ServerError> {
         let integrator = Arc::new(Integrator::load(store.clone(), key, identity).await?);
+        let indexer = Arc::new(TargetIndexer::new(store.clone()));
         let (queue, receiver) = mpsc::channel(QUEUE_DEPTH);
-        tokio::spawn(commit_loop(store, receiver, integrator.clone()));
+        tokio::spawn(commit_loop(store, receiver, integrator.clone(), indexer.clone()));
         tokio::spawn(integrator.clone().run());
+        tokio::spawn(indexer.run());
         Ok(Self(Arc::new(Inner::Service { queue, integrator })))
     }
 
@@ -183,7 +200,12 @@ impl Ledger {
     }
 }
 
-async fn commit_loop(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Pending>, integrator: Arc<Integrator>) {
+async fn commit_loop(
+    store: Arc<dyn Store>,
+    mut receiver: mpsc::Receiver<Pending>,
+    integrator: Arc<Integrator>,
+    indexer: Arc<TargetIndexer>,
+) {
     let mut batch: Vec<Pending> = Vec::with_capacity(MAX_BATCH);
     while receiver.recv_many(&mut batch, MAX_BATCH).await > 0 {
         // The callers the last commit answered are appending again at this moment. Letting
@@ -206,6 +228,7 @@ async fn commit_loop(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Pending
             batch.drain(..).map(|pending| (pending.entry, pending.reply)).unzip();
         match store.append_ledger(&entries).await {
             Ok(first) => {
+                indexer.committed(entries.iter().map(|entry| entry.targets.len() as u64).sum());
                 for (offset, reply) in replies.into_iter().enumerate() {
                     // A caller that gave up waiting has nothing to be told.
                     let _ = reply.send(Ok(first + offset as u64));
@@ -219,6 +242,85 @@ async fn commit_loop(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Pending
                     let _ = reply.send(Err(unavailable(&error)));
                 }
             }
+        }
+    }
+}
+
+/// Moves queued targets into the store's target index: while no commit has happened for an
+/// interval, and regardless once the queue passes [`QUEUE_CAP`].
+struct TargetIndexer {
+    store: Arc<dyn Store>,
+    /// Targets this process committed and has not moved yet. Other processes' are not
+    /// counted; the periodic recheck moves them.
+    queued: AtomicU64,
+    /// Commits so far: unchanged over an interval means the ledger is quiet.
+    commits: AtomicU64,
+    /// The last failure, so a broken store is reported once.
+    last_error: Mutex<Option<String>>,
+}
+
+impl TargetIndexer {
+    fn new(store: Arc<dyn Store>) -> Self {
+        Self { store, queued: AtomicU64::new(0), commits: AtomicU64::new(0), last_error: Mutex::new(None) }
+    }
+
+    fn committed(&self, targets: u64) {
+        self.queued.fetch_add(targets, Ordering::Relaxed);
+        self.commits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn run(self: Arc<Self>) {
+        let mut seen = self.commits.load(Ordering::Relaxed);
+        // Starts due, so what an earlier run or another process left queued is moved first.
+        let mut idle_intervals = INDEX_RECHECK;
+        loop {
+            tokio::time::sleep(INDEX_INTERVAL).await;
+            let commits = self.commits.load(Ordering::Relaxed);
+            let quiet = commits == seen;
+            seen = commits;
+            idle_intervals = if quiet { idle_intervals.saturating_add(1) } else { 0 };
+            let queued = self.queued.load(Ordering::Relaxed);
+            let over_cap = queued >= QUEUE_CAP;
+            if over_cap || (quiet && (queued > 0 || idle_intervals >= INDEX_RECHECK)) {
+                self.drain(over_cap).await;
+                idle_intervals = 0;
+                seen = self.commits.load(Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Moves chunks until the queue is empty, or until appends resume (when not over the cap),
+    /// or until half the cap is left (when over it): appends keep priority over indexing.
+    async fn drain(&self, over_cap: bool) {
+        let started = self.commits.load(Ordering::Relaxed);
+        loop {
+            let moved = match self.store.index_ledger_targets(INDEX_CHUNK_ENTRIES).await {
+                Ok(moved) => moved,
+                Err(error) => {
+                    self.report(&error);
+                    return;
+                }
+            };
+            if moved == 0 {
+                self.queued.store(0, Ordering::Relaxed);
+                if let Ok(mut last) = self.last_error.lock() {
+                    *last = None;
+                }
+                return;
+            }
+            let left = self.queued.fetch_sub(moved.min(self.queued.load(Ordering::Relaxed)), Ordering::Relaxed);
+            let resumed = self.commits.load(Ordering::Relaxed) != started;
+            if (over_cap && left.saturating_sub(moved) < QUEUE_CAP / 2) || (!over_cap && resumed) {
+                return;
+            }
+        }
+    }
+
+    fn report(&self, error: &StoreError) {
+        let message = error.to_string();
+        let repeated = self.last_error.lock().map(|mut last| last.replace(message.clone()) == Some(message));
+        if !matches!(repeated, Ok(true)) {
+            tracing::error!(%error, "audit ledger target indexing failed; searches by record read the queue");
         }
     }
 }
@@ -515,6 +617,7 @@ impl axum::extract::FromRequestParts<crate::Node> for Audit {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use canvass_ledger::{MemoryLog, Note};
+    use canvass_store::LedgerQuery;
     use canvass_store_sqlite::{OpenMode, SqliteStore};
 
     use super::*;
@@ -557,5 +660,37 @@ mod tests {
         let stored = store.latest_checkpoint().await.unwrap().unwrap();
         let signed = Checkpoint::parse(&Note::parse(stored.note.as_bytes()).unwrap().text).unwrap();
         assert_eq!((signed.size, signed.root), (expected.size(), expected.root()));
+    }
+    /// Targets are queued at commit and moved into the store's index once the ledger has been
+    /// quiet for an interval, both this process's and another's; searches find them throughout.
+    #[tokio::test]
+    async fn queued_targets_are_indexed_once_the_ledger_is_quiet() {
+        let directory = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&directory.path().join("ledger.db"), OpenMode::Create).await.unwrap());
+        // Another process's entry, queued before the node starts.
+        let other_process = Ledger::direct(store.clone());
+        let read = |voter: &str| {
+            AuditEntry::new(Actor::System, Action::VoterRead, Outcome::Allowed)
+                .with_target(format!("voter:{voter}"))
+                .unwrap()
+        };
+        other_process.append(&read("NC0")).await.unwrap();
+        let key = Arc::new(NodeSigningKey::generate().unwrap());
+        let identity = LogIdentity::new(None, &key, &[]).unwrap();
+        let service = Ledger::start(store.clone(), key, identity).await.unwrap();
+        for voter in 1..=50 {
+            service.append(&read(&format!("NC{voter}"))).await.unwrap();
+        }
+        let found =
+            |voter: &str| LedgerQuery { target: Some(format!("voter:{voter}")), limit: 10, ..LedgerQuery::default() };
+        assert_eq!(store.search_ledger(&found("NC7")).await.unwrap().len(), 1, "found while queued");
+        // Two indexer intervals without commits: the first sees the last commit, the second
+        // sees none and moves everything.
+        tokio::time::sleep(INDEX_INTERVAL * 3).await;
+        assert_eq!(store.index_ledger_targets(u64::MAX).await.unwrap(), 0, "the node moved every queued target");
+        for voter in ["NC0", "NC7", "NC50"] {
+            assert_eq!(store.search_ledger(&found(voter)).await.unwrap().len(), 1, "{voter} found once indexed");
+        }
     }
 }

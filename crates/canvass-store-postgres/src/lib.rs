@@ -511,7 +511,14 @@ fn ledger_matches<'a>(columns: &str, query: &'a LedgerQuery) -> QueryBuilder<'a,
     let mut select = QueryBuilder::<Postgres>::new(columns);
     select.push(" FROM ledger_entries e");
     if let Some(target) = &query.target {
-        select.push(" JOIN ledger_targets t ON t.idx = e.idx AND t.target = ").push_bind(target.as_str());
+        // Targets not yet moved out of the append queue are found there (see
+        // `index_ledger_targets`); a pair is in exactly one of the two tables.
+        select
+            .push(" JOIN (SELECT idx FROM ledger_targets WHERE target = ")
+            .push_bind(target.as_str())
+            .push(" UNION ALL SELECT idx FROM ledger_target_queue WHERE target = ")
+            .push_bind(target.as_str())
+            .push(") t ON t.idx = e.idx");
     }
     select.push(" WHERE TRUE");
     let text_filters = [
@@ -570,7 +577,7 @@ async fn insert_ledger_entries(
             }
         }
         if !targets.is_empty() {
-            sqlx::query("INSERT INTO ledger_targets (idx, target) SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[])")
+            sqlx::query("INSERT INTO ledger_target_queue (idx, target) SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[])")
                 .bind(&target_indexes)
                 .bind(&targets)
                 .execute(&mut **transaction)
@@ -1731,8 +1738,8 @@ impl Store for PostgresStore {
             return Ok(Vec::new());
         }
         let mut select = ledger_matches("SELECT e.idx, e.body", query);
-        // With a target, ordering by the targets' key lets the planner read that index
-        // backwards and stop at the limit instead of sorting every match.
+        // With a target, ordering by the matched targets' index keeps the planner driving the
+        // join from that target's few matches rather than walking every entry.
         let order = if query.target.is_some() { "t.idx" } else { "e.idx" };
         select.push(format_args!(" ORDER BY {order} DESC LIMIT ")).push_bind(i64::from(limit));
         let rows = select.build().fetch_all(&self.pool).await.map_err(backend)?;
@@ -1744,6 +1751,33 @@ impl Store for PostgresStore {
         let mut select = ledger_matches("SELECT COUNT(*)", query);
         let count: i64 = select.build_query_scalar().fetch_one(&self.pool).await.map_err(backend)?;
         rows::count(count)
+    }
+
+    async fn index_ledger_targets(&self, max_entries: u64) -> Result<u64, StoreError> {
+        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(idx) FROM ledger_target_queue")
+            .fetch_one(&mut *transaction)
+            .await
+            .map_err(backend)?;
+        let Some(oldest) = oldest else {
+            return Ok(0);
+        };
+        let end = oldest.saturating_add(i64::try_from(max_entries).unwrap_or(i64::MAX));
+        // DELETE ... RETURNING takes exactly the rows it moves, so a second indexer running at
+        // the same time (another node process) cannot copy them twice: it waits on their locks
+        // and then finds them gone. Sorted by the index's key, the batch fills each leaf page
+        // of ledger_targets in one pass.
+        let moved = sqlx::query(
+            "WITH moved AS (DELETE FROM ledger_target_queue WHERE idx < $1 RETURNING target, idx) \
+             INSERT INTO ledger_targets (target, idx) SELECT target, idx FROM moved ORDER BY target, idx",
+        )
+        .bind(end)
+        .execute(&mut *transaction)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        transaction.commit().await.map_err(backend)?;
+        Ok(moved)
     }
 
     async fn integrate_ledger(&self, tiles: &[LedgerTile], checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {

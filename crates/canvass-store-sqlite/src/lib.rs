@@ -503,8 +503,14 @@ fn ledger_matches<'a>(columns: &str, query: &'a LedgerQuery) -> QueryBuilder<'a,
     let mut select = QueryBuilder::<Sqlite>::new(columns);
     select.push(" FROM ledger_entries e");
     if let Some(target) = &query.target {
-        // Driven from the targets' primary key, which lists one target's entries in index order.
-        select.push(" JOIN ledger_targets t ON t.idx = e.idx AND t.target = ").push_bind(target.as_str());
+        // Targets not yet moved out of the append queue are found there (see
+        // `index_ledger_targets`); a pair is in exactly one of the two tables.
+        select
+            .push(" JOIN (SELECT idx FROM ledger_targets WHERE target = ")
+            .push_bind(target.as_str())
+            .push(" UNION ALL SELECT idx FROM ledger_target_queue WHERE target = ")
+            .push_bind(target.as_str())
+            .push(") t ON t.idx = e.idx");
     }
     select.push(" WHERE 1 = 1");
     let text_filters = [
@@ -558,7 +564,7 @@ async fn insert_ledger_entries(
         targets.extend(entry.distinct_targets().into_iter().map(|target| (index, target)));
     }
     for chunk in targets.chunks(TARGET_ROWS_PER_STATEMENT) {
-        let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO ledger_targets (idx, target) ");
+        let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO ledger_target_queue (idx, target) ");
         insert.push_values(chunk, |mut row, (index, target)| {
             row.push_bind(*index).push_bind(*target);
         });
@@ -1725,8 +1731,8 @@ impl Store for SqliteStore {
             return Ok(Vec::new());
         }
         let mut select = ledger_matches("SELECT e.idx, e.body", query);
-        // With a target, ordering by the targets' key lets the planner read that index
-        // backwards and stop at the limit instead of sorting every match.
+        // With a target, ordering by the matched targets' index keeps the planner driving the
+        // join from that target's few matches rather than walking every entry.
         let order = if query.target.is_some() { "t.idx" } else { "e.idx" };
         select.push(format_args!(" ORDER BY {order} DESC LIMIT ")).push_bind(i64::from(limit));
         let rows = select.build().fetch_all(&self.pool).await.map_err(backend)?;
@@ -1738,6 +1744,36 @@ impl Store for SqliteStore {
         let mut select = ledger_matches("SELECT COUNT(*)", query);
         let count: i64 = select.build_query_scalar().fetch_one(&self.pool).await.map_err(backend)?;
         rows::count(count)
+    }
+
+    async fn index_ledger_targets(&self, max_entries: u64) -> Result<u64, StoreError> {
+        let mut transaction = begin_write(&self.ledger_writer).await?;
+        let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(idx) FROM ledger_target_queue")
+            .fetch_one(&mut *transaction)
+            .await
+            .map_err(backend)?;
+        let Some(oldest) = oldest else {
+            return Ok(0);
+        };
+        let end = oldest.saturating_add(i64::try_from(max_entries).unwrap_or(i64::MAX));
+        // Sorted by the index's key, the batch fills each leaf page of ledger_targets in one
+        // pass: the saving that moving targets off the commit path is for.
+        let moved = sqlx::query(
+            "INSERT INTO ledger_targets (target, idx) \
+             SELECT target, idx FROM ledger_target_queue WHERE idx < ? ORDER BY target, idx",
+        )
+        .bind(end)
+        .execute(&mut *transaction)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        sqlx::query("DELETE FROM ledger_target_queue WHERE idx < ?")
+            .bind(end)
+            .execute(&mut *transaction)
+            .await
+            .map_err(backend)?;
+        transaction.commit().await.map_err(backend)?;
+        Ok(moved)
     }
 
     async fn integrate_ledger(&self, tiles: &[LedgerTile], checkpoint: &StoredCheckpoint) -> Result<(), StoreError> {

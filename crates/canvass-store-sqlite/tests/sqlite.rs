@@ -82,9 +82,14 @@ async fn ledger_rows_cannot_be_updated_or_deleted_even_with_raw_sql() {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("canvass.db");
     let store = SqliteStore::open(&path, OpenMode::Create).await.unwrap();
-    store.append_ledger(&[entry("first", "voter:NC1"), entry("second", "voter:NC2")]).await.unwrap();
+    store
+        .append_ledger(&[entry("first", "voter:NC1"), entry("second", "voter:NC2"), entry("third", "voter:NC3")])
+        .await
+        .unwrap();
+    // The first two entries' targets move to the index; the third's stay queued.
+    assert_eq!(store.index_ledger_targets(2).await.unwrap(), 2);
     let tile = LedgerTile { level: 0, index: 0, hashes: vec![7; 64] };
-    let checkpoint = StoredCheckpoint { size: 2, note: "note".into(), time_millis: 1 };
+    let checkpoint = StoredCheckpoint { size: 3, note: "note".into(), time_millis: 1 };
     store.integrate_ledger(&[tile], &checkpoint).await.unwrap();
     let before = (store.ledger_entries(0, 10).await.unwrap(), store.latest_checkpoint().await.unwrap());
 
@@ -95,8 +100,9 @@ async fn ledger_rows_cannot_be_updated_or_deleted_even_with_raw_sql() {
         ("DELETE FROM ledger_entries WHERE idx = 1", "the audit ledger is append-only"),
         ("DELETE FROM ledger_entries", "the audit ledger is append-only"),
         ("UPDATE ledger_targets SET target = 'voter:NC9'", "the audit ledger is append-only"),
+        ("UPDATE ledger_target_queue SET target = 'voter:NC9'", "the audit ledger is append-only"),
         ("DELETE FROM ledger_targets", "the audit ledger is append-only"),
-        ("UPDATE ledger_checkpoints SET note = 'forged' WHERE size = 2", "the audit ledger is append-only"),
+        ("UPDATE ledger_checkpoints SET note = 'forged' WHERE size = 3", "the audit ledger is append-only"),
         ("DELETE FROM ledger_checkpoints", "the audit ledger is append-only"),
         ("DELETE FROM ledger_tiles", "the audit ledger is append-only"),
         ("UPDATE ledger_tiles SET hashes = X'00'", "a ledger tile only grows"),
@@ -119,6 +125,8 @@ async fn ledger_rows_cannot_be_updated_or_deleted_even_with_raw_sql() {
     assert_eq!(store.ledger_tile(0, 0).await.unwrap().map(|hashes| hashes.len()), Some(96));
     let search = canvass_store::LedgerQuery { target: Some("voter:NC1".into()), limit: 10, ..Default::default() };
     assert_eq!(store.search_ledger(&search).await.unwrap().len(), 1, "targets are intact");
+    let queued = canvass_store::LedgerQuery { target: Some("voter:NC3".into()), ..search };
+    assert_eq!(store.search_ledger(&queued).await.unwrap().len(), 1, "queued targets are intact");
 }
 
 #[tokio::test]

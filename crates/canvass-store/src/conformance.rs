@@ -90,6 +90,10 @@ pub fn scenarios() -> Vec<Scenario> {
         },
         Scenario { name: "ledger_search_filters_newest_first", run: ledger_search_filters_newest_first },
         Scenario { name: "ledger_search_pages_with_a_cursor", run: ledger_search_pages_with_a_cursor },
+        Scenario {
+            name: "ledger_targets_are_found_before_and_after_indexing",
+            run: ledger_targets_are_found_before_and_after_indexing,
+        },
         Scenario { name: "ledger_count_agrees_with_search", run: ledger_count_agrees_with_search },
         Scenario { name: "ledger_tiles_grow_and_checkpoints_stay", run: ledger_tiles_grow_and_checkpoints_stay },
         Scenario { name: "ledger_refused_integration_writes_nothing", run: ledger_refused_integration_writes_nothing },
@@ -1179,6 +1183,44 @@ async fn search_fixture(store: &dyn Store) {
     // Two calls, so search does not depend on entries sharing one insert.
     store.append_ledger(&batch[..3]).await.unwrap();
     store.append_ledger(&batch[3..]).await.unwrap();
+}
+
+/// For each of the fixture's targets: the indexes a search by it finds, and its count, alone
+/// and combined with an actor filter.
+async fn target_answers(store: &dyn Store) -> Vec<(Vec<u64>, u64, Vec<u64>)> {
+    let mut answers = Vec::new();
+    for target in ["voter:NC1", "voter:NC2", "voter:NC3", "voter:NC9"] {
+        let alone = LedgerQuery { target: Some(target.to_owned()), limit: 100, ..LedgerQuery::default() };
+        let with_actor = LedgerQuery { actor: Some("user:alice".to_owned()), ..alone.clone() };
+        answers.push((
+            indexes(&store.search_ledger(&alone).await.unwrap()),
+            store.count_ledger(&alone).await.unwrap(),
+            indexes(&store.search_ledger(&with_actor).await.unwrap()),
+        ));
+    }
+    answers
+}
+
+fn ledger_targets_are_found_before_and_after_indexing(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        assert_eq!(store.index_ledger_targets(100).await.unwrap(), 0, "an empty queue moves nothing");
+        search_fixture(store).await;
+        let queued = target_answers(store).await;
+        assert_eq!(queued[0], (vec![5, 2, 0], 3, vec![2, 0]), "found while only queued");
+        assert_eq!(queued[2].0, vec![4, 2], "a target named twice in one entry is queued once");
+        assert_eq!(store.index_ledger_targets(2).await.unwrap(), 2, "entries 0 and 1 name one target each");
+        assert_eq!(target_answers(store).await, queued, "half moved, the answers are the same");
+        assert_eq!(store.index_ledger_targets(u64::MAX).await.unwrap(), 5, "the rest, each pair once");
+        assert_eq!(store.index_ledger_targets(u64::MAX).await.unwrap(), 0, "nothing is left to move");
+        assert_eq!(target_answers(store).await, queued, "all moved, the answers are the same");
+        let mut later = entry("later");
+        later.targets = vec!["voter:NC1".into()];
+        store.append_ledger(&[later]).await.unwrap();
+        let found = LedgerQuery { target: Some("voter:NC1".into()), limit: 100, ..LedgerQuery::default() };
+        assert_eq!(indexes(&store.search_ledger(&found).await.unwrap()), [8, 5, 2, 0], "new and indexed together");
+        assert_eq!(store.index_ledger_targets(u64::MAX).await.unwrap(), 1);
+        assert_eq!(indexes(&store.search_ledger(&found).await.unwrap()), [8, 5, 2, 0]);
+    })
 }
 
 fn ledger_search_filters_newest_first(store: &dyn Store) -> ScenarioFuture<'_> {

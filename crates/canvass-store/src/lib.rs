@@ -244,6 +244,12 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn search_ledger(&self, query: &LedgerQuery) -> Result<Vec<LedgerRow>, StoreError>;
     /// How many entries match every filter of the query (its limit is ignored).
     async fn count_ledger(&self, query: &LedgerQuery) -> Result<u64, StoreError>;
+    /// Moves the record ids named by the oldest entries still waiting (up to `max_entries`
+    /// consecutive indexes from the oldest) from the append queue into the target index, in
+    /// one transaction; returns how many (entry, target) pairs moved, 0 when none wait. Appends
+    /// queue their targets so a commit writes only at the end of the log; searches read the
+    /// queue and the index alike, so moving changes no search's answer, only its cost.
+    async fn index_ledger_targets(&self, max_entries: u64) -> Result<u64, StoreError>;
     /// Writes grown tiles and the checkpoint that covers them in one transaction. A checkpoint
     /// is never replaced: a second one of the same size is refused with `AlreadyExists`, and
     /// one larger than the ledger with `Missing`. A tile only grows: a longer tile extending
