@@ -30,7 +30,7 @@ use canvass_server::{
     audit_log,
     ledger::{self, Ledger, LogIdentity},
 };
-use canvass_store::Store;
+use canvass_store::{LedgerQuery, Store};
 use canvass_store_sqlite::{OpenMode, SqliteStore};
 use tokio::runtime::Runtime;
 
@@ -51,6 +51,11 @@ fn entry(n: u64) -> AuditEntry {
 /// precinct's list): shows how much of the cost is the random index writes.
 fn entry_in_index_order(n: u64) -> AuditEntry {
     entry_for(n, n)
+}
+
+/// The target `entry(n)` names.
+fn entry_target(n: u64) -> String {
+    format!("voter:NC-{:012}", n.wrapping_mul(2_654_435_761) % 1_000_000_000_000)
 }
 
 fn entry_for(n: u64, voter: u64) -> AuditEntry {
@@ -310,6 +315,20 @@ async fn latency_under_load(log: &Log, rate: u64, duration: Duration, every: u64
 }
 
 /// The tile path holding the node `(level, index)` of the tree of `size`.
+/// The median of 15 searches by one record's id, as `audit search --record` makes them.
+async fn time_target_search(log: &Log) -> Duration {
+    let query = LedgerQuery { target: Some(entry_target(7)), limit: 100, ..LedgerQuery::default() };
+    let mut samples = Vec::new();
+    for _ in 0..15 {
+        let started = Instant::now();
+        let found = log.store.search_ledger(&query).await.unwrap();
+        samples.push(started.elapsed());
+        assert!(!found.is_empty(), "the record's entry is found");
+    }
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
 fn tile_path(level: u8, index: u64, size: u64) -> String {
     let tile_level = level / TILE_HEIGHT;
     let tile_index = (index << (level % TILE_HEIGHT)) / TILE_WIDTH as u64;
@@ -458,6 +477,7 @@ fn main() {
         let log = open_log(scratch.path(), "large", &key, &identity).await;
         let result = closed_loop(&log, 1024, large, Duration::from_secs(300), entry).await;
         report_load(&format!("1024 tasks, {} entries", thousands(large as f64)), &result);
+        let queued_search = time_target_search(&log).await;
         // The targets those appends queued, moved into the search index as the node does once
         // the ledger is quiet (its own indexer may take some of the chunks; the work is the same).
         let indexing = Instant::now();
@@ -476,6 +496,11 @@ fn main() {
             indexing.as_secs_f64(),
             thousands(moved as f64),
             thousands(large as f64 / (result.elapsed + indexing).as_secs_f64())
+        );
+        println!(
+            "  one search by record (audit search --record), the queue full: {}; once indexed: {}",
+            us(queued_search),
+            us(time_target_search(&log).await)
         );
         let waited = Instant::now();
         let size = log.ledger.integrate_now().await.unwrap();
