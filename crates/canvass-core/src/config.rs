@@ -52,7 +52,38 @@ struct RawConfig {
     ledger: Option<RawLedger>,
     mail: Option<RawMail>,
     access: Option<RawAccess>,
+    lookup: Option<RawLookup>,
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLookup {
+    per_address_per_minute: Option<u32>,
+    per_identity_per_hour: Option<u32>,
+}
+
+/// Rate limits of the public "Am I registered?" lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LookupConfig {
+    /// Lookups one client address may make in a minute.
+    pub per_address_per_minute: u32,
+    /// Lookups of one identity (name, date of birth, county) per hour, from anywhere.
+    pub per_identity_per_hour: u32,
+}
+
+impl Default for LookupConfig {
+    fn default() -> Self {
+        Self {
+            per_address_per_minute: DEFAULT_LOOKUPS_PER_ADDRESS_PER_MINUTE,
+            per_identity_per_hour: DEFAULT_LOOKUPS_PER_IDENTITY_PER_HOUR,
+        }
+    }
+}
+
+/// A library or a county office behind one address may need more than one voter's lookups a
+/// minute; ten keeps a single client from walking the roll.
+const DEFAULT_LOOKUPS_PER_ADDRESS_PER_MINUTE: u32 = 10;
+const DEFAULT_LOOKUPS_PER_IDENTITY_PER_HOUR: u32 = 5;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -383,6 +414,7 @@ pub struct NodeConfig {
     pub ledger: LedgerConfig,
     pub mail: MailConfig,
     pub access: AccessConfig,
+    pub lookup: LookupConfig,
 }
 
 /// Which of the node's two listeners a setting or finding is about.
@@ -457,6 +489,7 @@ impl NodeConfig {
             ledger: parse_ledger(raw.ledger.unwrap_or_default())?,
             mail: parse_mail(raw.mail.unwrap_or_default())?,
             access: parse_access(raw.access.unwrap_or_default())?,
+            lookup: parse_lookup(raw.lookup.unwrap_or_default())?,
         })
     }
 
@@ -552,9 +585,40 @@ witnesses = []
 # registration_clerk = 500
 # county_administrator = 1000
 # state_administrator = 2000
+
+[lookup]
+# The public "Am I registered?" page: lookups one client address may make a minute, and
+# lookups of one person (name, date of birth, county) an hour from anywhere. Each is a 429
+# with Retry-After past its limit.
+# per_address_per_minute = {DEFAULT_LOOKUPS_PER_ADDRESS_PER_MINUTE}
+# per_identity_per_hour = {DEFAULT_LOOKUPS_PER_IDENTITY_PER_HOUR}
 "#
         )
     }
+}
+
+fn parse_lookup(raw: RawLookup) -> Result<LookupConfig, CoreError> {
+    let default = LookupConfig::default();
+    let limit = |name: &str, value: Option<u32>, default: u32| {
+        let value = value.unwrap_or(default);
+        if (1..=1_000_000).contains(&value) {
+            Ok(value)
+        } else {
+            Err(CoreError::Config(format!("lookup.{name} must be between 1 and 1000000")))
+        }
+    };
+    Ok(LookupConfig {
+        per_address_per_minute: limit(
+            "per_address_per_minute",
+            raw.per_address_per_minute,
+            default.per_address_per_minute,
+        )?,
+        per_identity_per_hour: limit(
+            "per_identity_per_hour",
+            raw.per_identity_per_hour,
+            default.per_identity_per_hour,
+        )?,
+    })
 }
 
 fn parse_listener(section: &str, raw: RawListener, default: &str) -> Result<ListenerConfig, CoreError> {
@@ -903,6 +967,15 @@ mod tests {
     }
 
     #[test]
+    fn lookup_limits_default_and_override() {
+        let defaults = NodeConfig::parse("").unwrap().lookup;
+        assert_eq!((defaults.per_address_per_minute, defaults.per_identity_per_hour), (10, 5));
+        let lookup = NodeConfig::parse("[lookup]\nper_address_per_minute = 600").unwrap().lookup;
+        assert_eq!((lookup.per_address_per_minute, lookup.per_identity_per_hour), (600, 5));
+        assert_eq!(NodeConfig::parse(&NodeConfig::default_file_text()).unwrap().lookup, defaults);
+    }
+
+    #[test]
     fn access_refuses_zero_and_unknown_roles() {
         for key in [
             "session_idle_minutes",
@@ -917,6 +990,9 @@ mod tests {
         }
         check_error("[access.read_limits]\nregistration_clerk = 0", "access.read_limits.registration_clerk must be");
         check_error("[access.read_limits]\nclerk = 10", "unknown staff role `clerk`");
+        check_error("[lookup]\nper_address_per_minute = 0", "lookup.per_address_per_minute must be");
+        check_error("[lookup]\nper_identity_per_hour = 2000000", "lookup.per_identity_per_hour must be");
+        check_error("[lookup]\nper_hour = 3", "unknown field");
         check_error("[access]\nsession_idle_minutes = -1", "");
         check_error("[access]\nidle_minutes = 5", "unknown field `idle_minutes`");
         check_error("[access]\nsession_idle_minutes = -1", "line 2");

@@ -34,6 +34,7 @@ use axum::{
     routing::{get, post},
 };
 use canvass_core::{
+    config::LookupConfig,
     id::JurisdictionId,
     jurisdiction::{Jurisdiction, JurisdictionKind, tree_order},
     normalize,
@@ -58,11 +59,16 @@ use crate::{
 /// which are the same for everyone sharing an index value.
 const MINIMUM_RESPONSE_TIME: Duration = Duration::from_millis(50);
 
-/// Lookups from one client address.
-const PER_ADDRESS: Limit = Limit { count: 10, window: Duration::from_secs(60) };
-/// Lookups of one identity (name, date of birth, county), from anywhere: stops a distributed
-/// walk through the dates of birth of a known name.
-const PER_IDENTITY: Limit = Limit { count: 5, window: Duration::from_secs(3600) };
+/// Lookups from one client address, per `[lookup] per_address_per_minute`.
+fn per_address(config: &LookupConfig) -> Limit {
+    Limit { count: config.per_address_per_minute as usize, window: Duration::from_secs(60) }
+}
+
+/// Lookups of one identity (name, date of birth, county), from anywhere, per `[lookup]
+/// per_identity_per_hour`: stops a distributed walk through the dates of birth of a known name.
+fn per_identity(config: &LookupConfig) -> Limit {
+    Limit { count: config.per_identity_per_hour as usize, window: Duration::from_secs(3600) }
+}
 /// Keys each limiter table holds at most; past this the longest-idle keys are forgotten first.
 const MAX_TRACKED_KEYS: usize = 10_000;
 
@@ -389,14 +395,14 @@ impl<K: std::hash::Hash + Eq + Clone> Window<K> {
 }
 
 impl LookupLimiter {
-    fn admit_address(&self, address: Option<IpAddr>) -> Result<(), LookupError> {
+    fn admit_address(&self, config: &LookupConfig, address: Option<IpAddr>) -> Result<(), LookupError> {
         // A poisoned lock only means another lookup panicked mid-count; the counts are still
         // usable, and refusing every lookup from then on would be worse.
         let mut window = self.addresses.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        window.admit(&address, PER_ADDRESS, Instant::now()).map_err(LookupError::Throttled)
+        window.admit(&address, per_address(config), Instant::now()).map_err(LookupError::Throttled)
     }
 
-    fn admit_identity(&self, identity: &Identity) -> Result<(), LookupError> {
+    fn admit_identity(&self, config: &LookupConfig, identity: &Identity) -> Result<(), LookupError> {
         let key = self.hasher.hash_one((
             normalize::name(&identity.last_name),
             normalize::name(&identity.first_name),
@@ -404,7 +410,7 @@ impl LookupLimiter {
             identity.county.id.as_str(),
         ));
         let mut window = self.identities.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        window.admit(&key, PER_IDENTITY, Instant::now()).map_err(LookupError::Throttled)
+        window.admit(&key, per_identity(config), Instant::now()).map_err(LookupError::Throttled)
     }
 }
 
@@ -435,9 +441,10 @@ async fn answer(
     address: Option<IpAddr>,
     fields: &LookupFields,
 ) -> Result<RegistrationAnswer, LookupError> {
-    limiter.admit_address(address)?;
+    let limits = &node.config().lookup;
+    limiter.admit_address(limits, address)?;
     let identity = parse(node, fields).await?;
-    limiter.admit_identity(&identity)?;
+    limiter.admit_identity(limits, &identity)?;
     find(node, &identity).await
 }
 
@@ -457,7 +464,7 @@ async fn api_lookup(
     let address = client_address(&node, &parts.extensions, &parts.headers);
     let result = match body {
         Ok(Json(fields)) => answer(&node, &limiter, address, &fields).await,
-        Err(rejection) => match limiter.admit_address(address) {
+        Err(rejection) => match limiter.admit_address(&node.config().lookup, address) {
             Ok(()) => Err(LookupError::Failed(rejection.into())),
             Err(throttled) => Err(throttled),
         },
@@ -550,7 +557,7 @@ async fn form_submit(
             (fields, result)
         }
         Err(_) => {
-            let result = match limiter.admit_address(address) {
+            let result = match limiter.admit_address(&node.config().lookup, address) {
                 Ok(()) => Err(invalid("form", "send the form from the lookup page")),
                 Err(throttled) => Err(throttled),
             };

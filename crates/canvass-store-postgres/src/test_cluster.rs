@@ -119,8 +119,9 @@ impl TestCluster {
         self.directory.join("data")
     }
 
-    /// A command for one of the cluster's binaries, as the service user when we are root.
-    fn command(&self, binary: &str) -> Command {
+    /// A command for one of the cluster's binaries (`psql`, `pg_dump`, ...), as the service
+    /// user when we are root.
+    pub fn command(&self, binary: &str) -> Command {
         let program = self.binaries.join(binary);
         if self.as_service_user {
             let mut command = Command::new("runuser");
