@@ -19,7 +19,7 @@ use canvass_server::{
     ledger::target,
     roll,
     roll_import::{self, ImportProgress, ImportSettings, REPORT_HEADER},
-    roll_search::{self, SearchQuery},
+    roll_search::{self, SearchFields, SearchQuery},
     voter_status::{self, StatusChangeRequest},
 };
 use canvass_store::ImportCounts;
@@ -331,33 +331,31 @@ async fn history(data: &Path, arguments: &HistoryArguments) -> anyhow::Result<Ex
     outcome
 }
 
-/// The search the flags describe, or why they describe none.
+/// The search the flags describe, or why they describe none: the server's parser (the one the
+/// admin API and pages use), its field names turned into these flags.
 fn search_query(arguments: &SearchArguments) -> anyhow::Result<SearchQuery> {
-    let date = |text: &str| {
-        canvass_formats::ncvoter::parse_date(text).map_err(|reason| anyhow::anyhow!("--birth-date {reason}"))
+    let fields = SearchFields {
+        last_name: arguments.last_name.as_deref(),
+        first_name: arguments.first_name.as_deref(),
+        birth_date: arguments.birth_date.as_deref(),
+        county: arguments.county.as_deref(),
+        registration_number: arguments.registration_number.as_deref(),
+        drivers_license: arguments.drivers_license.as_deref(),
+        ssn4: arguments.ssn4.as_deref(),
     };
-    let birth_date = arguments.birth_date.as_deref().map(date).transpose()?;
-    let county = arguments.county.as_deref().map(JurisdictionId::parse).transpose()?;
-    Ok(match (&arguments.registration_number, &arguments.drivers_license, &arguments.ssn4) {
-        (Some(number), None, None) => SearchQuery::RegistrationNumber(number.trim().to_owned()),
-        (None, Some(number), None) => SearchQuery::DriversLicense(number.trim().to_owned()),
-        (None, None, Some(ssn)) => {
-            let (Some(last), Some(birth_date)) = (&arguments.last_name, birth_date) else {
-                bail!("--ssn4 needs --last-name and --birth-date too: four digits alone single out no one");
-            };
-            SearchQuery::Ssn4 { last: last.clone(), birth_date, ssn_last_four: ssn.trim().to_owned() }
+    SearchQuery::from_fields(fields).map_err(|error| anyhow::anyhow!(as_flags(&error.to_string())))
+}
+
+/// "birth_date: is not a date" -> "--birth-date is not a date".
+fn as_flags(message: &str) -> String {
+    match message.split_once(": ") {
+        Some((field, rest))
+            if !field.is_empty() && field.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') =>
+        {
+            format!("--{} {rest}", field.replace('_', "-"))
         }
-        (None, None, None) => match (&arguments.last_name, &arguments.first_name) {
-            (Some(last), Some(first)) => {
-                SearchQuery::Name { last: last.clone(), first: first.clone(), birth_date, county }
-            }
-            _ => bail!(
-                "say what to search by: --last-name and --first-name (with --birth-date, --county), \
-                 --registration-number, --drivers-license, or --ssn4 with --last-name and --birth-date"
-            ),
-        },
-        _ => bail!("search by one of --registration-number, --drivers-license or --ssn4 at a time"),
-    })
+        _ => message.to_owned(),
+    }
 }
 
 async fn search(data: &Path, arguments: &SearchArguments) -> anyhow::Result<ExitCode> {

@@ -112,6 +112,23 @@ fn set_status_enforces_nvra_and_history_lists_the_change() {
     bad.extend(strings(&["--status", "removed", "--effective", "someday", "--data", &data_text, "--user", "admin"]));
     assert_refused(&run(&bad.iter().map(String::as_str).collect::<Vec<_>>()), "--effective");
 
+    // `voters search` shares the admin API's parser; its messages name this command's flags.
+    let search = run(&[
+        "voters",
+        "search",
+        "--jurisdiction",
+        STATE,
+        "--ssn4",
+        "1234",
+        "--last-name",
+        "X",
+        "--data",
+        &data_text,
+        "--user",
+        "admin",
+    ]);
+    assert_refused(&search, "--birth-date");
+
     // A systematic removal inside the 90 days before the 2026 federal general election.
     let mut quiet = base("change_of_address_after_notice");
     quiet.extend(strings(&["--status", "removed", "--effective", "2026-09-01", "--notice-sent", "2021-03-01"]));
