@@ -13,13 +13,14 @@ use std::{
 
 use anyhow::{Context, bail};
 use canvass_core::voter_policy::FieldPolicy;
-use canvass_core::{access::Operation, audit::Action, id::JurisdictionId};
+use canvass_core::{access::Operation, audit::Action, id::JurisdictionId, lifecycle::StatusReason, voter::VoterStatus};
 use canvass_formats::ncvoter::PUBLIC_COLUMNS;
 use canvass_server::{
     ledger::target,
     roll,
     roll_import::{self, ImportProgress, ImportSettings, REPORT_HEADER},
-    roll_search::{self, SearchQuery},
+    roll_search::{self, SearchFields, SearchQuery},
+    voter_status::{self, StatusChangeRequest},
 };
 use canvass_store::ImportCounts;
 use clap::{Args, Subcommand, ValueEnum};
@@ -49,6 +50,82 @@ pub enum VotersCommand {
     /// Write the public voter file extract (NC layout, public-record columns only; voters in
     /// an address confidentiality program are left out).
     ExportPublic(ExportPublicArguments),
+    /// Change a voter's status with an NVRA reason code. The list-maintenance rules are
+    /// enforced: a removal for change of address needs a confirmation notice and no contact
+    /// through two federal general elections; systematic changes (change_of_address_after_notice,
+    /// inactive_after_confirmation_notice, duplicate_merged) stop 90 days before a federal
+    /// election. Needs `voters.change_status`; recorded in the ledger.
+    #[command(after_help = reason_codes_help())]
+    SetStatus(SetStatusArguments),
+    /// List a voter's status changes: dates, reason codes and who made them.
+    History(HistoryArguments),
+}
+
+/// The reason codes with what each means, for `set-status --help`.
+fn reason_codes_help() -> String {
+    let mut text = String::from("Reason codes:\n");
+    for reason in StatusReason::ALL {
+        text.push_str(&format!("  {:<36} {}\n", reason.as_str(), reason.description()));
+    }
+    text
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArgument {
+    Active,
+    Inactive,
+    Removed,
+    Denied,
+    Temporary,
+}
+
+impl From<StatusArgument> for VoterStatus {
+    fn from(status: StatusArgument) -> Self {
+        match status {
+            StatusArgument::Active => Self::Active,
+            StatusArgument::Inactive => Self::Inactive,
+            StatusArgument::Removed => Self::Removed,
+            StatusArgument::Denied => Self::Denied,
+            StatusArgument::Temporary => Self::Temporary,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SetStatusArguments {
+    /// The jurisdiction whose roll holds the voter.
+    #[arg(long, value_name = "ID")]
+    pub jurisdiction: String,
+    #[arg(long, value_name = "NCID")]
+    pub registration_number: String,
+    #[arg(long, value_enum)]
+    pub status: StatusArgument,
+    /// The NVRA reason code (listed below).
+    #[arg(long, value_name = "CODE")]
+    pub reason: String,
+    /// The day the change takes effect (YYYY-MM-DD; today if not given; not in the future).
+    #[arg(long, value_name = "DATE")]
+    pub effective: Option<String>,
+    /// When the confirmation notice was mailed (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub notice_sent: Option<String>,
+    /// The voter's latest contact: voted, updated the registration or answered (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub last_contact: Option<String>,
+    #[command(flatten)]
+    pub staff: StaffSignIn,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArguments {
+    #[arg(long, value_name = "ID")]
+    pub jurisdiction: String,
+    #[arg(long, value_name = "NCID")]
+    pub registration_number: String,
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub staff: StaffSignIn,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -158,36 +235,127 @@ pub async fn run(data: &Path, command: VotersCommand) -> anyhow::Result<ExitCode
         VotersCommand::Import(arguments) => import(data, &arguments).await,
         VotersCommand::ExportPublic(arguments) => export_public(data, &arguments).await,
         VotersCommand::Search(arguments) => search(data, &arguments).await,
+        VotersCommand::SetStatus(arguments) => set_status(data, &arguments).await,
+        VotersCommand::History(arguments) => history(data, &arguments).await,
     }
 }
 
-/// The search the flags describe, or why they describe none.
-fn search_query(arguments: &SearchArguments) -> anyhow::Result<SearchQuery> {
-    let date = |text: &str| {
-        canvass_formats::ncvoter::parse_date(text).map_err(|reason| anyhow::anyhow!("--birth-date {reason}"))
-    };
-    let birth_date = arguments.birth_date.as_deref().map(date).transpose()?;
-    let county = arguments.county.as_deref().map(JurisdictionId::parse).transpose()?;
-    Ok(match (&arguments.registration_number, &arguments.drivers_license, &arguments.ssn4) {
-        (Some(number), None, None) => SearchQuery::RegistrationNumber(number.trim().to_owned()),
-        (None, Some(number), None) => SearchQuery::DriversLicense(number.trim().to_owned()),
-        (None, None, Some(ssn)) => {
-            let (Some(last), Some(birth_date)) = (&arguments.last_name, birth_date) else {
-                bail!("--ssn4 needs --last-name and --birth-date too: four digits alone single out no one");
-            };
-            SearchQuery::Ssn4 { last: last.clone(), birth_date, ssn_last_four: ssn.trim().to_owned() }
-        }
-        (None, None, None) => match (&arguments.last_name, &arguments.first_name) {
-            (Some(last), Some(first)) => {
-                SearchQuery::Name { last: last.clone(), first: first.clone(), birth_date, county }
-            }
-            _ => bail!(
-                "say what to search by: --last-name and --first-name (with --birth-date, --county), \
-                 --registration-number, --drivers-license, or --ssn4 with --last-name and --birth-date"
-            ),
-        },
-        _ => bail!("search by one of --registration-number, --drivers-license or --ssn4 at a time"),
+fn date_flag(flag: &str, text: Option<&str>) -> anyhow::Result<Option<time::Date>> {
+    text.map(|text| {
+        canvass_formats::ncvoter::parse_date(text.trim()).map_err(|reason| anyhow::anyhow!("{flag} {reason}"))
     })
+    .transpose()
+}
+
+async fn set_status(data: &Path, arguments: &SetStatusArguments) -> anyhow::Result<ExitCode> {
+    let request = StatusChangeRequest {
+        jurisdiction: JurisdictionId::parse(&arguments.jurisdiction)?,
+        registration_number: arguments.registration_number.trim().to_owned(),
+        to: arguments.status.into(),
+        reason: StatusReason::parse(arguments.reason.trim()).map_err(|error| anyhow::anyhow!("--reason: {error}"))?,
+        effective_on: date_flag("--effective", arguments.effective.as_deref())?,
+        confirmation_notice_sent: date_flag("--notice-sent", arguments.notice_sent.as_deref())?,
+        last_contact: date_flag("--last-contact", arguments.last_contact.as_deref())?,
+    };
+    let (_, store) = data_dir::open_existing(data).await?;
+    let outcome = async {
+        let signed_in = sign_in::sign_in(data, &store, &arguments.staff).await?;
+        signed_in.authorize(store.as_ref(), Operation::ChangeVoterStatus, &request.jurisdiction).await?;
+        let change = voter_status::change_status(store.as_ref(), &signed_in.audit, &request).await?;
+        println!(
+            "{}: {} -> {} on {} ({}: {}).",
+            change.registration_number,
+            change.from.as_str(),
+            change.to.as_str(),
+            change.effective_on,
+            change.reason.as_str(),
+            change.reason.description()
+        );
+        Ok(ExitCode::SUCCESS)
+    }
+    .await;
+    store.close().await;
+    outcome
+}
+
+async fn history(data: &Path, arguments: &HistoryArguments) -> anyhow::Result<ExitCode> {
+    let jurisdiction = JurisdictionId::parse(&arguments.jurisdiction)?;
+    let number = arguments.registration_number.trim();
+    let (_, store) = data_dir::open_existing(data).await?;
+    let outcome = async {
+        let signed_in = sign_in::sign_in(data, &store, &arguments.staff).await?;
+        signed_in.authorize(store.as_ref(), Operation::SearchVoters, &jurisdiction).await?;
+        let changes = voter_status::history(store.as_ref(), &jurisdiction, number).await?;
+        if arguments.json {
+            let rows: Vec<serde_json::Value> = changes
+                .iter()
+                .map(|change| {
+                    serde_json::json!({
+                        "effective_on": change.effective_on.to_string(),
+                        "from": change.from.as_str(),
+                        "to": change.to.as_str(),
+                        "reason": change.reason.as_str(),
+                        "notice_sent": change.confirmation_notice_sent.map(|date| date.to_string()),
+                        "last_contact": change.last_contact.map(|date| date.to_string()),
+                        "actor": change.actor,
+                        "recorded_at": change.recorded_at,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&rows)?);
+            return Ok(ExitCode::SUCCESS);
+        }
+        if changes.is_empty() {
+            println!("No status change recorded for {number}.");
+        }
+        for change in &changes {
+            let evidence = [
+                change.confirmation_notice_sent.map(|date| format!("notice sent {date}")),
+                change.last_contact.map(|date| format!("last contact {date}")),
+            ];
+            let evidence: Vec<String> = evidence.into_iter().flatten().collect();
+            println!(
+                "{}  {} -> {}  {}  by {}{}",
+                change.effective_on,
+                change.from.as_str(),
+                change.to.as_str(),
+                change.reason.as_str(),
+                change.actor,
+                if evidence.is_empty() { String::new() } else { format!("  ({})", evidence.join(", ")) }
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    }
+    .await;
+    store.close().await;
+    outcome
+}
+
+/// The search the flags describe, or why they describe none: the server's parser (the one the
+/// admin API and pages use), its field names turned into these flags.
+fn search_query(arguments: &SearchArguments) -> anyhow::Result<SearchQuery> {
+    let fields = SearchFields {
+        last_name: arguments.last_name.as_deref(),
+        first_name: arguments.first_name.as_deref(),
+        birth_date: arguments.birth_date.as_deref(),
+        county: arguments.county.as_deref(),
+        registration_number: arguments.registration_number.as_deref(),
+        drivers_license: arguments.drivers_license.as_deref(),
+        ssn4: arguments.ssn4.as_deref(),
+    };
+    SearchQuery::from_fields(fields).map_err(|error| anyhow::anyhow!(as_flags(&error.to_string())))
+}
+
+/// "birth_date: is not a date" -> "--birth-date is not a date".
+fn as_flags(message: &str) -> String {
+    match message.split_once(": ") {
+        Some((field, rest))
+            if !field.is_empty() && field.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') =>
+        {
+            format!("--{} {rest}", field.replace('_', "-"))
+        }
+        _ => message.to_owned(),
+    }
 }
 
 async fn search(data: &Path, arguments: &SearchArguments) -> anyhow::Result<ExitCode> {

@@ -129,6 +129,7 @@ operations! {
     WriteVoters => "voters.write", true, "Add or change voter records.";
     SearchVoters => "voters.search", true, "Find voter records and see their public-record fields (name, address, status, precinct).";
     ReadVoters => "voters.read", true, "Open a voter record, confidential fields included.";
+    ChangeVoterStatus => "voters.change_status", true, "Change a voter record's status (active, inactive, removed, denied, temporary) with an NVRA reason code, under the list-maintenance rules.";
     ExportVoters => "voters.export", true, "Export a jurisdiction's whole voter file.";
     ExportPublicVoters => "voters.export_public", true, "Write the public voter file extract: public-record fields only, address-confidential voters left out.";
     UploadResults => "results.upload", true, "Upload precinct results.";
@@ -175,6 +176,7 @@ const POLICY: &[(Operation, [Rule; 6])] = &[
     (Operation::WriteVoters, [YES, YES, YES, NO, NO, NO]),
     (Operation::SearchVoters, [YES, YES, YES, NO, NO, NO]),
     (Operation::ReadVoters, [WHY, WHY, YES, NO, NO, NO]),
+    (Operation::ChangeVoterStatus, [YES, YES, YES, NO, NO, NO]),
     (Operation::ExportVoters, [TWO, TWO, NO, NO, NO, NO]),
     (Operation::ExportPublicVoters, [YES, YES, NO, NO, NO, NO]),
     (Operation::UploadResults, [YES, YES, NO, YES, NO, NO]),

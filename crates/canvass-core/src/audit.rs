@@ -157,6 +157,7 @@ actions! {
     VoterImport => "voter.import", "Part of a voter file was imported into a roll: rows added, changed, unchanged and rejected.";
     VoterExportPublic => "voter.export_public", "A public voter file extract (public-record fields only) was written.";
     PlacesImport => "places.import", "Polling places were imported from a Voting Information Project feed.";
+    VoterStatusChange => "voter.status_change", "A voter record's status changed, with its NVRA reason code (or a refused attempt).";
 }
 
 impl fmt::Display for Action {

@@ -172,7 +172,8 @@ impl EventType {
             | Action::VoterRead
             | Action::VoterExport
             | Action::VoterImport
-            | Action::VoterExportPublic => Self::VoterRecords,
+            | Action::VoterExportPublic
+            | Action::VoterStatusChange => Self::VoterRecords,
             Action::BackupCreate | Action::BackupRestore => Self::Backup,
             Action::LedgerStart => Self::Ledger,
         }

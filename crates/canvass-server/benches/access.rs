@@ -247,10 +247,10 @@ async fn fixture(directory: &std::path::Path, voters_on_roll: &[VoterRecord]) ->
     Fixture { node, app, token, principal, county }
 }
 
-/// One voter search through the admin router, as a clerk's machine sends it.
+/// One confidential voter search through the admin router, as a clerk's machine sends it.
 async fn search_through_router(fixture: &Fixture, n: usize) -> String {
     let request = Request::get(format!(
-        "/api/jurisdictions/{COUNTY}/voters?last_name={}&first_name={}",
+        "/api/jurisdictions/{COUNTY}/voters?last_name={}&first_name={}&confidential=true&reason=Benchmark",
         last_name(n),
         first_name(n)
     ))

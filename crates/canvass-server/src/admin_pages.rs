@@ -48,15 +48,17 @@ pub fn router() -> Router<Node> {
         .route("/approvals/{id}/approve", post(approve_submit))
         .route("/approvals/{id}/reject", post(reject_submit))
         .route("/break-glass", post(break_glass_submit))
+        .merge(crate::admin_voters::router())
 }
 
-fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {
+pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {
     let navigation = html! {
         @if let Some(principal) = principal {
             nav.admin {
                 a href="/" { "Dashboard" } " · "
                 a href="/users" { "Staff" } " · "
                 a href="/approvals" { "Approvals" } " · "
+                a href="/voters" { "Search voters" } " · "
                 a href="/account" { "My account (" (principal.username) ")" } " · "
                 form.inline method="post" action="/logout" {
                     (csrf(principal))
@@ -69,11 +71,11 @@ fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: M
     layout(title, node.is_demo(), navigation)
 }
 
-fn csrf(principal: &Principal) -> Markup {
+pub(crate) fn csrf(principal: &Principal) -> Markup {
     html! { input type="hidden" name="csrf" value=(principal.csrf_token()); }
 }
 
-fn time_text(millis: i64) -> String {
+pub(crate) fn time_text(millis: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(millis / 1000)
         .ok()
         .and_then(|time| time.format(&time::format_description::well_known::Rfc3339).ok())

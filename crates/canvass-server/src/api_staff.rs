@@ -1,11 +1,11 @@
 //! The admin API of the access layer: staff accounts and grants, API tokens, two-person
-//! requests, break-glass access, incidents, and the confidential voter search that the
-//! read-volume monitor watches.
+//! requests, break-glass access and incidents (voter search and status changes are in
+//! `api_voters`).
 
 use axum::{
     Json,
     extract::{FromRequestParts, State},
-    http::{HeaderMap, StatusCode, header, request::Parts},
+    http::{StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
 use canvass_core::{
@@ -20,13 +20,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     Node, ServerError,
-    access::{JUSTIFICATION_HEADER, Principal},
+    access::Principal,
     api::{ApiJson, ApiPath, ApiQuery},
     error::ErrorBody,
     ledger::Audit,
-    monitor,
     requests::{self, Completed, NewRequest},
-    staff, voters,
+    staff,
 };
 
 impl FromRequestParts<Node> for Principal {
@@ -627,75 +626,4 @@ pub async fn list_incidents(
     principal: Principal,
 ) -> Result<Json<Vec<IncidentBody>>, ServerError> {
     Ok(Json(visible_incidents(&node, &principal, 200).await?.into_iter().map(Into::into).collect()))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct VoterSearch {
-    pub last_name: String,
-    pub first_name: String,
-}
-
-/// A voter as staff allowed to read confidential fields see it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct VoterBody {
-    pub registration_number: String,
-    pub county: String,
-    pub precinct: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub party: String,
-    pub status: String,
-    pub registered_on: String,
-    pub birth_date: Option<String>,
-    pub ssn_last_four: Option<String>,
-    pub drivers_license: Option<String>,
-    pub email: Option<String>,
-}
-
-/// Finds voters by exact name. Every record returned is a confidential read: in the ledger
-/// first, and counted against the caller's hourly limit (crossing it suspends the account).
-/// Administrators give a reason in the `x-canvass-justification` header.
-#[utoipa::path(get, path = "/api/jurisdictions/{id}/voters", tag = "voters",
-    params(("id" = String, Path), VoterSearch), responses(
-    (status = 200, body = [VoterBody]), (status = 403, body = ErrorBody), (status = 423, body = ErrorBody)))]
-pub async fn search_voters(
-    State(node): State<Node>,
-    audit: Audit,
-    principal: Principal,
-    headers: HeaderMap,
-    ApiPath(id): ApiPath<String>,
-    ApiQuery(search): ApiQuery<VoterSearch>,
-) -> Result<Json<Vec<VoterBody>>, ServerError> {
-    let jurisdiction = JurisdictionId::parse(&id)?;
-    let justification = headers.get(JUSTIFICATION_HEADER).and_then(|value| value.to_str().ok());
-    principal.authorize_now(&node, &audit, Operation::ReadVoters, Some(&jurisdiction), justification).await?;
-    let found =
-        voters::find_by_name(node.store(), node.keys(), &jurisdiction, &search.last_name, &search.first_name).await?;
-    monitor::admit_reads(&node, &principal, &jurisdiction, found.len() as u64).await?;
-    voters::record_reads(
-        &audit,
-        &jurisdiction,
-        justification,
-        found.iter().map(|voter| voter.registration_number.as_str()),
-    )
-    .await?;
-    Ok(Json(
-        found
-            .into_iter()
-            .map(|voter| VoterBody {
-                registration_number: voter.registration_number,
-                county: voter.county.into(),
-                precinct: voter.precinct.into(),
-                first_name: voter.first_name.to_string(),
-                last_name: voter.last_name.to_string(),
-                party: voter.party,
-                status: voter.status.as_str().to_owned(),
-                registered_on: voter.registered_on.to_string(),
-                birth_date: voter.birth_date.map(|date| date.to_string()),
-                ssn_last_four: voter.ssn_last_four,
-                drivers_license: voter.drivers_license,
-                email: voter.email,
-            })
-            .collect(),
-    ))
 }

@@ -44,6 +44,10 @@ pub enum ServerError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// An NVRA list-maintenance rule refuses a voter status change; the message is the rule's
+    /// sentence (the statute, the dates, when the change becomes possible).
+    #[error("{0}")]
+    ListMaintenance(String),
     #[error("{0}")]
     UnknownReference(String),
     #[error(
@@ -80,6 +84,7 @@ impl ServerError {
                 | Self::JustificationRequired
                 | Self::Throttled
                 | Self::Csrf
+                | Self::ListMaintenance(_)
         )
     }
 
@@ -100,6 +105,7 @@ impl ServerError {
             Self::ForbiddenPeer => "forbidden_peer",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "already_exists",
+            Self::ListMaintenance(_) => "list_maintenance_refused",
             Self::UnknownReference(_) => "unknown_reference",
             Self::Unavailable(_) => "unavailable",
             Self::Sealed(_) => "jurisdiction_sealed",
@@ -124,7 +130,7 @@ impl ServerError {
             Self::ForbiddenPeer => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::UnknownReference(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnknownReference(_) | Self::ListMaintenance(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Sealed(_) => StatusCode::LOCKED,
             Self::NoKeyRing(_) => StatusCode::CONFLICT,
@@ -161,7 +167,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// Stable code: invalid_input, malformed_json, unsupported_media_type, body_too_large,
     /// unauthorized, forbidden_peer, not_found, already_exists, unknown_reference,
-    /// unavailable, jurisdiction_sealed, no_key_ring, wrong_secret, internal.
+    /// unavailable, jurisdiction_sealed, no_key_ring, wrong_secret, list_maintenance_refused,
+    /// internal.
     pub code: String,
     pub message: String,
 }

@@ -7,10 +7,12 @@
 
 pub mod access;
 mod admin_pages;
+mod admin_voters;
 mod api;
 pub mod api_audit;
 mod api_keys;
 mod api_staff;
+mod api_voters;
 pub mod audit_log;
 pub mod backup;
 mod error;
@@ -32,6 +34,7 @@ pub mod roll_import;
 pub mod roll_search;
 pub mod service;
 pub mod staff;
+pub mod voter_status;
 pub mod voters;
 
 pub use api::openapi_document;

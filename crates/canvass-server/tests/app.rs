@@ -213,6 +213,7 @@ async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() 
             "/api/jurisdictions/{id}/seal",
             "/api/jurisdictions/{id}/unseal",
             "/api/jurisdictions/{id}/voters",
+            "/api/jurisdictions/{id}/voters/{voter}/status",
             "/api/keys",
             "/api/node",
             "/api/precincts",
@@ -233,7 +234,8 @@ async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() 
     );
     // Placeholders get values naming nothing that matters: a handler's own 404 ("no request
     // ...") is fine here, the router's fallback ("no such route") is not.
-    let sample_ids = [("{id}", "ocd-division%2Fcountry:us%2Fstate:zz"), ("{username}", "nobody")];
+    let sample_ids =
+        [("{id}", "ocd-division%2Fcountry:us%2Fstate:zz"), ("{username}", "nobody"), ("{voter}", "NOBODY1")];
     for (path, operations) in paths {
         for method in operations.as_object().unwrap().keys() {
             let mut concrete = path.clone();

@@ -18,7 +18,8 @@ use canvass_core::{
 use canvass_store::{
     IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount,
     SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
-    StoredKeyRing, StoredRequest, StoredSession, StoredToken, VoterBatch, VoterDigest, VoterRevision, ledger, rows,
+    StoredKeyRing, StoredRequest, StoredSession, StoredStatusChange, StoredToken, VoterBatch, VoterDigest,
+    VoterRevision, ledger, rows,
 };
 use sqlx::{
     PgPool, Postgres, QueryBuilder, Row,
@@ -1069,6 +1070,84 @@ impl Store for PostgresStore {
             .map(|row| {
                 let registered: i64 = row.try_get("registered").map_err(backend)?;
                 rows::precinct_count(&text(row, "precinct_id")?, registered)
+            })
+            .collect()
+    }
+
+    async fn change_voter_status(&self, change: &StoredStatusChange) -> Result<bool, StoreError> {
+        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        let moved = sqlx::query(
+            "UPDATE voters SET status = $1, updated_at = $2 \
+             WHERE registration_number = $3 AND jurisdiction_id = $4 AND status = $5",
+        )
+        .bind(change.to.as_str())
+        .bind(change.recorded_at)
+        .bind(&change.registration_number)
+        .bind(change.jurisdiction.as_str())
+        .bind(change.from.as_str())
+        .execute(&mut *transaction)
+        .await
+        .map_err(backend)?;
+        if moved.rows_affected() == 0 {
+            let exists =
+                sqlx::query("SELECT 1 AS found FROM voters WHERE registration_number = $1 AND jurisdiction_id = $2")
+                    .bind(&change.registration_number)
+                    .bind(change.jurisdiction.as_str())
+                    .fetch_optional(&mut *transaction)
+                    .await
+                    .map_err(backend)?;
+            return match exists {
+                Some(_) => Ok(false),
+                None => Err(StoreError::Missing { what: "voter", id: change.registration_number.clone() }),
+            };
+        }
+        sqlx::query(
+            "INSERT INTO voter_status_changes (registration_number, jurisdiction_id, from_status, to_status, reason, \
+             effective_on, confirmation_notice_sent, last_contact, actor, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&change.registration_number)
+        .bind(change.jurisdiction.as_str())
+        .bind(change.from.as_str())
+        .bind(change.to.as_str())
+        .bind(change.reason.as_str())
+        .bind(change.effective_on)
+        .bind(change.confirmation_notice_sent)
+        .bind(change.last_contact)
+        .bind(&change.actor)
+        .bind(change.recorded_at)
+        .execute(&mut *transaction)
+        .await
+        .map_err(backend)?;
+        transaction.commit().await.map_err(backend)?;
+        Ok(true)
+    }
+
+    async fn voter_status_changes(&self, registration_number: &str) -> Result<Vec<StoredStatusChange>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, registration_number, jurisdiction_id, from_status, to_status, reason, effective_on, \
+             confirmation_notice_sent, last_contact, actor, recorded_at \
+             FROM voter_status_changes WHERE registration_number = $1 ORDER BY id",
+        )
+        .bind(registration_number)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                rows::status_change(rows::StatusChangeColumns {
+                    id: row.try_get("id").map_err(backend)?,
+                    registration_number: text(row, "registration_number")?,
+                    jurisdiction: text(row, "jurisdiction_id")?,
+                    from: text(row, "from_status")?,
+                    to: text(row, "to_status")?,
+                    reason: text(row, "reason")?,
+                    effective_on: row.try_get("effective_on").map_err(backend)?,
+                    confirmation_notice_sent: row.try_get("confirmation_notice_sent").map_err(backend)?,
+                    last_contact: row.try_get("last_contact").map_err(backend)?,
+                    actor: text(row, "actor")?,
+                    recorded_at: row.try_get("recorded_at").map_err(backend)?,
+                })
             })
             .collect()
     }

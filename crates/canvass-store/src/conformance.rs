@@ -18,6 +18,7 @@ use canvass_core::{
     election::{Choice, Contest, ContestKind, Election, ElectionKind, VoteFor},
     id::{ContestId, ElectionId, JurisdictionId, PrecinctId},
     jurisdiction::{Jurisdiction, JurisdictionKind, Precinct},
+    lifecycle::StatusReason,
     name::Name,
     voter::VoterStatus,
 };
@@ -26,7 +27,8 @@ use time::macros::date;
 use crate::{
     BlindIndexes, ImportCounts, IndexLookup, KeyState, KeyVersionUsage, LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery,
     LedgerTile, PrecinctVoterCount, SealedFields, SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature,
-    StoredDataKey, StoredImport, StoredIncident, StoredKeyRing, StoredRequest, StoredSession, StoredToken, VoterBatch,
+    StoredDataKey, StoredImport, StoredIncident, StoredKeyRing, StoredRequest, StoredSession, StoredStatusChange,
+    StoredToken, VoterBatch,
 };
 
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
@@ -81,6 +83,10 @@ pub fn scenarios() -> Vec<Scenario> {
         },
         Scenario { name: "voter_batch_is_all_or_nothing", run: voter_batch_is_all_or_nothing },
         Scenario { name: "voter_imports_record_progress", run: voter_imports_record_progress },
+        Scenario {
+            name: "voter_status_changes_apply_atomically_and_compare_and_set",
+            run: voter_status_changes_apply_atomically_and_compare_and_set,
+        },
         Scenario { name: "shredding_removes_the_whole_key_ring", run: shredding_removes_the_whole_key_ring },
         Scenario { name: "ledger_appends_at_consecutive_indexes", run: ledger_appends_at_consecutive_indexes },
         Scenario { name: "ledger_bodies_round_trip_byte_exact", run: ledger_bodies_round_trip_byte_exact },
@@ -1708,5 +1714,69 @@ fn voter_imports_record_progress(store: &dyn Store) -> ScenarioFuture<'_> {
             "a finished import takes no more rows"
         );
         assert!(store.voter_import("nothing").await.unwrap().is_none());
+    })
+}
+
+fn status_change(number: &str, from: VoterStatus, to: VoterStatus, reason: StatusReason) -> StoredStatusChange {
+    StoredStatusChange {
+        id: 0,
+        registration_number: number.to_owned(),
+        jurisdiction: id("wake"),
+        from,
+        to,
+        reason,
+        effective_on: date!(2025 - 06 - 02),
+        confirmation_notice_sent: Some(date!(2025 - 04 - 01)),
+        last_contact: None,
+        actor: "user:clerk".into(),
+        recorded_at: 1_750_000_000_000,
+    }
+}
+
+fn voter_status_changes_apply_atomically_and_compare_and_set(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        use VoterStatus::{Active, Inactive, Removed};
+        places(store).await;
+        store.insert_voters(&[voter("A1", "wake", "wake-01", Active)]).await.unwrap();
+        assert!(store.voter_status_changes("A1").await.unwrap().is_empty());
+
+        let inactivate = status_change("A1", Active, Inactive, StatusReason::InactiveAfterConfirmationNotice);
+        assert!(store.change_voter_status(&inactivate).await.unwrap());
+        assert_eq!(store.voter("A1").await.unwrap().unwrap().status, Inactive);
+
+        // Stale: the record is no longer active, so nothing is written.
+        let stale = status_change("A1", Active, Removed, StatusReason::Death);
+        assert!(!store.change_voter_status(&stale).await.unwrap());
+        assert_eq!(store.voter("A1").await.unwrap().unwrap().status, Inactive);
+
+        let reactivate = StoredStatusChange {
+            effective_on: date!(2025 - 07 - 01),
+            confirmation_notice_sent: None,
+            last_contact: Some(date!(2025 - 06 - 20)),
+            recorded_at: 1_750_000_000_001,
+            ..status_change("A1", Inactive, Active, StatusReason::ReactivatedByContact)
+        };
+        assert!(store.change_voter_status(&reactivate).await.unwrap());
+
+        let history = store.voter_status_changes("A1").await.unwrap();
+        assert_eq!(history.len(), 2, "the refused change left no row");
+        assert!(history[0].id < history[1].id, "oldest first");
+        assert_eq!(StoredStatusChange { id: 0, ..history[0].clone() }, inactivate);
+        assert_eq!(StoredStatusChange { id: 0, ..history[1].clone() }, reactivate);
+        assert_eq!(store.voter("A1").await.unwrap().unwrap().status, Active);
+
+        // A voter that does not exist, or exists in another jurisdiction, is Missing.
+        let missing = store.change_voter_status(&status_change("nobody", Active, Removed, StatusReason::Death)).await;
+        assert!(matches!(missing, Err(StoreError::Missing { .. })), "{missing:?}");
+        store.insert_jurisdiction(&county("durham", "nc")).await.unwrap();
+        let elsewhere = StoredStatusChange {
+            jurisdiction: id("durham"),
+            ..status_change("A1", Active, Removed, StatusReason::Death)
+        };
+        let refused = store.change_voter_status(&elsewhere).await;
+        assert!(matches!(refused, Err(StoreError::Missing { .. })), "{refused:?}");
+        assert_eq!(store.voter("A1").await.unwrap().unwrap().status, Active);
+        assert_eq!(store.voter_status_changes("A1").await.unwrap().len(), 2);
+        assert!(store.voter_status_changes("nobody").await.unwrap().is_empty());
     })
 }

@@ -16,7 +16,10 @@ use canvass_core::{
     election::{Contest, Election},
     id::{ElectionId, JurisdictionId, PrecinctId},
     jurisdiction::{Jurisdiction, Precinct},
+    lifecycle::StatusReason,
+    voter::VoterStatus,
 };
+use time::Date;
 
 pub use error::StoreError;
 pub use ledger::{
@@ -33,6 +36,29 @@ pub use staff::{OutboxMessage, StoredIncident, StoredRequest, StoredSession, Sto
 pub struct PrecinctVoterCount {
     pub precinct: PrecinctId,
     pub registered: u64,
+}
+
+/// One change of a voter record's status and the evidence the NVRA rules were checked against.
+/// Ids, codes and dates only: it never holds a personal value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredStatusChange {
+    /// Assigned by the store, increasing; 0 in a change not yet stored.
+    pub id: i64,
+    pub registration_number: String,
+    pub jurisdiction: JurisdictionId,
+    pub from: VoterStatus,
+    pub to: VoterStatus,
+    pub reason: StatusReason,
+    /// The day the change takes effect (the rules' date).
+    pub effective_on: Date,
+    /// The NVRA 8(d)(2) confirmation notice the change relied on, if any.
+    pub confirmation_notice_sent: Option<Date>,
+    /// The voter's latest contact known when the change was made, if any.
+    pub last_contact: Option<Date>,
+    /// Who made it, as the ledger names them (`user:NAME`).
+    pub actor: String,
+    /// Unix milliseconds.
+    pub recorded_at: i64,
 }
 
 /// The operations Canvass needs from a database. Implementations hold no business rules:
@@ -127,6 +153,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn finish_voter_import(&self, id: &str, at: i64) -> Result<(), StoreError>;
     /// Voters with a registered status (active, inactive, temporary) per precinct, by precinct id.
     async fn registered_voter_counts(&self) -> Result<Vec<PrecinctVoterCount>, StoreError>;
+
+    // Voter status changes (NVRA list maintenance). The rules live in canvass-core's
+    // `lifecycle`; the store keeps the changes and applies them atomically.
+
+    /// Sets the voter's status from `change.from` to `change.to` and stores the change, in one
+    /// transaction. The status test is in the UPDATE itself (compare-and-set): if the voter's
+    /// stored status is no longer `change.from` nothing is written and this returns `false`, so
+    /// two officials racing on one record cannot both act on what they saw. `Missing` if the
+    /// jurisdiction has no voter with that registration number. `change.id` is ignored.
+    async fn change_voter_status(&self, change: &StoredStatusChange) -> Result<bool, StoreError>;
+    /// The voter's status changes, oldest first (empty if there are none or no such voter).
+    async fn voter_status_changes(&self, registration_number: &str) -> Result<Vec<StoredStatusChange>, StoreError>;
 
     /// Stores a new key ring with its seals and keys atomically.
     async fn create_key_ring(&self, ring: &StoredKeyRing) -> Result<(), StoreError>;

@@ -483,3 +483,35 @@ pub fn stored_import(columns: ImportColumns) -> Result<StoredImport, StoreError>
 pub fn revision(value: i64) -> Result<u32, StoreError> {
     small(value, "revision")
 }
+
+/// A status change row as both backends read it.
+#[derive(Debug)]
+pub struct StatusChangeColumns {
+    pub id: i64,
+    pub registration_number: String,
+    pub jurisdiction: String,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+    pub effective_on: Date,
+    pub confirmation_notice_sent: Option<Date>,
+    pub last_contact: Option<Date>,
+    pub actor: String,
+    pub recorded_at: i64,
+}
+
+pub fn status_change(columns: StatusChangeColumns) -> Result<crate::StoredStatusChange, StoreError> {
+    Ok(crate::StoredStatusChange {
+        id: columns.id,
+        registration_number: columns.registration_number,
+        jurisdiction: JurisdictionId::parse(&columns.jurisdiction).map_err(corrupt)?,
+        from: VoterStatus::parse(&columns.from).map_err(corrupt)?,
+        to: VoterStatus::parse(&columns.to).map_err(corrupt)?,
+        reason: canvass_core::lifecycle::StatusReason::parse(&columns.reason).map_err(corrupt)?,
+        effective_on: columns.effective_on,
+        confirmation_notice_sent: columns.confirmation_notice_sent,
+        last_contact: columns.last_contact,
+        actor: columns.actor,
+        recorded_at: columns.recorded_at,
+    })
+}
