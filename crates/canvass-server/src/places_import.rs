@@ -288,6 +288,17 @@ impl Scope {
             return Ok(found.id.clone());
         }
         let area = self.area_of(feed, precinct);
+        // In a feed of several localities (a statewide one), a precinct of a locality outside
+        // the jurisdiction is another county's, however alike its number; a feed of one locality
+        // is taken to be the jurisdiction's whatever it calls itself.
+        if area.is_none() && feed.localities.len() > 1 {
+            let locality = feed.localities.get(&precinct.locality_id).and_then(|locality| locality.name.as_deref());
+            return Err(format!(
+                "its locality `{}` is not {} or inside it",
+                locality.unwrap_or(&precinct.locality_id),
+                self.jurisdiction
+            ));
+        }
         let in_area = |candidate: &&Candidate| area.is_none_or(|area| &candidate.jurisdiction == area);
         let (name_code, rest) = precinct.name.as_deref().map(split_code).unwrap_or_default();
         let codes: Vec<String> = precinct

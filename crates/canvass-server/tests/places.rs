@@ -278,4 +278,15 @@ async fn the_demo_imports_a_roll_and_polling_places_a_newcomer_can_look_up() {
     assert_eq!(answer["registered"], true, "{answer}");
     let name = answer["polling_place"]["name"].as_str().unwrap_or_default();
     assert!(name.ends_with("Elementary School"), "{answer}");
+
+    // The demo's statewide feed imported into one county: the other counties' precincts share
+    // its precinct numbers but not its locality, so they are reported, not matched.
+    let birch = content.jurisdictions.iter().find(|j| j.name.as_str() == "Birch County").unwrap();
+    let feed = directory.path().join("demo-places.vip5.xml");
+    let summary = import(&test, birch.id.as_str(), &feed).await.unwrap();
+    assert_eq!(summary.matched.len(), 4);
+    assert!(summary.matched.iter().all(|id| id.as_str().starts_with(birch.id.as_str())), "{:?}", summary.matched);
+    assert_eq!(summary.unmatched.len(), 8);
+    assert!(summary.unmatched.iter().all(|u| u.reason.contains("locality")), "{:?}", summary.unmatched);
+    assert_eq!(summary.import.places, 5, "Birch's four schools and its early-voting site");
 }
