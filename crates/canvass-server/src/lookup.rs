@@ -7,8 +7,8 @@
 //!   the very same answer as someone not on the roll: one "not confirmed" body, byte for byte.
 //! - Timing: every lookup computes the index under every unsealed ring of the county's
 //!   lineage, queries each, opens every candidate (the index has deliberate false positives)
-//!   and reads the county's precincts and polling places, whatever the outcome; then the response is held until
-//!   [`MINIMUM_RESPONSE_TIME`] has passed since the request arrived.
+//!   and reads the county's precincts and polling places, whatever the outcome; then the
+//!   response is held until [`MINIMUM_RESPONSE_TIME`] has passed since the request arrived.
 //! - Guessing: lookups are limited per client address and per looked-up identity (in memory,
 //!   bounded), so dates of birth cannot be walked for a known name.
 //! - Records: there is no ledger entry (the answer is public-record status, and an entry per

@@ -95,6 +95,20 @@ async fn albemarle() -> TestNode {
 
 /// A voter as a voter-file import stores one, in the given precinct.
 async fn add_voter(test: &TestNode, number: &str, first: &str, precinct: &str) -> serde_json::Value {
+    add_voter_with(test, number, first, precinct, false).await
+}
+
+async fn add_voter_with(
+    test: &TestNode,
+    number: &str,
+    first: &str,
+    precinct: &str,
+    address_confidential: bool,
+) -> serde_json::Value {
+    let details = PUBLIC_COLUMNS
+        .iter()
+        .map(|column| if *column == "confidential_ind" && address_confidential { "Y".into() } else { String::new() })
+        .collect();
     let ring = test.node.keys().current(test.node.store(), &county()).await.unwrap();
     let row = roll::RollRow {
         line: 2,
@@ -110,7 +124,7 @@ async fn add_voter(test: &TestNode, number: &str, first: &str, precinct: &str) -
         ssn_last_four: None,
         drivers_license: None,
         email: None,
-        details: vec![String::new(); PUBLIC_COLUMNS.len()],
+        details,
     };
     let sealed = roll::seal_row(&ring, &row, roll::row_digest(&ring, &row).unwrap()).unwrap();
     test.node.store().insert_voters(&[sealed]).await.unwrap();
@@ -180,6 +194,14 @@ async fn the_sample_feed_imports_and_the_lookup_shows_the_voters_polling_place()
     let answer = lookup(&app, &nowhere).await;
     assert_eq!(answer["registered"], true);
     assert!(answer["polling_place"].is_null(), "a precinct the feed does not cover has no place: {answer}");
+
+    // A protected voter of a precinct with a place answers exactly as someone not on the roll.
+    let sheltered = add_voter_with(&test, "VA3", "Cleo", "0203", true).await;
+    let mut miss = georgetown.clone();
+    miss["birth_date"] = "1970-01-03".into();
+    let (sheltered, miss) = (lookup(&app, &sheltered).await, lookup(&app, &miss).await);
+    assert_eq!(sheltered, miss);
+    assert!(sheltered["polling_place"].is_null() && sheltered["registered"] == false, "{sheltered}");
 
     let form = form_urlencoded::Serializer::new(String::new())
         .extend_pairs([
