@@ -299,7 +299,6 @@ impl Scope {
                 self.jurisdiction
             ));
         }
-        let in_area = |candidate: &&Candidate| area.is_none_or(|area| &candidate.jurisdiction == area);
         let (name_code, rest) = precinct.name.as_deref().map(split_code).unwrap_or_default();
         let codes: Vec<String> = precinct
             .number
@@ -315,35 +314,37 @@ impl Scope {
             .map(name_key)
             .filter(|key| !key.is_empty())
             .collect();
-        for (keys, of) in [(&codes, Candidate::codes_of as fn(&Candidate) -> &[String]), (&names, Candidate::names_of)]
-        {
-            let found: Vec<&Candidate> = self
-                .precincts
-                .iter()
-                .filter(in_area)
-                .filter(|candidate| of(candidate).iter().any(|key| keys.contains(key)))
-                .collect();
-            match found.as_slice() {
-                [] => {}
-                [one] => return Ok(one.id.clone()),
-                several => {
-                    let ids: Vec<&str> = several.iter().map(|candidate| candidate.id.as_str()).collect();
-                    return Err(format!("matches several precincts of {} ({})", self.jurisdiction, ids.join(", ")));
-                }
-            }
+        if let Some(found) = self.unique(area, |candidate| candidate.codes.iter().any(|key| codes.contains(key)))? {
+            return Ok(found);
+        }
+        if let Some(found) = self.unique(area, |candidate| candidate.names.iter().any(|key| names.contains(key)))? {
+            return Ok(found);
         }
         let label = precinct.number.as_deref().or(precinct.name.as_deref()).unwrap_or(&precinct.id);
         Err(format!("no precinct of {} has the number or name `{label}`", area.unwrap_or(&self.jurisdiction)))
     }
-}
 
-impl Candidate {
-    fn codes_of(&self) -> &[String] {
-        &self.codes
-    }
-
-    fn names_of(&self) -> &[String] {
-        &self.names
+    /// The one precinct of the scope (inside `area`, when the feed's locality named one) that
+    /// `matches`; none; or, when several do, why the feed's precinct cannot be placed.
+    fn unique(
+        &self,
+        area: Option<&JurisdictionId>,
+        matches: impl Fn(&Candidate) -> bool,
+    ) -> Result<Option<PrecinctId>, String> {
+        let found: Vec<&Candidate> = self
+            .precincts
+            .iter()
+            .filter(|candidate| area.is_none_or(|area| &candidate.jurisdiction == area))
+            .filter(|candidate| matches(candidate))
+            .collect();
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.id.clone())),
+            several => {
+                let ids: Vec<&str> = several.iter().map(|candidate| candidate.id.as_str()).collect();
+                Err(format!("matches several precincts of {} ({})", self.jurisdiction, ids.join(", ")))
+            }
+        }
     }
 }
 
