@@ -11,6 +11,7 @@ mod doctor;
 mod init;
 mod keys;
 mod log_source;
+mod places;
 mod serve;
 mod sign_in;
 mod users;
@@ -75,6 +76,9 @@ enum Command {
     /// The voter roll: import a voter file, write the public extract, generate a synthetic file.
     #[command(subcommand)]
     Voters(voters::VotersCommand),
+    /// Polling places: import a jurisdiction's from a Voting Information Project 5 feed.
+    #[command(subcommand)]
+    Places(places::PlacesCommand),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +105,7 @@ fn main() -> ExitCode {
             Command::Backup(command) => backup::run(&cli.data, command).await,
             Command::Audit(command) => audit::run(&cli.data, command).await,
             Command::Voters(command) => voters::run(&cli.data, command).await,
+            Command::Places(command) => places::run(&cli.data, command).await,
             Command::Witness(arguments) => tokio::task::spawn_blocking(move || witness::run(arguments))
                 .await
                 .map_err(anyhow::Error::from)

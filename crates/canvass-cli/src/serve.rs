@@ -86,6 +86,26 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
         voters = loaded.content.voters.len(),
         "demo content loaded, voters sealed under their county's key ring"
     );
+    let roll = canvass_server::demo_roll::load(
+        &store,
+        &audit,
+        node.keys(),
+        &loaded.content,
+        arguments.demo_seed,
+        temporary.path(),
+    )
+    .await?;
+    tracing::info!(
+        voters = roll.counts.inserted,
+        polling_places = roll.places,
+        "demo voter file and polling places imported through the real import paths"
+    );
+    let lookup = roll.example.map(|example| {
+        format!(
+            "first name {}, last name {}, date of birth {}, county {} (precinct {})",
+            example.first_name, example.last_name, example.birth_date, example.county.name, example.precinct
+        )
+    });
     let secrets = write_demo_secrets(temporary.path(), &loaded)?;
     let password = initialised.generated_password.as_ref().map(|password| password.expose_secret().to_owned());
     // The API takes tokens, not passwords: one for the demo administrator, valid for a day.
@@ -112,6 +132,7 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
         data,
         secrets,
         witness: (witness_file, witness_name),
+        lookup,
     };
     let result = serve_until_stopped(node, store, &arguments, Some(&demo)).await;
     drop(temporary);
@@ -140,6 +161,8 @@ struct DemoPrint {
     data: PathBuf,
     secrets: PathBuf,
     witness: (PathBuf, &'static str),
+    /// A made-up voter of the imported roll to type into "Am I registered?".
+    lookup: Option<String>,
 }
 
 /// The last segment of an OCD-ID (`county:alder` -> `alder`), for file names.
@@ -179,6 +202,9 @@ async fn serve_until_stopped(
         println!("Canvass demo is running. Everything in it is fictional and is deleted when you stop it.");
         println!("  Public site:  {scheme}://{}/", listeners.public);
         println!("  Admin:        {scheme}://{}/   (API description at /api/openapi.json)", listeners.admin);
+        if let Some(lookup) = &demo.lookup {
+            println!("  Am I registered?  {scheme}://{}/lookup/registration   try: {lookup}", listeners.public);
+        }
         println!("  Admin sign-in, shown once: user admin, password {password}   (then enrol a second factor)");
         println!("  Admin API token, shown once: {}", demo.token);
         println!(

@@ -1,14 +1,14 @@
 //! The public "Am I registered?" lookup on the public listener: a voter gives first name, last
 //! name, date of birth and county, and learns only whether they are registered, their status,
-//! county and precinct (and, once a table exists, their polling place).
+//! county, precinct and polling place (from the last polling-place import covering it).
 //!
 //! What it must not leak, and how:
 //! - A voter whose address is confidential, or whose registration was removed or denied, gets
 //!   the very same answer as someone not on the roll: one "not confirmed" body, byte for byte.
 //! - Timing: every lookup computes the index under every unsealed ring of the county's
 //!   lineage, queries each, opens every candidate (the index has deliberate false positives)
-//!   and reads the county's precincts, whatever the outcome; then the response is held until
-//!   [`MINIMUM_RESPONSE_TIME`] has passed since the request arrived.
+//!   and reads the county's precincts and polling places, whatever the outcome; then the
+//!   response is held until [`MINIMUM_RESPONSE_TIME`] has passed since the request arrived.
 //! - Guessing: lookups are limited per client address and per looked-up identity (in memory,
 //!   bounded), so dates of birth cannot be walked for a known name.
 //! - Records: there is no ledger entry (the answer is public-record status, and an entry per
@@ -41,7 +41,7 @@ use canvass_core::{
     voter::VoterStatus,
     voter_policy::FieldPolicy,
 };
-use canvass_store::IndexLookup;
+use canvass_store::{IndexLookup, StoredPollingPlace};
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime, format_description::well_known::Iso8601};
@@ -50,6 +50,7 @@ use crate::{
     Node, ServerError, access,
     error::{ErrorBody, ErrorDetail},
     pages::{PageError, layout},
+    places_import,
     roll::{self, RollRecord},
 };
 
@@ -126,9 +127,31 @@ struct RegistrationAnswer {
     status: Option<&'static str>,
     county: Option<String>,
     precinct: Option<String>,
-    /// None until the node has a polling-place table.
-    polling_place: Option<String>,
+    /// Where the voter's precinct votes on election day; null when not confirmed or when no
+    /// import has given the precinct a place.
+    polling_place: Option<PollingPlaceAnswer>,
     message: &'static str,
+}
+
+/// A polling place as the public sees it: all public data from the feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct PollingPlaceAnswer {
+    /// The place's name, or its address when the feed gives no name.
+    name: String,
+    address: String,
+    hours: Option<String>,
+    directions: Option<String>,
+}
+
+impl PollingPlaceAnswer {
+    fn of(place: &StoredPollingPlace) -> Self {
+        Self {
+            name: place.name.clone().unwrap_or_else(|| place.address.clone()),
+            address: place.address.clone(),
+            hours: place.hours.clone(),
+            directions: place.directions.clone(),
+        }
+    }
 }
 
 impl RegistrationAnswer {
@@ -306,6 +329,7 @@ async fn find(node: &Node, identity: &Identity) -> Result<RegistrationAnswer, Lo
     }
     // Read on every path so a match costs no extra query.
     let precincts = store.precincts(Some(&identity.county.id)).await?;
+    let places = store.polling_places_serving(&identity.county.id).await?;
     if !readable {
         return Err(LookupError::Unavailable);
     }
@@ -328,7 +352,7 @@ async fn find(node: &Node, identity: &Identity) -> Result<RegistrationAnswer, Lo
         status: Some(record.status.as_str()),
         county: Some(identity.county.name.to_string()),
         precinct: Some(precinct),
-        polling_place: None,
+        polling_place: places_import::polling_place_for(&places, &record.precinct).map(PollingPlaceAnswer::of),
         message: FOUND,
     })
 }
@@ -491,8 +515,9 @@ fn form(counties: &[Jurisdiction], fields: &LookupFields, message: Option<&str>)
     let chosen = fields.county.as_deref().unwrap_or_default();
     html! {
         h1 { (TITLE) }
-        p { "Check whether you are registered to vote, and in which precinct. Enter your name as it appears on your
-            registration. We show only your registration status, county and precinct; nothing you type here is kept." }
+        p { "Check whether you are registered to vote, in which precinct, and where you vote. Enter your name as it
+            appears on your registration. We show only your registration status, county, precinct and polling place;
+            nothing you type here is kept." }
         @if let Some(message) = message { p.error role="alert" { (message) } }
         form method="post" action="/lookup/registration" {
             p { label for="first_name" { "First name" } br;
@@ -528,7 +553,18 @@ fn result_page(answer: &RegistrationAnswer) -> Markup {
                     tr { th { "Precinct" } td { (answer.precinct.as_deref().unwrap_or_default()) } }
                 }
             }
-            p { (answer.polling_place.as_deref().unwrap_or(POLLING_PLACE_UNKNOWN)) }
+            @match &answer.polling_place {
+                Some(place) => {
+                    h2 { "Your polling place on election day" }
+                    p.polling-place {
+                        strong { (place.name) } br;
+                        (place.address)
+                        @if let Some(hours) = &place.hours { br; "Hours: " (hours) }
+                        @if let Some(directions) = &place.directions { br; (directions) }
+                    }
+                }
+                None => p { (POLLING_PLACE_UNKNOWN) },
+            }
         } @else {
             p role="status" { (answer.message) }
         }

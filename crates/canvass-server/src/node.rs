@@ -137,6 +137,11 @@ impl Node {
         self.0.store.as_ref()
     }
 
+    /// The store itself, for services that take it shared (an import hands it to its tasks).
+    pub fn shared_store(&self) -> Arc<dyn Store> {
+        self.0.store.clone()
+    }
+
     pub fn config(&self) -> &NodeConfig {
         &self.0.config
     }

@@ -18,8 +18,8 @@ use canvass_core::{
 use canvass_store::{
     IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount,
     SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
-    StoredKeyRing, StoredRequest, StoredSession, StoredStatusChange, StoredToken, VoterBatch, VoterDigest,
-    VoterRevision, ledger, rows,
+    StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession, StoredStatusChange,
+    StoredToken, VoterBatch, VoterDigest, VoterRevision, ledger, places, rows,
 };
 use sqlx::{
     PgPool, Postgres, QueryBuilder, Row,
@@ -343,6 +343,61 @@ fn missing_unless_changed(changed: u64, jurisdiction: &JurisdictionId) -> Result
 
 fn missing_unless(changed: u64, what: &'static str, id: &str) -> Result<(), StoreError> {
     if changed == 0 { Err(StoreError::Missing { what, id: id.to_owned() }) } else { Ok(()) }
+}
+
+/// A polling place's columns, then the precinct it serves (NULL for none), from `polling_places
+/// AS p LEFT JOIN polling_place_precincts AS pp`.
+const PLACE_COLUMNS: &str = "p.jurisdiction_id, p.id, p.name, p.address, p.hours, p.directions, p.early_voting, \
+     p.drop_box, pp.precinct_id";
+const PLACE_JOIN: &str = "polling_places AS p LEFT JOIN polling_place_precincts AS pp \
+     ON pp.jurisdiction_id = p.jurisdiction_id AND pp.place_id = p.id";
+const PLACES_IMPORT_COLUMNS: &str = "id, jurisdiction_id, format, file_digest, actor, imported_at, places, \
+     precincts_matched, precincts_unmatched";
+/// Rows per multi-row statement: 9 parameters a place, 3 a place's precinct.
+const PLACE_ROWS_PER_STATEMENT: usize = 500;
+const PLACE_PRECINCT_ROWS_PER_STATEMENT: usize = 2_000;
+
+fn place_row(row: &PgRow) -> Result<places::PlaceRow, StoreError> {
+    Ok(places::PlaceRow {
+        jurisdiction: text(row, "jurisdiction_id")?,
+        id: text(row, "id")?,
+        name: optional_text(row, "name")?,
+        address: text(row, "address")?,
+        hours: optional_text(row, "hours")?,
+        directions: optional_text(row, "directions")?,
+        early_voting: row.try_get("early_voting").map_err(backend)?,
+        drop_box: row.try_get("drop_box").map_err(backend)?,
+        precinct: optional_text(row, "precinct_id")?,
+    })
+}
+
+fn places_import_row(row: &PgRow) -> Result<StoredPlacesImport, StoreError> {
+    let number = |column: &str| -> Result<i64, StoreError> { row.try_get(column).map_err(backend) };
+    places::places_import(places::PlacesImportColumns {
+        id: text(row, "id")?,
+        jurisdiction: text(row, "jurisdiction_id")?,
+        format: text(row, "format")?,
+        file_digest: text(row, "file_digest")?,
+        actor: text(row, "actor")?,
+        imported_at: number("imported_at")?,
+        places: number("places")?,
+        precincts_matched: number("precincts_matched")?,
+        precincts_unmatched: number("precincts_unmatched")?,
+    })
+}
+
+/// A failed polling-place statement: a place id twice, or a precinct or jurisdiction that does
+/// not exist (which one of a multi-row statement is not known).
+fn place_error(error: sqlx::Error, jurisdiction: &JurisdictionId) -> StoreError {
+    match error.as_database_error().map(|database| database.kind()) {
+        Some(ErrorKind::UniqueViolation) => {
+            StoreError::AlreadyExists { what: "polling place (an id given twice)", id: jurisdiction.to_string() }
+        }
+        Some(ErrorKind::ForeignKeyViolation) => {
+            StoreError::Missing { what: "jurisdiction or precinct", id: jurisdiction.to_string() }
+        }
+        _ => backend(error),
+    }
 }
 
 const STAFF_COLUMNS: &str = "username, password_hash, email, suspended, totp_secret, totp_last_step";
@@ -677,6 +732,129 @@ impl Store for PostgresStore {
         .await
         .map_err(backend)?;
         rows.iter().map(precinct_row).collect()
+    }
+
+    async fn replace_polling_places(
+        &self,
+        import: &StoredPlacesImport,
+        places: &[StoredPollingPlace],
+    ) -> Result<(), StoreError> {
+        let jurisdiction = &import.jurisdiction;
+        let mut transaction = self.pool.begin().await.map_err(backend)?;
+        // Two imports for one jurisdiction at once take turns here, so the second replaces the
+        // first instead of colliding with its rows.
+        let exists = sqlx::query("SELECT 1 FROM jurisdictions WHERE id = $1 FOR UPDATE")
+            .bind(jurisdiction.as_str())
+            .fetch_optional(&mut *transaction)
+            .await
+            .map_err(backend)?;
+        if exists.is_none() {
+            return Err(StoreError::Missing { what: "jurisdiction", id: jurisdiction.to_string() });
+        }
+        for table in ["polling_place_precincts", "polling_places"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE jurisdiction_id = $1"))
+                .bind(jurisdiction.as_str())
+                .execute(&mut *transaction)
+                .await
+                .map_err(backend)?;
+        }
+        sqlx::query(&format!(
+            "INSERT INTO polling_place_imports ({PLACES_IMPORT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(&import.id)
+        .bind(jurisdiction.as_str())
+        .bind(&import.format)
+        .bind(&import.file_digest)
+        .bind(&import.actor)
+        .bind(import.imported_at)
+        .bind(rows::integer(import.places, "place count")?)
+        .bind(rows::integer(import.precincts_matched, "precinct count")?)
+        .bind(rows::integer(import.precincts_unmatched, "precinct count")?)
+        .execute(&mut *transaction)
+        .await
+        .map_err(|error| {
+            insert_error(error, "polling-place import", &import.id, ("jurisdiction", jurisdiction.as_str()))
+        })?;
+        for chunk in places.chunks(PLACE_ROWS_PER_STATEMENT) {
+            let mut insert = QueryBuilder::<Postgres>::new(
+                "INSERT INTO polling_places (jurisdiction_id, id, import_id, name, address, hours, directions, \
+                 early_voting, drop_box) ",
+            );
+            insert.push_values(chunk, |mut values, place| {
+                values
+                    .push_bind(jurisdiction.as_str())
+                    .push_bind(&place.id)
+                    .push_bind(&import.id)
+                    .push_bind(&place.name)
+                    .push_bind(&place.address)
+                    .push_bind(&place.hours)
+                    .push_bind(&place.directions)
+                    .push_bind(place.early_voting)
+                    .push_bind(place.drop_box);
+            });
+            insert.build().execute(&mut *transaction).await.map_err(|error| place_error(error, jurisdiction))?;
+        }
+        let served: Vec<(&str, &str)> = places
+            .iter()
+            .flat_map(|place| place.precincts.iter().map(move |precinct| (place.id.as_str(), precinct.as_str())))
+            .collect();
+        for chunk in served.chunks(PLACE_PRECINCT_ROWS_PER_STATEMENT) {
+            let mut insert = QueryBuilder::<Postgres>::new(
+                "INSERT INTO polling_place_precincts (jurisdiction_id, place_id, precinct_id) ",
+            );
+            insert.push_values(chunk, |mut values, (place, precinct)| {
+                values.push_bind(jurisdiction.as_str()).push_bind(*place).push_bind(*precinct);
+            });
+            insert.build().execute(&mut *transaction).await.map_err(|error| place_error(error, jurisdiction))?;
+        }
+        transaction.commit().await.map_err(backend)
+    }
+
+    async fn polling_places(&self, jurisdiction: &JurisdictionId) -> Result<Vec<StoredPollingPlace>, StoreError> {
+        // Byte order, as SQLite sorts, whatever the database's locale.
+        let rows = sqlx::query(&format!(
+            "SELECT {PLACE_COLUMNS} FROM {PLACE_JOIN} WHERE p.jurisdiction_id = $1 \
+             ORDER BY p.id COLLATE \"C\", pp.precinct_id COLLATE \"C\""
+        ))
+        .bind(jurisdiction.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        places::collect_places(rows.iter().map(place_row).collect::<Result<Vec<_>, _>>()?)
+    }
+
+    async fn polling_places_serving(
+        &self,
+        jurisdiction: &JurisdictionId,
+    ) -> Result<Vec<StoredPollingPlace>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PLACE_COLUMNS} FROM {PLACE_JOIN} WHERE EXISTS (SELECT 1 FROM polling_place_precincts AS served \
+             JOIN precincts ON precincts.id = served.precinct_id WHERE served.jurisdiction_id = p.jurisdiction_id \
+             AND served.place_id = p.id AND precincts.jurisdiction_id = $1) \
+             ORDER BY p.jurisdiction_id COLLATE \"C\", p.id COLLATE \"C\", pp.precinct_id COLLATE \"C\""
+        ))
+        .bind(jurisdiction.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        places::collect_places(rows.iter().map(place_row).collect::<Result<Vec<_>, _>>()?)
+    }
+
+    async fn polling_place_imports(
+        &self,
+        jurisdiction: Option<&JurisdictionId>,
+        limit: u32,
+    ) -> Result<Vec<StoredPlacesImport>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PLACES_IMPORT_COLUMNS} FROM polling_place_imports \
+             WHERE ($1::TEXT IS NULL OR jurisdiction_id = $1) ORDER BY imported_at DESC, id COLLATE \"C\" DESC LIMIT $2"
+        ))
+        .bind(jurisdiction.map(JurisdictionId::as_str))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter().map(places_import_row).collect()
     }
 
     async fn insert_election(&self, election: &Election, contests: &[Contest]) -> Result<(), StoreError> {

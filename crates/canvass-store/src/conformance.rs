@@ -27,8 +27,8 @@ use time::macros::date;
 use crate::{
     BlindIndexes, ImportCounts, IndexLookup, KeyState, KeyVersionUsage, LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery,
     LedgerTile, PrecinctVoterCount, SealedFields, SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature,
-    StoredDataKey, StoredImport, StoredIncident, StoredKeyRing, StoredRequest, StoredSession, StoredStatusChange,
-    StoredToken, VoterBatch,
+    StoredDataKey, StoredImport, StoredIncident, StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest,
+    StoredSession, StoredStatusChange, StoredToken, VoterBatch,
 };
 
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
@@ -86,6 +86,14 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario {
             name: "voter_status_changes_apply_atomically_and_compare_and_set",
             run: voter_status_changes_apply_atomically_and_compare_and_set,
+        },
+        Scenario {
+            name: "polling_places_are_replaced_whole_per_jurisdiction",
+            run: polling_places_are_replaced_whole_per_jurisdiction,
+        },
+        Scenario {
+            name: "polling_place_replacement_is_all_or_nothing",
+            run: polling_place_replacement_is_all_or_nothing,
         },
         Scenario { name: "shredding_removes_the_whole_key_ring", run: shredding_removes_the_whole_key_ring },
         Scenario { name: "ledger_appends_at_consecutive_indexes", run: ledger_appends_at_consecutive_indexes },
@@ -1778,5 +1786,117 @@ fn voter_status_changes_apply_atomically_and_compare_and_set(store: &dyn Store) 
         assert_eq!(store.voter("A1").await.unwrap().unwrap().status, Active);
         assert_eq!(store.voter_status_changes("A1").await.unwrap().len(), 2);
         assert!(store.voter_status_changes("nobody").await.unwrap().is_empty());
+    })
+}
+
+fn places_import(import_id: &str, jurisdiction: &str, at: i64, places: u64) -> StoredPlacesImport {
+    StoredPlacesImport {
+        id: import_id.to_owned(),
+        jurisdiction: id(jurisdiction),
+        format: "vip5".to_owned(),
+        file_digest: format!("digest of {import_id}"),
+        actor: "clerk".to_owned(),
+        imported_at: at,
+        places,
+        precincts_matched: 2,
+        precincts_unmatched: 1,
+    }
+}
+
+fn polling_place(jurisdiction: &str, place_id: &str, precincts: &[&str]) -> StoredPollingPlace {
+    StoredPollingPlace {
+        jurisdiction: id(jurisdiction),
+        id: place_id.to_owned(),
+        name: Some(format!("Place {place_id} — Ünïcode Hall")),
+        address: format!("{} Main St, Raleigh, NC 27601", place_id.len()),
+        hours: None,
+        directions: None,
+        early_voting: false,
+        drop_box: false,
+        precincts: precincts.iter().map(|precinct| PrecinctId::parse(precinct).unwrap()).collect(),
+    }
+}
+
+fn polling_places_are_replaced_whole_per_jurisdiction(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        places(store).await;
+        assert!(store.polling_places(&id("wake")).await.unwrap().is_empty());
+        assert!(store.polling_places_serving(&id("wake")).await.unwrap().is_empty());
+        assert!(store.polling_place_imports(None, 10).await.unwrap().is_empty());
+
+        let early = StoredPollingPlace {
+            hours: Some("07:00-19:00 (2027-10-20 to 2027-10-30)".into()),
+            directions: Some("North lobby".into()),
+            early_voting: true,
+            drop_box: true,
+            ..polling_place("wake", "pl-early", &["wake-02", "wake-01"])
+        };
+        let nameless = StoredPollingPlace { name: None, ..polling_place("wake", "pl-unused", &[]) };
+        let first = vec![polling_place("wake", "pl-school", &["wake-01"]), early.clone(), nameless.clone()];
+        store.replace_polling_places(&places_import("places-1", "wake", 1_000, 3), &first).await.unwrap();
+        let sorted = |place: &StoredPollingPlace| {
+            let mut place = place.clone();
+            place.precincts.sort();
+            place
+        };
+        let stored = store.polling_places(&id("wake")).await.unwrap();
+        assert_eq!(stored, vec![sorted(&early), first[0].clone(), nameless], "by id, precincts by id");
+        let serving = store.polling_places_serving(&id("wake")).await.unwrap();
+        assert_eq!(serving, vec![sorted(&early), first[0].clone()], "a place serving no precinct serves no county");
+
+        // A second import replaces the first whole; nothing of the first is left.
+        let second = vec![StoredPollingPlace {
+            address: "9 Oak Ave, Cary, NC 27511".into(),
+            ..polling_place("wake", "pl-school", &["wake-02"])
+        }];
+        store.replace_polling_places(&places_import("places-2", "wake", 2_000, 1), &second).await.unwrap();
+        assert_eq!(store.polling_places(&id("wake")).await.unwrap(), second);
+
+        // A statewide import keeps its own places; the county's stay, and the lookup sees both.
+        let statewide = vec![polling_place("nc", "pl-school", &["wake-01"])];
+        store.replace_polling_places(&places_import("places-3", "nc", 3_000, 1), &statewide).await.unwrap();
+        assert_eq!(store.polling_places(&id("wake")).await.unwrap(), second);
+        assert_eq!(store.polling_places(&id("nc")).await.unwrap(), statewide);
+        let serving = store.polling_places_serving(&id("wake")).await.unwrap();
+        assert_eq!(serving, vec![statewide[0].clone(), second[0].clone()], "by importing jurisdiction, then id");
+        assert!(store.polling_places_serving(&id("nc")).await.unwrap().is_empty(), "nc itself has no precincts");
+
+        let imports = store.polling_place_imports(None, 10).await.unwrap();
+        assert_eq!(imports.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["places-3", "places-2", "places-1"]);
+        assert_eq!(imports[1], places_import("places-2", "wake", 2_000, 1), "provenance round-trips");
+        let wake = store.polling_place_imports(Some(&id("wake")), 1).await.unwrap();
+        assert_eq!(wake, vec![places_import("places-2", "wake", 2_000, 1)]);
+
+        // Replacing with nothing empties the jurisdiction's places and is still recorded.
+        store.replace_polling_places(&places_import("places-4", "wake", 4_000, 0), &[]).await.unwrap();
+        assert!(store.polling_places(&id("wake")).await.unwrap().is_empty());
+        assert_eq!(store.polling_place_imports(Some(&id("wake")), 10).await.unwrap().len(), 3);
+    })
+}
+
+fn polling_place_replacement_is_all_or_nothing(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        places(store).await;
+        let kept = vec![polling_place("wake", "pl-1", &["wake-01", "wake-02"])];
+        store.replace_polling_places(&places_import("places-1", "wake", 1_000, 1), &kept).await.unwrap();
+        let refused = [
+            (
+                places_import("places-2", "wake", 2_000, 2),
+                vec![polling_place("wake", "pl-2", &["wake-01"]), polling_place("wake", "pl-3", &["no-such-precinct"])],
+            ),
+            (
+                places_import("places-3", "wake", 3_000, 2),
+                vec![polling_place("wake", "pl-2", &["wake-01"]), polling_place("wake", "pl-2", &["wake-02"])],
+            ),
+            (places_import("places-1", "wake", 4_000, 1), vec![polling_place("wake", "pl-4", &["wake-01"])]),
+        ];
+        for (import, places) in &refused {
+            assert!(store.replace_polling_places(import, places).await.is_err(), "{}", import.id);
+            assert_eq!(store.polling_places(&id("wake")).await.unwrap(), kept, "{} changed nothing", import.id);
+        }
+        let nowhere = places_import("places-5", "nowhere", 5_000, 0);
+        assert!(matches!(store.replace_polling_places(&nowhere, &[]).await, Err(StoreError::Missing { .. })));
+        let imports = store.polling_place_imports(None, 10).await.unwrap();
+        assert_eq!(imports, vec![places_import("places-1", "wake", 1_000, 1)], "refused imports are not recorded");
     })
 }

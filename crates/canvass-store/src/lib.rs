@@ -5,6 +5,7 @@
 pub mod conformance;
 mod error;
 pub mod ledger;
+pub mod places;
 pub mod rows;
 mod sealed;
 pub mod staff;
@@ -25,6 +26,7 @@ pub use error::StoreError;
 pub use ledger::{
     LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, StoredCheckpoint, StoredCosignature,
 };
+pub use places::{StoredPlacesImport, StoredPollingPlace};
 pub use sealed::{
     BlindIndexes, ImportCounts, IndexLookup, KeyState, KeyVersionUsage, SealedFields, SealedVoter, StoredDataKey,
     StoredImport, StoredKeyRing, VoterBatch, VoterDigest, VoterRevision,
@@ -92,6 +94,31 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn insert_precincts(&self, precincts: &[Precinct]) -> Result<(), StoreError>;
     /// Precincts ordered by id, of one jurisdiction or of all.
     async fn precincts(&self, jurisdiction: Option<&JurisdictionId>) -> Result<Vec<Precinct>, StoreError>;
+
+    /// Replaces every polling place `import.jurisdiction` imported before with `places` (each
+    /// with the precincts it serves) and records the import, atomically: a failure (a precinct
+    /// or jurisdiction that does not exist, a place id twice) leaves the earlier places as they
+    /// were. Polling places are public data, stored in the clear.
+    async fn replace_polling_places(
+        &self,
+        import: &StoredPlacesImport,
+        places: &[StoredPollingPlace],
+    ) -> Result<(), StoreError>;
+    /// The polling places a jurisdiction's last import left, by id, each with its precincts by id.
+    async fn polling_places(&self, jurisdiction: &JurisdictionId) -> Result<Vec<StoredPollingPlace>, StoreError>;
+    /// The polling places serving any precinct of `jurisdiction`, whichever jurisdiction imported
+    /// them (a county's own feed or its state's), by importing jurisdiction then id, each with
+    /// all its precincts by id.
+    async fn polling_places_serving(
+        &self,
+        jurisdiction: &JurisdictionId,
+    ) -> Result<Vec<StoredPollingPlace>, StoreError>;
+    /// Polling-place imports newest first, of one jurisdiction or all, at most `limit`.
+    async fn polling_place_imports(
+        &self,
+        jurisdiction: Option<&JurisdictionId>,
+        limit: u32,
+    ) -> Result<Vec<StoredPlacesImport>, StoreError>;
 
     /// Stores an election and its contests (with their choices, in order) atomically.
     async fn insert_election(&self, election: &Election, contests: &[Contest]) -> Result<(), StoreError>;
