@@ -472,6 +472,17 @@ fn main() {
             store.close().await;
         });
     }
+    {
+        // More callers than one commit takes (4096): while one batch commits, the callers the
+        // last commit answered build their next entries, so the store and the rest overlap.
+        let runtime = runtime();
+        runtime.block_on(async {
+            let log = open_log(scratch.path(), "callers8192", &key, &identity).await;
+            let result = closed_loop(&log, 8192, large, Duration::from_secs(300), entry).await;
+            report_load(&format!("8192 tasks, {} entries, fresh store", thousands(large as f64)), &result);
+            log.store.close().await;
+        });
+    }
     let runtime = runtime();
     let log = runtime.block_on(async {
         let log = open_log(scratch.path(), "large", &key, &identity).await;
