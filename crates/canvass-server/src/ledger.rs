@@ -255,13 +255,12 @@ struct TargetIndexer {
     queued: AtomicU64,
     /// Commits so far: unchanged over an interval means the ledger is quiet.
     commits: AtomicU64,
-    /// The last failure, so a broken store is reported once.
-    last_error: Mutex<Option<String>>,
+    failures: FailureLog,
 }
 
 impl TargetIndexer {
     fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, queued: AtomicU64::new(0), commits: AtomicU64::new(0), last_error: Mutex::new(None) }
+        Self { store, queued: AtomicU64::new(0), commits: AtomicU64::new(0), failures: FailureLog::default() }
     }
 
     fn committed(&self, targets: u64) {
@@ -297,30 +296,46 @@ impl TargetIndexer {
             let moved = match self.store.index_ledger_targets(INDEX_CHUNK_ENTRIES).await {
                 Ok(moved) => moved,
                 Err(error) => {
-                    self.report(&error);
+                    if self.failures.is_new(&error) {
+                        tracing::error!(%error, "audit ledger target indexing failed; searches by record read the queue");
+                    }
                     return;
                 }
             };
             if moved == 0 {
                 self.queued.store(0, Ordering::Relaxed);
-                if let Ok(mut last) = self.last_error.lock() {
-                    *last = None;
-                }
+                self.failures.clear();
                 return;
             }
-            let left = self.queued.fetch_sub(moved.min(self.queued.load(Ordering::Relaxed)), Ordering::Relaxed);
+            // Never below zero: the count is this process's commits only, the queue may hold more.
+            let before = self
+                .queued
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |queued| Some(queued.saturating_sub(moved)))
+                .unwrap_or_default();
             let resumed = self.commits.load(Ordering::Relaxed) != started;
-            if (over_cap && left.saturating_sub(moved) < QUEUE_CAP / 2) || (!over_cap && resumed) {
+            if (over_cap && before.saturating_sub(moved) < QUEUE_CAP / 2) || (!over_cap && resumed) {
                 return;
             }
         }
     }
+}
 
-    fn report(&self, error: &StoreError) {
+/// The last failure a background task logged, so a broken store is reported once rather than
+/// at every interval; a success clears it.
+#[derive(Default)]
+struct FailureLog(Mutex<Option<String>>);
+
+impl FailureLog {
+    /// Whether `error` differs from the failure logged last; it becomes the last either way.
+    fn is_new(&self, error: &impl std::fmt::Display) -> bool {
         let message = error.to_string();
-        let repeated = self.last_error.lock().map(|mut last| last.replace(message.clone()) == Some(message));
-        if !matches!(repeated, Ok(true)) {
-            tracing::error!(%error, "audit ledger target indexing failed; searches by record read the queue");
+        let repeated = self.0.lock().map(|mut last| last.replace(message.clone()) == Some(message));
+        !matches!(repeated, Ok(true))
+    }
+
+    fn clear(&self) {
+        if let Ok(mut last) = self.0.lock() {
+            *last = None;
         }
     }
 }
@@ -349,8 +364,7 @@ struct Integrator {
     /// Entries committed by this process and not yet integrated, oldest first. Entries other
     /// processes append, and any not found here, are read from the store instead.
     committed: Mutex<Handed>,
-    /// The last failure, so a broken store is reported once, not every second.
-    last_error: Mutex<Option<String>>,
+    failures: FailureLog,
 }
 
 impl Integrator {
@@ -366,7 +380,7 @@ impl Integrator {
             tree: tokio::sync::Mutex::new(tree),
             wake: Notify::new(),
             committed: Mutex::new(Handed::default()),
-            last_error: Mutex::new(None),
+            failures: FailureLog::default(),
         })
     }
 
@@ -375,16 +389,9 @@ impl Integrator {
             let _ = tokio::time::timeout(POLL_INTERVAL, self.wake.notified()).await;
             tokio::time::sleep(INTEGRATE_INTERVAL).await;
             match self.integrate().await {
-                Ok(_) => {
-                    if let Ok(mut last) = self.last_error.lock() {
-                        *last = None;
-                    }
-                }
+                Ok(_) => self.failures.clear(),
                 Err(error) => {
-                    let message = error.to_string();
-                    let repeated =
-                        self.last_error.lock().map(|mut last| last.replace(message.clone()) == Some(message));
-                    if !matches!(repeated, Ok(true)) {
+                    if self.failures.is_new(&error) {
                         tracing::error!(%error, "audit ledger integration failed; checkpoints are not advancing");
                     }
                 }
