@@ -12,6 +12,8 @@
 //! figures measure the node, not a client library. It stops by itself.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::{
     collections::HashMap,
     io::BufReader,
@@ -21,46 +23,17 @@ use std::{
     time::{Duration, Instant},
 };
 
-use canvass_core::{
-    audit::Actor,
-    config::NodeConfig,
-    id::JurisdictionId,
-    jurisdiction::{Jurisdiction, JurisdictionKind},
-    name::Name,
-};
-use canvass_crypto::{NodeSigningKey, SecretString};
+use canvass_core::{config::NodeConfig, jurisdiction::JurisdictionKind};
+use canvass_crypto::NodeSigningKey;
 use canvass_formats::ncvoter::NcVoterReader;
-use canvass_server::{
-    Node, keys,
-    ledger::{Audit, Ledger},
-    public_app,
-    roll_import::{self, ImportProgress, ImportSettings},
-};
-use canvass_store::{ImportCounts, Store};
+use canvass_server::{Node, public_app, roll::county_key};
+use canvass_store::Store;
 use canvass_store_sqlite::{OpenMode, SqliteStore};
+use support::{generate_file, import_state_roll, variable};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
 };
-
-const STATE: &str = "ocd-division/country:us/state:nc";
-
-struct Quiet;
-
-impl ImportProgress for Quiet {
-    fn started(&mut self, _: u64, _: u64, _: &ImportCounts) {}
-    fn advanced(&mut self, _: u64, _: &ImportCounts) {}
-}
-
-fn variable(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|value| value.parse().ok()).unwrap_or(default)
-}
-
-/// County names as the file spells them, to the ids the import created for them.
-fn county_key(name: &str) -> String {
-    let upper = name.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_uppercase();
-    upper.strip_suffix("COUNTY").filter(|rest| !rest.is_empty()).map_or(upper.clone(), str::to_owned)
-}
 
 /// Request bodies: every `step`th voter of the file, as found, and again with the next day as
 /// the date of birth (a miss).
@@ -87,33 +60,6 @@ fn request_bodies(file: &Path, step: u64, counties: &HashMap<String, String>) ->
         }
     }
     bodies
-}
-
-async fn import_roll(store: &Arc<dyn Store>, file: &Path, rows: u64) -> (JurisdictionId, keys::UnsealedRing) {
-    let id = JurisdictionId::parse(STATE).unwrap();
-    let state = Jurisdiction {
-        id: id.clone(),
-        name: Name::parse("North Carolina").unwrap(),
-        kind: JurisdictionKind::State,
-        parent: None,
-    };
-    store.insert_jurisdiction(&state).await.unwrap();
-    let audit = Audit { ledger: Ledger::direct(store.clone()), actor: Actor::Operator, request_id: None };
-    let passphrase = SecretString::from("benchmark key ring passphrase".to_owned());
-    let ring = keys::create_key_ring(store.as_ref(), &audit, &id, passphrase, rows).await.unwrap();
-    let settings = ImportSettings {
-        jurisdiction: id.clone(),
-        add_places: true,
-        batch_rows: roll_import::DEFAULT_BATCH_ROWS,
-        actor: "benchmark".into(),
-    };
-    let started = Instant::now();
-    let summary = roll_import::import_ncvoter(store, &audit, &ring, file, &settings, &mut std::io::sink(), &mut Quiet)
-        .await
-        .unwrap();
-    assert_eq!(summary.import.counts.inserted, rows, "{:?}", summary.import.counts);
-    println!("imported {rows} voters in {:.1} s", started.elapsed().as_secs_f64());
-    (id, ring)
 }
 
 /// Sends one request on the connection and reads the whole answer; returns its status.
@@ -176,15 +122,14 @@ fn main() {
     let seconds = variable("LOOKUP_BENCH_SECONDS", 10);
     let work = tempfile::tempdir().unwrap();
     let file = work.path().join("ncvoter-bench.tsv");
-    {
-        let mut output = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&file).unwrap());
-        canvass_formats::ncvoter::generate(20_261_122, rows, true, &mut output).unwrap();
-    }
+    generate_file(&file, rows);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async {
         let store: Arc<dyn Store> =
             Arc::new(SqliteStore::open(&work.path().join("canvass.db"), OpenMode::Create).await.unwrap());
-        let (state, ring) = import_roll(&store, &file, rows).await;
+        let (elapsed, counts, state, ring) = import_state_roll(&store, &file, rows).await;
+        assert_eq!(counts.inserted, rows, "{counts:?}");
+        println!("imported {rows} voters in {:.1} s", elapsed.as_secs_f64());
         let counties: HashMap<String, String> = store
             .jurisdictions()
             .await

@@ -16,6 +16,8 @@
 //! (Debian package sqlite3) and PostgreSQL's binaries for the references.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::{
     path::Path,
     process::Command,
@@ -23,61 +25,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-use canvass_core::{
-    audit::Actor,
-    id::JurisdictionId,
-    jurisdiction::{Jurisdiction, JurisdictionKind},
-    name::Name,
-};
-use canvass_crypto::SecretString;
-use canvass_server::{
-    keys,
-    ledger::{Audit, Ledger},
-    roll_import::{self, ImportProgress, ImportSettings},
-};
 use canvass_store::{ImportCounts, Store};
 use canvass_store_postgres::{PostgresStore, test_cluster::TestCluster};
 use canvass_store_sqlite::{OpenMode, SqliteStore};
+use support::{generate_file, import_state_roll, variable};
 
-const STATE: &str = "ocd-division/country:us/state:nc";
-
-struct Quiet;
-
-impl ImportProgress for Quiet {
-    fn started(&mut self, _: u64, _: u64, _: &ImportCounts) {}
-    fn advanced(&mut self, _: u64, _: &ImportCounts) {}
-}
-
-fn variable(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|value| value.parse().ok()).unwrap_or(default)
-}
-
-/// Our import into a fresh store in `directory`; returns the time and the counts.
 async fn ours(store: Arc<dyn Store>, file: &Path, rows: u64) -> (Duration, ImportCounts) {
-    let id = JurisdictionId::parse(STATE).unwrap();
-    let state = Jurisdiction {
-        id: id.clone(),
-        name: Name::parse("North Carolina").unwrap(),
-        kind: JurisdictionKind::State,
-        parent: None,
-    };
-    store.insert_jurisdiction(&state).await.unwrap();
-    let audit = Audit { ledger: Ledger::direct(store.clone()), actor: Actor::Operator, request_id: None };
-    let passphrase = SecretString::from("benchmark key ring passphrase".to_owned());
-    let ring = keys::create_key_ring(store.as_ref(), &audit, &id, passphrase, rows).await.unwrap();
-    let settings = ImportSettings {
-        jurisdiction: id,
-        add_places: true,
-        batch_rows: roll_import::DEFAULT_BATCH_ROWS,
-        actor: "benchmark".into(),
-    };
-    let started = Instant::now();
-    let summary = roll_import::import_ncvoter(&store, &audit, &ring, file, &settings, &mut std::io::sink(), &mut Quiet)
-        .await
-        .unwrap();
-    let elapsed = started.elapsed();
+    let (elapsed, counts, _, _) = import_state_roll(&store, file, rows).await;
     store.close().await;
-    (elapsed, summary.import.counts)
+    (elapsed, counts)
 }
 
 async fn ours_sqlite(directory: &Path, file: &Path, rows: u64) -> (Duration, ImportCounts) {
@@ -186,10 +142,7 @@ fn main() {
     let backends = std::env::var("ROLL_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
     let work = tempfile::tempdir().unwrap();
     let file = work.path().join("ncvoter-bench.tsv");
-    {
-        let mut output = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&file).unwrap());
-        canvass_formats::ncvoter::generate(20_261_122, rows, true, &mut output).unwrap();
-    }
+    generate_file(&file, rows);
     let bytes = std::fs::metadata(&file).unwrap().len();
     println!("file: {rows} rows with the confidential columns, {:.1} MiB", bytes as f64 / 1048576.0);
     let memory_before = peak_memory_kib();

@@ -99,7 +99,7 @@ impl RollRecord {
 
 /// Keys `county_desc` values and jurisdiction names alike: "Wake County", "WAKE" and "wake"
 /// are one county.
-pub(crate) fn county_key(text: &str) -> String {
+pub fn county_key(text: &str) -> String {
     let upper: String = text.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_uppercase();
     upper.strip_suffix("COUNTY").filter(|rest| !rest.is_empty()).map_or(upper.clone(), str::to_owned)
 }
