@@ -7,12 +7,17 @@
 //! its voter history file ([`ncvhis`]), read and generated the same way; the Voting Information
 //! Project's VIP 5 feed ([`vip5`]): precincts and their polling places, streamed; NIST SP
 //! 1500-102 Voter Records Interchange requests ([`vri`]): registrations and absentee-ballot
-//! requests in and out of XML and JSON, valid against NIST's schemas.
+//! requests in and out of XML and JSON, valid against NIST's schemas; county results files as
+//! [`reported`] counts, every problem listed by line or element: OpenElections' precinct CSV
+//! ([`openelections`]) and Clarity's ENR detail XML ([`clarity`]).
 
+pub mod clarity;
 mod error;
 pub mod event_log;
 pub mod ncvhis;
 pub mod ncvoter;
+pub mod openelections;
+pub mod reported;
 mod tab_lines;
 pub mod vip5;
 pub mod vri;
