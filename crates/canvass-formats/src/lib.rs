@@ -16,6 +16,7 @@ mod error;
 pub mod event_log;
 pub mod ncvhis;
 pub mod ncvoter;
+mod nist_document;
 pub mod openelections;
 pub mod reported;
 mod tab_lines;

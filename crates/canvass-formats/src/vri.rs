@@ -37,15 +37,22 @@ use std::{
 };
 
 use quick_xml::{
-    Reader, Writer, XmlVersion,
-    escape::{escape, partial_escape, resolve_predefined_entity},
+    Writer,
+    escape::{escape, partial_escape},
     events::{BytesDecl, BytesStart, BytesText, Event, attributes::Attribute},
     name::QName,
 };
 use serde_json::{Map, Value};
-use time::{Date, Month};
+use time::Date;
 
-use crate::FormatsError;
+pub use crate::nist_document::Vocabulary;
+use crate::{
+    FormatsError,
+    nist_document::{
+        self, Node, check_text, format_date, json_document, json_node, parse_date, read_limited, vocabulary,
+        xml_document,
+    },
+};
 
 /// The XML namespace of 1500-102 version 1.
 pub const XML_NAMESPACE: &str = "http://itl.nist.gov/ns/voting/1500-102/v1";
@@ -59,46 +66,8 @@ const INSTANCE_NAMESPACE: &str = "http://www.w3.org/2001/XMLSchema-instance";
 /// a few hundred; anything past this is not a voter's request.
 pub const MAX_DOCUMENT_BYTES: usize = 16 * 1024 * 1024;
 
-/// The deepest element nesting read. A request's deepest element is seven levels down; the limit
-/// keeps a hostile document from exhausting the stack.
-const MAX_DEPTH: usize = 32;
-
 // ---------------------------------------------------------------------------------------------
 // The schema's enumerations
-
-/// An enumeration of the schema, each value spelled as the schema spells it.
-pub trait Vocabulary: Sized + Copy + 'static {
-    /// Every value, in the schema's order.
-    const ALL: &'static [Self];
-
-    /// The schema's spelling.
-    fn as_str(self) -> &'static str;
-
-    /// The value the schema's spelling names.
-    fn parse(text: &str) -> Option<Self> {
-        Self::ALL.iter().copied().find(|value| value.as_str() == text)
-    }
-}
-
-macro_rules! vocabulary {
-    ($(#[$meta:meta])* $name:ident { $($(#[$variant_meta:meta])* $variant:ident => $text:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$variant_meta])* $variant,)+
-        }
-
-        impl Vocabulary for $name {
-            const ALL: &'static [Self] = &[$(Self::$variant,)+];
-
-            fn as_str(self) -> &'static str {
-                match self {
-                    $(Self::$variant => $text,)+
-                }
-            }
-        }
-    };
-}
 
 vocabulary! {
     /// `VoterRequestType`: what the request asks for.
@@ -740,10 +709,8 @@ fn join_words<'a>(words: impl IntoIterator<Item = Option<&'a str>>) -> String {
 
 /// Reads a request from its XML encoding.
 pub fn read_xml(reader: impl BufRead) -> Result<VoterRecordsRequest, FormatsError> {
-    let bytes = read_limited(reader)?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let text = std::str::from_utf8(bytes).map_err(|_| refused("the document is not UTF-8"))?;
-    let root = xml_tree(text)?;
+    let bytes = read_limited(reader, MAX_DOCUMENT_BYTES, LABEL)?;
+    let root = xml_document(&bytes, LABEL)?;
     match root.name.as_str() {
         "VoterRecordsRequest" => read_request(&root),
         "VoterRecordsResponse" => Err(refused(
@@ -755,16 +722,8 @@ pub fn read_xml(reader: impl BufRead) -> Result<VoterRecordsRequest, FormatsErro
 
 /// Reads a request from its JSON encoding (NIST's JSON schema: objects tagged with `@type`).
 pub fn read_json(reader: impl Read) -> Result<VoterRecordsRequest, FormatsError> {
-    let bytes = read_limited(reader)?;
-    let value: Value = serde_json::from_slice(&bytes).map_err(|error| {
-        let (line, column) = (error.line(), error.column());
-        match error.classify() {
-            serde_json::error::Category::Eof => {
-                refused(format!("the JSON document ends too early (line {line}, column {column})"))
-            }
-            _ => refused(format!("not JSON: a syntax error at line {line}, column {column}")),
-        }
-    })?;
+    let bytes = read_limited(reader, MAX_DOCUMENT_BYTES, LABEL)?;
+    let value = json_document(&bytes, LABEL)?;
     let Value::Object(object) = &value else {
         return Err(refused("the JSON document is not an object"));
     };
@@ -779,225 +738,16 @@ pub fn read_json(reader: impl Read) -> Result<VoterRecordsRequest, FormatsError>
         }
         Some(_) => return Err(refused("the root object's @type is not VRI.VoterRecordsRequest")),
     }
-    let root = json_node("VoterRecordsRequest", &value, "VoterRecordsRequest", 0)?
+    let root = json_node("VoterRecordsRequest", &value, "VoterRecordsRequest", 0, LABEL)?
         .ok_or_else(|| refused("the JSON document is empty"))?;
     read_request(&root)
 }
 
-fn read_limited(reader: impl Read) -> Result<Vec<u8>, FormatsError> {
-    let mut bytes = Vec::new();
-    // One byte past the limit tells a document at the limit from a longer one.
-    let limit = u64::try_from(MAX_DOCUMENT_BYTES).unwrap_or(u64::MAX).saturating_add(1);
-    reader.take(limit).read_to_end(&mut bytes).map_err(FormatsError::Read)?;
-    if bytes.len() > MAX_DOCUMENT_BYTES {
-        return Err(refused(format!("the document is larger than {} MiB", MAX_DOCUMENT_BYTES / (1024 * 1024))));
-    }
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(refused("the document is empty"));
-    }
-    Ok(bytes)
-}
+/// The prefix of every refusal: which format refused.
+const LABEL: &str = "VRI";
 
 fn refused(message: impl fmt::Display) -> FormatsError {
-    FormatsError::Refused(format!("VRI: {message}"))
-}
-
-/// A document in one shape for both encodings: an XML element or a JSON member, named without
-/// namespace prefix, with its `xsi:type` or `@type` (also without prefix), its text and its
-/// children. XML attributes become children, as they are members in JSON, so one reader serves
-/// both.
-struct Node {
-    name: String,
-    type_name: Option<String>,
-    text: String,
-    children: Vec<Node>,
-}
-
-impl Node {
-    fn new(name: impl Into<String>) -> Self {
-        Self { name: name.into(), type_name: None, text: String::new(), children: Vec::new() }
-    }
-
-    fn child(&self, name: &str) -> Option<&Node> {
-        self.children.iter().find(|child| child.name == name)
-    }
-
-    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Node> + 'a {
-        self.children.iter().filter(move |child| child.name == name)
-    }
-
-    /// The trimmed text: the element's own in XML; in JSON, simple content with attributes is an
-    /// object whose text is its `Value` member.
-    fn value(&self) -> &str {
-        let own = self.text.trim();
-        match self.child("Value") {
-            Some(value) if own.is_empty() => value.text.trim(),
-            _ => own,
-        }
-    }
-}
-
-fn xml_tree(text: &str) -> Result<Node, FormatsError> {
-    let mut reader = Reader::from_str(text);
-    let mut open: Vec<Node> = Vec::new();
-    let mut root: Option<Node> = None;
-    loop {
-        let event = reader.read_event().map_err(|error| {
-            refused(format!("not well-formed XML at byte {}: {}", reader.error_position(), describe_xml_error(&error)))
-        })?;
-        match event {
-            Event::Start(start) => {
-                if open.len() >= MAX_DEPTH {
-                    return Err(refused(format!("elements are nested more than {MAX_DEPTH} deep")));
-                }
-                open.push(xml_node(&start)?);
-            }
-            Event::Empty(start) => {
-                let node = xml_node(&start)?;
-                close(&mut open, &mut root, node)?;
-            }
-            Event::End(_) => {
-                // quick-xml has already checked that the end tag matches the open element.
-                if let Some(node) = open.pop() {
-                    close(&mut open, &mut root, node)?;
-                }
-            }
-            Event::Text(text) => append_text(&mut open, &text.xml10_content())?,
-            Event::CData(data) => append_text(&mut open, &data.xml10_content())?,
-            Event::GeneralRef(reference) => {
-                let character = match reference.resolve_char_ref() {
-                    Ok(Some(character)) if is_xml_character(character) => character.to_string(),
-                    Ok(Some(_)) | Err(_) => return Err(refused("a character reference names no XML character")),
-                    Ok(None) => resolve_predefined_entity(&reference)
-                        .ok_or_else(|| refused("the document uses an entity XML does not predefine"))?
-                        .to_owned(),
-                };
-                append_text(&mut open, &character)?;
-            }
-            Event::Decl(declaration) => {
-                if let Some(encoding) = declaration.encoding() {
-                    let encoding = encoding.map_err(|_| refused("the XML declaration is malformed"))?;
-                    if !encoding.eq_ignore_ascii_case("utf-8") && !encoding.eq_ignore_ascii_case("utf8") {
-                        return Err(refused("the document declares an encoding other than UTF-8"));
-                    }
-                }
-            }
-            // Entities a DTD declares would be silently left out: refuse rather than misread.
-            Event::DocType(_) => return Err(refused("the document has a DOCTYPE, which VRI documents do not use")),
-            Event::Comment(_) | Event::PI(_) => {}
-            Event::Eof => break,
-        }
-    }
-    if let Some(unclosed) = open.last() {
-        return Err(refused(format!("the document ends before {} is closed: it is truncated", unclosed.name)));
-    }
-    root.ok_or_else(|| refused("the document has no root element"))
-}
-
-/// Names what is wrong without quoting the document: a tag or entity name may be anything.
-fn describe_xml_error(error: &quick_xml::Error) -> String {
-    use quick_xml::errors::IllFormedError;
-    match error {
-        quick_xml::Error::Syntax(syntax) => syntax.to_string(),
-        quick_xml::Error::IllFormed(IllFormedError::MismatchedEndTag { expected, .. }) => {
-            format!("the end tag of {expected} does not match")
-        }
-        quick_xml::Error::IllFormed(IllFormedError::UnmatchedEndTag(_)) => "an end tag closes nothing".to_owned(),
-        quick_xml::Error::IllFormed(_) => "the document is not well-formed".to_owned(),
-        quick_xml::Error::InvalidAttr(_) => "an attribute is malformed".to_owned(),
-        quick_xml::Error::Escape(_) => "an escape (&...;) is malformed".to_owned(),
-        quick_xml::Error::Encoding(_) => "the document is not UTF-8".to_owned(),
-        quick_xml::Error::Namespace(_) => "a namespace prefix is malformed".to_owned(),
-        quick_xml::Error::Io(_) => "the document could not be read".to_owned(),
-    }
-}
-
-fn xml_node(start: &BytesStart<'_>) -> Result<Node, FormatsError> {
-    let mut node = Node::new(start.local_name().into_inner());
-    for attribute in start.attributes() {
-        let attribute =
-            attribute.map_err(|_| refused(format!("an attribute of {} is malformed or repeated", node.name)))?;
-        let key = attribute.key;
-        let value = attribute
-            .normalized_value(XmlVersion::Implicit1_0)
-            .map_err(|_| refused(format!("an attribute of {} holds a malformed escape", node.name)))?;
-        let local = key.local_name().into_inner();
-        match key.prefix() {
-            None if local == "xmlns" => {}
-            None => {
-                let mut child = Node::new(local);
-                child.text = value.into_owned();
-                node.children.push(child);
-            }
-            // `xsi:type`, whatever the prefix is bound to: no VRI element has another `type`.
-            Some(_) if local == "type" => node.type_name = Some(without_prefix(&value, ':').to_owned()),
-            // Namespace declarations, `xsi:schemaLocation`, `xml:lang`...
-            Some(_) => {}
-        }
-    }
-    Ok(node)
-}
-
-fn without_prefix(name: &str, separator: char) -> &str {
-    name.rsplit_once(separator).map_or(name, |(_, local)| local)
-}
-
-fn append_text(open: &mut [Node], text: &str) -> Result<(), FormatsError> {
-    match open.last_mut() {
-        Some(node) => {
-            node.text.push_str(text);
-            Ok(())
-        }
-        None if text.trim().is_empty() => Ok(()),
-        None => Err(refused("the document has text outside its root element")),
-    }
-}
-
-fn close(open: &mut [Node], root: &mut Option<Node>, node: Node) -> Result<(), FormatsError> {
-    match open.last_mut() {
-        Some(parent) => parent.children.push(node),
-        None if root.is_some() => return Err(refused("the document has more than one root element")),
-        None => *root = Some(node),
-    }
-    Ok(())
-}
-
-fn json_node(name: &str, value: &Value, path: &str, depth: usize) -> Result<Option<Node>, FormatsError> {
-    if depth >= MAX_DEPTH {
-        return Err(refused(format!("objects are nested more than {MAX_DEPTH} deep")));
-    }
-    let mut node = Node::new(name);
-    match value {
-        Value::Null => return Ok(None),
-        Value::Bool(boolean) => node.text = boolean.to_string(),
-        Value::Number(number) => node.text = number.to_string(),
-        Value::String(text) => node.text.clone_from(text),
-        Value::Array(_) => return Err(refused(format!("{path} is a list inside a list"))),
-        Value::Object(members) => {
-            for (key, member) in members {
-                if key == "@type" {
-                    let kind = member.as_str().ok_or_else(|| refused(format!("{path}/@type is not a string")))?;
-                    node.type_name = Some(without_prefix(kind, '.').to_owned());
-                    continue;
-                }
-                // `@id` and other JSON-LD keywords carry nothing the model keeps.
-                if key.starts_with('@') {
-                    continue;
-                }
-                let member_path = format!("{path}/{key}");
-                let items = match member {
-                    Value::Array(items) => items.as_slice(),
-                    single => std::slice::from_ref(single),
-                };
-                for item in items {
-                    if let Some(child) = json_node(key, item, &member_path, depth + 1)? {
-                        node.children.push(child);
-                    }
-                }
-            }
-        }
-    }
-    Ok(Some(node))
+    nist_document::refused(LABEL, message)
 }
 
 fn join(path: &str, name: &str) -> String {
@@ -1555,24 +1305,6 @@ impl Sequence {
     }
 }
 
-/// Text must be made of characters XML 1.0 can carry: no escape can write the others, so they
-/// are refused rather than dropped. Only the element's name is reported, never the value.
-fn check_text(field: &'static str, value: &str) -> Result<(), FormatsError> {
-    if value.chars().all(is_xml_character) {
-        Ok(())
-    } else {
-        Err(FormatsError::InvalidText {
-            field,
-            reason: "holds a character XML cannot carry (a control character, U+FFFE or U+FFFF)",
-        })
-    }
-}
-
-/// The XML 1.0 `Char` production (surrogates cannot occur in a Rust string).
-fn is_xml_character(character: char) -> bool {
-    matches!(character, '\t' | '\n' | '\r' | ' '..='\u{FFFD}' | '\u{10000}'..)
-}
-
 fn digits(field: &'static str, value: &str, count: Option<usize>, reason: &'static str) -> Result<(), FormatsError> {
     let right_length = count.map_or(!value.is_empty(), |count| value.len() == count);
     if right_length && value.bytes().all(|byte| byte.is_ascii_digit()) {
@@ -2028,68 +1760,6 @@ fn json_value(element: &Element) -> Value {
 
 // ---------------------------------------------------------------------------------------------
 // Dates and base64
-
-/// An `xsd:date` as senders write it: `YYYY-MM-DD`, month and day possibly unpadded, possibly
-/// followed by a time zone or by a whole time (`T00:00:00`), which are dropped. Years 0001-9999.
-fn parse_date(text: &str) -> Option<Date> {
-    let date = match text.split_once('T') {
-        Some((date, time)) => is_time(time).then_some(date)?,
-        None => without_zone(text),
-    };
-    let mut parts = date.split('-');
-    let (year, month, day) = (parts.next()?, parts.next()?, parts.next()?);
-    let all_digits = [year, month, day].iter().all(|part| part.bytes().all(|byte| byte.is_ascii_digit()));
-    let lengths = year.len() == 4 && (1..=2).contains(&month.len()) && (1..=2).contains(&day.len());
-    if parts.next().is_some() || !all_digits || !lengths {
-        return None;
-    }
-    let year: i32 = year.parse().ok()?;
-    if year < 1 {
-        return None;
-    }
-    let month = Month::try_from(month.parse::<u8>().ok()?).ok()?;
-    Date::from_calendar_date(year, month, day.parse().ok()?).ok()
-}
-
-fn without_zone(text: &str) -> &str {
-    if let Some(rest) = text.strip_suffix('Z') {
-        return rest;
-    }
-    let split = text.len().saturating_sub(6);
-    match (text.get(..split), text.get(split..)) {
-        (Some(rest), Some(zone)) if split > 0 && is_zone(zone) => rest,
-        _ => text,
-    }
-}
-
-/// `+05:00` or `-05:00`.
-fn is_zone(zone: &str) -> bool {
-    let bytes = zone.as_bytes();
-    bytes.len() == 6
-        && matches!(bytes.first(), Some(b'+' | b'-'))
-        && bytes.get(3) == Some(&b':')
-        && [1, 2, 4, 5].iter().all(|&index| bytes.get(index).is_some_and(u8::is_ascii_digit))
-}
-
-/// `HH:MM:SS`, optional fraction, optional time zone.
-fn is_time(time: &str) -> bool {
-    let time = without_zone(time);
-    let (clock, fraction) = time.split_once('.').unwrap_or((time, "0"));
-    let mut parts = clock.split(':');
-    let fields: Vec<Option<u8>> =
-        parts.by_ref().take(3).map(|part| part.parse().ok().filter(|_| part.len() == 2)).collect();
-    matches!(fields.as_slice(), [Some(hour), Some(minute), Some(second)] if *hour < 24 && *minute < 60 && *second < 60)
-        && parts.next().is_none()
-        && !fraction.is_empty()
-        && fraction.bytes().all(|byte| byte.is_ascii_digit())
-}
-
-fn format_date(field: &'static str, date: Date) -> Result<String, FormatsError> {
-    if !(1..=9999).contains(&date.year()) {
-        return Err(FormatsError::InvalidText { field, reason: "is outside the years 0001-9999" });
-    }
-    Ok(format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day()))
-}
 
 const BASE64_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
