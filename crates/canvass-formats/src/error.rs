@@ -22,7 +22,18 @@ pub enum FormatsError {
     /// An input file that cannot be read as the format at all (not a row: the whole file).
     #[error("{0}")]
     Refused(String),
+    /// A document read whole and refused: every problem found, each with the element it is at.
+    #[error("{}", list_problems(.0))]
+    Problems(Vec<crate::reported::Problem>),
     /// Ledger indices become the events' sequence numbers, so they must increase.
     #[error("ledger entry {index} comes after entry {previous}: entries must be in increasing index order")]
     OutOfOrder { previous: u64, index: u64 },
+}
+
+fn list_problems(problems: &[crate::reported::Problem]) -> String {
+    let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    match listed.as_slice() {
+        [only] => only.clone(),
+        _ => format!("{} problems: {}", listed.len(), listed.join("; ")),
+    }
 }

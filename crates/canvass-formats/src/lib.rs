@@ -17,6 +17,7 @@ pub mod event_log;
 pub mod ncvhis;
 pub mod ncvoter;
 mod nist_document;
+pub mod nist_results;
 pub mod openelections;
 pub mod reported;
 mod tab_lines;
