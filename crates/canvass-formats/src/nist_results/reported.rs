@@ -79,7 +79,12 @@ impl<'a> Converter<'a> {
         }
         let mut reported_units: Vec<&str> = Vec::new();
         for contest in &self.election.contests {
+            let mut write_ins = 0;
             for selection in &contest.selections {
+                if matches!(selection.choice, Choice::Candidates { is_write_in: Some(true), .. }) {
+                    write_ins += 1;
+                }
+                let choice = self.choice(selection, write_ins);
                 for (unit_id, counts) in by_unit(&selection.vote_counts) {
                     let Some(unit) = self.units.get(unit_id) else { continue };
                     let location = Location::Element(format!(
@@ -96,7 +101,7 @@ impl<'a> Converter<'a> {
                     };
                     match split(&counts) {
                         Ok((total, parts)) => {
-                            results.counts.push(self.count(contest, selection, unit, location, total, parts));
+                            results.counts.push(self.count(contest, &choice, unit, location, total, parts));
                         }
                         Err(message) => by_level.precincts.problem(location, message),
                     }
@@ -120,28 +125,29 @@ impl<'a> Converter<'a> {
     fn count(
         &self,
         contest: &Contest,
-        selection: &ContestSelection,
+        (choice, party): &(String, Option<String>),
         unit: &GpUnit,
         location: Location,
         total: u64,
         parts: Vec<(VoteType, u64)>,
     ) -> ReportedCount {
-        let (choice, party) = self.choice(selection);
         ReportedCount {
             location,
             county: self.county(unit),
             precinct: unit.label().to_owned(),
             contest: contest.name.clone(),
             district: self.units.get(contest.election_district_id.as_str()).map(|unit| unit.label().to_owned()),
-            party,
-            choice,
+            party: party.clone(),
+            choice: choice.clone(),
             total,
             parts,
         }
     }
 
-    /// The selection as a name (a ticket's names joined by ` / `) and its party.
-    fn choice(&self, selection: &ContestSelection) -> (String, Option<String>) {
+    /// The selection as a name (a ticket's names joined by ` / `) and its party. A vote-for-N
+    /// contest has N write-in lines: `Write-in`, `Write-in 2`... (`write_ins` counts them so
+    /// far).
+    fn choice(&self, selection: &ContestSelection, write_ins: usize) -> (String, Option<String>) {
         match &selection.choice {
             Choice::Candidates { candidate_ids, is_write_in } => {
                 let candidates: Vec<&super::Candidate> =
@@ -154,6 +160,7 @@ impl<'a> Converter<'a> {
                     .map(|name| (*name).to_owned());
                 let choice = match (names.is_empty(), is_write_in) {
                     (false, _) => names.join(" / "),
+                    (true, Some(true)) if write_ins > 1 => format!("Write-in {write_ins}"),
                     (true, Some(true)) => "Write-in".to_owned(),
                     (true, _) => selection.object_id.clone(),
                 };
