@@ -338,6 +338,19 @@ fn the_gen_01_results_become_reported_counts_by_level() {
     }
 }
 
+#[test]
+fn the_prim_01_results_become_reported_counts_without_problems() {
+    let by_level = example(EXAMPLES[2]).reported();
+    assert!(by_level.precincts.problems.is_empty(), "{:#?}", by_level.precincts.problems);
+    assert_eq!(by_level.precincts.precincts.len(), 2);
+    assert_eq!(by_level.precincts.counts.len(), 120);
+    assert!(by_level.aggregates.counts.len() >= 60);
+    // A pre-election report defines the election and reports no counts.
+    let definition = example(EXAMPLES[0]).reported();
+    assert!(definition.precincts.problems.is_empty() && definition.precincts.counts.is_empty());
+    assert_eq!(definition.precincts.contests.len(), 19);
+}
+
 /// The GEN-01 results with the first selection's counts at one precinct replaced.
 fn with_counts(counts: &[(CountItemType, u64)]) -> ElectionReport {
     let mut report = example(EXAMPLES[1]);
@@ -455,6 +468,9 @@ fn a_document_that_is_not_a_report_is_refused_whole() {
     assert!(refusal_xml(&xml[..mid_tag]).contains("not well-formed XML"), "{}", refusal_xml(&xml[..mid_tag]));
     assert!(refusal_xml("<ElectionReport><Issuer>x</Party></ElectionReport>").contains("not well-formed"));
     assert!(refusal_xml("").contains("empty"));
+    let oversized = std::io::Read::take(std::io::repeat(b' '), 64 * 1024 * 1024 + 1);
+    let refused = read_json(oversized).unwrap_err().to_string();
+    assert_eq!(refused, "NIST 1500-100: the document is larger than 64 MiB");
 
     let json = example_json(EXAMPLES[1]);
     assert!(refusal_json(&json[..json.len() / 2]).contains("ends too early"));
