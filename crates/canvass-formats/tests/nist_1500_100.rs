@@ -23,6 +23,7 @@ use canvass_formats::{
     },
     reported::{Location, VoteType},
 };
+use proptest::prelude::*;
 use serde_json::Value;
 
 /// Tests run in the crate's directory; the repository's parent holds shared/.
@@ -546,4 +547,50 @@ fn values_the_schemas_cannot_carry_are_refused_on_export() {
     let mut report = example(EXAMPLES[1]);
     report.generated_date = "2023-07-14".into();
     assert!(matches!(write_xml(&report, Vec::new()), Err(FormatsError::InvalidText { field: "GeneratedDate", .. })));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Any text and any count
+
+fn text_value() -> impl Strategy<Value = String> {
+    // Markup, quotes, line breaks and carriage returns inside; no whitespace at either end,
+    // which reading trims.
+    "[A-Za-z0-9ÉéñÑ中文'\"&<>#;]([A-Za-z0-9 \\-'\"&<>\r\n\tÉé中]{0,16}[A-Za-z0-9'\"&<>])?"
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn any_name_and_count_round_trip_through_both_encodings(
+        contest in text_value(),
+        candidate in text_value(),
+        party in text_value(),
+        answer in text_value(),
+        count in any::<u64>(),
+        ballots in proptest::option::of(any::<u64>()),
+    ) {
+        let mut report = example(EXAMPLES[1]);
+        report.parties[0].name = InternationalizedText::new("en-US", party);
+        let election = &mut report.elections[0];
+        election.candidates[0].ballot_name = InternationalizedText::new("en-US", candidate);
+        election.contests[1].name = contest;
+        election.contests[1].selections[0].vote_counts[0].count = count;
+        if let Some(measure) = election.contests.iter_mut().find(|contest| contest.object_id == "bm-proposal-1") {
+            measure.selections[0].choice = Choice::BallotMeasure { selection: InternationalizedText::new("en", answer) };
+        }
+        election.ballot_counts = vec![BallotCounts {
+            gp_unit_id: "ps-2b".into(),
+            kind: CountItemType::ElectionDay,
+            other_type: None,
+            ballots_cast: ballots,
+            ballots_outstanding: None,
+            ballots_rejected: None,
+        }];
+
+        let xml = to_xml(&report);
+        prop_assert!(from_xml(&xml).unwrap() == report, "{}", xml);
+        let json = to_json(&report);
+        prop_assert!(from_json(&json).unwrap() == report, "{}", json);
+    }
 }
