@@ -537,6 +537,15 @@ fn bad_values_are_refused_with_the_element_and_the_rule() {
 }
 
 #[test]
+fn a_flood_of_problems_is_listed_up_to_a_bound_and_counted() {
+    let bad = "<VoteCounts><GpUnitId>ps-2a</GpUnitId><Type>total</Type><Count>-1</Count></VoteCounts>".repeat(1200);
+    let xml = example_xml(EXAMPLES[1]).replacen("<VoteCounts>", &format!("{bad}<VoteCounts>"), 1);
+    let Err(FormatsError::Problems(problems)) = from_xml(&xml) else { panic!("a flood of bad counts was accepted") };
+    assert_eq!(problems.len(), 1001);
+    assert_eq!(problems[1000].to_string(), "element ElectionReport: 200 more problems are not listed");
+}
+
+#[test]
 fn values_the_schemas_cannot_carry_are_refused_on_export() {
     let mut report = example(EXAMPLES[1]);
     report.gp_units[0].object_id = "has space".into();

@@ -53,19 +53,52 @@ fn report(root: &Node) -> Result<ElectionReport, FormatsError> {
     let mut reader = TreeReader::default();
     let report = reader.report(root);
     References::check(&report, &mut reader.problems);
-    if reader.problems.is_empty() { Ok(report) } else { Err(FormatsError::Problems(reader.problems)) }
+    if reader.problems.is_empty() { Ok(report) } else { Err(FormatsError::Problems(reader.problems.into_list())) }
+}
+
+/// The most problems listed: enough to mend a document by, and a bound on what a hostile one
+/// (millions of bad counts) can make us hold.
+const MAX_LISTED_PROBLEMS: usize = 1000;
+
+/// The problems found, the first [`MAX_LISTED_PROBLEMS`] listed and the rest counted.
+#[derive(Default)]
+struct Problems {
+    listed: Vec<Problem>,
+    unlisted: usize,
+}
+
+impl Problems {
+    fn push(&mut self, path: &str, message: impl Into<String>) {
+        if self.listed.len() < MAX_LISTED_PROBLEMS {
+            self.listed.push(Problem { location: Location::Element(path.to_owned()), message: message.into() });
+        } else {
+            self.unlisted += 1;
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.listed.is_empty()
+    }
+
+    fn into_list(mut self) -> Vec<Problem> {
+        if self.unlisted > 0 {
+            let message = format!("{} more problems are not listed", self.unlisted);
+            self.listed.push(Problem { location: Location::Element(ROOT.to_owned()), message });
+        }
+        self.listed
+    }
 }
 
 /// Reads the tree into the model, noting each problem and carrying on with a stand-in value so
 /// that one pass finds them all; a report read with problems is never handed out.
 #[derive(Default)]
 struct TreeReader {
-    problems: Vec<Problem>,
+    problems: Problems,
 }
 
 impl TreeReader {
     fn problem(&mut self, path: &str, message: impl Into<String>) {
-        self.problems.push(Problem { location: Location::Element(path.to_owned()), message: message.into() });
+        self.problems.push(path, message);
     }
 
     fn optional_text(node: &Node, name: &str) -> Option<String> {
@@ -457,14 +490,11 @@ struct References {
 }
 
 impl References {
-    fn check(report: &ElectionReport, problems: &mut Vec<Problem>) {
+    fn check(report: &ElectionReport, problems: &mut Problems) {
         let mut defined = HashSet::new();
-        let mut define = |id: &str, path: String, problems: &mut Vec<Problem>| {
+        let mut define = |id: &str, path: String, problems: &mut Problems| {
             if !id.is_empty() && !defined.insert(id.to_owned()) {
-                problems.push(Problem {
-                    location: Location::Element(path),
-                    message: format!("the ObjectId {id} is defined more than once"),
-                });
+                problems.push(&path, format!("the ObjectId {id} is defined more than once"));
             }
         };
         for unit in &report.gp_units {
@@ -503,7 +533,7 @@ impl References {
         }
     }
 
-    fn election(&self, election: &Election, path: &str, problems: &mut Vec<Problem>) {
+    fn election(&self, election: &Election, path: &str, problems: &mut Problems) {
         let candidates: HashSet<&str> =
             election.candidates.iter().map(|candidate| candidate.object_id.as_str()).collect();
         self.gp_unit(&election.election_scope_id, path, "ElectionScopeId", problems);
@@ -567,15 +597,15 @@ impl References {
         }
     }
 
-    fn gp_unit(&self, id: &str, path: &str, name: &str, problems: &mut Vec<Problem>) {
+    fn gp_unit(&self, id: &str, path: &str, name: &str, problems: &mut Problems) {
         self.gp_units(std::slice::from_ref(&id.to_owned()), path, name, problems);
     }
 
-    fn gp_units(&self, ids: &[String], path: &str, name: &str, problems: &mut Vec<Problem>) {
+    fn gp_units(&self, ids: &[String], path: &str, name: &str, problems: &mut Problems) {
         dangling(|id| self.gp_units.contains(id), ids, path, name, "GpUnit", problems);
     }
 
-    fn parties(&self, ids: &[String], path: &str, name: &str, problems: &mut Vec<Problem>) {
+    fn parties(&self, ids: &[String], path: &str, name: &str, problems: &mut Problems) {
         dangling(|id| self.parties.contains(id), ids, path, name, "Party", problems);
     }
 }
@@ -588,12 +618,9 @@ fn dangling(
     path: &str,
     name: &str,
     what: &str,
-    problems: &mut Vec<Problem>,
+    problems: &mut Problems,
 ) {
     for id in ids.iter().filter(|id| !id.is_empty() && !defined(id)) {
-        problems.push(Problem {
-            location: Location::Element(path.to_owned()),
-            message: format!("{name} refers to {id}, but the document defines no {what} with that ObjectId"),
-        });
+        problems.push(path, format!("{name} refers to {id}, but the document defines no {what} with that ObjectId"));
     }
 }
