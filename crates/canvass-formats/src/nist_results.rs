@@ -368,6 +368,24 @@ pub struct OtherCounts {
 // ---------------------------------------------------------------------------------------------
 // Reading and writing
 
+/// An `ObjectId` (`xsd:ID`): an XML name without a colon. Checked on reading as on writing, so
+/// that whatever is read can be written.
+fn is_object_id(value: &str) -> bool {
+    let mut characters = value.chars();
+    let starts_well = characters.next().is_some_and(|first| first.is_alphabetic() || first == '_');
+    starts_well
+        && characters.all(|character| character.is_alphanumeric() || matches!(character, '_' | '-' | '.' | '\u{B7}'))
+}
+
+/// A language tag (`xsd:language`): `en`, `en-US`, `es-419`...
+fn is_language_tag(value: &str) -> bool {
+    let mut parts = value.split('-');
+    let first_ok = parts
+        .next()
+        .is_some_and(|first| (1..=8).contains(&first.len()) && first.bytes().all(|byte| byte.is_ascii_alphabetic()));
+    first_ok && parts.all(|part| (1..=8).contains(&part.len()) && part.bytes().all(|byte| byte.is_ascii_alphanumeric()))
+}
+
 /// Reads a report from its XML encoding.
 pub fn read_xml(reader: impl BufRead) -> Result<ElectionReport, FormatsError> {
     read::xml(reader)

@@ -525,6 +525,10 @@ fn bad_values_are_refused_with_the_element_and_the_rule() {
     assert_eq!(refusal_xml(&missing), "element ElectionReport: Issuer is missing");
     let duplicate = xml.replacen("ObjectId=\"prec-2\"", "ObjectId=\"prec-1\"", 1);
     assert!(refusal_xml(&duplicate).contains("the ObjectId prec-1 is defined more than once"));
+    let bad_id = xml.replacen("ObjectId=\"prec-2\"", "ObjectId=\"2 prec\"", 1);
+    assert!(refusal_xml(&bad_id).contains("GpUnit[2 prec]: ObjectId \"2 prec\" is not an XML identifier"));
+    let bad_language = xml.replacen("Language=\"en-us\"", "Language=\"english (US)\"", 1);
+    assert!(refusal_xml(&bad_language).contains("Text[1]: Language \"english (US)\" is not a language tag"));
     let bad_date = xml.replacen("<StartDate>2000-11-07</StartDate>", "<StartDate>2000-13-07</StartDate>", 1);
     assert!(refusal_xml(&bad_date).contains("StartDate \"2000-13-07\" is not a date"));
 
@@ -553,6 +557,9 @@ fn values_the_schemas_cannot_carry_are_refused_on_export() {
     let mut report = example(EXAMPLES[1]);
     report.issuer = "bell \u{7}".into();
     assert!(matches!(write_json(&report, Vec::new()), Err(FormatsError::InvalidText { field: "Issuer", .. })));
+    let mut report = example(EXAMPLES[1]);
+    report.parties[0].name = InternationalizedText::new("en us", "Democrat");
+    assert!(matches!(write_xml(&report, Vec::new()), Err(FormatsError::InvalidText { field: "Language", .. })));
     let mut report = example(EXAMPLES[1]);
     report.generated_date = "2023-07-14".into();
     assert!(matches!(write_xml(&report, Vec::new()), Err(FormatsError::InvalidText { field: "GeneratedDate", .. })));

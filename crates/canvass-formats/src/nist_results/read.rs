@@ -12,7 +12,7 @@ use time::Date;
 use super::{
     BallotCounts, Candidate, Choice, Contest, ContestKind, ContestSelection, Election, ElectionReport,
     ExternalIdentifier, GpUnit, InternationalizedText, LanguageString, MAX_DOCUMENT_BYTES, OtherCounts, Party,
-    ReportingUnitType, VoteCounts,
+    ReportingUnitType, VoteCounts, is_language_tag, is_object_id,
 };
 use crate::{
     FormatsError,
@@ -174,7 +174,14 @@ impl TreeReader {
     }
 
     fn object_id(&mut self, node: &Node, path: &str) -> String {
-        self.text(node, "ObjectId", path)
+        let id = self.text(node, "ObjectId", path);
+        if !id.is_empty() && !is_object_id(&id) {
+            self.problem(
+                path,
+                format!("ObjectId {id:?} is not an XML identifier (a letter or _ then letters, digits, _ - or .)"),
+            );
+        }
+        id
     }
 
     fn international(&mut self, node: &Node, name: &str, path: &str) -> InternationalizedText {
@@ -200,6 +207,9 @@ impl TreeReader {
             let content =
                 if own.is_empty() { Self::optional_text(text, "Content").unwrap_or_default() } else { own.to_owned() };
             let language = self.text(text, "Language", &text_path);
+            if !language.is_empty() && !is_language_tag(&language) {
+                self.problem(&text_path, format!("Language {language:?} is not a language tag (en, en-US...)"));
+            }
             texts.push(LanguageString { language, content });
         }
         if texts.is_empty() {

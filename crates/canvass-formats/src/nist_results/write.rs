@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 
 use super::{
     BallotCounts, Candidate, Choice, Contest, ContestKind, ContestSelection, Election, ElectionReport,
-    ExternalIdentifier, GpUnit, InternationalizedText, OtherCounts, Party, VoteCounts, XML_NAMESPACE,
-    read::is_date_time_with_zone,
+    ExternalIdentifier, GpUnit, InternationalizedText, OtherCounts, Party, VoteCounts, XML_NAMESPACE, is_language_tag,
+    is_object_id, read::is_date_time_with_zone,
 };
 use crate::{
     FormatsError,
@@ -153,11 +153,7 @@ impl Object {
 
 /// An `ObjectId` or reference must be an XML name without a colon (`xsd:ID`, `xsd:IDREF`).
 fn check_id(field: &'static str, value: &str) -> Result<(), FormatsError> {
-    let mut characters = value.chars();
-    let starts_well = characters.next().is_some_and(|first| first.is_alphabetic() || first == '_');
-    let continues_well =
-        characters.all(|character| character.is_alphanumeric() || matches!(character, '_' | '-' | '.' | '\u{B7}'));
-    if starts_well && continues_well {
+    if is_object_id(value) {
         Ok(())
     } else {
         Err(FormatsError::InvalidText {
@@ -174,9 +170,11 @@ fn international_element(name: &'static str, text: &InternationalizedText) -> Re
     let mut object = Object::new("InternationalizedText");
     for entry in &text.texts {
         check_text(name, &entry.content)?;
-        check_text("Language", &entry.language)?;
-        if entry.language.trim().is_empty() {
-            return Err(FormatsError::InvalidText { field: "Language", reason: "is empty" });
+        if !is_language_tag(&entry.language) {
+            return Err(FormatsError::InvalidText {
+                field: "Language",
+                reason: "is not a language tag (en, en-US...)",
+            });
         }
         object.push_repeated(
             "Text",
