@@ -9,7 +9,9 @@
 //! 1500-102 Voter Records Interchange requests ([`vri`]): registrations and absentee-ballot
 //! requests in and out of XML and JSON, valid against NIST's schemas; county results files as
 //! [`reported`] counts, every problem listed by line or element: OpenElections' precinct CSV
-//! ([`openelections`]) and Clarity's ENR detail XML ([`clarity`]).
+//! ([`openelections`]) and Clarity's ENR detail XML ([`clarity`]); NIST SP 1500-100 v2 Election
+//! Results Reporting ([`nist_results`]): an election's definition and results in and out of XML
+//! and JSON, valid against NIST's schemas, and its results as [`reported`] counts.
 
 pub mod clarity;
 mod error;
