@@ -431,6 +431,58 @@ fn vote_types_map_to_ours_and_must_sum_to_the_total() {
 }
 
 #[test]
+fn precincts_get_their_county_and_overlapping_units_are_refused() {
+    let mut report = example(EXAMPLES[1]);
+    let county = report.gp_units.iter_mut().find(|unit| unit.object_id == "ru-county-1").unwrap();
+    county.kind = ReportingUnitType::County;
+    county.composing_gp_unit_ids = ["cp-1-4-5-6", "cp-3-7-8-9", "ps-2a", "ps-2b"].map(String::from).to_vec();
+    let by_level = report.reported();
+    assert!(by_level.precincts.problems.is_empty(), "{:#?}", by_level.precincts.problems);
+    assert!(by_level.precincts.counts.iter().all(|count| count.county.as_deref() == Some("Test County")));
+    assert!(by_level.precincts.precincts.iter().all(|precinct| precinct.county.as_deref() == Some("Test County")));
+    assert!(by_level.aggregates.counts.iter().all(|count| count.county.is_none()));
+
+    // A combined precinct reported alongside one of its members counts the member twice.
+    let combined = report.gp_units.iter_mut().find(|unit| unit.object_id == "cp-3-7-8-9").unwrap();
+    combined.composing_gp_unit_ids = vec!["prec-3".into(), "ps-2b".into()];
+    let problems: Vec<String> = report.reported().precincts.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems,
+        [
+            "element ElectionReport/GpUnit[cp-3-7-8-9]: counts are reported for cp-3-7-8-9 and for ps-2b, which is part of it: its votes would count twice"
+        ]
+    );
+}
+
+#[test]
+fn ballots_cast_come_from_the_total_or_the_sum_of_the_vote_types() {
+    let mut report = example(EXAMPLES[1]);
+    let counts = |unit: &str, kind, cast| BallotCounts {
+        gp_unit_id: unit.into(),
+        kind,
+        other_type: None,
+        ballots_cast: Some(cast),
+        ballots_outstanding: None,
+        ballots_rejected: None,
+    };
+    report.elections[0].ballot_counts = vec![
+        counts("ps-2a", CountItemType::ElectionDay, 30),
+        counts("ps-2a", CountItemType::Total, 41),
+        counts("ps-2a", CountItemType::AbsenteeMail, 11),
+        counts("ps-2b", CountItemType::ElectionDay, 20),
+        counts("ps-2b", CountItemType::Early, 5),
+        counts("ru-county-1", CountItemType::Total, 200),
+    ];
+    report.gp_units.iter_mut().find(|unit| unit.object_id == "ps-2b").unwrap().voters_registered = Some(90);
+    let by_level = report.reported();
+    let precinct = |name: &str| by_level.precincts.precincts.iter().find(|precinct| precinct.precinct == name).unwrap();
+    assert_eq!(precinct("Precinct 2a").ballots_cast, Some(41));
+    assert_eq!((precinct("Precinct 2b").ballots_cast, precinct("Precinct 2b").registered_voters), (Some(25), Some(90)));
+    assert_eq!(precinct("Combined Precincts 1,4,5,6").ballots_cast, None);
+    assert_eq!(by_level.precincts.precincts.len(), 4, "the county is not a precinct");
+}
+
+#[test]
 fn a_report_of_several_elections_is_not_one_upload() {
     let mut report = example(EXAMPLES[1]);
     report.elections.push(report.elections[0].clone());

@@ -45,9 +45,10 @@ impl ElectionReport {
 struct Converter<'a> {
     election: &'a Election,
     units: HashMap<&'a str, &'a GpUnit>,
-    parents: HashMap<&'a str, Vec<&'a GpUnit>>,
     party_names: HashMap<&'a str, &'a str>,
     candidates: HashMap<&'a str, &'a super::Candidate>,
+    /// Each unit's county, found once: counts look it up for every selection.
+    counties: HashMap<&'a str, Option<String>>,
 }
 
 const ELECTION_PATH: &str = "ElectionReport/Election[1]";
@@ -60,10 +61,11 @@ impl<'a> Converter<'a> {
                 parents.entry(child.as_str()).or_default().push(unit);
             }
         }
+        let counties = report.gp_units.iter().map(|unit| (unit.object_id.as_str(), county(&parents, unit))).collect();
         Self {
             election,
             units: report.gp_units.iter().map(|unit| (unit.object_id.as_str(), unit)).collect(),
-            parents,
+            counties,
             party_names: report.parties.iter().map(|party| (party.object_id.as_str(), party.name.text())).collect(),
             candidates: election.candidates.iter().map(|candidate| (candidate.object_id.as_str(), candidate)).collect(),
         }
@@ -77,7 +79,9 @@ impl<'a> Converter<'a> {
             results.election_date = Some(self.election.end_date);
             results.contests = self.election.contests.iter().map(reported_contest).collect();
         }
+        // Precinct-level units with counts, in the order they first appear.
         let mut reported_units: Vec<&str> = Vec::new();
+        let mut seen_units: HashSet<&str> = HashSet::new();
         for contest in &self.election.contests {
             let mut write_ins = 0;
             for selection in &contest.selections {
@@ -92,7 +96,7 @@ impl<'a> Converter<'a> {
                         contest.object_id, selection.object_id
                     ));
                     let results = if unit.kind.is_precinct_level() {
-                        if !reported_units.contains(&unit_id) {
+                        if seen_units.insert(unit_id) {
                             reported_units.push(unit_id);
                         }
                         &mut by_level.precincts
@@ -108,16 +112,47 @@ impl<'a> Converter<'a> {
                 }
             }
         }
+        self.check_overlaps(&reported_units, &seen_units, &mut by_level.precincts);
+        let mut ballot_counts: HashMap<&str, Vec<&BallotCounts>> = HashMap::new();
         for counts in &self.election.ballot_counts {
-            if self.units.get(counts.gp_unit_id.as_str()).is_some_and(|unit| unit.kind.is_precinct_level())
-                && !reported_units.contains(&counts.gp_unit_id.as_str())
-            {
-                reported_units.push(&counts.gp_unit_id);
+            let unit_id = counts.gp_unit_id.as_str();
+            if self.units.get(unit_id).is_some_and(|unit| unit.kind.is_precinct_level()) && seen_units.insert(unit_id) {
+                reported_units.push(unit_id);
             }
+            ballot_counts.entry(unit_id).or_default().push(counts);
         }
         for unit_id in reported_units {
             if let Some(unit) = self.units.get(unit_id) {
-                by_level.precincts.precincts.push(self.precinct(unit));
+                let counts = ballot_counts.get(unit_id).map_or(&[][..], Vec::as_slice);
+                by_level.precincts.precincts.push(self.precinct(unit, counts));
+            }
+        }
+    }
+
+    /// Precinct-level counts are summed into every total: a unit reported alongside a unit it
+    /// is made of (a precinct and its split, a combined precinct and a member) would count the
+    /// same ballots twice.
+    fn check_overlaps(&self, reported_units: &[&str], reported: &HashSet<&str>, results: &mut ReportedResults) {
+        for &unit_id in reported_units {
+            let mut seen: HashSet<&str> = HashSet::new();
+            let mut frontier: Vec<&str> = vec![unit_id];
+            while let Some(id) = frontier.pop() {
+                let Some(unit) = self.units.get(id) else { continue };
+                for part in &unit.composing_gp_unit_ids {
+                    let part = part.as_str();
+                    if !seen.insert(part) {
+                        continue;
+                    }
+                    if reported.contains(part) {
+                        results.problem(
+                            Location::Element(format!("ElectionReport/GpUnit[{unit_id}]")),
+                            format!(
+                                "counts are reported for {unit_id} and for {part}, which is part of it: its votes would count twice"
+                            ),
+                        );
+                    }
+                    frontier.push(part);
+                }
             }
         }
     }
@@ -176,26 +211,11 @@ impl<'a> Converter<'a> {
         }
     }
 
-    /// The name of the nearest county holding the unit, through `ComposingGpUnitIds`.
     fn county(&self, unit: &GpUnit) -> Option<String> {
-        let mut seen: HashSet<&str> = HashSet::new();
-        let mut frontier: Vec<&str> = vec![unit.object_id.as_str()];
-        while let Some(id) = frontier.pop() {
-            for parent in self.parents.get(id).into_iter().flatten() {
-                if parent.kind == ReportingUnitType::County {
-                    return Some(parent.label().to_owned());
-                }
-                if seen.insert(parent.object_id.as_str()) {
-                    frontier.push(parent.object_id.as_str());
-                }
-            }
-        }
-        None
+        self.counties.get(unit.object_id.as_str()).cloned().flatten()
     }
 
-    fn precinct(&self, unit: &GpUnit) -> ReportedPrecinct {
-        let counts: Vec<&BallotCounts> =
-            self.election.ballot_counts.iter().filter(|counts| counts.gp_unit_id == unit.object_id).collect();
+    fn precinct(&self, unit: &GpUnit, counts: &[&BallotCounts]) -> ReportedPrecinct {
         let total = counts.iter().find(|counts| counts.kind == CountItemType::Total);
         let ballots_cast = match total {
             Some(total) => total.ballots_cast,
@@ -209,6 +229,24 @@ impl<'a> Converter<'a> {
             registered_voters: unit.voters_registered,
         }
     }
+}
+
+/// The name of the nearest county holding the unit, through `ComposingGpUnitIds` (`parents`
+/// maps a unit to those it is part of).
+fn county(parents: &HashMap<&str, Vec<&GpUnit>>, unit: &GpUnit) -> Option<String> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut frontier: Vec<&str> = vec![unit.object_id.as_str()];
+    while let Some(id) = frontier.pop() {
+        for parent in parents.get(id).into_iter().flatten() {
+            if parent.kind == ReportingUnitType::County {
+                return Some(parent.label().to_owned());
+            }
+            if seen.insert(parent.object_id.as_str()) {
+                frontier.push(parent.object_id.as_str());
+            }
+        }
+    }
+    None
 }
 
 fn reported_contest(contest: &Contest) -> ReportedContest {
@@ -228,10 +266,15 @@ fn reported_contest(contest: &Contest) -> ReportedContest {
 /// A selection's counts grouped by unit, units in the order they first appear.
 fn by_unit(counts: &[VoteCounts]) -> Vec<(&str, Vec<&VoteCounts>)> {
     let mut groups: Vec<(&str, Vec<&VoteCounts>)> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
     for count in counts {
-        match groups.iter_mut().find(|(unit, _)| *unit == count.gp_unit_id) {
+        let unit = count.gp_unit_id.as_str();
+        match index.get(unit).and_then(|&position| groups.get_mut(position)) {
             Some((_, group)) => group.push(count),
-            None => groups.push((count.gp_unit_id.as_str(), vec![count])),
+            None => {
+                index.insert(unit, groups.len());
+                groups.push((unit, vec![count]));
+            }
         }
     }
     groups
