@@ -26,7 +26,14 @@ pub struct ReportedByLevel {
 
 impl ElectionReport {
     /// The report's results as reported counts, by level. A results upload is for one election:
-    /// a report holding none or several has that problem and no counts.
+    /// a report holding none or several has that problem and no counts. Problems also: a unit's
+    /// vote types that do not sum to its `total`, a type counted twice for one unit, and
+    /// counts at both a precinct-level unit and one it is made of (the same ballots twice).
+    ///
+    /// Vote types: `election-day` is election day; `early` and `absentee-in-person` early;
+    /// `absentee-mail`, `absentee`, `absentee-fwab` and `uocava` absentee by mail;
+    /// `provisional` provisional; `write-in` and `other` count in the total but leave the
+    /// breakdown out; `seats` is not votes and is ignored.
     pub fn reported(&self) -> ReportedByLevel {
         let mut by_level = ReportedByLevel::default();
         let [election] = self.elections.as_slice() else {
