@@ -225,7 +225,8 @@ async fn show(data: &Path, arguments: &ShowArguments) -> anyhow::Result<ExitCode
             println!("No absentee or provisional ballot recorded for {number}.");
         }
         for view in &views {
-            let deadline = view.cure_deadline.as_ref().map(|date| format!(", cure deadline {date}")).unwrap_or_default();
+            let deadline =
+                view.cure_deadline.as_ref().map(|date| format!(", cure deadline {date}")).unwrap_or_default();
             println!("{} ballot in {}: {} since {}{deadline}", view.kind, view.election, view.status, view.status_on);
             for change in &view.history {
                 println!(

@@ -201,12 +201,25 @@ impl CurePolicy {
 /// the staff member making the change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BallotRefusal {
-    AbsenteeNotAllowed { from: AbsenteeStatus, to: AbsenteeStatus },
-    NotCurable { reason: RejectionReason },
-    CureDeadlinePassed { deadline: Date, today: Date },
-    ProvisionalNotAllowed { from: ProvisionalStatus, to: ProvisionalStatus },
+    AbsenteeNotAllowed {
+        from: AbsenteeStatus,
+        to: AbsenteeStatus,
+    },
+    NotCurable {
+        reason: RejectionReason,
+    },
+    CureDeadlinePassed {
+        deadline: Date,
+        today: Date,
+    },
+    ProvisionalNotAllowed {
+        from: ProvisionalStatus,
+        to: ProvisionalStatus,
+    },
     /// An absentee step asked of a provisional ballot, or the reverse.
-    KindMismatch { kind: BallotKind },
+    KindMismatch {
+        kind: BallotKind,
+    },
 }
 
 /// Checks one absentee ballot status change made on `today` for the election on `election_date`.
@@ -280,10 +293,14 @@ impl fmt::Display for BallotRefusal {
                 to.as_str()
             ),
             Self::KindMismatch { kind } => {
-                write!(formatter, "This is {} ballot: that step belongs to the other kind.", match kind {
-                    BallotKind::Absentee => "an absentee",
-                    BallotKind::Provisional => "a provisional",
-                })
+                write!(
+                    formatter,
+                    "This is {} ballot: that step belongs to the other kind.",
+                    match kind {
+                        BallotKind::Absentee => "an absentee",
+                        BallotKind::Provisional => "a provisional",
+                    }
+                )
             }
         }
     }

@@ -60,8 +60,7 @@ pub(crate) fn ballot_request(
     if election.is_empty() {
         return Err(ServerError::Invalid("election: give the election's id".into()));
     }
-    let election =
-        ElectionId::parse(election).map_err(|error| ServerError::Invalid(format!("election: {error}")))?;
+    let election = ElectionId::parse(election).map_err(|error| ServerError::Invalid(format!("election: {error}")))?;
     Ok(BallotRequest {
         jurisdiction,
         registration_number,

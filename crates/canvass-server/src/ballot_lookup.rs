@@ -46,7 +46,9 @@ const FOUND: &str = "Here is what happened to your ballot.";
 
 /// The ballot routes; mounted inside the registration lookup's router so they share its limiter.
 pub(crate) fn routes() -> Router<Node> {
-    Router::new().route("/lookup/ballot", get(form_page).post(form_submit)).route("/api/public/ballot", post(api_lookup))
+    Router::new()
+        .route("/lookup/ballot", get(form_page).post(form_submit))
+        .route("/api/public/ballot", post(api_lookup))
 }
 
 /// The answer, the same keys whatever the outcome.
@@ -82,13 +84,17 @@ fn public_ballots(ballots: &[StoredBallot], elections: &[Election]) -> Vec<Publi
         .filter_map(|ballot| {
             let election = elections.iter().find(|election| election.id == ballot.election)?;
             let public = ballot.status.public(today, CurePolicy::default(), election.date);
-            Some((election.date, ballot.id, PublicBallot {
-                election: election.name.to_string(),
-                election_date: election.date.to_string(),
-                kind: ballot.kind().as_str(),
-                status: public.status(),
-                line: public.line().to_owned(),
-            }))
+            Some((
+                election.date,
+                ballot.id,
+                PublicBallot {
+                    election: election.name.to_string(),
+                    election_date: election.date.to_string(),
+                    kind: ballot.kind().as_str(),
+                    status: public.status(),
+                    line: public.line().to_owned(),
+                },
+            ))
         })
         .collect();
     lines.sort_by(|first, second| (second.0, second.1).cmp(&(first.0, first.1)));

@@ -91,7 +91,6 @@ impl BallotStep {
     /// Parses a step with its reason (`reject`: a rejection reason; `adjudicate`: `decision`
     /// and, when not counted, a provisional reason), naming the field that is wrong.
     pub fn parse(step: &str, decision: Option<&str>, reason: Option<&str>) -> Result<Self, ServerError> {
-        let present = |value: Option<&str>| value.map(str::trim).filter(|text| !text.is_empty());
         let (decision, reason) = (present(decision), present(reason));
         let invalid = |message: String| ServerError::Invalid(message);
         let step = match step.trim() {
@@ -123,6 +122,11 @@ impl BallotStep {
         }
         Ok(step)
     }
+}
+
+/// A field's text, trimmed; `None` when absent or blank (a form's empty select).
+fn present(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|text| !text.is_empty())
 }
 
 fn decision_status(decision: Option<&str>, reason: Option<&str>) -> Result<ProvisionalStatus, ServerError> {
@@ -260,7 +264,10 @@ async fn plan(store: &dyn Store, audit: &Audit, request: &BallotRequest) -> Resu
             ballot.status_on
         )));
     }
-    ballot.status.check_change(to, on, policy, election.date).map_err(|refusal| ServerError::Ballot(refusal.to_string()))?;
+    ballot
+        .status
+        .check_change(to, on, policy, election.date)
+        .map_err(|refusal| ServerError::Ballot(refusal.to_string()))?;
     // A rejection sets (or, when no cure is possible, clears) the deadline; later steps keep it.
     let cure_deadline = match to {
         BallotStatus::Absentee(AbsenteeStatus::Rejected { .. }) => to.cure_deadline(policy, election.date),
@@ -370,7 +377,9 @@ impl From<&VoterBallot> for BallotView {
     fn from(found: &VoterBallot) -> Self {
         let ballot = &found.ballot;
         let public_line = match &found.election {
-            Some(election) => ballot.status.public(now().date(), CurePolicy::default(), election.date).line().to_owned(),
+            Some(election) => {
+                ballot.status.public(now().date(), CurePolicy::default(), election.date).line().to_owned()
+            }
             None => String::new(),
         };
         Self {

@@ -84,8 +84,15 @@ pub async fn load(
     write_file(&feed_path, feed(content).as_bytes())?;
     let places_settings = PlacesSettings { jurisdiction: state.id.clone(), actor: "demo".to_owned() };
     let places = places_import::import_vip5(store.as_ref(), audit, &feed_path, &places_settings).await?;
-    let ballots = crate::demo_ballots::load(store.as_ref(), audit, &content.election, examples.get(1..).unwrap_or_default()).await?;
-    Ok(DemoRoll { counts: summary.import.counts, places: places.import.places, example: examples.into_iter().next(), ballots })
+    let ballots =
+        crate::demo_ballots::load(store.as_ref(), audit, &content.election, examples.get(1..).unwrap_or_default())
+            .await?;
+    Ok(DemoRoll {
+        counts: summary.import.counts,
+        places: places.import.places,
+        example: examples.into_iter().next(),
+        ballots,
+    })
 }
 
 /// The demo import needs no progress bar.

@@ -6,8 +6,8 @@
 //! socket; [`listen`] binds and serves them.
 
 pub mod access;
-mod admin_pages;
 mod admin_ballots;
+mod admin_pages;
 mod admin_voters;
 mod api;
 pub mod api_audit;

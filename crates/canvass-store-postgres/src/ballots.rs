@@ -112,13 +112,14 @@ pub(crate) async fn change_ballot_status(pool: &PgPool, change: &StoredBallotCha
         _ => backend(error),
     })?;
     if moved.rows_affected() == 0 {
-        let exists = sqlx::query("SELECT 1 AS found FROM ballots WHERE id = $1 AND registration_number = $2 AND kind = $3")
-            .bind(change.ballot)
-            .bind(&change.registration_number)
-            .bind(change.to.kind().as_str())
-            .fetch_optional(&mut *transaction)
-            .await
-            .map_err(backend)?;
+        let exists =
+            sqlx::query("SELECT 1 AS found FROM ballots WHERE id = $1 AND registration_number = $2 AND kind = $3")
+                .bind(change.ballot)
+                .bind(&change.registration_number)
+                .bind(change.to.kind().as_str())
+                .fetch_optional(&mut *transaction)
+                .await
+                .map_err(backend)?;
         return match exists {
             Some(_) => Ok(false),
             None => Err(missing()),

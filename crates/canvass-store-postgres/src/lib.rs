@@ -18,11 +18,10 @@ use canvass_core::{
     jurisdiction::{Jurisdiction, Precinct},
 };
 use canvass_store::{
-    StoredBallot, StoredBallotChange,
     IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount,
-    SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
-    StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession, StoredStatusChange,
-    StoredToken, VoterBatch, VoterDigest, VoterRevision, ledger, places, rows,
+    SealedVoter, Store, StoreError, StoredBallot, StoredBallotChange, StoredCheckpoint, StoredCosignature,
+    StoredDataKey, StoredImport, StoredIncident, StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest,
+    StoredSession, StoredStatusChange, StoredToken, VoterBatch, VoterDigest, VoterRevision, ledger, places, rows,
 };
 use sqlx::{
     PgPool, Postgres, QueryBuilder, Row,

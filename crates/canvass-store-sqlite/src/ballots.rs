@@ -144,7 +144,10 @@ fn ballot_row(row: &SqliteRow) -> Result<StoredBallot, StoreError> {
     })
 }
 
-pub(crate) async fn voter_ballots(pool: &SqlitePool, registration_number: &str) -> Result<Vec<StoredBallot>, StoreError> {
+pub(crate) async fn voter_ballots(
+    pool: &SqlitePool,
+    registration_number: &str,
+) -> Result<Vec<StoredBallot>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, registration_number, jurisdiction_id, election_id, kind, status, cure_deadline, opened_on, \
          status_on, updated_at FROM ballots WHERE registration_number = ? ORDER BY id",

@@ -111,10 +111,11 @@ fn ballots_move_compare_and_set_with_history(store: &dyn Store) -> ScenarioFutur
         assert!(provisional > id);
         let wrong_kind = change(provisional, absentee(Requested), absentee(Sent), date!(2027 - 11 - 03));
         assert!(matches!(store.change_ballot_status(&wrong_kind).await, Err(StoreError::Missing { .. })));
-        let not_counted = BallotStatus::Provisional(ProvisionalStatus::NotCounted {
-            reason: ProvisionalReason::WrongPrecinct,
-        });
-        assert!(store.change_ballot_status(&change(provisional, cast, not_counted, date!(2027 - 11 - 10))).await.unwrap());
+        let not_counted =
+            BallotStatus::Provisional(ProvisionalStatus::NotCounted { reason: ProvisionalReason::WrongPrecinct });
+        assert!(
+            store.change_ballot_status(&change(provisional, cast, not_counted, date!(2027 - 11 - 10))).await.unwrap()
+        );
 
         // Once cancelled, a new absentee ballot may be issued.
         let cure = change(id, rejected, absentee(Cured), date!(2027 - 10 - 20));
