@@ -10,7 +10,7 @@ mod support;
 use std::{fs, path::Path};
 
 use serde_json::Value;
-use support::{assert_refused, enrol_second_factor, init_node, run, stderr, stdout};
+use support::{Served, assert_refused, enrol_second_factor, init_node, post_form, run, stderr, stdout};
 
 const STATE: &str = "ocd-division/country:us/state:nc";
 const ELECTION: &str = "nc-general-2027";
@@ -234,4 +234,34 @@ fn clerks_record_ballot_steps_auditors_read_them_and_the_rules_refuse_what_they_
     // The ballot state after a refused command is what it was.
     let after: Value = serde_json::from_str(&succeed(&as_auditor(&["ballots", "show", "--json"]))).unwrap();
     assert_eq!(after[0]["status"], "rejected:missing_signature");
+}
+
+#[test]
+fn the_demo_prints_voters_whose_ballot_lookup_tells_what_happened() {
+    let served = Served::start(&["--demo"], &[]).unwrap();
+    let lines: Vec<&str> = served.printed.lines().filter(|line| line.contains("Did my ballot count?")).collect();
+    assert_eq!(lines.len(), 3, "one line per demo ballot: {}", served.printed);
+    let expected = [
+        ("absentee ballot accepted", "Your absentee ballot was accepted and will be counted."),
+        ("missing signature", "Your ballot was rejected: the envelope was not signed. You can fix this until"),
+        ("provisional ballot counted", "Your provisional ballot was counted."),
+    ];
+    for (line, (story, sentence)) in lines.iter().zip(expected) {
+        assert!(line.contains("/lookup/ballot") && line.contains(story), "{line}");
+        let after = |label: &str| {
+            let rest = line.split(label).nth(1).unwrap_or_else(|| panic!("no `{label}` in {line}"));
+            rest.split(',').next().unwrap().trim().to_owned()
+        };
+        let fields = [
+            ("first_name", after("first name ")),
+            ("last_name", after("last name ")),
+            ("birth_date", after("date of birth ")),
+            ("county", "ocd-division/country:us/state:zz/county:alder".to_owned()),
+        ];
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+        let page = post_form(served.public, "/lookup/ballot", &fields);
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains(sentence), "{sentence} missing from {}", page.body);
+    }
+    assert!(served.stop().success());
 }
