@@ -97,7 +97,7 @@ fn public_ballots(ballots: &[StoredBallot], elections: &[Election]) -> Vec<Publi
             ))
         })
         .collect();
-    lines.sort_by(|first, second| (second.0, second.1).cmp(&(first.0, first.1)));
+    lines.sort_by_key(|(date, id, _)| std::cmp::Reverse((*date, *id)));
     lines.into_iter().map(|(_, _, ballot)| ballot).collect()
 }
 
