@@ -5,6 +5,7 @@
 mod admin_client;
 mod audit;
 mod backup;
+mod ballots;
 mod catalog;
 mod data_dir;
 mod doctor;
@@ -79,6 +80,9 @@ enum Command {
     /// Polling places: import a jurisdiction's from a Voting Information Project 5 feed.
     #[command(subcommand)]
     Places(places::PlacesCommand),
+    /// Absentee and provisional ballots: record each step, show a voter's ballots.
+    #[command(subcommand)]
+    Ballots(ballots::BallotsCommand),
 }
 
 fn main() -> ExitCode {
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
             Command::Audit(command) => audit::run(&cli.data, command).await,
             Command::Voters(command) => voters::run(&cli.data, command).await,
             Command::Places(command) => places::run(&cli.data, command).await,
+            Command::Ballots(command) => ballots::run(&cli.data, command).await,
             Command::Witness(arguments) => tokio::task::spawn_blocking(move || witness::run(arguments))
                 .await
                 .map_err(anyhow::Error::from)

@@ -100,6 +100,17 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
         polling_places = roll.places,
         "demo voter file and polling places imported through the real import paths"
     );
+    let ballot_lookups = roll
+        .ballots
+        .iter()
+        .map(|ballot| {
+            let voter = &ballot.voter;
+            format!(
+                "first name {}, last name {}, date of birth {}, county {} ({})",
+                voter.first_name, voter.last_name, voter.birth_date, voter.county.name, ballot.story
+            )
+        })
+        .collect();
     let lookup = roll.example.map(|example| {
         format!(
             "first name {}, last name {}, date of birth {}, county {} (precinct {})",
@@ -133,6 +144,7 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
         secrets,
         witness: (witness_file, witness_name),
         lookup,
+        ballot_lookups,
     };
     let result = serve_until_stopped(node, store, &arguments, Some(&demo)).await;
     drop(temporary);
@@ -163,6 +175,8 @@ struct DemoPrint {
     witness: (PathBuf, &'static str),
     /// A made-up voter of the imported roll to type into "Am I registered?".
     lookup: Option<String>,
+    /// Made-up voters with a demo ballot, to type into "Did my ballot count?".
+    ballot_lookups: Vec<String>,
 }
 
 /// The last segment of an OCD-ID (`county:alder` -> `alder`), for file names.
@@ -204,6 +218,9 @@ async fn serve_until_stopped(
         println!("  Admin:        {scheme}://{}/   (API description at /api/openapi.json)", listeners.admin);
         if let Some(lookup) = &demo.lookup {
             println!("  Am I registered?  {scheme}://{}/lookup/registration   try: {lookup}", listeners.public);
+        }
+        for ballot in &demo.ballot_lookups {
+            println!("  Did my ballot count?  {scheme}://{}/lookup/ballot   try: {ballot}", listeners.public);
         }
         println!("  Admin sign-in, shown once: user admin, password {password}   (then enrol a second factor)");
         println!("  Admin API token, shown once: {}", demo.token);

@@ -132,6 +132,8 @@ operations! {
     ChangeVoterStatus => "voters.change_status", true, "Change a voter record's status (active, inactive, removed, denied, temporary) with an NVRA reason code, under the list-maintenance rules.";
     ExportVoters => "voters.export", true, "Export a jurisdiction's whole voter file.";
     ExportPublicVoters => "voters.export_public", true, "Write the public voter file extract: public-record fields only, address-confidential voters left out.";
+    ReadBallots => "ballots.read", false, "See a voter's absentee and provisional ballots and their history (statuses, reason codes, dates).";
+    RecordBallots => "ballots.record", false, "Record an absentee ballot's request, mailing, return, acceptance or rejection and cure, and a provisional ballot's casting and decision.";
     ImportPlaces => "places.import", false, "Import polling places from a Voting Information Project feed (public data: where and when to vote).";
     UploadResults => "results.upload", true, "Upload precinct results.";
     CertifyResults => "results.certify", true, "Certify an election's results.";
@@ -180,6 +182,8 @@ const POLICY: &[(Operation, [Rule; 6])] = &[
     (Operation::ChangeVoterStatus, [YES, YES, YES, NO, NO, NO]),
     (Operation::ExportVoters, [TWO, TWO, NO, NO, NO, NO]),
     (Operation::ExportPublicVoters, [YES, YES, NO, NO, NO, NO]),
+    (Operation::ReadBallots, [YES, YES, YES, NO, YES, NO]),
+    (Operation::RecordBallots, [YES, YES, YES, NO, NO, NO]),
     (Operation::ImportPlaces, [YES, YES, NO, NO, NO, NO]),
     (Operation::UploadResults, [YES, YES, NO, YES, NO, NO]),
     (Operation::CertifyResults, [TWO, TWO, NO, NO, NO, NO]),

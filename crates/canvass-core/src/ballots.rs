@@ -201,10 +201,25 @@ impl CurePolicy {
 /// the staff member making the change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BallotRefusal {
-    AbsenteeNotAllowed { from: AbsenteeStatus, to: AbsenteeStatus },
-    NotCurable { reason: RejectionReason },
-    CureDeadlinePassed { deadline: Date, today: Date },
-    ProvisionalNotAllowed { from: ProvisionalStatus, to: ProvisionalStatus },
+    AbsenteeNotAllowed {
+        from: AbsenteeStatus,
+        to: AbsenteeStatus,
+    },
+    NotCurable {
+        reason: RejectionReason,
+    },
+    CureDeadlinePassed {
+        deadline: Date,
+        today: Date,
+    },
+    ProvisionalNotAllowed {
+        from: ProvisionalStatus,
+        to: ProvisionalStatus,
+    },
+    /// An absentee step asked of a provisional ballot, or the reverse.
+    KindMismatch {
+        kind: BallotKind,
+    },
 }
 
 /// Checks one absentee ballot status change made on `today` for the election on `election_date`.
@@ -277,6 +292,16 @@ impl fmt::Display for BallotRefusal {
                 from.as_str(),
                 to.as_str()
             ),
+            Self::KindMismatch { kind } => {
+                write!(
+                    formatter,
+                    "This is {} ballot: that step belongs to the other kind.",
+                    match kind {
+                        BallotKind::Absentee => "an absentee",
+                        BallotKind::Provisional => "a provisional",
+                    }
+                )
+            }
         }
     }
 }
@@ -388,6 +413,109 @@ impl TryFrom<String> for ProvisionalStatus {
 impl From<ProvisionalStatus> for &'static str {
     fn from(status: ProvisionalStatus) -> &'static str {
         status.as_str()
+    }
+}
+
+/// The two kinds of ballot tracked one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BallotKind {
+    /// By mail (North Carolina's absentee by mail, early by mail elsewhere).
+    Absentee,
+    Provisional,
+}
+
+impl BallotKind {
+    pub const ALL: [Self; 2] = [Self::Absentee, Self::Provisional];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Absentee => "absentee",
+            Self::Provisional => "provisional",
+        }
+    }
+
+    pub fn parse(value: &str) -> Result<Self, CoreError> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == value).ok_or_else(|| CoreError::UnknownVariant {
+            what: "ballot kind",
+            value: value.to_owned(),
+            expected: "absentee, provisional",
+        })
+    }
+}
+
+/// A ballot's status, whichever its kind: what a store row and a history row hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BallotStatus {
+    Absentee(AbsenteeStatus),
+    Provisional(ProvisionalStatus),
+}
+
+impl BallotStatus {
+    pub fn kind(self) -> BallotKind {
+        match self {
+            Self::Absentee(_) => BallotKind::Absentee,
+            Self::Provisional(_) => BallotKind::Provisional,
+        }
+    }
+
+    /// The stored code (`rejected:missing_signature`, `not_counted:wrong_precinct`); the kind is
+    /// stored beside it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Absentee(status) => status.as_str(),
+            Self::Provisional(status) => status.as_str(),
+        }
+    }
+
+    pub fn parse(kind: BallotKind, code: &str) -> Result<Self, CoreError> {
+        match kind {
+            BallotKind::Absentee => AbsenteeStatus::parse(code).map(Self::Absentee),
+            BallotKind::Provisional => ProvisionalStatus::parse(code).map(Self::Provisional),
+        }
+    }
+
+    /// A ballot no later step changes: accepted, cancelled, or a provisional ballot decided.
+    /// (A rejected absentee ballot is not final: it may be cured or cancelled.)
+    pub fn is_final(self) -> bool {
+        match self {
+            Self::Absentee(status) => matches!(status, AbsenteeStatus::Accepted | AbsenteeStatus::Cancelled),
+            Self::Provisional(status) => status != ProvisionalStatus::Cast,
+        }
+    }
+
+    /// The cure deadline this status carries: a curable rejection's, under `policy`.
+    pub fn cure_deadline(self, policy: CurePolicy, election_date: Date) -> Option<Date> {
+        match self {
+            Self::Absentee(AbsenteeStatus::Rejected { reason }) if reason.is_curable() => {
+                Some(policy.cure_deadline(election_date))
+            }
+            _ => None,
+        }
+    }
+
+    /// The public page's line for this status on `today`.
+    pub fn public(self, today: Date, policy: CurePolicy, election_date: Date) -> PublicBallotStatus {
+        match self {
+            Self::Absentee(status) => PublicBallotStatus::absentee(status, today, policy, election_date),
+            Self::Provisional(status) => PublicBallotStatus::provisional(status),
+        }
+    }
+
+    /// Checks one change of status made on `today`: the kind cannot change, and each kind's
+    /// rules apply.
+    pub fn check_change(
+        self,
+        to: Self,
+        today: Date,
+        policy: CurePolicy,
+        election_date: Date,
+    ) -> Result<(), BallotRefusal> {
+        match (self, to) {
+            (Self::Absentee(from), Self::Absentee(to)) => check_transition(from, to, today, policy, election_date),
+            (Self::Provisional(from), Self::Provisional(to)) => check_provisional_transition(from, to),
+            _ => Err(BallotRefusal::KindMismatch { kind: self.kind() }),
+        }
     }
 }
 

@@ -237,6 +237,19 @@ fn date(field: &str, text: Option<&str>) -> Result<Option<Date>, ServerError> {
         .transpose()
 }
 
+/// A registration number as typed, trimmed. Registration numbers are ids (NCIDs such as
+/// `AA123456`, or an older file's county-prefixed `NC092-123`): anything else cannot name a
+/// voter and is not written into the ledger.
+pub(crate) fn parse_registration_number(text: &str) -> Result<String, ServerError> {
+    let registration_number = text.trim().to_owned();
+    let plausible = (1..=40).contains(&registration_number.len())
+        && registration_number.chars().all(|character| character.is_ascii_alphanumeric() || character == '-');
+    if !plausible {
+        return Err(ServerError::Invalid("registration_number: expected 1-40 letters, digits or hyphens".into()));
+    }
+    Ok(registration_number)
+}
+
 /// Turns the fields of a form or JSON body into a request, naming the field that is wrong.
 pub(crate) fn status_request(
     jurisdiction: JurisdictionId,
@@ -246,14 +259,7 @@ pub(crate) fn status_request(
     dates: [Option<&str>; 3],
 ) -> Result<StatusChangeRequest, ServerError> {
     let [effective, notice_sent, last_contact] = dates;
-    let registration_number = registration_number.trim().to_owned();
-    // Registration numbers are ids (NCIDs such as `AA123456`, or an older file's county-prefixed
-    // `NC092-123`): anything else cannot name a voter and is not written into the ledger.
-    let plausible = (1..=40).contains(&registration_number.len())
-        && registration_number.chars().all(|character| character.is_ascii_alphanumeric() || character == '-');
-    if !plausible {
-        return Err(ServerError::Invalid("registration_number: expected 1-40 letters, digits or hyphens".into()));
-    }
+    let registration_number = parse_registration_number(&registration_number)?;
     Ok(StatusChangeRequest {
         jurisdiction,
         registration_number,

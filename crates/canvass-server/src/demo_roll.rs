@@ -33,6 +33,7 @@ pub struct DemoLookup {
     pub birth_date: String,
     pub county: Jurisdiction,
     pub precinct: String,
+    pub registration_number: String,
 }
 
 /// What the demo's imports gave.
@@ -41,6 +42,8 @@ pub struct DemoRoll {
     pub counts: ImportCounts,
     pub places: u64,
     pub example: Option<DemoLookup>,
+    /// Voters with a demo ballot, for "Did my ballot count?".
+    pub ballots: Vec<crate::demo_ballots::DemoBallot>,
 }
 
 /// Imports the demo roll into the demo's first county and polling places for every demo
@@ -64,7 +67,7 @@ pub async fn load(
         .find(|jurisdiction| jurisdiction.kind == JurisdictionKind::State)
         .ok_or_else(|| ServerError::Internal("the demo has no state".into()))?;
     let precincts: Vec<&Precinct> = content.precincts.iter().filter(|p| p.jurisdiction == county.id).collect();
-    let (file, example) = roll_file(seed, county, &precincts)?;
+    let (file, examples) = roll_file(seed, county, &precincts)?;
     let roll_path = directory.join("demo-roll.ncvoter.tsv");
     write_file(&roll_path, &file)?;
     let ring = rings.current(store.as_ref(), &county.id).await?;
@@ -81,7 +84,15 @@ pub async fn load(
     write_file(&feed_path, feed(content).as_bytes())?;
     let places_settings = PlacesSettings { jurisdiction: state.id.clone(), actor: "demo".to_owned() };
     let places = places_import::import_vip5(store.as_ref(), audit, &feed_path, &places_settings).await?;
-    Ok(DemoRoll { counts: summary.import.counts, places: places.import.places, example })
+    let ballots =
+        crate::demo_ballots::load(store.as_ref(), audit, &content.election, examples.get(1..).unwrap_or_default())
+            .await?;
+    Ok(DemoRoll {
+        counts: summary.import.counts,
+        places: places.import.places,
+        example: examples.into_iter().next(),
+        ballots,
+    })
 }
 
 /// The demo import needs no progress bar.
@@ -98,13 +109,13 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ServerError> {
 }
 
 /// The generator's roll (with the confidential columns) moved into `county` and spread over its
-/// precincts; and the first active, not address-confidential voter whose name and birth date
-/// no one else in the file shares, for the lookup.
+/// precincts; and the first active, not address-confidential voters whose name and birth date
+/// no one else in the file shares (up to four), for the lookups.
 fn roll_file(
     seed: u64,
     county: &Jurisdiction,
     precincts: &[&Precinct],
-) -> Result<(Vec<u8>, Option<DemoLookup>), ServerError> {
+) -> Result<(Vec<u8>, Vec<DemoLookup>), ServerError> {
     let mut generated = Vec::new();
     ncvoter::generate(seed, DEMO_ROLL_ROWS, true, &mut generated)
         .map_err(|error| ServerError::Internal(format!("the demo roll generator failed: {error}")))?;
@@ -142,18 +153,22 @@ fn roll_file(
         rows.push(values);
     }
     let identity = |values: &Vec<String>| (values[first].clone(), values[last].clone(), values[birth].clone());
-    let example = rows
+    let ncid = at("ncid")?;
+    let examples = rows
         .iter()
         .filter(|values| values[status] == "A" && !values[confidential].eq_ignore_ascii_case("y"))
-        .find(|values| rows.iter().filter(|other| identity(other) == identity(values)).count() == 1)
+        .filter(|values| rows.iter().filter(|other| identity(other) == identity(values)).count() == 1)
+        .take(4)
         .map(|values| DemoLookup {
             first_name: values[first].clone(),
             last_name: values[last].clone(),
             birth_date: values[birth].clone(),
             county: county.clone(),
             precinct: values[precinct_desc].clone(),
-        });
-    Ok((output, example))
+            registration_number: values[ncid].clone(),
+        })
+        .collect();
+    Ok((output, examples))
 }
 
 fn write_error(error: std::io::Error) -> ServerError {

@@ -48,6 +48,10 @@ pub enum ServerError {
     /// sentence (the statute, the dates, when the change becomes possible).
     #[error("{0}")]
     ListMaintenance(String),
+    /// The ballot rules refuse a step (`canvass_core::ballots`); the message says why and what
+    /// the ballot may do next.
+    #[error("{0}")]
+    Ballot(String),
     #[error("{0}")]
     UnknownReference(String),
     #[error(
@@ -85,6 +89,7 @@ impl ServerError {
                 | Self::Throttled
                 | Self::Csrf
                 | Self::ListMaintenance(_)
+                | Self::Ballot(_)
         )
     }
 
@@ -106,6 +111,7 @@ impl ServerError {
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "already_exists",
             Self::ListMaintenance(_) => "list_maintenance_refused",
+            Self::Ballot(_) => "ballot_step_refused",
             Self::UnknownReference(_) => "unknown_reference",
             Self::Unavailable(_) => "unavailable",
             Self::Sealed(_) => "jurisdiction_sealed",
@@ -130,7 +136,7 @@ impl ServerError {
             Self::ForbiddenPeer => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::UnknownReference(_) | Self::ListMaintenance(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnknownReference(_) | Self::ListMaintenance(_) | Self::Ballot(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Sealed(_) => StatusCode::LOCKED,
             Self::NoKeyRing(_) => StatusCode::CONFLICT,
@@ -168,6 +174,7 @@ pub struct ErrorDetail {
     /// Stable code: invalid_input, malformed_json, unsupported_media_type, body_too_large,
     /// unauthorized, forbidden_peer, not_found, already_exists, unknown_reference,
     /// unavailable, jurisdiction_sealed, no_key_ring, wrong_secret, list_maintenance_refused,
+    /// ballot_step_refused,
     /// internal.
     pub code: String,
     pub message: String,

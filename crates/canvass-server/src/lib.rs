@@ -6,15 +6,20 @@
 //! socket; [`listen`] binds and serves them.
 
 pub mod access;
+mod admin_ballots;
 mod admin_pages;
 mod admin_voters;
 mod api;
 pub mod api_audit;
+mod api_ballots;
 mod api_keys;
 mod api_staff;
 mod api_voters;
 pub mod audit_log;
 pub mod backup;
+mod ballot_lookup;
+pub mod ballots;
+pub mod demo_ballots;
 pub mod demo_roll;
 mod error;
 pub mod keys;

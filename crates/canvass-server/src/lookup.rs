@@ -73,7 +73,7 @@ fn per_identity(config: &LookupConfig) -> Limit {
 /// Keys each limiter table holds at most; past this the longest-idle keys are forgotten first.
 const MAX_TRACKED_KEYS: usize = 10_000;
 
-const MAX_NAME_CHARS: usize = 100;
+pub(crate) const MAX_NAME_CHARS: usize = 100;
 
 const NOT_CONFIRMED: &str =
     "We could not confirm a registration with these details. Contact your county board of elections.";
@@ -86,21 +86,22 @@ pub(crate) fn router() -> Router<Node> {
     Router::new()
         .route("/lookup/registration", get(form_page).post(form_submit))
         .route("/api/public/registration", post(api_lookup))
+        .merge(crate::ballot_lookup::routes())
         .layer(Extension(LookupLimiter::default()))
 }
 
 /// The fields as sent; every one optional so a missing one gets a message naming it rather
 /// than a deserialiser's error.
 #[derive(Default, Deserialize)]
-struct LookupFields {
+pub(crate) struct LookupFields {
     #[serde(default)]
-    first_name: Option<String>,
+    pub(crate) first_name: Option<String>,
     #[serde(default)]
-    last_name: Option<String>,
+    pub(crate) last_name: Option<String>,
     #[serde(default)]
-    birth_date: Option<String>,
+    pub(crate) birth_date: Option<String>,
     #[serde(default)]
-    county: Option<String>,
+    pub(crate) county: Option<String>,
 }
 
 /// Redacted: these are a person's name and date of birth.
@@ -112,11 +113,11 @@ impl std::fmt::Debug for LookupFields {
 
 /// A lookup's parsed input: names with at least one letter, a plausible date of birth, and a
 /// county this node hosts.
-struct Identity {
-    first_name: String,
-    last_name: String,
-    birth_date: Date,
-    county: Jurisdiction,
+pub(crate) struct Identity {
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) birth_date: Date,
+    pub(crate) county: Jurisdiction,
 }
 
 /// The answer, the same keys whatever the outcome.
@@ -168,7 +169,7 @@ impl RegistrationAnswer {
 }
 
 /// Why a lookup gave no answer.
-enum LookupError {
+pub(crate) enum LookupError {
     /// A field is missing or malformed: safe to say which and why.
     Invalid {
         field: &'static str,
@@ -193,19 +194,19 @@ impl From<canvass_store::StoreError> for LookupError {
     }
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> LookupError {
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> LookupError {
     LookupError::Invalid { field, message: message.into() }
 }
 
-const UNAVAILABLE: &str =
+pub(crate) const UNAVAILABLE: &str =
     "Lookups for this county are not available right now. Try again later or contact your county board of elections.";
 
-fn retry_after_seconds(wait: Duration) -> u64 {
+pub(crate) fn retry_after_seconds(wait: Duration) -> u64 {
     // Rounded up, and at least 1: "0" would invite an immediate retry that is refused again.
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
-fn too_many(wait: Duration) -> String {
+pub(crate) fn too_many(wait: Duration) -> String {
     format!("Too many lookups. Try again in {} seconds.", retry_after_seconds(wait))
 }
 
@@ -280,7 +281,7 @@ async fn parse_county(node: &Node, value: Option<&str>) -> Result<Jurisdiction, 
     }
 }
 
-async fn parse(node: &Node, fields: &LookupFields) -> Result<Identity, LookupError> {
+pub(crate) async fn parse(node: &Node, fields: &LookupFields) -> Result<Identity, LookupError> {
     Ok(Identity {
         first_name: parse_name("first_name", "first name", fields.first_name.as_deref())?,
         last_name: parse_name("last_name", "last name", fields.last_name.as_deref())?,
@@ -289,7 +290,7 @@ async fn parse(node: &Node, fields: &LookupFields) -> Result<Identity, LookupErr
     })
 }
 
-fn same_person(record: &RollRecord, identity: &Identity) -> bool {
+pub(crate) fn same_person(record: &RollRecord, identity: &Identity) -> bool {
     let birth_date = record.birth_date.as_deref().and_then(|text| Date::parse(text, &Iso8601::DATE).ok());
     record.county == identity.county.id.as_str()
         && birth_date == Some(identity.birth_date)
@@ -361,7 +362,7 @@ async fn find(node: &Node, identity: &Identity) -> Result<RegistrationAnswer, Lo
 /// a flood of addresses cannot push identities out (or the reverse). Identities are held as a
 /// keyed hash (keys random per process), never as names or dates.
 #[derive(Debug, Clone, Default)]
-struct LookupLimiter {
+pub(crate) struct LookupLimiter {
     addresses: Arc<Mutex<Window<Option<IpAddr>>>>,
     identities: Arc<Mutex<Window<u64>>>,
     hasher: RandomState,
@@ -419,14 +420,14 @@ impl<K: std::hash::Hash + Eq + Clone> Window<K> {
 }
 
 impl LookupLimiter {
-    fn admit_address(&self, config: &LookupConfig, address: Option<IpAddr>) -> Result<(), LookupError> {
+    pub(crate) fn admit_address(&self, config: &LookupConfig, address: Option<IpAddr>) -> Result<(), LookupError> {
         // A poisoned lock only means another lookup panicked mid-count; the counts are still
         // usable, and refusing every lookup from then on would be worse.
         let mut window = self.addresses.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         window.admit(&address, per_address(config), Instant::now()).map_err(LookupError::Throttled)
     }
 
-    fn admit_identity(&self, config: &LookupConfig, identity: &Identity) -> Result<(), LookupError> {
+    pub(crate) fn admit_identity(&self, config: &LookupConfig, identity: &Identity) -> Result<(), LookupError> {
         let key = self.hasher.hash_one((
             normalize::name(&identity.last_name),
             normalize::name(&identity.first_name),
@@ -442,7 +443,7 @@ impl LookupLimiter {
 /// proxy, the last `X-Forwarded-For` entry (the one that proxy added). `None` when the router
 /// runs without connection info (tests driving it in-process): all such requests then share
 /// one address bucket.
-fn client_address(node: &Node, extensions: &axum::http::Extensions, headers: &HeaderMap) -> Option<IpAddr> {
+pub(crate) fn client_address(node: &Node, extensions: &axum::http::Extensions, headers: &HeaderMap) -> Option<IpAddr> {
     let peer = access::peer_address(extensions)?;
     if node.config().public.behind_proxy != Some(peer) {
         return Some(peer);
@@ -473,7 +474,7 @@ async fn answer(
 }
 
 /// Holds the response until the minimum time since `started` has passed.
-async fn pad(started: Instant) {
+pub(crate) async fn pad(started: Instant) {
     tokio::time::sleep_until((started + MINIMUM_RESPONSE_TIME).into()).await;
 }
 
@@ -501,7 +502,7 @@ async fn api_lookup(
 }
 
 /// The counties a voter may choose, in tree order (state by state).
-async fn counties(node: &Node) -> Result<Vec<Jurisdiction>, ServerError> {
+pub(crate) async fn counties(node: &Node) -> Result<Vec<Jurisdiction>, ServerError> {
     let all = node.store().jurisdictions().await?;
     Ok(tree_order(&all)
         .into_iter()
@@ -536,6 +537,7 @@ fn form(counties: &[Jurisdiction], fields: &LookupFields, message: Option<&str>)
             }
             p { button type="submit" { "Look up my registration" } }
         }
+        p { a href="/lookup/ballot" { "Did my ballot count?" } " Check whether your absentee or provisional ballot counted." }
     }
 }
 
@@ -569,6 +571,7 @@ fn result_page(answer: &RegistrationAnswer) -> Markup {
             p role="status" { (answer.message) }
         }
         p { a href="/lookup/registration" { "Look up another registration" } }
+        p { a href="/lookup/ballot" { "Did my ballot count?" } }
     }
 }
 
@@ -626,7 +629,7 @@ async fn form_again(node: &Node, status: StatusCode, fields: &LookupFields, mess
 }
 
 /// A field message as a sentence for the page ("enter your first name" -> "Enter your first name.").
-fn sentence(message: &str) -> String {
+pub(crate) fn sentence(message: &str) -> String {
     let mut characters = message.chars();
     let mut text: String =
         characters.next().map(|first| first.to_uppercase().chain(characters).collect()).unwrap_or_default();

@@ -543,6 +543,23 @@ async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>
                 .json(serde_json::json!({ "status": "removed", "reason": "voter_request" }))
                 .target(county)
         }
+        ("GET", "/api/jurisdictions/{id}/voters/{voter}/ballots") => {
+            Sample::new(format!("/api/jurisdictions/{county}/voters/{}/ballots", world.ada(county)), &[200]).target(county)
+        }
+        ("POST", "/api/jurisdictions/{id}/voters/{voter}/ballots") => {
+            let voter = format!("BA{number}");
+            world.add_voter(county, &voter, "Bea", "Ballot").await;
+            Sample::new(format!("/api/jurisdictions/{county}/voters/{voter}/ballots"), &[201])
+                .json(serde_json::json!({ "election": format!("{state}-general"), "step": "request" }))
+                .target(county)
+        }
+        ("POST", "/jurisdictions/{id}/voters/{voter}/ballots") => {
+            let voter = format!("BF{number}");
+            world.add_voter(county, &voter, "Bea", "Ballot").await;
+            Sample::new(format!("/jurisdictions/{county}/voters/{voter}/ballots"), &[303])
+                .form(&[("election", &format!("{state}-general")), ("step", "request")])
+                .target(county)
+        }
         ("GET", "/voters") => Sample::new(path, &[200]),
         ("GET", "/jurisdictions/{id}/voters") => {
             Sample::new(format!("/jurisdictions/{county}/voters"), &[200]).target(county)

@@ -213,6 +213,7 @@ async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() 
             "/api/jurisdictions/{id}/seal",
             "/api/jurisdictions/{id}/unseal",
             "/api/jurisdictions/{id}/voters",
+            "/api/jurisdictions/{id}/voters/{voter}/ballots",
             "/api/jurisdictions/{id}/voters/{voter}/status",
             "/api/keys",
             "/api/node",

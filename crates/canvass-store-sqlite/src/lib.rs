@@ -1,6 +1,8 @@
 //! The embedded SQLite [`Store`]: one file in the data dir, opened in WAL mode with
 //! `synchronous=FULL` (a committed transaction survives power loss) and foreign keys enforced.
 
+mod ballots;
+
 use std::{collections::HashMap, os::unix::fs::OpenOptionsExt, path::Path, str::FromStr, time::Duration};
 
 use async_trait::async_trait;
@@ -13,9 +15,9 @@ use canvass_core::{
 };
 use canvass_store::{
     IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount,
-    SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
-    StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession, StoredStatusChange,
-    StoredToken, VoterBatch, VoterDigest, VoterRevision, ledger, places, rows,
+    SealedVoter, Store, StoreError, StoredBallot, StoredBallotChange, StoredCheckpoint, StoredCosignature,
+    StoredDataKey, StoredImport, StoredIncident, StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest,
+    StoredSession, StoredStatusChange, StoredToken, VoterBatch, VoterDigest, VoterRevision, ledger, places, rows,
 };
 use sqlx::{
     QueryBuilder, Row, Sqlite, SqlitePool,
@@ -2109,5 +2111,21 @@ impl Store for SqliteStore {
         .await
         .map_err(backend)?;
         rows.iter().map(cosignature_row).collect()
+    }
+
+    async fn insert_ballot(&self, ballot: &StoredBallot, actor: &str) -> Result<i64, StoreError> {
+        ballots::insert_ballot(&self.pool, ballot, actor).await
+    }
+
+    async fn change_ballot_status(&self, change: &StoredBallotChange) -> Result<bool, StoreError> {
+        ballots::change_ballot_status(&self.pool, change).await
+    }
+
+    async fn voter_ballots(&self, registration_number: &str) -> Result<Vec<StoredBallot>, StoreError> {
+        ballots::voter_ballots(&self.pool, registration_number).await
+    }
+
+    async fn voter_ballot_changes(&self, registration_number: &str) -> Result<Vec<StoredBallotChange>, StoreError> {
+        ballots::voter_ballot_changes(&self.pool, registration_number).await
     }
 }

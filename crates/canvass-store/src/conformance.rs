@@ -40,9 +40,11 @@ pub struct Scenario {
     pub run: for<'a> fn(&'a dyn Store) -> ScenarioFuture<'a>,
 }
 
+mod ballots;
+
 /// Every scenario, in a stable order.
 pub fn scenarios() -> Vec<Scenario> {
-    vec![
+    let mut scenarios = vec![
         Scenario { name: "fresh_store_is_migrated_and_empty", run: fresh_store_is_migrated_and_empty },
         Scenario { name: "jurisdiction_tree_round_trips", run: jurisdiction_tree_round_trips },
         Scenario { name: "duplicate_jurisdiction_is_refused", run: duplicate_jurisdiction_is_refused },
@@ -112,7 +114,9 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "ledger_tiles_grow_and_checkpoints_stay", run: ledger_tiles_grow_and_checkpoints_stay },
         Scenario { name: "ledger_refused_integration_writes_nothing", run: ledger_refused_integration_writes_nothing },
         Scenario { name: "ledger_cosignatures_upsert_per_witness", run: ledger_cosignatures_upsert_per_witness },
-    ]
+    ];
+    scenarios.extend(ballots::scenarios());
+    scenarios
 }
 
 fn id(value: &str) -> JurisdictionId {

@@ -2,6 +2,7 @@
 //! Canvass holds an `Arc<dyn Store>` chosen once at start-up from `database_url`, and never sees
 //! SQL. [`conformance`] is the one behaviour suite every backend must pass.
 
+pub mod ballots;
 pub mod conformance;
 mod error;
 pub mod ledger;
@@ -22,6 +23,7 @@ use canvass_core::{
 };
 use time::Date;
 
+pub use ballots::{StoredBallot, StoredBallotChange};
 pub use error::StoreError;
 pub use ledger::{
     LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, StoredCheckpoint, StoredCosignature,
@@ -332,4 +334,23 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn add_cosignature(&self, cosignature: &StoredCosignature) -> Result<(), StoreError>;
     /// The cosignatures of the checkpoint of `size`, by witness name.
     async fn cosignatures(&self, size: u64) -> Result<Vec<StoredCosignature>, StoreError>;
+
+    // Absentee and provisional ballots. The rules live in canvass-core's `ballots`; the store
+    // keeps each ballot's current status and its append-only history.
+
+    /// Stores a new ballot with its first history row (from no status to `ballot.status`, on
+    /// `ballot.opened_on`, by `actor`) in one transaction; returns its id (`ballot.id` is
+    /// ignored). `Missing` if the jurisdiction has no voter with that registration number or
+    /// the election does not exist; `AlreadyExists` if the voter already has a ballot of this
+    /// kind in this election that is not cancelled.
+    async fn insert_ballot(&self, ballot: &StoredBallot, actor: &str) -> Result<i64, StoreError>;
+    /// Moves the ballot from `change.from` to `change.to` (with the change's cure deadline and
+    /// day) and appends the change, in one transaction, compare-and-set on the stored status:
+    /// `false` and nothing written if the ballot is no longer in `change.from`. `Missing` if
+    /// there is no such ballot of that voter. `change.id` is ignored.
+    async fn change_ballot_status(&self, change: &StoredBallotChange) -> Result<bool, StoreError>;
+    /// The voter's ballots, oldest first (empty if none or no such voter).
+    async fn voter_ballots(&self, registration_number: &str) -> Result<Vec<StoredBallot>, StoreError>;
+    /// Every status change of the voter's ballots, oldest first.
+    async fn voter_ballot_changes(&self, registration_number: &str) -> Result<Vec<StoredBallotChange>, StoreError>;
 }

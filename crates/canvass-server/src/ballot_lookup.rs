@@ -1,0 +1,284 @@
+//! The public "Did my ballot count?" page and API (HAVA section 302(a)(5)(B)), beside "Am I
+//! registered?" on the public listener: a voter gives the same first name, last name, date of
+//! birth and county, and learns only the public status of their absentee and provisional
+//! ballots (`canvass_core::ballots::PublicBallotStatus`: whether an absentee ballot was
+//! accepted or rejected, with the reason and the cure deadline; whether a provisional ballot
+//! counted and, if not, why), with the election each belongs to.
+//!
+//! It shares the registration lookup's protections, and its limiter (one budget for both
+//! pages, so alternating them does not double the guesses): the input parsing, the limits per
+//! client address and per looked-up identity (429 with Retry-After), the response padding, and
+//! no log or ledger line with what was typed. A voter whose address is confidential, a voter
+//! with no ballot and someone not on the roll all get the one "no ballot found" body, after
+//! the same queries.
+
+use std::time::Instant;
+
+use axum::{
+    Extension, Json, Router,
+    extract::{
+        State,
+        rejection::{FormRejection, JsonRejection},
+    },
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use canvass_core::{ballots::CurePolicy, election::Election, voter_policy::FieldPolicy};
+use canvass_store::StoredBallot;
+use maud::{Markup, html};
+use serde::Serialize;
+
+use crate::{
+    Node, ServerError, access,
+    lookup::{
+        Identity, LookupError, LookupFields, LookupLimiter, MAX_NAME_CHARS, UNAVAILABLE, client_address, counties,
+        invalid, pad, parse, retry_after_seconds, same_person, sentence, too_many,
+    },
+    pages::{PageError, layout},
+    roll::{self, RollRecord},
+};
+
+const TITLE: &str = "Did my ballot count?";
+const NO_BALLOT: &str = "We could not find an absentee or provisional ballot with these details. If you voted by mail \
+                         or cast a provisional ballot, contact your county board of elections.";
+const FOUND: &str = "Here is what happened to your ballot.";
+
+/// The ballot routes; mounted inside the registration lookup's router so they share its limiter.
+pub(crate) fn routes() -> Router<Node> {
+    Router::new()
+        .route("/lookup/ballot", get(form_page).post(form_submit))
+        .route("/api/public/ballot", post(api_lookup))
+}
+
+/// The answer, the same keys whatever the outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct BallotAnswer {
+    found: bool,
+    ballots: Vec<PublicBallot>,
+    message: &'static str,
+}
+
+/// One ballot as the public sees it: its election, kind, status code and the plain line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct PublicBallot {
+    election: String,
+    election_date: String,
+    kind: &'static str,
+    status: &'static str,
+    line: String,
+}
+
+impl BallotAnswer {
+    fn none() -> Self {
+        Self { found: false, ballots: Vec::new(), message: NO_BALLOT }
+    }
+}
+
+/// The voter's ballots as public lines, newest election first; a ballot whose election is
+/// gone is left out (its cure deadline cannot be told).
+fn public_ballots(ballots: &[StoredBallot], elections: &[Election]) -> Vec<PublicBallot> {
+    let today = canvass_core::audit::now().date();
+    let mut lines: Vec<(time::Date, i64, PublicBallot)> = ballots
+        .iter()
+        .filter_map(|ballot| {
+            let election = elections.iter().find(|election| election.id == ballot.election)?;
+            let public = ballot.status.public(today, CurePolicy::default(), election.date);
+            Some((
+                election.date,
+                ballot.id,
+                PublicBallot {
+                    election: election.name.to_string(),
+                    election_date: election.date.to_string(),
+                    kind: ballot.kind().as_str(),
+                    status: public.status(),
+                    line: public.line().to_owned(),
+                },
+            ))
+        })
+        .collect();
+    lines.sort_by_key(|(date, id, _)| std::cmp::Reverse((*date, *id)));
+    lines.into_iter().map(|(_, _, ballot)| ballot).collect()
+}
+
+/// The lookup: the same queries whatever it finds (see the module comment).
+async fn find(node: &Node, identity: &Identity) -> Result<BallotAnswer, LookupError> {
+    let store = node.store();
+    let policy = FieldPolicy::north_carolina();
+    let mut matches: Vec<RollRecord> = Vec::new();
+    let mut readable = false;
+    for jurisdiction in access::lineage(store, &identity.county.id).await? {
+        let ring = match node.keys().current(store, &jurisdiction).await {
+            Ok(ring) => ring,
+            Err(ServerError::Sealed(_) | ServerError::NoKeyRing(_)) => continue,
+            Err(other) => return Err(other.into()),
+        };
+        readable = true;
+        let index = roll::lookup_index(&ring, &identity.last_name, &identity.first_name, identity.birth_date)?;
+        for sealed in store.voters_by_index(&jurisdiction, canvass_store::IndexLookup::Lookup(index)).await? {
+            match roll::open_row(&ring, &sealed, &policy, true) {
+                Ok(record) if same_person(&record, identity) => matches.push(record),
+                Ok(_) => {}
+                Err(_) => tracing::warn!(%jurisdiction, "a ballot lookup candidate could not be opened"),
+            }
+        }
+    }
+    // Ballots are read for every match, confidential ones included, and for a number no voter
+    // has when nothing matched, so a miss costs the same queries as a hit.
+    let numbers: Vec<&str> = match matches.is_empty() {
+        true => vec![""],
+        false => matches.iter().map(|record| record.registration_number.as_str()).collect(),
+    };
+    let mut ballots = Vec::new();
+    for number in numbers {
+        ballots.extend(store.voter_ballots(number).await?);
+    }
+    let elections = store.elections(None).await?;
+    if !readable {
+        return Err(LookupError::Unavailable);
+    }
+    // An address-confidential match answers as a miss: the page must not confirm that a
+    // protected person lives in this county.
+    if matches.iter().any(|record| record.address_confidential) {
+        return Ok(BallotAnswer::none());
+    }
+    let ballots = public_ballots(&ballots, &elections);
+    if ballots.is_empty() {
+        return Ok(BallotAnswer::none());
+    }
+    Ok(BallotAnswer { found: true, ballots, message: FOUND })
+}
+
+/// Rate limits, parsing and the lookup, in the registration lookup's order.
+async fn answer(
+    node: &Node,
+    limiter: &LookupLimiter,
+    address: Option<std::net::IpAddr>,
+    fields: &LookupFields,
+) -> Result<BallotAnswer, LookupError> {
+    let limits = &node.config().lookup;
+    limiter.admit_address(limits, address)?;
+    let identity = parse(node, fields).await?;
+    limiter.admit_identity(limits, &identity)?;
+    find(node, &identity).await
+}
+
+/// `POST /api/public/ballot`: JSON in, [`BallotAnswer`] out.
+async fn api_lookup(
+    State(node): State<Node>,
+    Extension(limiter): Extension<LookupLimiter>,
+    parts: axum::http::request::Parts,
+    body: Result<Json<LookupFields>, JsonRejection>,
+) -> Response {
+    let started = Instant::now();
+    let address = client_address(&node, &parts.extensions, &parts.headers);
+    let result = match body {
+        Ok(Json(fields)) => answer(&node, &limiter, address, &fields).await,
+        Err(rejection) => match limiter.admit_address(&node.config().lookup, address) {
+            Ok(()) => Err(LookupError::Failed(rejection.into())),
+            Err(throttled) => Err(throttled),
+        },
+    };
+    pad(started).await;
+    match result {
+        Ok(answer) => Json(answer).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+fn form(counties: &[canvass_core::jurisdiction::Jurisdiction], fields: &LookupFields, message: Option<&str>) -> Markup {
+    let value = |field: &Option<String>| field.clone().unwrap_or_default();
+    let chosen = fields.county.as_deref().unwrap_or_default();
+    html! {
+        h1 { (TITLE) }
+        p { "Check whether your absentee (mail) ballot was accepted, or whether your provisional ballot was counted,
+            and if not, why and what you can still do. Enter your name as it appears on your registration. We show
+            only your ballot's status; nothing you type here is kept." }
+        @if let Some(message) = message { p.error role="alert" { (message) } }
+        form method="post" action="/lookup/ballot" {
+            p { label for="first_name" { "First name" } br;
+                input id="first_name" name="first_name" autocomplete="given-name" maxlength=(MAX_NAME_CHARS) required value=(value(&fields.first_name)); }
+            p { label for="last_name" { "Last name" } br;
+                input id="last_name" name="last_name" autocomplete="family-name" maxlength=(MAX_NAME_CHARS) required value=(value(&fields.last_name)); }
+            p { label for="birth_date" { "Date of birth" } br;
+                input id="birth_date" name="birth_date" type="date" autocomplete="bday" required value=(value(&fields.birth_date)); }
+            p { label for="county" { "County" } br;
+                select id="county" name="county" required {
+                    option value="" { "Choose your county" }
+                    @for county in counties {
+                        option value=(county.id) selected[county.id.as_str() == chosen] { (county.name) }
+                    }
+                }
+            }
+            p { button type="submit" { "Look up my ballot" } }
+        }
+        p { a href="/lookup/registration" { "Am I registered?" } " Check your registration, precinct and polling place." }
+    }
+}
+
+/// The result page: its markup depends only on the answer, never on what was typed, so every
+/// "no ballot found" page is the same bytes.
+fn result_page(answer: &BallotAnswer) -> Markup {
+    html! {
+        h1 { (TITLE) }
+        p role="status" { (answer.message) }
+        @for ballot in &answer.ballots {
+            h2 { (ballot.election) " (" (ballot.election_date) "), " (ballot.kind) " ballot" }
+            p.ballot-status { strong { (ballot.line) } }
+        }
+        p { a href="/lookup/ballot" { "Look up another ballot" } }
+        p { a href="/lookup/registration" { "Am I registered?" } }
+    }
+}
+
+/// `GET /lookup/ballot`: the form.
+async fn form_page(State(node): State<Node>) -> Result<Markup, PageError> {
+    let counties = counties(&node).await?;
+    Ok(layout(TITLE, node.is_demo(), form(&counties, &LookupFields::default(), None)))
+}
+
+/// `POST /lookup/ballot`: the answer as a page, or the form again with what to fix.
+async fn form_submit(
+    State(node): State<Node>,
+    Extension(limiter): Extension<LookupLimiter>,
+    parts: axum::http::request::Parts,
+    body: Result<axum::Form<LookupFields>, FormRejection>,
+) -> Response {
+    let started = Instant::now();
+    let address = client_address(&node, &parts.extensions, &parts.headers);
+    let (fields, result) = match body {
+        Ok(axum::Form(fields)) => {
+            let result = answer(&node, &limiter, address, &fields).await;
+            (fields, result)
+        }
+        Err(_) => {
+            let result = match limiter.admit_address(&node.config().lookup, address) {
+                Ok(()) => Err(invalid("form", "send the form from the ballot lookup page")),
+                Err(throttled) => Err(throttled),
+            };
+            (LookupFields::default(), result)
+        }
+    };
+    pad(started).await;
+    match result {
+        Ok(answer) => layout(TITLE, node.is_demo(), result_page(&answer)).into_response(),
+        Err(LookupError::Invalid { message, .. }) => {
+            form_again(&node, StatusCode::BAD_REQUEST, &fields, &sentence(&message)).await
+        }
+        Err(LookupError::Throttled(wait)) => {
+            let page =
+                layout(TITLE, node.is_demo(), html! { h1 { (TITLE) } p.error role="alert" { (too_many(wait)) } });
+            let retry_after = HeaderValue::from(retry_after_seconds(wait));
+            (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry_after)], page).into_response()
+        }
+        Err(LookupError::Unavailable) => form_again(&node, StatusCode::SERVICE_UNAVAILABLE, &fields, UNAVAILABLE).await,
+        Err(LookupError::Failed(error)) => PageError(error).into_response(),
+    }
+}
+
+async fn form_again(node: &Node, status: StatusCode, fields: &LookupFields, message: &str) -> Response {
+    match counties(node).await {
+        Ok(counties) => (status, layout(TITLE, node.is_demo(), form(&counties, fields, Some(message)))).into_response(),
+        Err(error) => PageError(error).into_response(),
+    }
+}
