@@ -238,7 +238,7 @@ impl std::fmt::Debug for VriExportQuery {
 /// `voter.read` ledger entry. Never carries a signature image.
 #[utoipa::path(get, path = "/api/jurisdictions/{id}/voters/{voter}/vri", tag = "voters",
     params(("id" = String, Path), ("voter" = String, Path, description = "registration number"), VriExportQuery),
-    responses((status = 200, description = "the VRI document", content_type = "application/xml"),
+    responses((status = 200, description = "the VRI document", body = String, content_type = "application/xml"),
     (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn export_vri(
     State(node): State<Node>,
