@@ -62,6 +62,7 @@ fn describe_period(period: &AbsenteePeriod) -> String {
         AbsenteePeriod::Election { date, .. } => format!("the election of {date}"),
         AbsenteePeriod::Permanent => "every election (permanent)".into(),
         AbsenteePeriod::Between { start, end } => format!("elections from {start} to {end}"),
+        AbsenteePeriod::NextElection => "the next election (none named)".into(),
     }
 }
 

@@ -16,6 +16,9 @@ pub enum AbsenteePeriod {
     Permanent,
     /// Every election between two days, both included (Virginia's annual request).
     Between { start: Date, end: Date },
+    /// The request names no election (a `ballot-request` without its `BallotRequest`): the
+    /// next one after it was made.
+    NextElection,
 }
 
 /// How the voter wants the ballot delivered.
@@ -60,6 +63,8 @@ impl AbsenteeRequest {
             AbsenteePeriod::Election { date, .. } => *date == day,
             AbsenteePeriod::Permanent => day >= self.requested_on,
             AbsenteePeriod::Between { start, end } => *start <= day && day <= *end,
+            // Which election is next is the election calendar's to say; any after the request.
+            AbsenteePeriod::NextElection => day >= self.requested_on,
         }
     }
 

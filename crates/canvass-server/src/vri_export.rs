@@ -86,14 +86,24 @@ pub fn request_for(
     issuer: &str,
 ) -> Result<VoterRecordsRequest, ServerError> {
     let detail = |column: &str| record.detail(column);
-    let residence = address(
-        detail("res_street_address"),
-        detail("res_city_desc"),
-        detail("state_cd"),
-        detail("zip_code"),
-        Some(county_name),
-    )
-    .ok_or_else(|| ServerError::Invalid("the record has no residence address to export".into()))?;
+    let residence = if detail("res_street_address").is_empty() {
+        // A record entered without its address (the admin API's single voter): VRI requires
+        // one, so what the roll knows of where the voter lives goes on one line.
+        let known = [detail("res_city_desc"), detail("state_cd"), detail("zip_code"), county_name];
+        let line = known.iter().filter(|part| !part.trim().is_empty()).copied().collect::<Vec<_>>().join(", ");
+        optional(&line)
+            .map(Address::Line)
+            .ok_or_else(|| ServerError::Invalid("the record has no residence address to export".into()))?
+    } else {
+        address(
+            detail("res_street_address"),
+            detail("res_city_desc"),
+            detail("state_cd"),
+            detail("zip_code"),
+            Some(county_name),
+        )
+        .ok_or_else(|| ServerError::Invalid("the record has no residence address to export".into()))?
+    };
     let mailing =
         address(detail("mail_addr1"), detail("mail_city"), detail("mail_state"), detail("mail_zipcode"), None)
             .filter(|_| !detail("mail_addr1").is_empty());
@@ -240,7 +250,7 @@ impl std::fmt::Debug for VriExportQuery {
     params(("id" = String, Path), ("voter" = String, Path, description = "registration number"), VriExportQuery),
     responses((status = 200, description = "the VRI document", body = String, content_type = "application/xml"),
     (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn export_vri(
+pub(crate) async fn export_vri(
     State(node): State<Node>,
     audit: Audit,
     principal: Principal,

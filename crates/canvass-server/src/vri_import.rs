@@ -108,6 +108,13 @@ pub struct ReadRequest {
     pub digest: String,
 }
 
+// The request holds personal values; its own Debug shows none of them.
+impl std::fmt::Debug for ReadRequest {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("ReadRequest").field("request", &self.request).field("digest", &self.digest).finish()
+    }
+}
+
 fn refused(element: &str, reason: impl std::fmt::Display) -> ServerError {
     ServerError::Invalid(format!("{element}: {reason}"))
 }
@@ -313,13 +320,21 @@ async fn absentee(
     places: &Places,
     request: &VoterRecordsRequest,
 ) -> Result<AbsenteeRequest, ServerError> {
-    let Some(ballot) = &request.ballot_request else {
-        return Err(refused("BallotRequest", "a ballot request needs its BallotRequest element"));
-    };
     // An unknown county narrows nothing rather than refusing: the name and SSN still decide.
     let county = named_county(places, request).ok().flatten();
     let Some(voter) = find_voter(store, ring, request, Some(county.as_ref())).await? else {
         return Err(refused("Subject", format!("no voter on the roll of {} matches this request", ring.jurisdiction())));
+    };
+    let Some(ballot) = &request.ballot_request else {
+        // Type ballot-request without its element (one of Virginia's examples): no election
+        // named, no delivery stated.
+        return Ok(AbsenteeRequest {
+            jurisdiction: voter.jurisdiction.clone(),
+            registration_number: voter.registration_number.clone(),
+            period: AbsenteePeriod::NextElection,
+            receipt: Vec::new(),
+            requested_on: request.generated_date,
+        });
     };
     let period = match &ballot.period {
         BallotPeriod::ElectionBased(election) => {
