@@ -424,57 +424,66 @@ fn stored_row(ring: &UnsealedRing, voter: &SealedVoter) -> Result<RollRow, Serve
     })
 }
 
-/// The precinct a registration goes to: the request's `AdditionalInfo`, else the voter's present
-/// one (same county), else the one given with the import, else the county's only precinct.
+/// The `AdditionalInfo` precinct a request names, if any.
+fn named_precinct(request: &VoterRecordsRequest) -> Option<&str> {
+    request
+        .additional_info
+        .iter()
+        .find(|info| info.name.trim().eq_ignore_ascii_case(PRECINCT_INFO))
+        .and_then(|info| info.value.as_deref())
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+}
+
+/// The precinct a registration goes to: the request's `AdditionalInfo` (a precinct id, or its
+/// segment after `precinct:`), else the voter's present one (same county), else the one given
+/// with the import, else the county's only precinct.
 async fn choose_precinct(
     store: &dyn Store,
-    places: &Places,
     request: &VoterRecordsRequest,
     county: &JurisdictionId,
     existing: Option<&RollRow>,
     settings: &VriSettings,
 ) -> Result<PrecinctId, ServerError> {
     const ELEMENT: &str = "AdditionalInfo[precinct]";
-    let named = request
-        .additional_info
-        .iter()
-        .find(|info| info.name.trim().eq_ignore_ascii_case(PRECINCT_INFO))
-        .and_then(|info| info.value.as_deref())
-        .map(str::trim)
-        .filter(|value| !value.is_empty());
-    if let Some(text) = named {
-        let id = if text.contains("/precinct:") {
-            PrecinctId::parse(text).map_err(|_| refused(ELEMENT, "is not a precinct id"))?
-        } else {
-            PrecinctId::parse(&format!("{county}/precinct:{}", roll::slug(text)))
-                .map_err(|_| refused(ELEMENT, "is not a precinct id"))?
-        };
-        if !places.has_precinct(&id) || !id.as_str().starts_with(&format!("{county}/")) {
-            return Err(refused(ELEMENT, format!("is not a precinct of {county}")));
-        }
-        return Ok(id);
+    let mut in_county: Vec<PrecinctId> =
+        store.precincts(Some(county)).await?.into_iter().map(|precinct| precinct.id).collect();
+    if let Some(text) = named_precinct(request) {
+        let candidates = [PrecinctId::parse(text).ok(), PrecinctId::parse(&format!("{county}/precinct:{}", roll::slug(text))).ok()];
+        return candidates
+            .into_iter()
+            .flatten()
+            .find(|candidate| in_county.contains(candidate))
+            .ok_or_else(|| refused(ELEMENT, format!("is not a precinct of {county}")));
     }
     if let Some(row) = existing.filter(|row| row.county == *county) {
         return Ok(row.precinct.clone());
     }
-    if let Some(precinct) = settings.precinct.as_ref().filter(|precinct| precinct.as_str().starts_with(&format!("{county}/"))) {
-        if !places.has_precinct(precinct) {
-            return Err(ServerError::Invalid(format!("--precinct: {precinct} does not exist")));
-        }
+    if let Some(precinct) = settings.precinct.as_ref().filter(|precinct| in_county.contains(precinct)) {
         return Ok(precinct.clone());
     }
-    let mut precincts = store.precincts(Some(county)).await?;
-    if precincts.len() == 1 {
-        if let Some(only) = precincts.pop() {
-            return Ok(only.id);
-        }
+    match (in_county.pop(), in_county.is_empty()) {
+        (Some(only), true) => Ok(only),
+        _ => Err(refused(
+            ELEMENT,
+            format!("a new registration in {county} needs its precinct (name it there, or import with --precinct)"),
+        )),
     }
-    Err(refused(ELEMENT, format!("a new registration in {county} needs its precinct (name it there, or import with --precinct)")))
 }
 
-/// The county of a precinct id (`.../county:x/precinct:y` -> `.../county:x`).
-fn county_of(precinct: &str) -> Option<&str> {
-    precinct.rsplit_once("/precinct:").map(|(county, _)| county)
+/// The county holding the precinct a request names, when it is one of the roll's precincts.
+async fn county_of_named_precinct(
+    store: &dyn Store,
+    places: &Places,
+    request: &VoterRecordsRequest,
+) -> Result<Option<JurisdictionId>, ServerError> {
+    let Some(id) = named_precinct(request).and_then(|text| PrecinctId::parse(text).ok()) else {
+        return Ok(None);
+    };
+    if !places.has_precinct(&id) {
+        return Ok(None);
+    }
+    Ok(store.precincts(None).await?.into_iter().find(|precinct| precinct.id == id).map(|precinct| precinct.jurisdiction))
 }
 
 /// A number for a new registration: `VRI` and ten random hexadecimal digits, not yet used.
@@ -599,13 +608,7 @@ async fn register(
             return Err(refused("Subject/DateOfBirth", "a new registration needs it"));
         }
     }
-    let named_precinct_county = request
-        .additional_info
-        .iter()
-        .find(|info| info.name.trim().eq_ignore_ascii_case(PRECINCT_INFO))
-        .and_then(|info| info.value.as_deref())
-        .and_then(county_of)
-        .and_then(|county| JurisdictionId::parse(county).ok());
+    let named_precinct_county = county_of_named_precinct(store, places, request).await?;
     let county = match (named_county(places, request)?, named_precinct_county, &existing) {
         (Some(county), _, _) | (None, Some(county), _) => county,
         (None, None, Some(row)) => row.county.clone(),
@@ -614,7 +617,7 @@ async fn register(
             return Err(refused("Subject/ResidenceAddress/PlaceName[County]", "a new registration needs its county"));
         }
     };
-    let precinct = choose_precinct(store, places, request, &county, existing.as_ref(), settings).await?;
+    let precinct = choose_precinct(store, request, &county, existing.as_ref(), settings).await?;
     let (mut row, mut columns) = match existing {
         Some(row) => {
             let columns = if row.details.is_empty() { Columns::empty() } else { Columns::of(&row.details) };

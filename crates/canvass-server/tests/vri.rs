@@ -51,7 +51,7 @@ impl World {
             service::add_jurisdiction(store, &audit, &jurisdiction).await.unwrap();
         }
         let precinct = Precinct {
-            id: PrecinctId::parse(&format!("{COUNTY}/precinct:p1")).unwrap(),
+            id: PrecinctId::parse(&format!("{COUNTY}-p1")).unwrap(),
             jurisdiction: id(COUNTY),
             name: Name::parse("Precinct 1").unwrap(),
         };
