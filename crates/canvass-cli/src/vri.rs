@@ -131,7 +131,11 @@ pub async fn import(data: &Path, arguments: &ImportArguments, encoding: VriEncod
 pub async fn export(data: &Path, arguments: &ExportVriArguments) -> anyhow::Result<ExitCode> {
     let jurisdiction = JurisdictionId::parse(&arguments.jurisdiction)?;
     let reason = vri_export::export_reason(arguments.reason.as_deref())
-        .map_err(|_| anyhow::anyhow!("--reason TEXT is needed: why you export a voter's confidential fields is kept in the ledger"))?
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "--reason TEXT is needed: why you export a voter's confidential fields is kept in the ledger"
+            )
+        })?
         .to_owned();
     let encoding = match arguments.format {
         VriFormat::Xml => VriEncoding::Xml,

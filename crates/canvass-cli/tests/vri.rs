@@ -58,7 +58,18 @@ impl Node {
         node.operator(&["jurisdiction", "add", "--id", state, "--name", state_name, "--kind", "state"]);
         for (segment, name) in counties {
             let county = format!("{state}/county:{segment}");
-            node.operator(&["jurisdiction", "add", "--id", &county, "--name", name, "--kind", "county", "--parent", state]);
+            node.operator(&[
+                "jurisdiction",
+                "add",
+                "--id",
+                &county,
+                "--name",
+                name,
+                "--kind",
+                "county",
+                "--parent",
+                state,
+            ]);
             let precinct = format!("{county}/precinct:p1");
             node.operator(&["precinct", "add", "--id", &precinct, "--jurisdiction", &county, "--name", "Precinct 1"]);
         }
@@ -160,8 +171,10 @@ impl Node {
                 .unwrap();
             let mut counts = [0i64; 4];
             for (index, table) in ["voters", "voter_history", "voter_imports"].iter().enumerate() {
-                counts[index] =
-                    sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}")).fetch_one(&mut connection).await.unwrap();
+                counts[index] = sqlx::query_scalar::<_, i64>(&format!("SELECT count(*) FROM {table}"))
+                    .fetch_one(&mut connection)
+                    .await
+                    .unwrap();
             }
             let bodies: Vec<Vec<u8>> =
                 sqlx::query_scalar("SELECT body FROM ledger_entries").fetch_all(&mut connection).await.unwrap();
@@ -256,8 +269,12 @@ fn read_example(path: &Path) -> VoterRecordsRequest {
 
 #[test]
 fn ohio_registrations_import_update_export_and_round_trip() {
-    let counties =
-        [("summit", "Summit County"), ("delaware", "Delaware County"), ("stark", "Stark County"), ("78", "Trumbull County")];
+    let counties = [
+        ("summit", "Summit County"),
+        ("delaware", "Delaware County"),
+        ("stark", "Stark County"),
+        ("78", "Trumbull County"),
+    ];
     let mut node = Node::new(OHIO, "Ohio", &counties, 3);
 
     // Every NIST Ohio example: the four registrations are added, the acknowledgement (a
@@ -268,7 +285,11 @@ fn ohio_registrations_import_update_export_and_round_trip() {
     let added = registered(&stdout(&output));
     assert_eq!(added.len(), 4, "{}{}", stdout(&output), stderr(&output));
     assert!(stdout(&output).matches(" added.").count() == 4, "{}", stdout(&output));
-    assert!(stderr(&output).contains("ohio_registration_acknowledgement.xml: refused, nothing written"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("ohio_registration_acknowledgement.xml: refused, nothing written"),
+        "{}",
+        stderr(&output)
+    );
     let json = node.import(OHIO, "vri-json", &examples.join("ohio_registration.json"));
     assert!(json.status.success(), "{}", stderr(&json));
     assert!(stdout(&json).contains(" added."), "{}", stdout(&json));
@@ -287,7 +308,11 @@ fn ohio_registrations_import_update_export_and_round_trip() {
     let before = node.counts("voter.import");
     let output = node.import(OHIO, "vri-xml", &changes);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains(&format!("moved.xml: registration of voter {jenny} updated")), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains(&format!("moved.xml: registration of voter {jenny} updated")),
+        "{}",
+        stdout(&output)
+    );
     assert!(stdout(&output).contains("same.xml: registration of voter") && stdout(&output).contains("unchanged."));
     let after = node.counts("voter.import");
     assert_eq!((after[0], after[1]), (before[0], before[1] + 1), "one new revision, no new voter");
@@ -464,7 +489,8 @@ fn virginia_absentee_requests_are_recognized_for_the_voters_they_name() {
         registration.request_types = vec![RequestType::Registration];
         registration.ballot_request = None;
         if registration.subject.date_of_birth.is_none() {
-            registration.subject.date_of_birth = Some(time::Date::from_calendar_date(1970, time::Month::January, 1).unwrap());
+            registration.subject.date_of_birth =
+                Some(time::Date::from_calendar_date(1970, time::Month::January, 1).unwrap());
         }
         if county_of(request).is_none() {
             registration.additional_info.push(AdditionalInfo {
@@ -485,7 +511,8 @@ fn virginia_absentee_requests_are_recognized_for_the_voters_they_name() {
     let output = node.import(VIRGINIA, "vri-xml", &nist("1500-102/VA-examples"));
     assert_eq!(output.status.code(), Some(2), "{}{}", stdout(&output), stderr(&output));
     for (file, number) in &voters {
-        let line = stdout(&output).lines().find(|line| line.contains(file.as_str())).map(str::to_owned).unwrap_or_default();
+        let line =
+            stdout(&output).lines().find(|line| line.contains(file.as_str())).map(str::to_owned).unwrap_or_default();
         assert!(
             line.contains(&format!("absentee request for voter {number} recognized"))
                 && line.contains("recording absentee requests arrives with ballot tracking"),

@@ -196,13 +196,13 @@ pub async fn export_request(
     registration_number: &str,
 ) -> Result<VoterRecordsRequest, ServerError> {
     let jurisdiction = JurisdictionId::parse(ring.jurisdiction())?;
-    let sealed = store
-        .voter(registration_number)
-        .await?
-        .filter(|voter| voter.jurisdiction == jurisdiction)
-        .ok_or_else(|| ServerError::NotFound(format!("{jurisdiction} has no voter with this registration number")))?;
+    let sealed =
+        store.voter(registration_number).await?.filter(|voter| voter.jurisdiction == jurisdiction).ok_or_else(
+            || ServerError::NotFound(format!("{jurisdiction} has no voter with this registration number")),
+        )?;
     let record = roll::open_row(ring, &sealed, &FieldPolicy::north_carolina(), true)?;
-    let county_name = store.jurisdiction(&sealed.county).await?.map(|county| county.name.to_string()).unwrap_or_default();
+    let county_name =
+        store.jurisdiction(&sealed.county).await?.map(|county| county.name.to_string()).unwrap_or_default();
     let today = time::OffsetDateTime::now_utc().date();
     request_for(&record, &county_name, today, jurisdiction.as_str())
 }
@@ -224,7 +224,8 @@ pub fn export_reason(reason: Option<&str>) -> Result<&str, ServerError> {
         Some(text) if text.chars().count() > 500 => Err(ServerError::Invalid("reason: at most 500 characters".into())),
         Some(text) => Ok(text),
         None => Err(ServerError::Invalid(
-            "reason: a VRI export opens confidential fields and needs a written reason; it is kept in the ledger".into(),
+            "reason: a VRI export opens confidential fields and needs a written reason; it is kept in the ledger"
+                .into(),
         )),
     }
 }

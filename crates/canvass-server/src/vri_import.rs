@@ -97,7 +97,10 @@ pub enum RegistrationChange {
 /// What an imported request did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VriOutcome {
-    Registration { registration_number: String, change: RegistrationChange },
+    Registration {
+        registration_number: String,
+        change: RegistrationChange,
+    },
     /// Recognized and matched, not recorded: recording arrives with ballot tracking.
     Absentee(AbsenteeRequest),
 }
@@ -172,18 +175,17 @@ pub async fn import_request(
         return absentee(store, ring, &places, request).await.map(VriOutcome::Absentee);
     }
     if !kinds.contains(&RequestKind::Registration) {
-        return Err(refused("Type", "only registration and ballot requests are imported (this is a lookup or other request)"));
+        return Err(refused(
+            "Type",
+            "only registration and ballot requests are imported (this is a lookup or other request)",
+        ));
     }
     register(store, audit, ring, &places, read, encoding, settings).await
 }
 
 /// The two-letter code in a jurisdiction id's `state:` segment.
 fn state_code(jurisdiction: &JurisdictionId) -> Option<String> {
-    jurisdiction
-        .as_str()
-        .split('/')
-        .find_map(|segment| segment.strip_prefix("state:"))
-        .map(str::to_ascii_uppercase)
+    jurisdiction.as_str().split('/').find_map(|segment| segment.strip_prefix("state:")).map(str::to_ascii_uppercase)
 }
 
 /// Refuses a request whose residence address is in another state than the roll's.
@@ -281,12 +283,8 @@ async fn find_voter(
             roll_search::search(store, ring, &query).await?
         }
         (None, Some(county)) => {
-            let query = SearchQuery::Name {
-                last: last.into(),
-                first: first.into(),
-                birth_date: None,
-                county: county.cloned(),
-            };
+            let query =
+                SearchQuery::Name { last: last.into(), first: first.into(), birth_date: None, county: county.cloned() };
             let mut found = roll_search::search(store, ring, &query).await?;
             if let Some(ssn) = request.ssn_last_four() {
                 found.retain(|voter| same_ssn(ring, voter, ssn).unwrap_or(false));
@@ -298,10 +296,7 @@ async fn find_voter(
     if found.len() > 1 {
         return Err(refused(
             "Subject/Name",
-            format!(
-                "{} voters match; give Subject/VoterId of type state-voter-registration-id",
-                found.len()
-            ),
+            format!("{} voters match; give Subject/VoterId of type state-voter-registration-id", found.len()),
         ));
     }
     Ok(found.into_iter().next())
@@ -323,7 +318,10 @@ async fn absentee(
     // An unknown county narrows nothing rather than refusing: the name and SSN still decide.
     let county = named_county(places, request).ok().flatten();
     let Some(voter) = find_voter(store, ring, request, Some(county.as_ref())).await? else {
-        return Err(refused("Subject", format!("no voter on the roll of {} matches this request", ring.jurisdiction())));
+        return Err(refused(
+            "Subject",
+            format!("no voter on the roll of {} matches this request", ring.jurisdiction()),
+        ));
     };
     let Some(ballot) = &request.ballot_request else {
         // Type ballot-request without its element (one of Virginia's examples): no election
@@ -399,7 +397,9 @@ fn stored_row(ring: &UnsealedRing, voter: &SealedVoter) -> Result<RollRow, Serve
     let birth_date = record
         .birth_date
         .as_deref()
-        .map(|text| ncvoter::parse_date(text).map_err(|_| ServerError::Internal("a stored birth date does not parse".into())))
+        .map(|text| {
+            ncvoter::parse_date(text).map_err(|_| ServerError::Internal("a stored birth date does not parse".into()))
+        })
         .transpose()?;
     let details = if record.details.is_empty() {
         Vec::new()
@@ -449,7 +449,8 @@ async fn choose_precinct(
     let mut in_county: Vec<PrecinctId> =
         store.precincts(Some(county)).await?.into_iter().map(|precinct| precinct.id).collect();
     if let Some(text) = named_precinct(request) {
-        let candidates = [PrecinctId::parse(text).ok(), PrecinctId::parse(&format!("{county}/precinct:{}", roll::slug(text))).ok()];
+        let candidates =
+            [PrecinctId::parse(text).ok(), PrecinctId::parse(&format!("{county}/precinct:{}", roll::slug(text))).ok()];
         return candidates
             .into_iter()
             .flatten()
@@ -483,7 +484,12 @@ async fn county_of_named_precinct(
     if !places.has_precinct(&id) {
         return Ok(None);
     }
-    Ok(store.precincts(None).await?.into_iter().find(|precinct| precinct.id == id).map(|precinct| precinct.jurisdiction))
+    Ok(store
+        .precincts(None)
+        .await?
+        .into_iter()
+        .find(|precinct| precinct.id == id)
+        .map(|precinct| precinct.jurisdiction))
 }
 
 /// A number for a new registration: `VRI` and ten random hexadecimal digits, not yet used.
@@ -612,7 +618,9 @@ async fn register(
     let county = match (named_county(places, request)?, named_precinct_county, &existing) {
         (Some(county), _, _) | (None, Some(county), _) => county,
         (None, None, Some(row)) => row.county.clone(),
-        (None, None, None) if places.jurisdiction().kind == JurisdictionKind::County => places.jurisdiction().id.clone(),
+        (None, None, None) if places.jurisdiction().kind == JurisdictionKind::County => {
+            places.jurisdiction().id.clone()
+        }
         (None, None, None) => {
             return Err(refused("Subject/ResidenceAddress/PlaceName[County]", "a new registration needs its county"));
         }
@@ -710,12 +718,14 @@ async fn write(
         line: 0,
         counts: ImportCounts::default(),
     };
-    let entry = target(audit.entry(Action::VoterImport).with_jurisdiction(jurisdiction), format!("import:{}", import.id))?;
+    let entry =
+        target(audit.entry(Action::VoterImport).with_jurisdiction(jurisdiction), format!("import:{}", import.id))?;
     let entry = target(entry, "started")?;
     audit.run(entry, async { Ok(store.insert_voter_import(&import).await?) }).await?;
     let counts = ImportCounts { inserted: sorted.inserted, updated: sorted.updated, unchanged: 0, rejected: 0 };
     roll::write_batch(store, audit, jurisdiction, &import.id, &sorted, (1, 1), counts).await?;
-    let entry = target(audit.entry(Action::VoterImport).with_jurisdiction(jurisdiction), format!("import:{}", import.id))?;
+    let entry =
+        target(audit.entry(Action::VoterImport).with_jurisdiction(jurisdiction), format!("import:{}", import.id))?;
     let entry = target(entry, "finished")?;
     audit.run(entry, async { Ok(store.finish_voter_import(&import.id, now_millis()).await?) }).await?;
     Ok(VriOutcome::Registration { registration_number, change })

@@ -47,7 +47,8 @@ impl World {
             (STATE, "Ohio", JurisdictionKind::State, None),
             (COUNTY, "Summit County", JurisdictionKind::County, Some(STATE)),
         ] {
-            let jurisdiction = Jurisdiction { id: id(place), name: Name::parse(name).unwrap(), kind, parent: parent.map(id) };
+            let jurisdiction =
+                Jurisdiction { id: id(place), name: Name::parse(name).unwrap(), kind, parent: parent.map(id) };
             service::add_jurisdiction(store, &audit, &jurisdiction).await.unwrap();
         }
         let precinct = Precinct {
@@ -69,11 +70,13 @@ impl World {
         let VriOutcome::Registration { registration_number, change: RegistrationChange::Added } = outcome else {
             panic!("{outcome:?}")
         };
-        let again =
-            vri_import::import_request(store, &audit, &ring, &read, VriEncoding::Xml, &settings).await.unwrap();
+        let again = vri_import::import_request(store, &audit, &ring, &read, VriEncoding::Xml, &settings).await.unwrap();
         assert_eq!(
             again,
-            VriOutcome::Registration { registration_number: registration_number.clone(), change: RegistrationChange::Unchanged }
+            VriOutcome::Registration {
+                registration_number: registration_number.clone(),
+                change: RegistrationChange::Unchanged
+            }
         );
         let app = admin_app(test.node.clone());
         Self { test, app, number: registration_number }
@@ -112,7 +115,9 @@ async fn a_clerk_exports_a_voter_as_vri_with_a_reason_and_the_read_is_recorded()
     let xml = world.get(&clerk, &path(&world.number, "format=xml&reason=Transfer%20to%20county")).await;
     assert_eq!(xml.status, StatusCode::OK, "{}", xml.body);
     assert_eq!(xml.headers["content-type"], "application/xml");
-    for expected in ["<VoterRecordsRequest", "1985-11-05", "AB321345", "2222", "JDAVIS@GMAIL.COM", world.number.as_str()] {
+    for expected in
+        ["<VoterRecordsRequest", "1985-11-05", "AB321345", "2222", "JDAVIS@GMAIL.COM", world.number.as_str()]
+    {
         assert!(xml.body.contains(expected), "{expected} missing: {}", xml.body);
     }
     let reread = canvass_formats::vri::read_xml(xml.body.as_bytes()).unwrap();
