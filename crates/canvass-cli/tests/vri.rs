@@ -257,6 +257,15 @@ fn xmllint(directory: &Path, file: &Path) {
     assert!(output.status.success(), "xmllint: {}", String::from_utf8_lossy(&output.stderr));
 }
 
+/// What NIST's 1500-102 JSON schema (draft-04, formats checked) finds wrong with a document.
+fn json_schema_errors(path: &Path) -> Vec<String> {
+    let schema: serde_json::Value =
+        serde_json::from_slice(&fs::read(nist("1500-102/NIST_V0_voter_records_interchange.json")).unwrap()).unwrap();
+    let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&fs::read(path).unwrap()).unwrap();
+    validator.iter_errors(&document).map(|error| format!("{error} at {}", error.instance_path())).collect()
+}
+
 fn write_request(request: &VoterRecordsRequest, path: &Path) {
     let mut bytes = Vec::new();
     vri::write_xml(request, &mut bytes).unwrap();
@@ -333,6 +342,7 @@ fn ohio_registrations_import_update_export_and_round_trip() {
     }
     assert!(!document.contains("<Signature"), "never a signature");
     xmllint(node.directory.path(), &xml);
+    assert_eq!(json_schema_errors(&json), Vec::<String>::new());
     let before = node.counts("voter.import");
     for (format, file) in [("vri-xml", &xml), ("vri-json", &json)] {
         let output = node.import(OHIO, format, file);
@@ -357,6 +367,14 @@ fn ohio_registrations_import_update_export_and_round_trip() {
                 "<VoterId><StringValue>NOSUCH1</StringValue><Type>state-voter-registration-id</Type></VoterId><VoterId>",
             ),
             "state-voter-registration-id",
+        ),
+        (
+            "unknown-precinct.xml",
+            newcomer.replace(
+                "<GeneratedDate>",
+                "<AdditionalInfo><Name>precinct</Name><StringValue>nope</StringValue></AdditionalInfo><GeneratedDate>",
+            ),
+            "AdditionalInfo[precinct]",
         ),
         ("truncated.xml", newcomer[..newcomer.len() / 2].to_owned(), "refused"),
     ];
