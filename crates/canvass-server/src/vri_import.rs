@@ -4,7 +4,9 @@
 //! its keyed digest ([`roll::sort_batch`]) and written as one batch of one import
 //! ([`roll::write_batch`]), so an update keeps the earlier revision and every write is in the
 //! ledger. An absentee request is matched to its voter and described
-//! ([`AbsenteeRequest`]); recording it is the ballot store's work, so nothing is written.
+//! ([`AbsenteeRequest`]); recording it is the ballot store's work, so nothing is written (a
+//! request that is both a registration and a ballot request writes nothing either, for now: its
+//! registration part waits with its ballot).
 //!
 //! How a request finds its voter: a `VoterId` of type `state-voter-registration-id` names the
 //! registration number; without one, the blind name + date of birth index; an absentee request
