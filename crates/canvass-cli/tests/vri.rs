@@ -542,3 +542,29 @@ fn virginia_absentee_requests_are_recognized_for_the_voters_they_name() {
     assert!(annual.contains("from 2018-01-01 to 2018-12-31"), "{annual}");
     assert_eq!(node.counts("voter.import"), before, "absentee requests write nothing yet");
 }
+
+#[test]
+fn a_voter_from_a_north_carolina_voter_file_exports_and_reimports_unchanged() {
+    const NORTH_CAROLINA: &str = "ocd-division/country:us/state:nc";
+    let mut node = Node::new(NORTH_CAROLINA, "North Carolina", &[], 1);
+    let file = node.path("voters.tsv");
+    let generated = run(&["voters", "generate", "--out", text(&file), "--rows", "5", "--confidential"]);
+    assert!(generated.status.success(), "{}", stderr(&generated));
+    let mut import: Vec<String> =
+        ["voters", "import", "--jurisdiction", NORTH_CAROLINA, "--format", "ncvoter", "--add-places", text(&file)]
+            .map(str::to_owned)
+            .to_vec();
+    import.extend(node.signed());
+    let output = run(&import.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(output.status.success(), "{}", stderr(&output));
+
+    let json = node.path("voter.json");
+    let exported = node.export(NORTH_CAROLINA, "GN0000000001", "json", &json);
+    assert!(exported.status.success(), "{}", stderr(&exported));
+    assert!(fs::read_to_string(&json).unwrap().contains("1975-10-09"));
+    let before = node.counts("voter.import");
+    let output = node.import(NORTH_CAROLINA, "vri-json", &json);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("registration of voter GN0000000001 unchanged."), "{}", stdout(&output));
+    assert_eq!(node.counts("voter.import"), before, "the voter file's row is kept as it was");
+}

@@ -388,6 +388,33 @@ impl Columns {
         self.0.insert(column, value.into());
     }
 
+    /// Replaces an address (street line, city, state, ZIP code) unless it is the stored one
+    /// written differently (case, spacing, the ZIP+4 hyphen): then the stored one stays, with
+    /// the extra lines only it has (`extra`, cleared when the address changes).
+    fn replace_address(
+        &mut self,
+        names: [&'static str; 4],
+        (street, city, state, zip): (String, String, String, String),
+        extra: &[&'static str],
+    ) {
+        let same = |stored: &str, new: &str| {
+            let key = |text: &str| -> String {
+                text.chars().filter(|character| character.is_alphanumeric()).collect::<String>().to_uppercase()
+            };
+            key(stored) == key(new)
+        };
+        let new = [street, city, state, zip];
+        if names.iter().zip(&new).all(|(column, value)| same(self.get(column), value)) {
+            return;
+        }
+        for (column, value) in names.into_iter().zip(new) {
+            self.set(column, value);
+        }
+        for column in extra {
+            self.set(column, "");
+        }
+    }
+
     fn values(&self) -> Vec<String> {
         PUBLIC_COLUMNS.iter().map(|column| self.get(column).to_owned()).collect()
     }
@@ -548,22 +575,14 @@ fn apply(request: &VoterRecordsRequest, row: &mut RollRow, columns: &mut Columns
     columns.set("first_name", row.first_name.clone());
     columns.set("middle_name", name.middle.join(" "));
     columns.set("name_suffix_lbl", name.suffix.clone().unwrap_or_default());
-    let (street, city, state, zip) = address_parts(&subject.residence_address);
-    columns.set("res_street_address", street);
-    columns.set("res_city_desc", city);
-    columns.set("state_cd", state);
-    columns.set("zip_code", zip);
-    let (street, city, state, zip) = match &subject.mailing_address {
-        Some(address) => address_parts(address),
-        None => Default::default(),
-    };
-    columns.set("mail_addr1", street);
-    for cleared in ["mail_addr2", "mail_addr3", "mail_addr4"] {
-        columns.set(cleared, "");
-    }
-    columns.set("mail_city", city);
-    columns.set("mail_state", state);
-    columns.set("mail_zipcode", zip);
+    let residence = address_parts(&subject.residence_address);
+    columns.replace_address(["res_street_address", "res_city_desc", "state_cd", "zip_code"], residence, &[]);
+    let mailing = subject.mailing_address.as_ref().map(address_parts).unwrap_or_default();
+    columns.replace_address(
+        ["mail_addr1", "mail_city", "mail_state", "mail_zipcode"],
+        mailing,
+        &["mail_addr2", "mail_addr3", "mail_addr4"],
+    );
     if let Some(phone) = request.phone() {
         columns.set("full_phone_number", phone);
     }
