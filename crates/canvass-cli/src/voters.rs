@@ -534,6 +534,9 @@ async fn import(data: &Path, arguments: &ImportArguments) -> anyhow::Result<Exit
     if let Some(encoding) = arguments.format.vri_encoding() {
         return crate::vri::import(data, arguments, encoding).await;
     }
+    if arguments.precinct.is_some() {
+        bail!("--precinct applies to VRI requests (vri-xml, vri-json): a voter file names each row's precinct");
+    }
     let jurisdiction = JurisdictionId::parse(&arguments.jurisdiction)?;
     if !arguments.file.is_file() {
         bail!("{} is not a file", arguments.file.display());

@@ -28,8 +28,8 @@ use crate::{
 };
 
 /// Exit status when every request was recognized but some absentee request could not be
-/// recorded yet (nothing refused).
-const ABSENTEE_NOT_RECORDED: u8 = 2;
+/// recorded yet (nothing refused). 1 means a request was refused; 2 is any command's error.
+const ABSENTEE_NOT_RECORDED: u8 = 3;
 
 /// The request files: the file given, or the directory's files of the encoding, by name.
 fn request_files(path: &Path, encoding: VriEncoding) -> anyhow::Result<Vec<PathBuf>> {
@@ -67,6 +67,11 @@ fn describe_period(period: &AbsenteePeriod) -> String {
 }
 
 pub async fn import(data: &Path, arguments: &ImportArguments, encoding: VriEncoding) -> anyhow::Result<ExitCode> {
+    if arguments.add_places || arguments.report.is_some() {
+        bail!(
+            "--add-places and --report apply to voter files (ncvoter): a VRI request's county and precinct must exist, and each refusal is printed"
+        );
+    }
     let jurisdiction = JurisdictionId::parse(&arguments.jurisdiction)?;
     let precinct = arguments
         .precinct
