@@ -17,6 +17,7 @@ mod serve;
 mod sign_in;
 mod users;
 mod voters;
+mod vri;
 mod witness;
 
 use std::{path::PathBuf, process::ExitCode};

@@ -21,6 +21,7 @@ use canvass_server::{
     roll_import::{self, ImportProgress, ImportSettings, REPORT_HEADER},
     roll_search::{self, SearchFields, SearchQuery},
     voter_status::{self, StatusChangeRequest},
+    vri_import::VriEncoding,
 };
 use canvass_store::ImportCounts;
 use clap::{Args, Subcommand, ValueEnum};
@@ -59,6 +60,37 @@ pub enum VotersCommand {
     SetStatus(SetStatusArguments),
     /// List a voter's status changes: dates, reason codes and who made them.
     History(HistoryArguments),
+    /// Write a voter as a NIST SP 1500-102 (VRI) registration request, XML or JSON. It carries
+    /// confidential fields (date of birth, driver's licence, SSN last four, email), so it needs
+    /// `voters.read` and a `--reason`, and is recorded in the ledger as a read; never a
+    /// signature image. The precinct travels in AdditionalInfo, so the file re-imports as a no-op.
+    ExportVri(ExportVriArguments),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VriFormat {
+    Xml,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportVriArguments {
+    #[arg(long, value_name = "ID")]
+    pub jurisdiction: String,
+    #[arg(long, value_name = "NUMBER")]
+    pub registration_number: String,
+    #[arg(long, value_enum, default_value_t = VriFormat::Xml)]
+    pub format: VriFormat,
+    /// Why you export this record: kept in the ledger entry.
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+    /// Where to write it (refused if the file exists); standard output if not given.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub staff: StaffSignIn,
+    #[command(flatten)]
+    pub unlock: Unlock,
 }
 
 /// The reason codes with what each means, for `set-status --help`.
@@ -134,6 +166,22 @@ pub enum ImportFormat {
     Ncvoter,
     /// North Carolina's voter history file.
     Ncvhis,
+    /// NIST SP 1500-102 Voter Records Interchange requests in XML: a file, or a directory whose
+    /// `.xml` files are imported one by one. Registrations add or update voters; absentee
+    /// requests are matched and reported, not yet recorded.
+    VriXml,
+    /// The same in JSON (a file, or a directory's `.json` files).
+    VriJson,
+}
+
+impl ImportFormat {
+    fn vri_encoding(self) -> Option<VriEncoding> {
+        match self {
+            Self::VriXml => Some(VriEncoding::Xml),
+            Self::VriJson => Some(VriEncoding::Json),
+            Self::Ncvoter | Self::Ncvhis => None,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -143,7 +191,7 @@ pub struct ImportArguments {
     pub jurisdiction: String,
     #[arg(long, value_enum)]
     pub format: ImportFormat,
-    /// The voter file.
+    /// The voter file (for VRI: a request, or a directory of them).
     pub file: PathBuf,
     /// Where rejected rows are listed (line, column, reason; never a value). Default: the
     /// file's name with `.rejected.tsv` added.
@@ -155,6 +203,9 @@ pub struct ImportArguments {
     /// Rows per committed batch.
     #[arg(long, default_value_t = roll_import::DEFAULT_BATCH_ROWS)]
     pub batch_rows: usize,
+    /// VRI only: the precinct (an id) of a new registration whose request names none.
+    #[arg(long, value_name = "ID")]
+    pub precinct: Option<String>,
     #[command(flatten)]
     pub staff: StaffSignIn,
     #[command(flatten)]
@@ -237,6 +288,7 @@ pub async fn run(data: &Path, command: VotersCommand) -> anyhow::Result<ExitCode
         VotersCommand::Search(arguments) => search(data, &arguments).await,
         VotersCommand::SetStatus(arguments) => set_status(data, &arguments).await,
         VotersCommand::History(arguments) => history(data, &arguments).await,
+        VotersCommand::ExportVri(arguments) => crate::vri::export(data, &arguments).await,
     }
 }
 
@@ -478,6 +530,12 @@ async fn import(data: &Path, arguments: &ImportArguments) -> anyhow::Result<Exit
             "importing voter history (ncvhis) is not built yet: Canvass reads the format \
              (canvass_formats::ncvhis) but has no history table to load it into"
         );
+    }
+    if let Some(encoding) = arguments.format.vri_encoding() {
+        return crate::vri::import(data, arguments, encoding).await;
+    }
+    if arguments.precinct.is_some() {
+        bail!("--precinct applies to VRI requests (vri-xml, vri-json): a voter file names each row's precinct");
     }
     let jurisdiction = JurisdictionId::parse(&arguments.jurisdiction)?;
     if !arguments.file.is_file() {

@@ -3,6 +3,7 @@
 //! Values are parsed at the edge into these types (`parse`, `TryFrom`), so code past the edge
 //! never sees an invalid id, name or configuration.
 
+pub mod absentee_request;
 pub mod access;
 pub mod audit;
 pub mod ballots;

@@ -126,6 +126,8 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     route("POST", "/api/jurisdictions/{id}/voters/{voter}/status", Staff(Operation::ChangeVoterStatus, Path("id"))),
     route("GET", "/api/jurisdictions/{id}/voters/{voter}/ballots", Staff(Operation::ReadBallots, Path("id"))),
     route("POST", "/api/jurisdictions/{id}/voters/{voter}/ballots", Staff(Operation::RecordBallots, Path("id"))),
+    // A VRI export carries confidential fields: the handler asks for voters.read with the reason.
+    route("GET", "/api/jurisdictions/{id}/voters/{voter}/vri", Staff(Operation::SearchVoters, Path("id"))),
     route("GET", "/api/audit", Staff(Operation::SearchLedger, Query("jurisdiction"))),
     route("GET", "/api/users", Staff(Operation::ManageStaff, NodeWide)),
     route("POST", "/api/users", Staff(Operation::ManageStaff, Handler)),

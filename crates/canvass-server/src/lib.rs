@@ -43,6 +43,8 @@ pub mod service;
 pub mod staff;
 pub mod voter_status;
 pub mod voters;
+pub mod vri_export;
+pub mod vri_import;
 
 pub use api::openapi_document;
 pub use error::ServerError;

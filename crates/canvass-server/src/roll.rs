@@ -106,7 +106,7 @@ pub fn county_key(text: &str) -> String {
 
 /// An id segment from a name: lower case, runs of other characters as one underscore (the
 /// Open Civic Data identifier style).
-fn slug(text: &str) -> String {
+pub fn slug(text: &str) -> String {
     let mut slug = String::with_capacity(text.len());
     for character in text.trim().chars() {
         if character.is_ascii_alphanumeric() || character == '-' || character == '.' {
@@ -179,6 +179,21 @@ impl Places {
             added_counties: 0,
             added_precincts: 0,
         })
+    }
+
+    /// The jurisdiction whose places these are.
+    pub fn jurisdiction(&self) -> &Jurisdiction {
+        &self.jurisdiction
+    }
+
+    /// The county a name (or the last segment of a county's id) stands for, however written.
+    pub fn county(&self, name: &str) -> Option<&JurisdictionId> {
+        self.counties.get(&county_key(name))
+    }
+
+    /// Whether the precinct is one of the jurisdiction's.
+    pub fn has_precinct(&self, precinct: &PrecinctId) -> bool {
+        self.precincts.contains(precinct)
     }
 
     /// The county and precinct of a row, created when allowed; the error is the row's reason.

@@ -533,6 +533,13 @@ async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>
         .target(county)
         .checks(Operation::ReadVoters, Scope::At(county))
         .reason(Reason::InBody),
+        ("GET", "/api/jurisdictions/{id}/voters/{voter}/vri") => Sample::new(
+            format!("/api/jurisdictions/{county}/voters/{}/vri?reason=Matrix%20test", world.ada(county)),
+            &[200],
+        )
+        .target(county)
+        .checks(Operation::ReadVoters, Scope::At(county))
+        .reason(Reason::InBody),
         ("GET", "/api/jurisdictions/{id}/voters/{voter}/status") => {
             Sample::new(format!("/api/jurisdictions/{county}/voters/{}/status", world.ada(county)), &[200]).target(county)
         }
