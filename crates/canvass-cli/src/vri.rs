@@ -16,6 +16,7 @@ use canvass_core::{
     id::{JurisdictionId, PrecinctId},
 };
 use canvass_server::{
+    ballots::{self, AbsenteeRequestOutcome},
     vri_export,
     vri_import::{self, RegistrationChange, VriEncoding, VriOutcome, VriSettings},
 };
@@ -27,8 +28,8 @@ use crate::{
     voters::{ExportVriArguments, ImportArguments, VriFormat},
 };
 
-/// Exit status when every request was recognized but some absentee request could not be
-/// recorded yet (nothing refused). 1 means a request was refused; 2 is any command's error.
+/// Exit status when nothing was refused but some absentee request covers no election on file
+/// yet, so it recorded nothing. 1 means a request was refused; 2 is any command's error.
 const ABSENTEE_NOT_RECORDED: u8 = 3;
 
 /// The request files: the file given, or the directory's files of the encoding, by name.
@@ -104,14 +105,46 @@ pub async fn import(data: &Path, arguments: &ImportArguments, encoding: VriEncod
                     println!("{}: registration of voter {registration_number} {change}.", file.display());
                 }
                 Ok(VriOutcome::Absentee(request)) => {
-                    absentee += 1;
-                    println!(
-                        "{}: absentee request for voter {} recognized ({}, by {}); recording absentee requests arrives with ballot tracking.",
-                        file.display(),
-                        request.registration_number,
-                        describe_period(&request.period),
-                        request.delivery().as_str()
-                    );
+                    let recorded = match signed_in.authorize(store.as_ref(), Operation::RecordBallots, &jurisdiction).await {
+                        Ok(_) => ballots::record_absentee_request(store.as_ref(), &signed_in.audit, &request)
+                            .await
+                            .map_err(anyhow::Error::from),
+                        Err(error) => Err(error),
+                    };
+                    match recorded {
+                        Ok(outcomes) if outcomes.is_empty() => {
+                            absentee += 1;
+                            println!(
+                                "{}: absentee request for voter {} recognized ({}, by {}), but no election on file is covered by it yet: nothing recorded.",
+                                file.display(),
+                                request.registration_number,
+                                describe_period(&request.period),
+                                request.delivery().as_str()
+                            );
+                        }
+                        Ok(outcomes) => {
+                            for outcome in outcomes {
+                                let said = match outcome {
+                                    AbsenteeRequestOutcome::Recorded(election) => {
+                                        format!("absentee ballot requested for {election}")
+                                    }
+                                    AbsenteeRequestOutcome::AlreadyRequested(election) => {
+                                        format!("already has an absentee ballot for {election} (unchanged)")
+                                    }
+                                };
+                                println!(
+                                    "{}: voter {} {said}, by {}.",
+                                    file.display(),
+                                    request.registration_number,
+                                    request.delivery().as_str()
+                                );
+                            }
+                        }
+                        Err(error) => {
+                            refused += 1;
+                            eprintln!("{}: absentee request refused, nothing written: {error:#}", file.display());
+                        }
+                    }
                 }
                 Err(error) => {
                     refused += 1;
@@ -119,7 +152,7 @@ pub async fn import(data: &Path, arguments: &ImportArguments, encoding: VriEncod
                 }
             }
         }
-        println!("{} request(s): {refused} refused, {absentee} absentee not recorded.", files.len());
+        println!("{} request(s): {refused} refused, {absentee} absentee request(s) covering no election on file.", files.len());
         Ok(if refused > 0 {
             ExitCode::FAILURE
         } else if absentee > 0 {

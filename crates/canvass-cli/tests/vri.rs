@@ -16,7 +16,9 @@ use std::{
     process::{Command, Output},
 };
 
-use canvass_formats::vri::{self, AdditionalInfo, Address, Place, PlaceNameType, RequestType, VoterRecordsRequest};
+use canvass_formats::vri::{
+    self, AdditionalInfo, Address, BallotPeriod, Place, PlaceNameType, RequestType, VoterRecordsRequest,
+};
 use sqlx::Connection;
 use support::{enrol_second_factor, init_node, run, stderr, stdout};
 
@@ -157,6 +159,29 @@ impl Node {
         .to_vec();
         arguments.extend(self.signed());
         run(&arguments.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// Stores an election of the state in 2018, directly (no command adds elections yet).
+    fn add_election(&self, id: &str, month: time::Month, day: u8) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            use canvass_store::Store;
+            let store = canvass_store_sqlite::SqliteStore::open(
+                &self.data.join("canvass.db"),
+                canvass_store_sqlite::OpenMode::Existing,
+            )
+            .await
+            .unwrap();
+            let election = canvass_core::election::Election {
+                id: canvass_core::id::ElectionId::parse(id).unwrap(),
+                jurisdiction: canvass_core::id::JurisdictionId::parse(VIRGINIA).unwrap(),
+                name: canvass_core::name::Name::parse("2018 Primary Election").unwrap(),
+                kind: canvass_core::election::ElectionKind::Primary,
+                date: time::Date::from_calendar_date(2018, month, day).unwrap(),
+            };
+            store.insert_election(&election, &[]).await.unwrap();
+            store.close().await;
+        });
     }
 
     /// Rows of the roll's tables and ledger entries naming an action, read from the database.
@@ -480,7 +505,7 @@ fn slug(name: &str) -> String {
 }
 
 #[test]
-fn virginia_absentee_requests_are_recognized_for_the_voters_they_name() {
+fn virginia_absentee_requests_record_ballots_for_the_elections_on_file() {
     let examples: Vec<PathBuf> = {
         let mut files: Vec<PathBuf> = fs::read_dir(nist("1500-102/VA-examples"))
             .unwrap()
@@ -496,7 +521,7 @@ fn virginia_absentee_requests_are_recognized_for_the_voters_they_name() {
     names.insert("Orange".into());
     let counties: Vec<(String, String)> = names.iter().map(|name| (slug(name), name.clone())).collect();
     let borrowed: Vec<(&str, &str)> = counties.iter().map(|(id, name)| (id.as_str(), name.as_str())).collect();
-    let mut node = Node::new(VIRGINIA, "Virginia", &borrowed, 0);
+    let mut node = Node::new(VIRGINIA, "Virginia", &borrowed, 1);
 
     // The voters first: each request turned into a registration (a birth date added where the
     // request has none; a precinct where its address names no county).
@@ -524,23 +549,72 @@ fn virginia_absentee_requests_are_recognized_for_the_voters_they_name() {
     let voters = registered(&stdout(&output));
     assert_eq!(voters.len(), examples.len(), "{}", stdout(&output));
 
-    // Every NIST absentee request is recognized for its voter, and nothing is written.
+    // With no election on file, every NIST absentee request is recognized for its voter and
+    // nothing is written (exit status 3: nothing refused, something not recorded).
     let before = node.counts("voter.import");
     let output = node.import(VIRGINIA, "vri-xml", &nist("1500-102/VA-examples"));
     assert_eq!(output.status.code(), Some(3), "{}{}", stdout(&output), stderr(&output));
     for (file, number) in &voters {
-        let line =
-            stdout(&output).lines().find(|line| line.contains(file.as_str())).map(str::to_owned).unwrap_or_default();
+        let line = line_of(&output, file);
         assert!(
             line.contains(&format!("absentee request for voter {number} recognized"))
-                && line.contains("recording absentee requests arrives with ballot tracking"),
+                && line.contains("no election on file is covered by it yet: nothing recorded"),
             "{file}: {}",
             stdout(&output)
         );
     }
-    let annual = stdout(&output).lines().find(|line| line.contains("va_absentee_annual.xml")).unwrap().to_owned();
-    assert!(annual.contains("from 2018-01-01 to 2018-12-31"), "{annual}");
-    assert_eq!(node.counts("voter.import"), before, "absentee requests write nothing yet");
+    assert!(line_of(&output, "va_absentee_annual.xml").contains("from 2018-01-01 to 2018-12-31"));
+    assert_eq!(node.counts("voter.import"), before, "absentee requests wrote nothing");
+    assert_eq!(node.counts("ballot.record")[3], 0);
+
+    // Once the June 12, 2018 primary is on file, the requests for it (and the annual request,
+    // which covers all of 2018) each record a requested absentee ballot; the rest still cover no
+    // election on file.
+    node.add_election("2018-06-12-primary", time::Month::June, 12);
+    let output = node.import(VIRGINIA, "vri-xml", &nist("1500-102/VA-examples"));
+    assert_eq!(output.status.code(), Some(3), "{}{}", stdout(&output), stderr(&output));
+    let printed = stdout(&output);
+    let requested: Vec<&str> = printed.lines().filter(|line| line.contains("absentee ballot requested for")).collect();
+    let covering: Vec<&String> = voters
+        .iter()
+        .filter(|(file, _)| {
+            let request = &requests
+                [examples.iter().position(|path| path.file_name().unwrap().to_str() == Some(file.as_str())).unwrap()];
+            covers_june_primary(request)
+        })
+        .map(|(file, _)| file)
+        .collect();
+    assert!(covering.len() >= 10, "NIST's examples request the June primary's ballots: {covering:?}");
+    assert_eq!(requested.len(), covering.len(), "{}", stdout(&output));
+    for file in &covering {
+        assert!(line_of(&output, file).contains("absentee ballot requested for"), "{file}: {}", stdout(&output));
+    }
+    assert_eq!(node.counts("ballot.record")[3], covering.len() as i64);
+
+    // Importing the same requests again changes nothing.
+    let output = node.import(VIRGINIA, "vri-xml", &nist("1500-102/VA-examples"));
+    assert_eq!(output.status.code(), Some(3), "{}{}", stdout(&output), stderr(&output));
+    assert_eq!(stdout(&output).matches("already has an absentee ballot").count(), covering.len());
+    assert_eq!(node.counts("ballot.record")[3], covering.len() as i64);
+    assert_eq!(node.counts("voter.import"), before);
+}
+
+/// The line of a command's output about one file.
+fn line_of(output: &std::process::Output, file: &str) -> String {
+    stdout(output).lines().find(|line| line.contains(file)).map(str::to_owned).unwrap_or_default()
+}
+
+/// Whether a request asks for the ballot of the election of June 12, 2018 (the only one on
+/// file), read from the document independently of the import's own logic: one naming that
+/// election, one for a span of days including it, a permanent one, or one naming no election
+/// (the next after it was made).
+fn covers_june_primary(request: &VoterRecordsRequest) -> bool {
+    let day = time::Date::from_calendar_date(2018, time::Month::June, 12).unwrap();
+    match request.ballot_request.as_ref().map(|ballot| &ballot.period) {
+        Some(BallotPeriod::ElectionBased(election)) => election.start_date == day,
+        Some(BallotPeriod::Temporal { start_date, end_date }) => *start_date <= day && day <= *end_date,
+        Some(BallotPeriod::Permanent) | None => true,
+    }
 }
 
 #[test]

@@ -5,6 +5,7 @@
 //! the status it was checked against. A refusal is a ledger entry too, and changes nothing.
 
 use canvass_core::{
+    absentee_request::{AbsenteePeriod, AbsenteeRequest},
     audit::{Action, AuditEntry, now, now_millis},
     ballots::{
         AbsenteeStatus, BallotKind, BallotStatus, CurePolicy, ProvisionalReason, ProvisionalStatus, RejectionReason,
@@ -188,6 +189,69 @@ async fn election_for(
         )));
     }
     Ok(found)
+}
+
+/// What recording an absentee request (a VRI `BallotRequest`) did for one election it covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AbsenteeRequestOutcome {
+    /// A new absentee ballot, `requested`, was recorded.
+    Recorded(ElectionId),
+    /// The voter already had a live absentee ballot for that election: nothing written, so
+    /// importing the same request again changes nothing.
+    AlreadyRequested(ElectionId),
+}
+
+/// The elections on file that an absentee request covers: those held where the voter votes,
+/// on or after the day of the request, that its period includes; for a request naming no
+/// election, only the first of them.
+async fn covered_elections(store: &dyn Store, request: &AbsenteeRequest) -> Result<Vec<Election>, ServerError> {
+    let lineage = access::lineage(store, &request.jurisdiction).await?;
+    let mut elections: Vec<Election> = store
+        .elections(None)
+        .await?
+        .into_iter()
+        .filter(|election| lineage.contains(&election.jurisdiction))
+        .filter(|election| election.date >= request.requested_on && request.covers(election.date))
+        .collect();
+    elections.sort_by_key(|election| election.date);
+    if request.period == AbsenteePeriod::NextElection {
+        elections.truncate(1);
+    }
+    Ok(elections)
+}
+
+/// Records the absentee ballots a request asks for, one `request` step per election it covers
+/// (each checked, ledgered and stored as if an official had entered it). An election the voter
+/// already has a live absentee ballot for is left alone. An empty answer means no election on
+/// file is covered yet: nothing was written.
+pub async fn record_absentee_request(
+    store: &dyn Store,
+    audit: &Audit,
+    request: &AbsenteeRequest,
+) -> Result<Vec<AbsenteeRequestOutcome>, ServerError> {
+    let existing = store.voter_ballots(&request.registration_number).await?;
+    let mut outcomes = Vec::new();
+    for election in covered_elections(store, request).await? {
+        let live = existing.iter().any(|ballot| {
+            ballot.election == election.id
+                && ballot.kind() == BallotKind::Absentee
+                && ballot.status != BallotStatus::Absentee(AbsenteeStatus::Cancelled)
+        });
+        if live {
+            outcomes.push(AbsenteeRequestOutcome::AlreadyRequested(election.id));
+            continue;
+        }
+        let step = BallotRequest {
+            jurisdiction: request.jurisdiction.clone(),
+            registration_number: request.registration_number.clone(),
+            election: election.id.clone(),
+            step: BallotStep::Request,
+            on: Some(request.requested_on.min(now().date())),
+        };
+        record(store, audit, &step).await?;
+        outcomes.push(AbsenteeRequestOutcome::Recorded(election.id));
+    }
+    Ok(outcomes)
 }
 
 /// Checks and records one step; returns the ballot as stored. Refusals (no such voter or

@@ -3,10 +3,11 @@
 //! a county and precinct ([`Places`]), sealed and blind-indexed ([`roll::seal_row`]), compared by
 //! its keyed digest ([`roll::sort_batch`]) and written as one batch of one import
 //! ([`roll::write_batch`]), so an update keeps the earlier revision and every write is in the
-//! ledger. An absentee request is matched to its voter and described
-//! ([`AbsenteeRequest`]); recording it is the ballot store's work, so nothing is written (a
-//! request that is both a registration and a ballot request writes nothing either, for now: its
-//! registration part waits with its ballot).
+//! ledger. An absentee request is matched to its voter and described ([`AbsenteeRequest`]);
+//! recording it is the ballot store's work (`ballots::record_absentee_request`, one requested
+//! absentee ballot per election on file that it covers), so this module writes nothing for it (a
+//! request that is both a registration and a ballot request is taken as the ballot request: its
+//! registration part is not applied).
 //!
 //! How a request finds its voter: a `VoterId` of type `state-voter-registration-id` names the
 //! registration number; without one, the blind name + date of birth index; an absentee request
@@ -103,7 +104,7 @@ pub enum VriOutcome {
         registration_number: String,
         change: RegistrationChange,
     },
-    /// Recognized and matched, not recorded: recording arrives with ballot tracking.
+    /// Recognized and matched; `ballots::record_absentee_request` records it.
     Absentee(AbsenteeRequest),
 }
 
