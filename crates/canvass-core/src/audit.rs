@@ -158,6 +158,7 @@ actions! {
     VoterExportPublic => "voter.export_public", "A public voter file extract (public-record fields only) was written.";
     PlacesImport => "places.import", "Polling places were imported from a Voting Information Project feed.";
     VoterStatusChange => "voter.status_change", "A voter record's status changed, with its NVRA reason code (or a refused attempt).";
+    VoterSignatureSet => "voter.set_signature", "A voter's signature image was added or replaced (sealed; the entry holds no image).";
 }
 
 impl fmt::Display for Action {

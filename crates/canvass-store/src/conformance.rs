@@ -31,6 +31,8 @@ use crate::{
     StoredSession, StoredStatusChange, StoredToken, VoterBatch,
 };
 
+mod records;
+
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// One named check of store behaviour.
@@ -113,6 +115,9 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "ledger_refused_integration_writes_nothing", run: ledger_refused_integration_writes_nothing },
         Scenario { name: "ledger_cosignatures_upsert_per_witness", run: ledger_cosignatures_upsert_per_witness },
     ]
+    .into_iter()
+    .chain(records::scenarios())
+    .collect()
 }
 
 fn id(value: &str) -> JurisdictionId {
