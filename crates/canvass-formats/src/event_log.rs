@@ -173,7 +173,8 @@ impl EventType {
             | Action::VoterExport
             | Action::VoterImport
             | Action::VoterExportPublic
-            | Action::VoterStatusChange => Self::VoterRecords,
+            | Action::VoterStatusChange
+            | Action::VoterSignatureSet => Self::VoterRecords,
             Action::BackupCreate | Action::BackupRestore => Self::Backup,
             Action::LedgerStart => Self::Ledger,
         }

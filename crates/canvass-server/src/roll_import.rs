@@ -72,6 +72,12 @@ pub struct ReadBatch<Record> {
     pub position: u64,
 }
 
+impl<Record> std::fmt::Debug for ReadBatch<Record> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("ReadBatch").field("rows", &self.rows.len()).field("position", &self.position).finish()
+    }
+}
+
 impl<Record: Numbered> ReadBatch<Record> {
     /// The batch's last line, or `line` for an empty batch.
     pub fn last_line(&self, line: u64) -> u64 {

@@ -126,6 +126,7 @@ pub fn vote(columns: VoteColumns) -> Result<StoredVote, StoreError> {
 }
 
 /// A signature row's columns as a backend reads them, before checking.
+#[derive(Debug)]
 pub struct SignatureColumns {
     pub jurisdiction: String,
     pub registration_number: String,
