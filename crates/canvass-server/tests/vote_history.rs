@@ -173,7 +173,7 @@ async fn bad_rows_and_voters_not_on_the_roll_go_to_the_report_without_their_valu
         [("32", "election_lbl"), ("33", ""), ("34", "ncid"), ("35", "county_id"), ("36", "election_lbl")],
         "{report}"
     );
-    assert!(report.contains("not on the roll"), "{report}");
+    assert!(report.contains("no voter with this ncid is on the roll"), "{report}");
     assert!(report.contains("line 2"), "the duplicate names the first line: {report}");
     for value in ["13/45/2020", "ZZ99999", "ALAMANCE"] {
         assert!(!report.contains(value), "{value} in the report: {report}");
