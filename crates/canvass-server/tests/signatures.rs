@@ -333,3 +333,33 @@ async fn the_voter_page_uploads_through_a_form_with_its_token_and_shows_history_
     let missing = world.call(&clerk_token, Method::GET, &format!("/api/jurisdictions/{COUNTY}/voters/SG9999/vote-history"), None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_rotation_reseals_signatures_and_leaves_nothing_under_the_retired_version() {
+    let world = World::new().await;
+    let clerk = world.member("clerk", StaffRole::RegistrationClerk).await;
+    let image = png();
+    assert_eq!(upload_as(&world, &clerk, "SG1001", &image).await.status, StatusCode::SEE_OTHER);
+    let store = world.test.node.store();
+    let audit = world.test.node.system_audit();
+    let county = id(COUNTY);
+    let ring = world.test.node.keys().current(store, &county).await.unwrap();
+    let old = ring.active_version();
+    let new = keys::rotate(store, &audit, &ring).await.unwrap();
+    let ring = keys::reload(store, &ring).await.unwrap();
+    let mut moved = 0;
+    loop {
+        let step = canvass_server::voters::reseal_batch(store, &audit, &ring, old, 1).await.unwrap();
+        if step == 0 {
+            break;
+        }
+        moved += step;
+    }
+    assert_eq!(moved, 3, "two voter rows, then the signature");
+    let usage = store.key_version_usage(&county).await.unwrap();
+    assert_eq!(usage.iter().map(|usage| (usage.version, usage.rows)).collect::<Vec<_>>(), [(new, 3)]);
+    assert_eq!(keys::retire_unused(store, &audit, &county).await.unwrap(), [old]);
+    world.test.node.keys().insert(county.clone(), ring).unwrap();
+    let view = world.call(&clerk, Method::GET, &signature_path("SG1001"), None).await;
+    assert_eq!((view.status, view.bytes), (StatusCode::OK, image), "the resealed image opens under the new key");
+}
