@@ -79,9 +79,8 @@ pub async fn set_signature(data: &Path, arguments: &SetSignatureArguments) -> an
     let jurisdiction = JurisdictionId::parse(&arguments.jurisdiction)?;
     let number = arguments.registration_number.trim();
     // Checked before reading: a huge file is refused without being loaded.
-    let size = std::fs::metadata(&arguments.file)
-        .with_context(|| format!("cannot read {}", arguments.file.display()))?
-        .len();
+    let size =
+        std::fs::metadata(&arguments.file).with_context(|| format!("cannot read {}", arguments.file.display()))?.len();
     if size > signatures::MAX_SIGNATURE_BYTES as u64 {
         anyhow::bail!(
             "{} is {size} bytes; a signature image may be at most {} bytes (1 MiB)",

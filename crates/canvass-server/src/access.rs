@@ -452,7 +452,11 @@ async fn form_field(request: Request, name: &str) -> Result<(Option<String>, Req
 
 /// Reads one text field of a multipart form (a file upload's anti-forgery token) and puts the
 /// body back; the body may be as large as the largest upload a route accepts.
-async fn multipart_field(request: Request, content_type: &str, name: &str) -> Result<(Option<String>, Request), Response> {
+async fn multipart_field(
+    request: Request,
+    content_type: &str,
+    name: &str,
+) -> Result<(Option<String>, Request), Response> {
     use axum::extract::FromRequest;
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, crate::voter_records_pages::MAX_UPLOAD_BYTES)

@@ -34,13 +34,13 @@ pub mod requests;
 pub mod roll;
 pub mod roll_import;
 pub mod roll_search;
-pub mod signatures;
 pub mod service;
+pub mod signatures;
 pub mod staff;
-pub mod voter_status;
 pub mod vote_history;
-pub mod voters;
 mod voter_records_pages;
+pub mod voter_status;
+pub mod voters;
 
 pub use api::openapi_document;
 pub use error::ServerError;

@@ -210,7 +210,11 @@ pub async fn begin_import(
 }
 
 /// Marks the import finished (with its ledger entry) and reads it back.
-pub async fn finish_import(store: &dyn Store, audit: &Audit, import: &StoredImport) -> Result<StoredImport, ServerError> {
+pub async fn finish_import(
+    store: &dyn Store,
+    audit: &Audit,
+    import: &StoredImport,
+) -> Result<StoredImport, ServerError> {
     let finished_at = now_millis();
     let entry = target(
         audit.entry(Action::VoterImport).with_jurisdiction(&import.jurisdiction),

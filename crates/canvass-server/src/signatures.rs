@@ -58,7 +58,10 @@ fn ring_jurisdiction(ring: &UnsealedRing, jurisdiction: &JurisdictionId) -> Resu
     if ring.jurisdiction() == jurisdiction.as_str() {
         Ok(())
     } else {
-        Err(ServerError::Internal(format!("the ring of {} cannot seal {jurisdiction}'s signatures", ring.jurisdiction())))
+        Err(ServerError::Internal(format!(
+            "the ring of {} cannot seal {jurisdiction}'s signatures",
+            ring.jurisdiction()
+        )))
     }
 }
 
@@ -151,7 +154,9 @@ pub async fn open_signature(
 ) -> Result<OpenedSignature, ServerError> {
     ring_jurisdiction(ring, jurisdiction)?;
     let Some(stored) = store.voter_signature(jurisdiction, registration_number).await? else {
-        return Err(ServerError::NotFound(format!("no signature is stored for {registration_number} in {jurisdiction}")));
+        return Err(ServerError::NotFound(format!(
+            "no signature is stored for {registration_number} in {jurisdiction}"
+        )));
     };
     let mut entry = audit.entry(Action::VoterRead).with_jurisdiction(jurisdiction);
     if let Some(text) = reason.map(str::trim).filter(|text| !text.is_empty()) {

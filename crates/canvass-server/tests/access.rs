@@ -170,9 +170,16 @@ impl World {
         }
         let ring = self.test.node.keys().current(self.store(), &jurisdiction).await.unwrap();
         let audit = self.test.node.system_audit();
-        canvass_server::signatures::set_signature(self.store(), &audit, &ring, &jurisdiction, &number, &signature_png())
-            .await
-            .unwrap();
+        canvass_server::signatures::set_signature(
+            self.store(),
+            &audit,
+            &ring,
+            &jurisdiction,
+            &number,
+            &signature_png(),
+        )
+        .await
+        .unwrap();
     }
 
     /// The registration number of the Ada Lovelace the matrix test registers in `county`.

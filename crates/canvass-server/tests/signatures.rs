@@ -98,7 +98,8 @@ impl World {
     }
 
     async fn ledger(&self, query: &str) -> Vec<serde_json::Value> {
-        let reply = self.call(&self.test.admin_token, Method::GET, &format!("/api/audit?limit=1000&{query}"), None).await;
+        let reply =
+            self.call(&self.test.admin_token, Method::GET, &format!("/api/audit?limit=1000&{query}"), None).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         reply.json()["entries"].as_array().unwrap().clone()
     }
@@ -330,7 +331,9 @@ async fn the_voter_page_uploads_through_a_form_with_its_token_and_shows_history_
     assert_eq!(reply.json()[0]["election_date"], "2024-11-05");
     let observer = world.member("observer", StaffRole::Observer).await;
     assert_eq!(world.call(&observer, Method::GET, &api, None).await.status, StatusCode::FORBIDDEN);
-    let missing = world.call(&clerk_token, Method::GET, &format!("/api/jurisdictions/{COUNTY}/voters/SG9999/vote-history"), None).await;
+    let missing = world
+        .call(&clerk_token, Method::GET, &format!("/api/jurisdictions/{COUNTY}/voters/SG9999/vote-history"), None)
+        .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
 

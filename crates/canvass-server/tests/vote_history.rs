@@ -44,8 +44,12 @@ struct Roll {
 
 async fn jurisdiction(store: &dyn Store, audit: &Audit, id: &str) -> UnsealedRing {
     let id = JurisdictionId::parse(id).unwrap();
-    let jurisdiction =
-        Jurisdiction { id: id.clone(), name: Name::parse("A State").unwrap(), kind: JurisdictionKind::State, parent: None };
+    let jurisdiction = Jurisdiction {
+        id: id.clone(),
+        name: Name::parse("A State").unwrap(),
+        kind: JurisdictionKind::State,
+        parent: None,
+    };
     store.insert_jurisdiction(&jurisdiction).await.unwrap();
     keys::create_key_ring(store, audit, &id, SecretString::from("a long test passphrase".to_owned()), 10_000)
         .await
@@ -188,7 +192,10 @@ async fn history_for_voters_of_another_roll_is_rejected_per_row() {
     let file = roll.history_file("history.tsv", 20);
     let (summary, report) = roll.import(&file, OTHER_STATE, 1_000).await;
     assert_eq!(counts(&summary), (0, 0, 0, 20));
-    assert!(report.lines().skip(0).all(|line| line.contains("on the roll of ocd-division/country:us/state:nc")), "{report}");
+    assert!(
+        report.lines().skip(0).all(|line| line.contains("on the roll of ocd-division/country:us/state:nc")),
+        "{report}"
+    );
     assert!(roll.votes_of("GN0000000001").await.is_empty(), "nothing stored");
 }
 

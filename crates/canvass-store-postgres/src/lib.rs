@@ -16,11 +16,11 @@ use canvass_core::{
     jurisdiction::{Jurisdiction, Precinct},
 };
 use canvass_store::{
-    StoredSignature, StoredVote, VoteHistoryBatch, VoteHistoryWritten,
     IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount,
     SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
-    StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession, StoredStatusChange,
-    StoredToken, VoterBatch, VoterDigest, VoterRevision, ledger, places, rows,
+    StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession, StoredSignature,
+    StoredStatusChange, StoredToken, StoredVote, VoteHistoryBatch, VoteHistoryWritten, VoterBatch, VoterDigest,
+    VoterRevision, ledger, places, rows,
 };
 use sqlx::{
     PgPool, Postgres, QueryBuilder, Row,
@@ -1494,16 +1494,15 @@ impl Store for PostgresStore {
         }
         // Only the field key seals voter rows and signatures; index keys have no per-row version.
         if purpose == "field" {
-            let rows: i64 =
-                sqlx::query_scalar(
+            let rows: i64 = sqlx::query_scalar(
                 "SELECT (SELECT COUNT(*) FROM voters WHERE jurisdiction_id = $1 AND key_version = $2) \
                  + (SELECT COUNT(*) FROM voter_signatures WHERE jurisdiction_id = $1 AND key_version = $2)",
             )
-                    .bind(jurisdiction.as_str())
-                    .bind(i64::from(version))
-                    .fetch_one(&mut *transaction)
-                    .await
-                    .map_err(backend)?;
+            .bind(jurisdiction.as_str())
+            .bind(i64::from(version))
+            .fetch_one(&mut *transaction)
+            .await
+            .map_err(backend)?;
             if rows > 0 {
                 return Err(StoreError::InUse { what, rows: rows::count(rows)? });
             }
@@ -2201,4 +2200,3 @@ impl Store for PostgresStore {
         voter_records::reseal_signatures(&self.pool, signatures, previous_version).await
     }
 }
-

@@ -12,11 +12,11 @@ use canvass_core::{
     jurisdiction::{Jurisdiction, Precinct},
 };
 use canvass_store::{
-    StoredSignature, StoredVote, VoteHistoryBatch, VoteHistoryWritten,
     IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount,
     SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
-    StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession, StoredStatusChange,
-    StoredToken, VoterBatch, VoterDigest, VoterRevision, ledger, places, rows,
+    StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession, StoredSignature,
+    StoredStatusChange, StoredToken, StoredVote, VoteHistoryBatch, VoteHistoryWritten, VoterBatch, VoterDigest,
+    VoterRevision, ledger, places, rows,
 };
 use sqlx::{
     QueryBuilder, Row, Sqlite, SqlitePool,
@@ -1495,18 +1495,17 @@ impl Store for SqliteStore {
         }
         // Only the field key seals voter rows and signatures; index keys have no per-row version.
         if purpose == "field" {
-            let rows: i64 =
-                sqlx::query_scalar(
+            let rows: i64 = sqlx::query_scalar(
                 "SELECT (SELECT COUNT(*) FROM voters WHERE jurisdiction_id = ? AND key_version = ?) \
                  + (SELECT COUNT(*) FROM voter_signatures WHERE jurisdiction_id = ? AND key_version = ?)",
             )
-                    .bind(jurisdiction.as_str())
-                    .bind(i64::from(version))
-                    .bind(jurisdiction.as_str())
-                    .bind(i64::from(version))
-                    .fetch_one(&mut *transaction)
-                    .await
-                    .map_err(backend)?;
+            .bind(jurisdiction.as_str())
+            .bind(i64::from(version))
+            .bind(jurisdiction.as_str())
+            .bind(i64::from(version))
+            .fetch_one(&mut *transaction)
+            .await
+            .map_err(backend)?;
             if rows > 0 {
                 return Err(StoreError::InUse { what, rows: rows::count(rows)? });
             }
@@ -2159,4 +2158,3 @@ impl Store for SqliteStore {
         voter_records::reseal_signatures(&self.pool, signatures, previous_version).await
     }
 }
-

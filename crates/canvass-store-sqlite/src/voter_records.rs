@@ -35,7 +35,9 @@ fn vote_error(error: sqlx::Error, votes: &[StoredVote]) -> StoreError {
     match error.as_database_error().map(|database| database.kind()) {
         Some(ErrorKind::ForeignKeyViolation) => StoreError::Missing {
             what: "voter (or jurisdiction)",
-            id: votes.first().map_or_else(String::new, |vote| format!("{} (or another of this batch)", vote.registration_number)),
+            id: votes
+                .first()
+                .map_or_else(String::new, |vote| format!("{} (or another of this batch)", vote.registration_number)),
         },
         _ => backend(error),
     }

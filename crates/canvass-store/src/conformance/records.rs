@@ -63,14 +63,22 @@ fn vote_history_batches_insert_update_and_leave_unchanged(store: &dyn Store) -> 
             vote("NC1", date!(2024 - 03 - 05), "03/05/2024 PRIMARY", "ABSENTEE BY MAIL"),
             vote("NC2", date!(2020 - 11 - 03), "11/03/2020 GENERAL", "PROVISIONAL"),
         ];
-        let batch = VoteHistoryBatch { import_id: "import-1", votes: &votes, position: 100, line: 4, rejected: 1, at: 2_000 };
+        let batch =
+            VoteHistoryBatch { import_id: "import-1", votes: &votes, position: 100, line: 4, rejected: 1, at: 2_000 };
         let written = store.write_vote_history_batch(&batch).await.unwrap();
         assert_eq!(written.batch, ImportCounts { inserted: 3, updated: 0, unchanged: 0, rejected: 1 });
         assert_eq!(written.import, written.batch, "the import's counts start at zero");
 
         // The same votes again change nothing; one corrected vote is an update.
         let corrected = [votes[0].clone(), StoredVote { voting_method: "ABSENTEE ONESTOP".into(), ..votes[2].clone() }];
-        let batch = VoteHistoryBatch { import_id: "import-1", votes: &corrected, position: 200, line: 6, rejected: 0, at: 3_000 };
+        let batch = VoteHistoryBatch {
+            import_id: "import-1",
+            votes: &corrected,
+            position: 200,
+            line: 6,
+            rejected: 0,
+            at: 3_000,
+        };
         let written = store.write_vote_history_batch(&batch).await.unwrap();
         assert_eq!(written.batch, ImportCounts { inserted: 0, updated: 1, unchanged: 1, rejected: 0 });
         assert_eq!(written.import, ImportCounts { inserted: 3, updated: 1, unchanged: 1, rejected: 1 });
@@ -82,7 +90,8 @@ fn vote_history_batches_insert_update_and_leave_unchanged(store: &dyn Store) -> 
         assert!(store.vote_history("NC9").await.unwrap().is_empty());
 
         store.finish_voter_import("import-1", 4_000).await.unwrap();
-        let batch = VoteHistoryBatch { import_id: "import-1", votes: &votes, position: 300, line: 7, rejected: 0, at: 5_000 };
+        let batch =
+            VoteHistoryBatch { import_id: "import-1", votes: &votes, position: 300, line: 7, rejected: 0, at: 5_000 };
         assert!(
             matches!(store.write_vote_history_batch(&batch).await, Err(StoreError::Missing { .. })),
             "a finished import takes no more rows"
@@ -98,7 +107,8 @@ fn vote_history_batch_is_all_or_nothing(store: &dyn Store) -> ScenarioFuture<'_>
             vote("NC1", date!(2020 - 11 - 03), "11/03/2020 GENERAL", "IN-PERSON"),
             vote("NC9", date!(2020 - 11 - 03), "11/03/2020 GENERAL", "IN-PERSON"),
         ];
-        let batch = VoteHistoryBatch { import_id: "import-1", votes: &votes, position: 100, line: 3, rejected: 0, at: 2_000 };
+        let batch =
+            VoteHistoryBatch { import_id: "import-1", votes: &votes, position: 100, line: 3, rejected: 0, at: 2_000 };
         assert!(
             matches!(store.write_vote_history_batch(&batch).await, Err(StoreError::Missing { .. })),
             "a vote of a voter not on the roll"
@@ -107,7 +117,14 @@ fn vote_history_batch_is_all_or_nothing(store: &dyn Store) -> ScenarioFuture<'_>
         let stored = store.voter_import("import-1").await.unwrap().unwrap();
         assert_eq!((stored.position, stored.counts), (0, ImportCounts::default()), "progress unchanged");
 
-        let batch = VoteHistoryBatch { import_id: "no-such-import", votes: &votes[..1], position: 1, line: 1, rejected: 0, at: 1 };
+        let batch = VoteHistoryBatch {
+            import_id: "no-such-import",
+            votes: &votes[..1],
+            position: 1,
+            line: 1,
+            rejected: 0,
+            at: 1,
+        };
         assert!(matches!(store.write_vote_history_batch(&batch).await, Err(StoreError::Missing { .. })));
         assert!(store.vote_history("NC1").await.unwrap().is_empty());
     })
@@ -139,7 +156,9 @@ fn signatures_are_replaced_resealed_and_hold_their_key_version(store: &dyn Store
         ));
         assert!(
             matches!(
-                store.put_voter_signature(&StoredSignature { jurisdiction: id("nc"), ..signature("NC1", 1, b"x") }).await,
+                store
+                    .put_voter_signature(&StoredSignature { jurisdiction: id("nc"), ..signature("NC1", 1, b"x") })
+                    .await,
                 Err(StoreError::Missing { .. })
             ),
             "the voter is on wake's roll, not the state's"
@@ -161,7 +180,11 @@ fn signatures_are_replaced_resealed_and_hold_their_key_version(store: &dyn Store
         assert_eq!(store.signatures_sealed_with(&id("wake"), 1, 10).await.unwrap(), vec![replacement.clone()]);
         let moved = StoredSignature { key_version: 2, ..signature("NC1", 2, b"resealed image") };
         assert_eq!(store.reseal_signatures(std::slice::from_ref(&moved), 1).await.unwrap(), 1);
-        assert_eq!(store.reseal_signatures(std::slice::from_ref(&moved), 1).await.unwrap(), 0, "only from the old version");
+        assert_eq!(
+            store.reseal_signatures(std::slice::from_ref(&moved), 1).await.unwrap(),
+            0,
+            "only from the old version"
+        );
         assert!(store.signatures_sealed_with(&id("wake"), 1, 10).await.unwrap().is_empty());
         let stored = store.voter_signature(&id("wake"), "NC1").await.unwrap().unwrap();
         assert_eq!((stored.key_version, stored.sealed_image.as_slice()), (2, b"resealed image".as_slice()));
