@@ -41,9 +41,10 @@ pub async fn import_ncvhis(
         return Err(ServerError::NotFound(format!("there is no jurisdiction {jurisdiction}")));
     }
     let (file_bytes, digest) = file_facts(path)?;
+    // The header is read first: a file that is not a history file records no import.
+    let mut reader = NcVhisReader::new(open_file(path)?).map_err(formats_error)?;
     let (import, resumed_after_line) =
         begin_import(store.as_ref(), audit, jurisdiction, NCVHIS, &digest, &settings.actor).await?;
-    let mut reader = NcVhisReader::new(open_file(path)?).map_err(formats_error)?;
     reader.skip_to(import.position).map_err(formats_error)?;
     let mut receiver = spawn_reader(reader, settings.batch_rows.max(1));
     progress.started(file_bytes, import.position, &import.counts);

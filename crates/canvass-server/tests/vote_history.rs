@@ -252,3 +252,16 @@ async fn a_history_in_the_real_files_shape_imports() {
         ("2024-03-05", "IN-PERSON", Some("REP"))
     );
 }
+
+#[tokio::test]
+async fn a_voter_file_given_as_history_is_refused_and_records_no_import() {
+    let roll = roll(10).await;
+    let voters = roll.directory.join("voters.tsv");
+    let before = roll.store.voter_imports(None, 100).await.unwrap().len();
+    let settings = roll.settings(STATE, 100);
+    let refused =
+        vote_history::import_ncvhis(&roll.store, &roll.audit, &voters, &settings, &mut Vec::new(), &mut Quiet).await;
+    let error = refused.unwrap_err().to_string();
+    assert!(error.contains("ncvhis"), "{error}");
+    assert_eq!(roll.store.voter_imports(None, 100).await.unwrap().len(), before, "no import recorded");
+}
