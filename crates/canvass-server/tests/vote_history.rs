@@ -265,3 +265,66 @@ async fn a_voter_file_given_as_history_is_refused_and_records_no_import() {
     assert!(error.contains("ncvhis"), "{error}");
     assert_eq!(roll.store.voter_imports(None, 100).await.unwrap().len(), before, "no import recorded");
 }
+
+/// The figure for docs: `CANVASS_BENCH_ROWS=1000000 cargo test --release -p canvass-server --test
+/// vote_history -- --ignored --nocapture`. The roll is stored directly (placeholder sealed
+/// bytes): the history import only looks voters up, so sealing a real roll first would measure
+/// nothing of it.
+#[tokio::test]
+#[ignore = "a benchmark: run it by name with --release"]
+async fn benchmark_history_import_rows_per_second() {
+    use canvass_core::{id::PrecinctId, jurisdiction::Precinct, voter::VoterStatus};
+    use canvass_store::{BlindIndexes, SealedFields, SealedVoter};
+    let rows: u64 = std::env::var("CANVASS_BENCH_ROWS").ok().and_then(|text| text.parse().ok()).unwrap_or(100_000);
+    let roll = roll(1).await;
+    let file = roll.history_file("bench.tsv", rows);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let voters: u64 = text.lines().last().unwrap().split('\t').nth(10).unwrap()[2..].parse().unwrap();
+    drop(text);
+    let state = JurisdictionId::parse(STATE).unwrap();
+    let precinct = Precinct {
+        id: PrecinctId::parse("bench-p1").unwrap(),
+        jurisdiction: state.clone(),
+        name: Name::parse("Bench").unwrap(),
+    };
+    roll.store.insert_precinct(&precinct).await.unwrap();
+    let mut batch = Vec::with_capacity(10_000);
+    for number in 2..=voters {
+        batch.push(SealedVoter {
+            registration_number: format!("GN{number:010}"),
+            jurisdiction: state.clone(),
+            county: state.clone(),
+            precinct: precinct.id.clone(),
+            party: "UNA".into(),
+            status: VoterStatus::Active,
+            registered_on: time::macros::date!(2020 - 01 - 01),
+            key_version: 1,
+            fields: SealedFields {
+                first_name: vec![1; 40],
+                last_name: vec![2; 40],
+                birth_date: None,
+                ssn_last_four: None,
+                drivers_license: None,
+                email: None,
+                details: None,
+            },
+            indexes: BlindIndexes::default(),
+            row_digest: None,
+        });
+        if batch.len() == 10_000 {
+            roll.store.insert_voters(&batch).await.unwrap();
+            batch.clear();
+        }
+    }
+    roll.store.insert_voters(&batch).await.unwrap();
+    let started = std::time::Instant::now();
+    let (summary, _) = roll.import(&file, STATE, roll_import::DEFAULT_BATCH_ROWS).await;
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(summary.import.counts.inserted, rows);
+    println!("ncvhis import: {rows} rows for {voters} voters in {seconds:.1} s = {:.0} rows/s", rows as f64 / seconds);
+    let started = std::time::Instant::now();
+    let (again, _) = roll.import(&file, STATE, roll_import::DEFAULT_BATCH_ROWS).await;
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(again.import.counts.unchanged, rows);
+    println!("re-import (all unchanged): {seconds:.1} s = {:.0} rows/s", rows as f64 / seconds);
+}
