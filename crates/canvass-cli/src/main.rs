@@ -16,6 +16,7 @@ mod places;
 mod serve;
 mod sign_in;
 mod users;
+mod voter_records;
 mod voters;
 mod vri;
 mod witness;

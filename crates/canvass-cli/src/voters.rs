@@ -65,6 +65,13 @@ pub enum VotersCommand {
     /// `voters.read` and a `--reason`, and is recorded in the ledger as a read; never a
     /// signature image. The precinct travels in AdditionalInfo, so the file re-imports as a no-op.
     ExportVri(ExportVriArguments),
+    /// List the elections a voter voted in (from an imported ncvhis file): day, election, how
+    /// the ballot was cast, party ballot, precinct. Needs `voters.search`.
+    VoteHistory(crate::voter_records::VoteHistoryArguments),
+    /// Store a voter's signature image (PNG or JPEG, at most 1 MiB), sealed under the
+    /// jurisdiction's key ring; replaces an earlier one. Needs `voters.set_signature`; recorded
+    /// in the ledger (without the image). Signatures are never exported.
+    SetSignature(crate::voter_records::SetSignatureArguments),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -164,7 +171,8 @@ pub struct HistoryArguments {
 pub enum ImportFormat {
     /// North Carolina's voter file (tab-delimited, 67 columns, optionally the confidential four).
     Ncvoter,
-    /// North Carolina's voter history file.
+    /// North Carolina's voter history file (its voters must be on the roll already; no key
+    /// ring is opened: history is public record, stored as ids, dates and codes).
     Ncvhis,
     /// NIST SP 1500-102 Voter Records Interchange requests in XML: a file, or a directory whose
     /// `.xml` files are imported one by one. Registrations add or update voters; absentee
@@ -273,6 +281,10 @@ pub struct GenerateArguments {
     /// drivers_lic_num, email).
     #[arg(long)]
     pub confidential: bool,
+    /// Write a voter history (ncvhis) file of this many rows instead: its voters are those of a
+    /// generated voter file of at least as many rows.
+    #[arg(long, conflicts_with = "confidential")]
+    pub history: bool,
     /// Where to write it (refused if the file exists).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
@@ -289,6 +301,8 @@ pub async fn run(data: &Path, command: VotersCommand) -> anyhow::Result<ExitCode
         VotersCommand::SetStatus(arguments) => set_status(data, &arguments).await,
         VotersCommand::History(arguments) => history(data, &arguments).await,
         VotersCommand::ExportVri(arguments) => crate::vri::export(data, &arguments).await,
+        VotersCommand::VoteHistory(arguments) => crate::voter_records::vote_history(data, &arguments).await,
+        VotersCommand::SetSignature(arguments) => crate::voter_records::set_signature(data, &arguments).await,
     }
 }
 
@@ -525,12 +539,6 @@ fn report_path(arguments: &ImportArguments) -> PathBuf {
 }
 
 async fn import(data: &Path, arguments: &ImportArguments) -> anyhow::Result<ExitCode> {
-    if arguments.format == ImportFormat::Ncvhis {
-        bail!(
-            "importing voter history (ncvhis) is not built yet: Canvass reads the format \
-             (canvass_formats::ncvhis) but has no history table to load it into"
-        );
-    }
     if let Some(encoding) = arguments.format.vri_encoding() {
         return crate::vri::import(data, arguments, encoding).await;
     }
@@ -545,7 +553,13 @@ async fn import(data: &Path, arguments: &ImportArguments) -> anyhow::Result<Exit
     let outcome = async {
         let signed_in = sign_in::sign_in(data, &store, &arguments.staff).await?;
         signed_in.authorize(store.as_ref(), Operation::WriteVoters, &jurisdiction).await?;
-        let ring = unseal_here(store.as_ref(), &signed_in.audit, &jurisdiction, &arguments.unlock).await?;
+        let ring = match arguments.format {
+            ImportFormat::Ncvoter => {
+                Some(unseal_here(store.as_ref(), &signed_in.audit, &jurisdiction, &arguments.unlock).await?)
+            }
+            // History rows are public record: no ring to open. VRI requests returned above.
+            ImportFormat::Ncvhis | ImportFormat::VriXml | ImportFormat::VriJson => None,
+        };
         let report_path = report_path(arguments);
         let report_file = std::fs::OpenOptions::new()
             .create(true)
@@ -570,16 +584,31 @@ async fn import(data: &Path, arguments: &ImportArguments) -> anyhow::Result<Exit
             actor: signed_in.username.to_string(),
         };
         let started = Instant::now();
-        let summary = roll_import::import_ncvoter(
-            &store,
-            &signed_in.audit,
-            &ring,
-            &arguments.file,
-            &settings,
-            &mut report,
-            &mut progress,
-        )
-        .await;
+        let summary = match &ring {
+            Some(ring) => {
+                roll_import::import_ncvoter(
+                    &store,
+                    &signed_in.audit,
+                    ring,
+                    &arguments.file,
+                    &settings,
+                    &mut report,
+                    &mut progress,
+                )
+                .await
+            }
+            None => {
+                canvass_server::vote_history::import_ncvhis(
+                    &store,
+                    &signed_in.audit,
+                    &arguments.file,
+                    &settings,
+                    &mut report,
+                    &mut progress,
+                )
+                .await
+            }
+        };
         report.flush()?;
         progress.bar.finish_and_clear();
         let summary = summary?;
@@ -666,6 +695,12 @@ fn generate(arguments: &GenerateArguments) -> anyhow::Result<ExitCode> {
         .open(&arguments.out)
         .with_context(|| format!("cannot create {} (it must not exist yet)", arguments.out.display()))?;
     let mut output = BufWriter::with_capacity(1 << 20, file);
+    if arguments.history {
+        canvass_formats::ncvhis::generate(arguments.seed, arguments.rows, &mut output)
+            .with_context(|| format!("writing {}", arguments.out.display()))?;
+        eprintln!("Wrote {} synthetic voter history rows to {}.", arguments.rows, arguments.out.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     canvass_formats::ncvoter::generate(arguments.seed, arguments.rows, arguments.confidential, &mut output)
         .with_context(|| format!("writing {}", arguments.out.display()))?;
     eprintln!(

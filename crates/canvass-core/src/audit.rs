@@ -159,6 +159,7 @@ actions! {
     PlacesImport => "places.import", "Polling places were imported from a Voting Information Project feed.";
     VoterStatusChange => "voter.status_change", "A voter record's status changed, with its NVRA reason code (or a refused attempt).";
     BallotRecord => "ballot.record", "An absentee or provisional ballot was recorded or moved to its next status, with the reason code (or a refused attempt).";
+    VoterSignatureSet => "voter.set_signature", "A voter's signature image was added or replaced (sealed; the entry holds no image).";
 }
 
 impl fmt::Display for Action {

@@ -174,7 +174,8 @@ impl EventType {
             | Action::VoterImport
             | Action::VoterExportPublic
             | Action::VoterStatusChange
-            | Action::BallotRecord => Self::VoterRecords,
+            | Action::BallotRecord
+            | Action::VoterSignatureSet => Self::VoterRecords,
             Action::BackupCreate | Action::BackupRestore => Self::Backup,
             Action::LedgerStart => Self::Ledger,
         }

@@ -108,6 +108,9 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     route("GET", "/jurisdictions/{id}/voters/{voter}", Staff(Operation::SearchVoters, Path("id"))),
     route("POST", "/jurisdictions/{id}/voters/{voter}/status", Staff(Operation::ChangeVoterStatus, Path("id"))),
     route("POST", "/jurisdictions/{id}/voters/{voter}/ballots", Staff(Operation::RecordBallots, Path("id"))),
+    // The image asks for voters.read (with an administrator's reason) in the handler.
+    route("GET", "/jurisdictions/{id}/voters/{voter}/signature", Staff(Operation::SearchVoters, Path("id"))),
+    route("POST", "/jurisdictions/{id}/voters/{voter}/signature", Staff(Operation::SetVoterSignature, Path("id"))),
     route("GET", "/api/node", Staff(Operation::ViewNode, NodeWide)),
     route("GET", "/api/jurisdictions", Staff(Operation::ViewNode, NodeWide)),
     route("POST", "/api/jurisdictions", Staff(Operation::ManageJurisdictions, Handler)),
@@ -128,6 +131,7 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     route("POST", "/api/jurisdictions/{id}/voters/{voter}/ballots", Staff(Operation::RecordBallots, Path("id"))),
     // A VRI export carries confidential fields: the handler asks for voters.read with the reason.
     route("GET", "/api/jurisdictions/{id}/voters/{voter}/vri", Staff(Operation::SearchVoters, Path("id"))),
+    route("GET", "/api/jurisdictions/{id}/voters/{voter}/vote-history", Staff(Operation::SearchVoters, Path("id"))),
     route("GET", "/api/audit", Staff(Operation::SearchLedger, Query("jurisdiction"))),
     route("GET", "/api/users", Staff(Operation::ManageStaff, NodeWide)),
     route("POST", "/api/users", Staff(Operation::ManageStaff, Handler)),
@@ -436,17 +440,46 @@ async fn check_forgery(principal: &Principal, audit: &Audit, request: Request) -
 
 /// Reads one field of a form body and puts the body back for the handler.
 async fn form_field(request: Request, name: &str) -> Result<(Option<String>, Request), Response> {
-    let is_form = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    let content_type =
+        request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("").to_owned();
+    if content_type.starts_with("multipart/form-data") {
+        return multipart_field(request, &content_type, name).await;
+    }
+    let is_form = content_type.starts_with("application/x-www-form-urlencoded");
     if !is_form {
         return Ok((None, request));
     }
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, 64 * 1024).await.map_err(|_| ServerError::BodyTooLarge.into_response())?;
     let value = form_urlencoded::parse(&bytes).find(|(key, _)| key == name).map(|(_, value)| value.into_owned());
+    Ok((value, Request::from_parts(parts, Body::from(bytes))))
+}
+
+/// Reads one text field of a multipart form (a file upload's anti-forgery token) and puts the
+/// body back; the body may be as large as the largest upload a route accepts.
+async fn multipart_field(
+    request: Request,
+    content_type: &str,
+    name: &str,
+) -> Result<(Option<String>, Request), Response> {
+    use axum::extract::FromRequest;
+    let (parts, body) = request.into_parts();
+    let bytes = to_bytes(body, crate::voter_records_pages::MAX_UPLOAD_BYTES)
+        .await
+        .map_err(|_| ServerError::BodyTooLarge.into_response())?;
+    let copy = Request::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(bytes.clone()))
+        .map_err(|_| ServerError::Invalid("the form's content type is not valid".into()).into_response())?;
+    let mut value = None;
+    if let Ok(mut multipart) = axum::extract::Multipart::from_request(copy, &()).await {
+        while let Ok(Some(field)) = multipart.next_field().await {
+            if field.name() == Some(name) {
+                value = field.text().await.ok();
+                break;
+            }
+        }
+    }
     Ok((value, Request::from_parts(parts, Body::from(bytes))))
 }
 

@@ -50,6 +50,7 @@ pub fn router() -> Router<Node> {
         .route("/break-glass", post(break_glass_submit))
         .merge(crate::admin_voters::router())
         .merge(crate::admin_ballots::router())
+        .merge(crate::voter_records_pages::router())
 }
 
 pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {

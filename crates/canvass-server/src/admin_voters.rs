@@ -270,6 +270,7 @@ async fn voter_page(
     let history = voter_status::history(node.store(), &jurisdiction, &number).await?;
     let may_change = principal.may(&node, Operation::ChangeVoterStatus, Some(&jurisdiction)).await?;
     let ballots = crate::admin_ballots::section(&node, &principal, &jurisdiction, &number).await?;
+    let records = crate::voter_records_pages::voter_sections(&node, &principal, &jurisdiction, &number).await?;
     let action = format!("{}/status", voter_path(&jurisdiction, &number));
     let body = html! {
         h1 { (record.last_name) ", " (record.first_name) " " small { code { (record.registration_number) } } }
@@ -299,6 +300,7 @@ async fn voter_page(
             }
         }
         (ballots)
+        (records)
         @if may_change {
             h2 { "Change the status" }
             p.muted { "The NVRA list-maintenance rules are checked: a removal for change of address needs a confirmation notice and no contact through two federal general elections; systematic changes stop 90 days before a federal election." }

@@ -281,6 +281,7 @@ pub fn router() -> OpenApiRouter<Node> {
         .routes(routes!(crate::api_voters::voter_status_history, crate::api_voters::change_voter_status))
         .routes(routes!(crate::api_ballots::voter_ballots, crate::api_ballots::record_ballot_step))
         .routes(routes!(crate::vri_export::export_vri))
+        .routes(routes!(crate::voter_records_pages::voter_vote_history))
         .routes(routes!(crate::api_staff::list_users, crate::api_staff::create_user))
         .routes(routes!(crate::api_staff::suspend_user))
         .routes(routes!(crate::api_staff::reinstate_user))

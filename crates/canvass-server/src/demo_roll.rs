@@ -1,6 +1,7 @@
 //! The demo's imported roll and polling places, loaded through the same paths a county's files
 //! take: a small seeded North Carolina layout roll (every person made up) moved into the demo's
-//! first county and imported with `roll_import`, and a tiny VIP 5 feed for the demo's precincts
+//! first county and imported with `roll_import` (then a seeded voter history for it, through the
+//! history import), and a tiny VIP 5 feed for the demo's precincts
 //! imported with `places_import`. Both are written in code, so the demo needs no data files.
 
 use std::{io::Write, path::Path, sync::Arc};
@@ -23,6 +24,9 @@ use crate::{
 /// Voters in the demo's imported roll: enough to search and look up, few enough to import in a
 /// fraction of a second.
 const DEMO_ROLL_ROWS: u64 = 300;
+
+/// Rows of the demo's voter history: one to four elections for each of the roll's first voters.
+const DEMO_HISTORY_ROWS: u64 = 400;
 
 /// A voter of the imported roll a newcomer can type into "Am I registered?".
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,6 +84,14 @@ pub async fn load(
     let summary =
         roll_import::import_ncvoter(store, audit, &ring, &roll_path, &settings, &mut std::io::sink(), &mut NoProgress)
             .await?;
+    // The voters' history (a few elections each) through the history import.
+    let history_path = directory.join("demo-history.ncvhis.tsv");
+    let mut history = Vec::new();
+    canvass_formats::ncvhis::generate(seed, DEMO_HISTORY_ROWS, &mut history)
+        .map_err(|error| ServerError::Internal(format!("the demo history generator failed: {error}")))?;
+    write_file(&history_path, &history)?;
+    crate::vote_history::import_ncvhis(store, audit, &history_path, &settings, &mut std::io::sink(), &mut NoProgress)
+        .await?;
     let feed_path = directory.join("demo-places.vip5.xml");
     write_file(&feed_path, feed(content).as_bytes())?;
     let places_settings = PlacesSettings { jurisdiction: state.id.clone(), actor: "demo".to_owned() };

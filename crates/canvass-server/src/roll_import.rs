@@ -6,7 +6,7 @@
 use std::{
     collections::HashMap,
     io::{BufReader, Write},
-    path::{Path, PathBuf},
+    path::Path,
     sync::Arc,
 };
 
@@ -16,6 +16,7 @@ use canvass_core::{
 };
 use canvass_formats::{
     FormatsError,
+    ncvhis::{NcVhisReader, NcVhisRecord},
     ncvoter::{NcVoterReader, NcVoterRecord, RowError},
 };
 use canvass_store::{ImportCounts, Store, StoredImport};
@@ -65,39 +66,172 @@ pub trait ImportProgress {
 }
 
 /// One batch as the reader thread hands it over.
-struct ReadBatch {
-    rows: Vec<Result<NcVoterRecord, RowError>>,
+pub struct ReadBatch<Record> {
+    pub rows: Vec<Result<Record, RowError>>,
     /// Bytes of the file read through the batch's last row.
-    position: u64,
+    pub position: u64,
 }
 
-fn formats_error(error: FormatsError) -> ServerError {
+impl<Record> std::fmt::Debug for ReadBatch<Record> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("ReadBatch").field("rows", &self.rows.len()).field("position", &self.position).finish()
+    }
+}
+
+impl<Record: Numbered> ReadBatch<Record> {
+    /// The batch's last line, or `line` for an empty batch.
+    pub fn last_line(&self, line: u64) -> u64 {
+        self.rows
+            .iter()
+            .map(|row| match row {
+                Ok(record) => record.line(),
+                Err(error) => error.line,
+            })
+            .max()
+            .unwrap_or(line)
+    }
+}
+
+/// A parsed row that knows the line it came from.
+pub trait Numbered {
+    fn line(&self) -> u64;
+}
+
+impl Numbered for NcVoterRecord {
+    fn line(&self) -> u64 {
+        self.line
+    }
+}
+
+impl Numbered for NcVhisRecord {
+    fn line(&self) -> u64 {
+        self.line
+    }
+}
+
+/// A file reader the import drives: one parsed row (or its rejection) at a time, and how far
+/// into the file it is. Every format's streaming reader is one.
+pub trait RowSource: Send + 'static {
+    type Record: Numbered + Send + 'static;
+    fn next_row(&mut self) -> Result<Option<Result<Self::Record, RowError>>, FormatsError>;
+    fn position(&self) -> u64;
+}
+
+impl<R: std::io::BufRead + Send + 'static> RowSource for NcVoterReader<R> {
+    type Record = NcVoterRecord;
+    fn next_row(&mut self) -> Result<Option<Result<NcVoterRecord, RowError>>, FormatsError> {
+        NcVoterReader::next_row(self)
+    }
+    fn position(&self) -> u64 {
+        NcVoterReader::position(self)
+    }
+}
+
+impl<R: std::io::BufRead + Send + 'static> RowSource for NcVhisReader<R> {
+    type Record = NcVhisRecord;
+    fn next_row(&mut self) -> Result<Option<Result<NcVhisRecord, RowError>>, FormatsError> {
+        NcVhisReader::next_row(self)
+    }
+    fn position(&self) -> u64 {
+        NcVhisReader::position(self)
+    }
+}
+
+pub fn formats_error(error: FormatsError) -> ServerError {
     ServerError::Invalid(error.to_string())
 }
 
-/// Finds the unfinished import of this file into this jurisdiction, if any.
+/// Finds the unfinished import of this file in this format into this jurisdiction, if any.
 async fn unfinished(
     store: &dyn Store,
     jurisdiction: &JurisdictionId,
+    format: &str,
     digest: &str,
 ) -> Result<Option<StoredImport>, ServerError> {
     Ok(store
         .voter_imports(Some(jurisdiction), 100)
         .await?
         .into_iter()
-        .find(|import| import.finished_at.is_none() && import.file_digest == digest && import.format == NCVOTER))
+        .find(|import| import.finished_at.is_none() && import.file_digest == digest && import.format == format))
 }
 
-/// Reads the file in batches on a thread of its own (parsing is half the work).
-fn spawn_reader(
-    path: PathBuf,
-    position: u64,
-    batch_rows: usize,
-) -> Result<tokio::sync::mpsc::Receiver<Result<ReadBatch, FormatsError>>, ServerError> {
-    let file = std::fs::File::open(&path)
+/// Opens a file for a format's reader, buffered for streaming.
+pub fn open_file(path: &Path) -> Result<BufReader<std::fs::File>, ServerError> {
+    let file = std::fs::File::open(path)
         .map_err(|error| ServerError::Invalid(format!("cannot open {}: {error}", path.display())))?;
-    let mut reader = NcVoterReader::new(BufReader::with_capacity(1 << 20, file)).map_err(formats_error)?;
-    reader.skip_to(position).map_err(formats_error)?;
+    Ok(BufReader::with_capacity(1 << 20, file))
+}
+
+/// The file's size and SHA-256 (hex): an import resumes only the same file.
+pub fn file_facts(path: &Path) -> Result<(u64, String), ServerError> {
+    let file_bytes = std::fs::metadata(path)
+        .map_err(|error| ServerError::Invalid(format!("cannot read {}: {error}", path.display())))?
+        .len();
+    let mut file = std::fs::File::open(path)
+        .map_err(|error| ServerError::Invalid(format!("cannot open {}: {error}", path.display())))?;
+    let digest = canvass_crypto::sha256_hex(&mut file)
+        .map_err(|error| ServerError::Invalid(format!("cannot read {}: {error}", path.display())))?;
+    Ok((file_bytes, digest))
+}
+
+/// Resumes the unfinished import of this file, or records a new one (with its ledger entry).
+/// Returns the import and, when resumed, the line it had reached.
+pub async fn begin_import(
+    store: &dyn Store,
+    audit: &Audit,
+    jurisdiction: &JurisdictionId,
+    format: &str,
+    digest: &str,
+    actor: &str,
+) -> Result<(StoredImport, Option<u64>), ServerError> {
+    if let Some(import) = unfinished(store, jurisdiction, format, digest).await? {
+        let line = import.line;
+        return Ok((import, Some(line)));
+    }
+    let now = now_millis();
+    let import = StoredImport {
+        id: format!("import-{}", canvass_crypto::random_hex(8)?),
+        jurisdiction: jurisdiction.clone(),
+        format: format.into(),
+        file_digest: digest.to_owned(),
+        actor: actor.to_owned(),
+        started_at: now,
+        updated_at: now,
+        finished_at: None,
+        position: 0,
+        line: 0,
+        counts: ImportCounts::default(),
+    };
+    let entry =
+        target(audit.entry(Action::VoterImport).with_jurisdiction(jurisdiction), format!("import:{}", import.id))?;
+    let entry = target(entry, "started")?;
+    audit.run(entry, async { Ok(store.insert_voter_import(&import).await?) }).await?;
+    Ok((import, None))
+}
+
+/// Marks the import finished (with its ledger entry) and reads it back.
+pub async fn finish_import(
+    store: &dyn Store,
+    audit: &Audit,
+    import: &StoredImport,
+) -> Result<StoredImport, ServerError> {
+    let finished_at = now_millis();
+    let entry = target(
+        audit.entry(Action::VoterImport).with_jurisdiction(&import.jurisdiction),
+        format!("import:{}", import.id),
+    )?;
+    let entry = target(entry, "finished")?;
+    audit.run(entry, async { Ok(store.finish_voter_import(&import.id, finished_at).await?) }).await?;
+    store.voter_import(&import.id).await?.ok_or_else(|| ServerError::Internal(format!("import {} vanished", import.id)))
+}
+
+/// Reads the file in batches on a thread of its own (parsing is half the work), from the
+/// reader's current position.
+#[allow(clippy::type_complexity)] // the channel's item is spelled out once, here
+pub fn spawn_reader<S: RowSource>(
+    mut reader: S,
+    batch_rows: usize,
+) -> tokio::sync::mpsc::Receiver<Result<ReadBatch<S::Record>, FormatsError>> {
     let (sender, receiver) = tokio::sync::mpsc::channel(2);
     std::thread::spawn(move || {
         loop {
@@ -128,10 +262,11 @@ fn spawn_reader(
             }
         }
     });
-    Ok(receiver)
+    receiver
 }
 
-fn report_line(report: &mut dyn Write, error: &RowError) -> Result<(), ServerError> {
+/// Writes one rejected row to the report.
+pub fn report_line(report: &mut dyn Write, error: &RowError) -> Result<(), ServerError> {
     let reason = error.reason.replace(['\t', '\n', '\r'], " ");
     writeln!(report, "{}\t{}\t{reason}", error.line, error.column.unwrap_or(""))
         .map_err(|error| ServerError::Internal(format!("cannot write the report: {error}")))
@@ -157,46 +292,13 @@ pub async fn import_ncvoter(
             ring.jurisdiction()
         )));
     }
-    let file_bytes = std::fs::metadata(path)
-        .map_err(|error| ServerError::Invalid(format!("cannot read {}: {error}", path.display())))?
-        .len();
-    let digest = {
-        let mut file = std::fs::File::open(path)
-            .map_err(|error| ServerError::Invalid(format!("cannot open {}: {error}", path.display())))?;
-        canvass_crypto::sha256_hex(&mut file)
-            .map_err(|error| ServerError::Invalid(format!("cannot read {}: {error}", path.display())))?
-    };
+    let (file_bytes, digest) = file_facts(path)?;
     let mut places = Places::load(store.as_ref(), jurisdiction, settings.add_places).await?;
-    let (import, resumed_after_line) = match unfinished(store.as_ref(), jurisdiction, &digest).await? {
-        Some(import) => {
-            let line = import.line;
-            (import, Some(line))
-        }
-        None => {
-            let now = now_millis();
-            let import = StoredImport {
-                id: format!("import-{}", canvass_crypto::random_hex(8)?),
-                jurisdiction: jurisdiction.clone(),
-                format: NCVOTER.into(),
-                file_digest: digest.clone(),
-                actor: settings.actor.clone(),
-                started_at: now,
-                updated_at: now,
-                finished_at: None,
-                position: 0,
-                line: 0,
-                counts: ImportCounts::default(),
-            };
-            let entry = target(
-                audit.entry(Action::VoterImport).with_jurisdiction(jurisdiction),
-                format!("import:{}", import.id),
-            )?;
-            let entry = target(entry, "started")?;
-            audit.run(entry, async { Ok(store.insert_voter_import(&import).await?) }).await?;
-            (import, None)
-        }
-    };
-    let mut receiver = spawn_reader(path.to_owned(), import.position, settings.batch_rows.max(1))?;
+    let (import, resumed_after_line) =
+        begin_import(store.as_ref(), audit, jurisdiction, NCVOTER, &digest, &settings.actor).await?;
+    let mut reader = NcVoterReader::new(open_file(path)?).map_err(formats_error)?;
+    reader.skip_to(import.position).map_err(formats_error)?;
+    let mut receiver = spawn_reader(reader, settings.batch_rows.max(1));
     progress.started(file_bytes, import.position, &import.counts);
     let mut counts = import.counts;
     let counts_before = import.counts;
@@ -226,28 +328,12 @@ pub async fn import_ncvoter(
         counts.updated += sorted.updated;
         counts.unchanged += sorted.unchanged;
         counts.rejected += (rejected.len() + sorted.rejected.len()) as u64;
-        line = batch
-            .rows
-            .iter()
-            .map(|row| match row {
-                Ok(record) => record.line,
-                Err(error) => error.line,
-            })
-            .max()
-            .unwrap_or(line);
+        line = batch.last_line(line);
         roll::write_batch(store.as_ref(), audit, jurisdiction, &import.id, &sorted, (batch.position, line), counts)
             .await?;
         progress.advanced(batch.position, &counts);
     }
-    let finished_at = now_millis();
-    let entry =
-        target(audit.entry(Action::VoterImport).with_jurisdiction(jurisdiction), format!("import:{}", import.id))?;
-    let entry = target(entry, "finished")?;
-    audit.run(entry, async { Ok(store.finish_voter_import(&import.id, finished_at).await?) }).await?;
-    let import = store
-        .voter_import(&import.id)
-        .await?
-        .ok_or_else(|| ServerError::Internal(format!("import {} vanished", import.id)))?;
+    let import = finish_import(store.as_ref(), audit, &import).await?;
     Ok(ImportSummary {
         import,
         resumed_after_line,

@@ -216,8 +216,8 @@ pub async fn find_by_name(
     Ok(found)
 }
 
-/// Moves up to `batch` rows sealed under `from_version` to the ring's active version; returns
-/// how many moved (0 when none are left).
+/// Moves up to `batch` rows (then signature images) sealed under `from_version` to the ring's
+/// active version; returns how many moved (0 when none are left).
 pub async fn reseal_batch(
     store: &dyn Store,
     audit: &Audit,
@@ -228,7 +228,8 @@ pub async fn reseal_batch(
     let jurisdiction = JurisdictionId::parse(ring.jurisdiction())?;
     let rows = store.voters_sealed_with(&jurisdiction, from_version, batch).await?;
     if rows.is_empty() {
-        return Ok(0);
+        // Signature images are sealed under the same field key: they move once the rows have.
+        return crate::signatures::reseal_batch(store, audit, ring, from_version, batch).await;
     }
     let entry = audit.entry(Action::KeysReseal).with_jurisdiction(&jurisdiction);
     let entry = target(entry, format!("key_version:{from_version}"))?;

@@ -161,6 +161,27 @@ impl World {
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     }
 
+    /// Stores a signature image for the county's Ada (once), so the image route has one to show.
+    async fn ensure_signature(&self, county: &'static str) {
+        let jurisdiction = id(county);
+        let number = self.ada(county);
+        if self.store().voter_signature(&jurisdiction, &number).await.unwrap().is_some() {
+            return;
+        }
+        let ring = self.test.node.keys().current(self.store(), &jurisdiction).await.unwrap();
+        let audit = self.test.node.system_audit();
+        canvass_server::signatures::set_signature(
+            self.store(),
+            &audit,
+            &ring,
+            &jurisdiction,
+            &number,
+            &signature_png(),
+        )
+        .await
+        .unwrap();
+    }
+
     /// The registration number of the Ada Lovelace the matrix test registers in `county`.
     fn ada(&self, county: &str) -> String {
         if county == OWN_COUNTY { "ADAOWN".to_owned() } else { "ADAOTHER".to_owned() }
@@ -379,6 +400,26 @@ enum Payload {
     Empty,
     Json(serde_json::Value),
     Form(Vec<(&'static str, String)>),
+    /// A multipart form with one file, in field `signature`.
+    Upload(Vec<u8>),
+}
+
+const BOUNDARY: &str = "matrix-boundary";
+
+/// The smallest thing the signature routes take for a PNG: its first bytes.
+fn signature_png() -> Vec<u8> {
+    b"\x89PNG\r\n\x1a\nmatrix".to_vec()
+}
+
+fn multipart_body(file: &[u8]) -> Vec<u8> {
+    let mut body = format!(
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"signature\"; filename=\"s.png\"\r\n\
+         Content-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+    body
 }
 
 /// A request for one route, and what the handler checks beyond the layer.
@@ -450,6 +491,9 @@ impl Sample {
                     .finish();
                 builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(Body::from(body))
             }
+            Payload::Upload(file) => builder
+                .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+                .body(Body::from(multipart_body(file))),
         }
         .unwrap()
     }
@@ -585,6 +629,21 @@ async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>
             Sample::new(format!("/jurisdictions/{county}/voters/{voter}/status"), &[303])
                 .form(&[("status", "removed"), ("reason", "voter_request")])
                 .target(county)
+        }
+        ("GET", "/api/jurisdictions/{id}/voters/{voter}/vote-history") => {
+            Sample::new(format!("/api/jurisdictions/{county}/voters/{}/vote-history", world.ada(county)), &[200])
+                .target(county)
+        }
+        ("GET", "/jurisdictions/{id}/voters/{voter}/signature") => {
+            world.ensure_signature(county).await;
+            let uri = format!("/jurisdictions/{county}/voters/{}/signature?reason=Matrix%20test", world.ada(county));
+            Sample::new(uri, &[200]).target(county).checks(Operation::ReadVoters, Scope::At(county)).reason(Reason::InBody)
+        }
+        ("POST", "/jurisdictions/{id}/voters/{voter}/signature") => {
+            let mut sample = Sample::new(format!("/jurisdictions/{county}/voters/{}/signature", world.ada(county)), &[303])
+                .target(county);
+            sample.payload = Payload::Upload(signature_png());
+            sample
         }
         ("GET", "/api/audit") => Sample::new(format!("/api/audit?jurisdiction={county}"), &[200]).target(county),
         ("POST", "/api/users") => Sample::new(path, &[201]).json(new_user).checks(Operation::ManageStaff, Scope::At(county)),

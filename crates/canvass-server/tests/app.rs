@@ -216,6 +216,7 @@ async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() 
             "/api/jurisdictions/{id}/voters/{voter}/ballots",
             "/api/jurisdictions/{id}/voters/{voter}/status",
             "/api/jurisdictions/{id}/voters/{voter}/vri",
+            "/api/jurisdictions/{id}/voters/{voter}/vote-history",
             "/api/keys",
             "/api/node",
             "/api/precincts",

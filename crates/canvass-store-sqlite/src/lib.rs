@@ -17,7 +17,8 @@ use canvass_store::{
     IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount,
     SealedVoter, Store, StoreError, StoredBallot, StoredBallotChange, StoredCheckpoint, StoredCosignature,
     StoredDataKey, StoredImport, StoredIncident, StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest,
-    StoredSession, StoredStatusChange, StoredToken, VoterBatch, VoterDigest, VoterRevision, ledger, places, rows,
+    StoredSession, StoredSignature, StoredStatusChange, StoredToken, StoredVote, VoteHistoryBatch, VoteHistoryWritten,
+    VoterBatch, VoterDigest, VoterRevision, ledger, places, rows,
 };
 use sqlx::{
     QueryBuilder, Row, Sqlite, SqlitePool,
@@ -26,6 +27,8 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous},
 };
 use time::Date;
+
+mod voter_records;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -1055,8 +1058,11 @@ impl Store for SqliteStore {
 
     async fn key_version_usage(&self, jurisdiction: &JurisdictionId) -> Result<Vec<KeyVersionUsage>, StoreError> {
         let rows = sqlx::query(
-            "SELECT key_version, COUNT(*) AS rows FROM voters WHERE jurisdiction_id = ? GROUP BY key_version ORDER BY key_version",
+            "SELECT key_version, COUNT(*) AS rows FROM (SELECT key_version FROM voters WHERE jurisdiction_id = ? \
+             UNION ALL SELECT key_version FROM voter_signatures WHERE jurisdiction_id = ?) AS sealed \
+             GROUP BY key_version ORDER BY key_version",
         )
+        .bind(jurisdiction.as_str())
         .bind(jurisdiction.as_str())
         .fetch_all(&self.pool)
         .await
@@ -1489,15 +1495,19 @@ impl Store for SqliteStore {
             Some("active") => return Err(StoreError::InUse { what: format!("{what} (the active version)"), rows: 0 }),
             _ => {}
         }
-        // Only the field key seals voter rows; index keys have no per-row version.
+        // Only the field key seals voter rows and signatures; index keys have no per-row version.
         if purpose == "field" {
-            let rows: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM voters WHERE jurisdiction_id = ? AND key_version = ?")
-                    .bind(jurisdiction.as_str())
-                    .bind(i64::from(version))
-                    .fetch_one(&mut *transaction)
-                    .await
-                    .map_err(backend)?;
+            let rows: i64 = sqlx::query_scalar(
+                "SELECT (SELECT COUNT(*) FROM voters WHERE jurisdiction_id = ? AND key_version = ?) \
+                 + (SELECT COUNT(*) FROM voter_signatures WHERE jurisdiction_id = ? AND key_version = ?)",
+            )
+            .bind(jurisdiction.as_str())
+            .bind(i64::from(version))
+            .bind(jurisdiction.as_str())
+            .bind(i64::from(version))
+            .fetch_one(&mut *transaction)
+            .await
+            .map_err(backend)?;
             if rows > 0 {
                 return Err(StoreError::InUse { what, rows: rows::count(rows)? });
             }
@@ -2127,5 +2137,42 @@ impl Store for SqliteStore {
 
     async fn voter_ballot_changes(&self, registration_number: &str) -> Result<Vec<StoredBallotChange>, StoreError> {
         ballots::voter_ballot_changes(&self.pool, registration_number).await
+    }
+
+    async fn write_vote_history_batch(&self, batch: &VoteHistoryBatch<'_>) -> Result<VoteHistoryWritten, StoreError> {
+        voter_records::write_vote_history_batch(&self.pool, batch).await
+    }
+
+    async fn vote_history(&self, registration_number: &str) -> Result<Vec<StoredVote>, StoreError> {
+        voter_records::vote_history(&self.pool, registration_number).await
+    }
+
+    async fn put_voter_signature(&self, signature: &StoredSignature) -> Result<(), StoreError> {
+        voter_records::put_voter_signature(&self.pool, signature).await
+    }
+
+    async fn voter_signature(
+        &self,
+        jurisdiction: &JurisdictionId,
+        registration_number: &str,
+    ) -> Result<Option<StoredSignature>, StoreError> {
+        voter_records::voter_signature(&self.pool, jurisdiction, registration_number).await
+    }
+
+    async fn signatures_sealed_with(
+        &self,
+        jurisdiction: &JurisdictionId,
+        key_version: u32,
+        limit: u32,
+    ) -> Result<Vec<StoredSignature>, StoreError> {
+        voter_records::signatures_sealed_with(&self.pool, jurisdiction, key_version, limit).await
+    }
+
+    async fn reseal_signatures(
+        &self,
+        signatures: &[StoredSignature],
+        previous_version: u32,
+    ) -> Result<u64, StoreError> {
+        voter_records::reseal_signatures(&self.pool, signatures, previous_version).await
     }
 }

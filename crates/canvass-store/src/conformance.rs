@@ -31,6 +31,8 @@ use crate::{
     StoredSession, StoredStatusChange, StoredToken, VoterBatch,
 };
 
+mod records;
+
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// One named check of store behaviour.
@@ -44,7 +46,7 @@ mod ballots;
 
 /// Every scenario, in a stable order.
 pub fn scenarios() -> Vec<Scenario> {
-    let mut scenarios = vec![
+    vec![
         Scenario { name: "fresh_store_is_migrated_and_empty", run: fresh_store_is_migrated_and_empty },
         Scenario { name: "jurisdiction_tree_round_trips", run: jurisdiction_tree_round_trips },
         Scenario { name: "duplicate_jurisdiction_is_refused", run: duplicate_jurisdiction_is_refused },
@@ -114,9 +116,11 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "ledger_tiles_grow_and_checkpoints_stay", run: ledger_tiles_grow_and_checkpoints_stay },
         Scenario { name: "ledger_refused_integration_writes_nothing", run: ledger_refused_integration_writes_nothing },
         Scenario { name: "ledger_cosignatures_upsert_per_witness", run: ledger_cosignatures_upsert_per_witness },
-    ];
-    scenarios.extend(ballots::scenarios());
-    scenarios
+    ]
+    .into_iter()
+    .chain(ballots::scenarios())
+    .chain(records::scenarios())
+    .collect()
 }
 
 fn id(value: &str) -> JurisdictionId {

@@ -10,6 +10,7 @@ pub mod places;
 pub mod rows;
 mod sealed;
 pub mod staff;
+pub mod voter_records;
 
 use async_trait::async_trait;
 use canvass_core::{
@@ -34,6 +35,7 @@ pub use sealed::{
     StoredImport, StoredKeyRing, VoterBatch, VoterDigest, VoterRevision,
 };
 pub use staff::{OutboxMessage, StoredIncident, StoredRequest, StoredSession, StoredToken};
+pub use voter_records::{StoredSignature, StoredVote, VoteHistoryBatch, VoteHistoryWritten};
 
 /// Registered voters in one precinct.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -353,4 +355,35 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn voter_ballots(&self, registration_number: &str) -> Result<Vec<StoredBallot>, StoreError>;
     /// Every status change of the voter's ballots, oldest first.
     async fn voter_ballot_changes(&self, registration_number: &str) -> Result<Vec<StoredBallotChange>, StoreError>;
+    // Voter history and signature images (issue 6). History rows are public record (ids, dates,
+    // codes) linked to the roll; signature images arrive sealed.
+
+    /// Writes one history batch atomically: each vote is inserted, or replaces the stored vote
+    /// of the same (voter, election day, description) when any value differs (left alone when
+    /// none does); the import's position moves and its counts grow by what the batch did plus
+    /// `batch.rejected`. `Missing` if the import does not exist or is finished, or a vote names
+    /// a voter not on the roll. All or nothing.
+    async fn write_vote_history_batch(&self, batch: &VoteHistoryBatch<'_>) -> Result<VoteHistoryWritten, StoreError>;
+    /// The voter's votes, newest election first (then by description).
+    async fn vote_history(&self, registration_number: &str) -> Result<Vec<StoredVote>, StoreError>;
+    /// Stores the voter's signature image, replacing an earlier one. `Missing` if the
+    /// jurisdiction has no voter with that registration number.
+    async fn put_voter_signature(&self, signature: &StoredSignature) -> Result<(), StoreError>;
+    /// The voter's signature image in this jurisdiction, if there is one.
+    async fn voter_signature(
+        &self,
+        jurisdiction: &JurisdictionId,
+        registration_number: &str,
+    ) -> Result<Option<StoredSignature>, StoreError>;
+    /// Up to `limit` signature images of a jurisdiction still sealed under `key_version`.
+    async fn signatures_sealed_with(
+        &self,
+        jurisdiction: &JurisdictionId,
+        key_version: u32,
+        limit: u32,
+    ) -> Result<Vec<StoredSignature>, StoreError>;
+    /// Replaces the sealed image and key version of signatures still sealed under
+    /// `previous_version` (others are left for the next pass); returns how many were replaced.
+    async fn reseal_signatures(&self, signatures: &[StoredSignature], previous_version: u32)
+    -> Result<u64, StoreError>;
 }
