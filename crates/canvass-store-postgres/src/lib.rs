@@ -29,6 +29,8 @@ use sqlx::{
 };
 use time::Date;
 
+mod voter_indexes;
+
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Clone)]
@@ -129,6 +131,8 @@ impl PostgresStore {
             .await
             .map_err(|error| StoreError::Unavailable { location, reason: error.to_string() })?;
         migrate(&pool).await?;
+        // A first load of the roll that was interrupted left the voters' indexes dropped.
+        voter_indexes::build(&pool).await?;
         Ok(Self { pool, url: url.to_owned() })
     }
 }
@@ -2154,5 +2158,13 @@ impl Store for PostgresStore {
         .await
         .map_err(backend)?;
         rows.iter().map(cosignature_row).collect()
+    }
+
+    async fn defer_voter_indexes(&self) -> Result<bool, StoreError> {
+        voter_indexes::defer(&self.pool).await
+    }
+
+    async fn build_voter_indexes(&self) -> Result<(), StoreError> {
+        voter_indexes::build(&self.pool).await
     }
 }

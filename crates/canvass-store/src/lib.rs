@@ -332,4 +332,16 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn add_cosignature(&self, cosignature: &StoredCosignature) -> Result<(), StoreError>;
     /// The cosignatures of the checkpoint of `size`, by witness name.
     async fn cosignatures(&self, size: u64) -> Result<Vec<StoredCosignature>, StoreError>;
+
+    // The first load of a voter roll (issue 6's import benchmark).
+    /// When no voter is stored at all, drops the voters' secondary indexes (precinct, key
+    /// version and the four blind indexes) so a first import writes only the table and its
+    /// key, and returns true; otherwise changes nothing and returns false. The table and its
+    /// queries stay correct without them (only slower); [`Store::build_voter_indexes`] puts
+    /// them back, and opening the store does too, so an interrupted load cannot leave them
+    /// missing for long.
+    async fn defer_voter_indexes(&self) -> Result<bool, StoreError>;
+    /// Builds whichever of the voters' secondary indexes is missing (one sorted pass each,
+    /// far cheaper than a million random inserts); does nothing when none is.
+    async fn build_voter_indexes(&self) -> Result<(), StoreError>;
 }
