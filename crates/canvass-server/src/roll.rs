@@ -292,7 +292,7 @@ fn registration_number(record: &NcVoterRecord) -> String {
 }
 
 /// Turns a parsed record into a row for its county and precinct.
-fn roll_row(record: &NcVoterRecord, county: JurisdictionId, precinct: PrecinctId) -> Result<RollRow, RowError> {
+fn roll_row(record: NcVoterRecord, county: JurisdictionId, precinct: PrecinctId) -> Result<RollRow, RowError> {
     let status = VoterStatus::from_nc_code(record.get("status_cd")).map_err(|_| RowError {
         line: record.line,
         column: Some("status_cd"),
@@ -300,7 +300,7 @@ fn roll_row(record: &NcVoterRecord, county: JurisdictionId, precinct: PrecinctId
     })?;
     Ok(RollRow {
         line: record.line,
-        registration_number: registration_number(record),
+        registration_number: registration_number(&record),
         county,
         precinct,
         party: record.get("party_cd").to_owned(),
@@ -312,7 +312,7 @@ fn roll_row(record: &NcVoterRecord, county: JurisdictionId, precinct: PrecinctId
         ssn_last_four: record.optional("ssn4").map(str::to_owned),
         drivers_license: record.optional("drivers_lic_num").map(str::to_owned),
         email: record.optional("email").map(str::to_owned),
-        details: record.public_values().to_vec(),
+        details: record.into_public_values(),
     })
 }
 
@@ -491,6 +491,7 @@ pub struct Sorted {
 
 /// A row's keyed digest and, when it was sealed before the store said whether it needs
 /// writing, its sealed form.
+#[derive(Debug)]
 pub struct Prepared {
     pub digest: i64,
     pub sealed: Option<SealedVoter>,
@@ -591,12 +592,12 @@ pub async fn prepare(
     store: &dyn Store,
     audit: &Audit,
     places: &mut Places,
-    record: &NcVoterRecord,
+    record: NcVoterRecord,
 ) -> Result<Result<RollRow, RowError>, ServerError> {
     if record.get("first_name").is_empty() && record.get("last_name").is_empty() {
         return Ok(Err(RowError { line: record.line, column: Some("last_name"), reason: "is empty".into() }));
     }
-    Ok(match places.resolve(store, audit, record).await? {
+    Ok(match places.resolve(store, audit, &record).await? {
         Ok((county, precinct)) => roll_row(record, county, precinct),
         Err(error) => Err(error),
     })

@@ -308,11 +308,21 @@ impl Run<'_> {
             Some(writing) => writing.committed(progress).await,
             None => Ok(()),
         };
-        let (batch, rows, rejected, prepared) = prepared?;
+        let PreparedBatch { position, line, rows, rejected, prepared } = prepared?;
         committed?;
         let numbers: Vec<String> = rows.iter().map(|row| row.registration_number.clone()).collect();
         let stored = self.store.voter_digests(&numbers).await?;
         let sorted = roll::sort_prepared(self.ring, &rows, prepared, &stored)?;
+        Ok((SortedBatch { rows: rows.len(), rejected_here: rejected, sorted }, position, line))
+    }
+
+    async fn prepare(
+        &mut self,
+        batch: Result<ReadBatch, FormatsError>,
+        places: &mut Places,
+        seal_ahead: bool,
+    ) -> Result<PreparedBatch, ServerError> {
+        let batch = batch.map_err(formats_error)?;
         let line = batch
             .rows
             .iter()
@@ -321,18 +331,7 @@ impl Run<'_> {
                 Err(error) => error.line,
             })
             .max();
-        Ok((SortedBatch { rows: rows.len(), rejected_here: rejected, sorted }, batch.position, line))
-    }
-
-    #[allow(clippy::type_complexity)]
-    async fn prepare(
-        &mut self,
-        batch: Result<ReadBatch, FormatsError>,
-        places: &mut Places,
-        seal_ahead: bool,
-    ) -> Result<(ReadBatch, Vec<RollRow>, Vec<RowError>, Vec<roll::Prepared>), ServerError> {
-        let batch = batch.map_err(formats_error)?;
-        let (rows, rejected) = prepare_batch(self.store.as_ref(), self.audit, places, &batch.rows).await?;
+        let (rows, rejected) = prepare_batch(self.store.as_ref(), self.audit, places, batch.rows).await?;
         if self.first_batch
             && rows.is_empty()
             && !rejected.is_empty()
@@ -345,7 +344,7 @@ impl Run<'_> {
         }
         self.first_batch = false;
         let prepared = roll::prepare_seals(self.ring, &rows, seal_ahead)?;
-        Ok((batch, rows, rejected, prepared))
+        Ok(PreparedBatch { position: batch.position, line, rows, rejected, prepared })
     }
 
     fn spawn_write(&self, sorted: roll::Sorted, position: (u64, u64), counts: ImportCounts) -> Writing {
@@ -358,6 +357,16 @@ impl Run<'_> {
         });
         Writing { task, position: position.0, counts }
     }
+}
+
+/// A batch mapped and sealed, not yet compared with the store.
+struct PreparedBatch {
+    position: u64,
+    /// The batch's last line, if it has any row.
+    line: Option<u64>,
+    rows: Vec<RollRow>,
+    rejected: Vec<RowError>,
+    prepared: Vec<roll::Prepared>,
 }
 
 /// A batch sorted against the store, with the rows refused before sealing.
@@ -374,7 +383,7 @@ async fn prepare_batch(
     store: &dyn Store,
     audit: &Audit,
     places: &mut Places,
-    records: &[Result<NcVoterRecord, RowError>],
+    records: Vec<Result<NcVoterRecord, RowError>>,
 ) -> Result<(Vec<RollRow>, Vec<RowError>), ServerError> {
     let mut rows: Vec<RollRow> = Vec::with_capacity(records.len());
     let mut rejected = Vec::new();
@@ -383,7 +392,7 @@ async fn prepare_batch(
         let record = match record {
             Ok(record) => record,
             Err(error) => {
-                rejected.push(error.clone());
+                rejected.push(error);
                 continue;
             }
         };

@@ -65,8 +65,18 @@ pub(crate) async fn defer(writer: &SqlitePool) -> Result<bool, StoreError> {
     Ok(true)
 }
 
-/// See [`canvass_store::Store::build_voter_indexes`].
+/// See [`canvass_store::Store::build_voter_indexes`]. Looks first without the write lock, so
+/// opening the store beside a running import does not queue behind its batches.
 pub(crate) async fn build(writer: &SqlitePool) -> Result<(), StoreError> {
+    let mut connection = writer.acquire().await.map_err(backend)?;
+    let mut missing = false;
+    for (name, _) in VOTER_INDEXES {
+        missing |= stored_definition(&mut connection, name).await?.is_none();
+    }
+    drop(connection);
+    if !missing {
+        return Ok(());
+    }
     let mut transaction = begin_write(writer).await?;
     for (name, columns) in VOTER_INDEXES {
         if stored_definition(&mut *transaction, name).await?.is_none() {
