@@ -29,6 +29,7 @@ use sqlx::{
 };
 use time::Date;
 
+mod voter_copy;
 mod voter_indexes;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -1203,24 +1204,7 @@ impl Store for PostgresStore {
         if moved.rows_affected() == 0 {
             return Err(StoreError::Missing { what: "unfinished import", id: batch.import_id.to_owned() });
         }
-        for chunk in batch.voters.chunks(VOTER_ROWS_PER_STATEMENT) {
-            let mut history = QueryBuilder::<Postgres>::new(format!(
-                "INSERT INTO voter_history ({REVISION_COLUMNS}, revision, replaced_at, import_id) \
-                 SELECT {REVISION_COLUMNS}, revision, "
-            ));
-            history.push_bind(batch.at).push(", ").push_bind(batch.import_id);
-            history.push(" FROM voters WHERE registration_number IN (");
-            let mut numbers = history.separated(", ");
-            for voter in chunk {
-                numbers.push_bind(&voter.registration_number);
-            }
-            history.push(")");
-            history.build().execute(&mut *transaction).await.map_err(backend)?;
-            let mut upsert = voter_insert();
-            push_voter_values(&mut upsert, chunk, batch.at);
-            upsert.push(VOTER_UPSERT);
-            upsert.build().execute(&mut *transaction).await.map_err(|error| voter_error(error, chunk))?;
-        }
+        voter_copy::write_voters(&mut *transaction, batch.voters, batch.at, batch.import_id).await?;
         transaction.commit().await.map_err(backend)
     }
 
