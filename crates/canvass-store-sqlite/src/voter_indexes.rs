@@ -30,10 +30,7 @@ fn same_statement(left: &str, right: &str) -> bool {
     left.split_whitespace().eq(right.split_whitespace())
 }
 
-async fn stored_definition(
-    connection: &mut sqlx::SqliteConnection,
-    name: &str,
-) -> Result<Option<String>, StoreError> {
+async fn stored_definition(connection: &mut sqlx::SqliteConnection, name: &str) -> Result<Option<String>, StoreError> {
     let row = sqlx::query("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'voters' AND name = ?")
         .bind(name)
         .fetch_optional(&mut *connection)
@@ -77,11 +74,14 @@ pub(crate) async fn build(writer: &SqlitePool) -> Result<(), StoreError> {
     if !missing {
         return Ok(());
     }
-    let mut transaction = begin_write(writer).await?;
+    // One transaction per index: each is whole or absent, and the WAL can be checkpointed
+    // between them instead of holding every index of a million rows at once.
     for (name, columns) in VOTER_INDEXES {
+        let mut transaction = begin_write(writer).await?;
         if stored_definition(&mut *transaction, name).await?.is_none() {
             sqlx::query(&definition(name, columns)).execute(&mut *transaction).await.map_err(backend)?;
         }
+        transaction.commit().await.map_err(backend)?;
     }
-    transaction.commit().await.map_err(backend)
+    Ok(())
 }

@@ -83,10 +83,7 @@ pub fn scenarios() -> Vec<Scenario> {
         },
         Scenario { name: "voter_batch_is_all_or_nothing", run: voter_batch_is_all_or_nothing },
         Scenario { name: "voter_imports_record_progress", run: voter_imports_record_progress },
-        Scenario {
-            name: "voter_indexes_defer_only_on_an_empty_roll",
-            run: voter_indexes_defer_only_on_an_empty_roll,
-        },
+        Scenario { name: "voter_indexes_defer_only_on_an_empty_roll", run: voter_indexes_defer_only_on_an_empty_roll },
         Scenario {
             name: "voter_status_changes_apply_atomically_and_compare_and_set",
             run: voter_status_changes_apply_atomically_and_compare_and_set,
