@@ -1204,7 +1204,7 @@ impl Store for PostgresStore {
         if moved.rows_affected() == 0 {
             return Err(StoreError::Missing { what: "unfinished import", id: batch.import_id.to_owned() });
         }
-        voter_copy::write_voters(&mut *transaction, batch.voters, batch.at, batch.import_id).await?;
+        voter_copy::write_voters(&mut transaction, batch.voters, batch.at, batch.import_id).await?;
         transaction.commit().await.map_err(backend)
     }
 

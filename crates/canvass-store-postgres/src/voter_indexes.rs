@@ -52,7 +52,7 @@ pub(crate) async fn defer(pool: &PgPool) -> Result<bool, StoreError> {
         return Ok(false);
     }
     for (name, columns) in VOTER_INDEXES {
-        let stored = stored_definition(&mut *transaction, name).await?;
+        let stored = stored_definition(&mut transaction, name).await?;
         if stored.is_some_and(|stored| is_definition(&stored, name, columns)) {
             sqlx::query(&format!("DROP INDEX {name}")).execute(&mut *transaction).await.map_err(backend)?;
         }
@@ -65,7 +65,7 @@ pub(crate) async fn defer(pool: &PgPool) -> Result<bool, StoreError> {
 pub(crate) async fn build(pool: &PgPool) -> Result<(), StoreError> {
     let mut transaction = pool.begin().await.map_err(backend)?;
     for (name, columns) in VOTER_INDEXES {
-        if stored_definition(&mut *transaction, name).await?.is_none() {
+        if stored_definition(&mut transaction, name).await?.is_none() {
             sqlx::query(&format!("CREATE INDEX IF NOT EXISTS {name} ON voters ({columns})"))
                 .execute(&mut *transaction)
                 .await

@@ -53,7 +53,7 @@ pub(crate) async fn defer(writer: &SqlitePool) -> Result<bool, StoreError> {
         return Ok(false);
     }
     for (name, columns) in VOTER_INDEXES {
-        let stored = stored_definition(&mut *transaction, name).await?;
+        let stored = stored_definition(&mut transaction, name).await?;
         if stored.is_some_and(|stored| same_statement(&stored, &definition(name, columns))) {
             sqlx::query(&format!("DROP INDEX {name}")).execute(&mut *transaction).await.map_err(backend)?;
         }
@@ -78,7 +78,7 @@ pub(crate) async fn build(writer: &SqlitePool) -> Result<(), StoreError> {
     // between them instead of holding every index of a million rows at once.
     for (name, columns) in VOTER_INDEXES {
         let mut transaction = begin_write(writer).await?;
-        if stored_definition(&mut *transaction, name).await?.is_none() {
+        if stored_definition(&mut transaction, name).await?.is_none() {
             sqlx::query(&definition(name, columns)).execute(&mut *transaction).await.map_err(backend)?;
         }
         transaction.commit().await.map_err(backend)?;
