@@ -150,6 +150,12 @@ impl NcVoterRecord {
         &self.values[..PUBLIC_COLUMNS.len()]
     }
 
+    /// The public columns' values, moved out rather than copied (an import keeps them).
+    pub fn into_public_values(mut self) -> Vec<String> {
+        self.values.truncate(PUBLIC_COLUMNS.len());
+        self.values
+    }
+
     /// Whether the row carries any confidential column's value.
     pub fn has_confidential_values(&self) -> bool {
         self.values[PUBLIC_COLUMNS.len()..].iter().any(|value| !value.is_empty())

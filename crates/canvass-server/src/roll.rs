@@ -307,7 +307,7 @@ fn registration_number(record: &NcVoterRecord) -> String {
 }
 
 /// Turns a parsed record into a row for its county and precinct.
-fn roll_row(record: &NcVoterRecord, county: JurisdictionId, precinct: PrecinctId) -> Result<RollRow, RowError> {
+fn roll_row(record: NcVoterRecord, county: JurisdictionId, precinct: PrecinctId) -> Result<RollRow, RowError> {
     let status = VoterStatus::from_nc_code(record.get("status_cd")).map_err(|_| RowError {
         line: record.line,
         column: Some("status_cd"),
@@ -315,7 +315,7 @@ fn roll_row(record: &NcVoterRecord, county: JurisdictionId, precinct: PrecinctId
     })?;
     Ok(RollRow {
         line: record.line,
-        registration_number: registration_number(record),
+        registration_number: registration_number(&record),
         county,
         precinct,
         party: record.get("party_cd").to_owned(),
@@ -327,7 +327,7 @@ fn roll_row(record: &NcVoterRecord, county: JurisdictionId, precinct: PrecinctId
         ssn_last_four: record.optional("ssn4").map(str::to_owned),
         drivers_license: record.optional("drivers_lic_num").map(str::to_owned),
         email: record.optional("email").map(str::to_owned),
-        details: record.public_values().to_vec(),
+        details: record.into_public_values(),
     })
 }
 
@@ -504,32 +504,99 @@ pub struct Sorted {
     pub rejected: Vec<RowError>,
 }
 
+/// A row's keyed digest and, when it was sealed before the store said whether it needs
+/// writing, its sealed form.
+#[derive(Debug)]
+pub struct Prepared {
+    pub digest: i64,
+    pub sealed: Option<SealedVoter>,
+}
+
+fn prepare_part(ring: &UnsealedRing, rows: &[RollRow], seal: bool) -> Result<Vec<Prepared>, ServerError> {
+    rows.iter()
+        .map(|row| {
+            let digest = row_digest(ring, row)?;
+            let sealed = if seal { Some(seal_row(ring, row, digest)?) } else { None };
+            Ok(Prepared { digest, sealed })
+        })
+        .collect()
+}
+
+/// Each row's digest, and with `seal` its sealed form, computed on every core: sealing and
+/// blind-indexing are most of an import's own work, and they need nothing from the store.
+pub fn prepare_seals(ring: &UnsealedRing, rows: &[RollRow], seal: bool) -> Result<Vec<Prepared>, ServerError> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8);
+    // Below a few hundred rows a thread costs more than it saves.
+    let part = rows.len().div_ceil(threads).max(512);
+    if rows.len() <= part {
+        return prepare_part(ring, rows, seal);
+    }
+    std::thread::scope(|scope| {
+        let mut parts = rows.chunks(part);
+        let first = parts.next().unwrap_or_default();
+        let others: Vec<_> = parts.map(|rows| scope.spawn(move || prepare_part(ring, rows, seal))).collect();
+        let mut prepared = prepare_part(ring, first, seal)?;
+        prepared.reserve(rows.len() - first.len());
+        for other in others {
+            let part = other.join().map_err(|_| ServerError::Internal("a sealing thread panicked".into()))?;
+            prepared.extend(part?);
+        }
+        Ok(prepared)
+    })
+}
+
 /// Decides for each row whether it is new, changed or unchanged, and seals the ones to write.
 pub fn sort_batch(ring: &UnsealedRing, rows: &[RollRow], stored: &[VoterDigest]) -> Result<Sorted, ServerError> {
+    sort_prepared(ring, rows, prepare_seals(ring, rows, false)?, stored)
+}
+
+/// [`sort_batch`] for rows whose digests (and perhaps seals) [`prepare_seals`] computed: a
+/// row to write that was not sealed yet is sealed here, a sealed one not needed is dropped.
+pub fn sort_prepared(
+    ring: &UnsealedRing,
+    rows: &[RollRow],
+    prepared: Vec<Prepared>,
+    stored: &[VoterDigest],
+) -> Result<Sorted, ServerError> {
+    if prepared.len() != rows.len() {
+        return Err(ServerError::Internal("a batch's prepared rows do not match its rows".into()));
+    }
     let jurisdiction = ring.jurisdiction();
     let stored: HashMap<&str, &VoterDigest> =
         stored.iter().map(|digest| (digest.registration_number.as_str(), digest)).collect();
     let mut sorted = Sorted::default();
-    for row in rows {
-        let digest = row_digest(ring, row)?;
-        match stored.get(row.registration_number.as_str()) {
-            Some(existing) if existing.jurisdiction.as_str() != jurisdiction => sorted.rejected.push(RowError {
-                line: row.line,
-                column: Some("ncid"),
-                reason: format!(
-                    "this voter is on the roll of {}; a move between rolls is made there, not by this import",
-                    existing.jurisdiction
-                ),
-            }),
-            Some(existing) if existing.row_digest == Some(digest) => sorted.unchanged += 1,
+    for (row, Prepared { digest, sealed }) in rows.iter().zip(prepared) {
+        let write = match stored.get(row.registration_number.as_str()) {
+            Some(existing) if existing.jurisdiction.as_str() != jurisdiction => {
+                sorted.rejected.push(RowError {
+                    line: row.line,
+                    column: Some("ncid"),
+                    reason: format!(
+                        "this voter is on the roll of {}; a move between rolls is made there, not by this import",
+                        existing.jurisdiction
+                    ),
+                });
+                false
+            }
+            Some(existing) if existing.row_digest == Some(digest) => {
+                sorted.unchanged += 1;
+                false
+            }
             Some(_) => {
                 sorted.updated += 1;
-                sorted.write.push(seal_row(ring, row, digest)?);
+                true
             }
             None => {
                 sorted.inserted += 1;
-                sorted.write.push(seal_row(ring, row, digest)?);
+                true
             }
+        };
+        if write {
+            let sealed = match sealed {
+                Some(sealed) => sealed,
+                None => seal_row(ring, row, digest)?,
+            };
+            sorted.write.push(sealed);
         }
     }
     Ok(sorted)
@@ -540,12 +607,12 @@ pub async fn prepare(
     store: &dyn Store,
     audit: &Audit,
     places: &mut Places,
-    record: &NcVoterRecord,
+    record: NcVoterRecord,
 ) -> Result<Result<RollRow, RowError>, ServerError> {
     if record.get("first_name").is_empty() && record.get("last_name").is_empty() {
         return Ok(Err(RowError { line: record.line, column: Some("last_name"), reason: "is empty".into() }));
     }
-    Ok(match places.resolve(store, audit, record).await? {
+    Ok(match places.resolve(store, audit, &record).await? {
         Ok((county, precinct)) => roll_row(record, county, precinct),
         Err(error) => Err(error),
     })

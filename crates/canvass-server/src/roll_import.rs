@@ -298,41 +298,18 @@ pub async fn import_ncvoter(
         begin_import(store.as_ref(), audit, jurisdiction, NCVOTER, &digest, &settings.actor).await?;
     let mut reader = NcVoterReader::new(open_file(path)?).map_err(formats_error)?;
     reader.skip_to(import.position).map_err(formats_error)?;
-    let mut receiver = spawn_reader(reader, settings.batch_rows.max(1));
+    let receiver = spawn_reader(reader, settings.batch_rows.max(1));
     progress.started(file_bytes, import.position, &import.counts);
-    let mut counts = import.counts;
     let counts_before = import.counts;
-    let mut line = import.line;
-    let mut first_batch = resumed_after_line.is_none();
-    while let Some(batch) = receiver.recv().await {
-        let batch = batch.map_err(formats_error)?;
-        let (rows, rejected) = prepare_batch(store.as_ref(), audit, &mut places, &batch.rows).await?;
-        if first_batch
-            && rows.is_empty()
-            && !rejected.is_empty()
-            && rejected.iter().all(|error| error.column == Some("county_desc"))
-        {
-            return Err(ServerError::Invalid(format!(
-                "this file is for counties outside {jurisdiction} ({}): import it into the jurisdiction it is for",
-                rejected[0].reason
-            )));
-        }
-        first_batch = false;
-        let numbers: Vec<String> = rows.iter().map(|row| row.registration_number.clone()).collect();
-        let stored = store.voter_digests(&numbers).await?;
-        let sorted = roll::sort_batch(ring, &rows, &stored)?;
-        for error in rejected.iter().chain(&sorted.rejected) {
-            report_line(report, error)?;
-        }
-        counts.inserted += sorted.inserted;
-        counts.updated += sorted.updated;
-        counts.unchanged += sorted.unchanged;
-        counts.rejected += (rejected.len() + sorted.rejected.len()) as u64;
-        line = batch.last_line(line);
-        roll::write_batch(store.as_ref(), audit, jurisdiction, &import.id, &sorted, (batch.position, line), counts)
-            .await?;
-        progress.advanced(batch.position, &counts);
+    // A first load into an empty store writes the table alone and builds the secondary
+    // indexes once at the end, whether the batches succeeded or not.
+    let deferred = store.defer_voter_indexes().await?;
+    let run = Run { store, audit, ring, jurisdiction, import: &import, first_batch: resumed_after_line.is_none() };
+    let written = run.batches(receiver, &mut places, report, progress).await;
+    if deferred {
+        store.build_voter_indexes().await?;
     }
+    written?;
     let import = finish_import(store.as_ref(), audit, &import).await?;
     Ok(ImportSummary {
         import,
@@ -344,13 +321,163 @@ pub async fn import_ncvoter(
     })
 }
 
+/// One run of an import over its batches.
+struct Run<'a> {
+    store: &'a Arc<dyn Store>,
+    audit: &'a Audit,
+    ring: &'a UnsealedRing,
+    jurisdiction: &'a JurisdictionId,
+    import: &'a StoredImport,
+    /// A new import's first batch, whose rows all being for other counties is refused whole.
+    first_batch: bool,
+}
+
+/// A batch being written while the next is sealed: its position and the counts through it,
+/// reported once it has committed.
+struct Writing {
+    task: tokio::task::JoinHandle<Result<(), ServerError>>,
+    position: u64,
+    counts: ImportCounts,
+}
+
+impl Writing {
+    async fn committed(self, progress: &mut dyn ImportProgress) -> Result<(), ServerError> {
+        self.task.await.map_err(|error| ServerError::Internal(format!("a batch's write stopped: {error}")))??;
+        progress.advanced(self.position, &self.counts);
+        Ok(())
+    }
+}
+
+impl Run<'_> {
+    /// Reads, seals and writes every batch: batch N+1 is sealed (on every core) while batch N
+    /// is written, and its rows are compared with the store only once batch N has committed,
+    /// so a voter twice in the file is seen as stored the second time, as without the overlap.
+    async fn batches(
+        mut self,
+        mut receiver: tokio::sync::mpsc::Receiver<Result<ReadBatch<NcVoterRecord>, FormatsError>>,
+        places: &mut Places,
+        report: &mut dyn Write,
+        progress: &mut dyn ImportProgress,
+    ) -> Result<(), ServerError> {
+        let mut writing: Option<Writing> = None;
+        let mut counts = self.import.counts;
+        let mut line = self.import.line;
+        // Seal ahead only while batches are mostly written: a re-import of an unchanged file
+        // would seal every row for nothing.
+        let mut seal_ahead = true;
+        while let Some(batch) = receiver.recv().await {
+            let (sorted, position, batch_line) =
+                self.batch(batch, places, seal_ahead, writing.take(), progress).await?;
+            for error in sorted.rejected_here.iter().chain(&sorted.sorted.rejected) {
+                report_line(report, error)?;
+            }
+            let sorted_rows = sorted.sorted;
+            counts.inserted += sorted_rows.inserted;
+            counts.updated += sorted_rows.updated;
+            counts.unchanged += sorted_rows.unchanged;
+            counts.rejected += (sorted.rejected_here.len() + sorted_rows.rejected.len()) as u64;
+            line = batch_line.unwrap_or(line);
+            seal_ahead = sorted_rows.write.len() * 2 >= sorted.rows;
+            writing = Some(self.spawn_write(sorted_rows, (position, line), counts));
+        }
+        match writing {
+            Some(writing) => writing.committed(progress).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Maps and seals one batch, waits for the previous one to commit, then sorts it against
+    /// the store. On failure the previous write is still waited for, so nothing runs on after
+    /// the import has returned.
+    async fn batch(
+        &mut self,
+        batch: Result<ReadBatch<NcVoterRecord>, FormatsError>,
+        places: &mut Places,
+        seal_ahead: bool,
+        previous: Option<Writing>,
+        progress: &mut dyn ImportProgress,
+    ) -> Result<(SortedBatch, u64, Option<u64>), ServerError> {
+        let prepared = self.prepare(batch, places, seal_ahead).await;
+        let committed = match previous {
+            Some(writing) => writing.committed(progress).await,
+            None => Ok(()),
+        };
+        let PreparedBatch { position, line, rows, rejected, prepared } = prepared?;
+        committed?;
+        let numbers: Vec<String> = rows.iter().map(|row| row.registration_number.clone()).collect();
+        let stored = self.store.voter_digests(&numbers).await?;
+        let sorted = roll::sort_prepared(self.ring, &rows, prepared, &stored)?;
+        Ok((SortedBatch { rows: rows.len(), rejected_here: rejected, sorted }, position, line))
+    }
+
+    async fn prepare(
+        &mut self,
+        batch: Result<ReadBatch<NcVoterRecord>, FormatsError>,
+        places: &mut Places,
+        seal_ahead: bool,
+    ) -> Result<PreparedBatch, ServerError> {
+        let batch = batch.map_err(formats_error)?;
+        let line = batch
+            .rows
+            .iter()
+            .map(|row| match row {
+                Ok(record) => record.line,
+                Err(error) => error.line,
+            })
+            .max();
+        let (rows, rejected) = prepare_batch(self.store.as_ref(), self.audit, places, batch.rows).await?;
+        if self.first_batch
+            && rows.is_empty()
+            && !rejected.is_empty()
+            && rejected.iter().all(|error| error.column == Some("county_desc"))
+        {
+            return Err(ServerError::Invalid(format!(
+                "this file is for counties outside {} ({}): import it into the jurisdiction it is for",
+                self.jurisdiction, rejected[0].reason
+            )));
+        }
+        self.first_batch = false;
+        let prepared = roll::prepare_seals(self.ring, &rows, seal_ahead)?;
+        Ok(PreparedBatch { position: batch.position, line, rows, rejected, prepared })
+    }
+
+    fn spawn_write(&self, sorted: roll::Sorted, position: (u64, u64), counts: ImportCounts) -> Writing {
+        let store = self.store.clone();
+        let audit = self.audit.clone();
+        let jurisdiction = self.jurisdiction.clone();
+        let import_id = self.import.id.clone();
+        let task = tokio::spawn(async move {
+            roll::write_batch(store.as_ref(), &audit, &jurisdiction, &import_id, &sorted, position, counts).await
+        });
+        Writing { task, position: position.0, counts }
+    }
+}
+
+/// A batch mapped and sealed, not yet compared with the store.
+struct PreparedBatch {
+    position: u64,
+    /// The batch's last line, if it has any row.
+    line: Option<u64>,
+    rows: Vec<RollRow>,
+    rejected: Vec<RowError>,
+    prepared: Vec<roll::Prepared>,
+}
+
+/// A batch sorted against the store, with the rows refused before sealing.
+struct SortedBatch {
+    /// Rows that were mapped (written or not).
+    rows: usize,
+    rejected_here: Vec<RowError>,
+    sorted: roll::Sorted,
+}
+
 /// Maps a batch's records to rows; a registration number seen earlier in the batch is
 /// rejected (two rows for one voter in one file are a mistake to look at, not to merge).
 async fn prepare_batch(
     store: &dyn Store,
     audit: &Audit,
     places: &mut Places,
-    records: &[Result<NcVoterRecord, RowError>],
+    records: Vec<Result<NcVoterRecord, RowError>>,
 ) -> Result<(Vec<RollRow>, Vec<RowError>), ServerError> {
     let mut rows: Vec<RollRow> = Vec::with_capacity(records.len());
     let mut rejected = Vec::new();
@@ -359,7 +486,7 @@ async fn prepare_batch(
         let record = match record {
             Ok(record) => record,
             Err(error) => {
-                rejected.push(error.clone());
+                rejected.push(error);
                 continue;
             }
         };

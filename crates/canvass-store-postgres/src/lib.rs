@@ -32,6 +32,8 @@ use sqlx::{
 };
 use time::Date;
 
+mod voter_copy;
+mod voter_indexes;
 mod voter_records;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -134,6 +136,8 @@ impl PostgresStore {
             .await
             .map_err(|error| StoreError::Unavailable { location, reason: error.to_string() })?;
         migrate(&pool).await?;
+        // A first load of the roll that was interrupted left the voters' indexes dropped.
+        voter_indexes::build(&pool).await?;
         Ok(Self { pool, url: url.to_owned() })
     }
 }
@@ -1206,24 +1210,7 @@ impl Store for PostgresStore {
         if moved.rows_affected() == 0 {
             return Err(StoreError::Missing { what: "unfinished import", id: batch.import_id.to_owned() });
         }
-        for chunk in batch.voters.chunks(VOTER_ROWS_PER_STATEMENT) {
-            let mut history = QueryBuilder::<Postgres>::new(format!(
-                "INSERT INTO voter_history ({REVISION_COLUMNS}, revision, replaced_at, import_id) \
-                 SELECT {REVISION_COLUMNS}, revision, "
-            ));
-            history.push_bind(batch.at).push(", ").push_bind(batch.import_id);
-            history.push(" FROM voters WHERE registration_number IN (");
-            let mut numbers = history.separated(", ");
-            for voter in chunk {
-                numbers.push_bind(&voter.registration_number);
-            }
-            history.push(")");
-            history.build().execute(&mut *transaction).await.map_err(backend)?;
-            let mut upsert = voter_insert();
-            push_voter_values(&mut upsert, chunk, batch.at);
-            upsert.push(VOTER_UPSERT);
-            upsert.build().execute(&mut *transaction).await.map_err(|error| voter_error(error, chunk))?;
-        }
+        voter_copy::write_voters(&mut transaction, batch.voters, batch.at, batch.import_id).await?;
         transaction.commit().await.map_err(backend)
     }
 
@@ -2216,5 +2203,13 @@ impl Store for PostgresStore {
         previous_version: u32,
     ) -> Result<u64, StoreError> {
         voter_records::reseal_signatures(&self.pool, signatures, previous_version).await
+    }
+
+    async fn defer_voter_indexes(&self) -> Result<bool, StoreError> {
+        voter_indexes::defer(&self.pool).await
+    }
+
+    async fn build_voter_indexes(&self) -> Result<(), StoreError> {
+        voter_indexes::build(&self.pool).await
     }
 }

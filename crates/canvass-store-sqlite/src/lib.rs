@@ -28,6 +28,7 @@ use sqlx::{
 };
 use time::Date;
 
+mod voter_indexes;
 mod voter_records;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -45,9 +46,12 @@ pub enum OpenMode {
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// One connection for the ledger's writes. SQLite admits one writer at a time anyway;
-    /// queueing this process's ledger writers on the pool wakes each as soon as the last one
-    /// commits, where contending connections would sleep in SQLite's busy handler.
+    /// One connection for the ledger's writes and the voter import's batches. SQLite admits one
+    /// writer at a time anyway; queueing this process's writers on the pool wakes each as soon
+    /// as the last one commits, where contending connections would sleep in SQLite's busy
+    /// handler. And a connection's page cache survives only its own commits (another
+    /// connection's commit resets it), so an import whose batches alternate with ledger
+    /// appends keeps its hot index pages only if both go through this one connection.
     ledger_writer: SqlitePool,
 }
 
@@ -102,6 +106,8 @@ impl SqliteStore {
             .connect_with(ledger_options)
             .await
             .map_err(|error| unavailable(error.to_string()))?;
+        // A first load of the roll that was interrupted left the voters' indexes dropped.
+        voter_indexes::build(&ledger_writer).await?;
         Ok(Self { pool, ledger_writer })
     }
 
@@ -1191,7 +1197,7 @@ impl Store for SqliteStore {
     }
 
     async fn write_voter_batch(&self, batch: &VoterBatch<'_>) -> Result<(), StoreError> {
-        let mut transaction = begin_write(&self.pool).await?;
+        let mut transaction = begin_write(&self.ledger_writer).await?;
         let moved = sqlx::query(
             "UPDATE voter_imports SET position = ?, line = ?, inserted = ?, updated = ?, unchanged = ?, rejected = ?, \
              updated_at = ? WHERE id = ? AND finished_at IS NULL",
@@ -2174,5 +2180,13 @@ impl Store for SqliteStore {
         previous_version: u32,
     ) -> Result<u64, StoreError> {
         voter_records::reseal_signatures(&self.pool, signatures, previous_version).await
+    }
+
+    async fn defer_voter_indexes(&self) -> Result<bool, StoreError> {
+        voter_indexes::defer(&self.ledger_writer).await
+    }
+
+    async fn build_voter_indexes(&self) -> Result<(), StoreError> {
+        voter_indexes::build(&self.ledger_writer).await
     }
 }

@@ -87,6 +87,7 @@ pub fn scenarios() -> Vec<Scenario> {
         },
         Scenario { name: "voter_batch_is_all_or_nothing", run: voter_batch_is_all_or_nothing },
         Scenario { name: "voter_imports_record_progress", run: voter_imports_record_progress },
+        Scenario { name: "voter_indexes_defer_only_on_an_empty_roll", run: voter_indexes_defer_only_on_an_empty_roll },
         Scenario {
             name: "voter_status_changes_apply_atomically_and_compare_and_set",
             run: voter_status_changes_apply_atomically_and_compare_and_set,
@@ -1730,6 +1731,46 @@ fn voter_imports_record_progress(store: &dyn Store) -> ScenarioFuture<'_> {
             "a finished import takes no more rows"
         );
         assert!(store.voter_import("nothing").await.unwrap().is_none());
+    })
+}
+
+/// Every query a voter index serves, answered the same with the indexes deferred and built.
+async fn voter_queries_answer(store: &dyn Store, numbers: &[&str]) {
+    let names = |voters: Vec<SealedVoter>| voters.into_iter().map(|v| v.registration_number).collect::<Vec<_>>();
+    for lookup in [IndexLookup::Name(7), IndexLookup::Lookup(11), IndexLookup::DriversLicense(3)] {
+        let mut found = names(store.voters_by_index(&id("wake"), lookup).await.unwrap());
+        found.sort();
+        assert_eq!(found, numbers, "{lookup:?}");
+    }
+    assert_eq!(names(store.voters_sealed_with(&id("wake"), 1, 10).await.unwrap()), numbers);
+    let counts = store.registered_voter_counts().await.unwrap();
+    assert_eq!(counts.iter().map(|count| count.registered).sum::<u64>(), numbers.len() as u64);
+}
+
+fn voter_indexes_defer_only_on_an_empty_roll(store: &dyn Store) -> ScenarioFuture<'_> {
+    Box::pin(async move {
+        places(store).await;
+        store.build_voter_indexes().await.unwrap();
+        assert!(store.defer_voter_indexes().await.unwrap(), "no voter stored: the indexes wait");
+        assert!(store.defer_voter_indexes().await.unwrap(), "asking again is harmless");
+        store.insert_voter_import(&import("import-1", "wake")).await.unwrap();
+        let rows = [
+            voter("NC1", "wake", "wake-01", VoterStatus::Active),
+            voter("NC2", "wake", "wake-02", VoterStatus::Inactive),
+        ];
+        let counts = ImportCounts { inserted: 2, ..ImportCounts::default() };
+        let batch = VoterBatch { import_id: "import-1", voters: &rows, position: 100, line: 3, counts, at: 2_000 };
+        store.write_voter_batch(&batch).await.unwrap();
+        voter_queries_answer(store, &["NC1", "NC2"]).await;
+        assert!(
+            matches!(store.insert_voters(&[rows[0].clone()]).await, Err(StoreError::AlreadyExists { .. })),
+            "the registration number stays unique while the others wait"
+        );
+        store.build_voter_indexes().await.unwrap();
+        store.build_voter_indexes().await.unwrap();
+        voter_queries_answer(store, &["NC1", "NC2"]).await;
+        assert!(!store.defer_voter_indexes().await.unwrap(), "a roll is stored: nothing changes");
+        voter_queries_answer(store, &["NC1", "NC2"]).await;
     })
 }
 

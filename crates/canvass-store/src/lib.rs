@@ -386,4 +386,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// `previous_version` (others are left for the next pass); returns how many were replaced.
     async fn reseal_signatures(&self, signatures: &[StoredSignature], previous_version: u32)
     -> Result<u64, StoreError>;
+    // The first load of a voter roll (issue 6's import benchmark).
+    /// When no voter is stored at all, drops the voters' secondary indexes (precinct, key
+    /// version and the four blind indexes) so a first import writes only the table and its
+    /// key, and returns true; otherwise changes nothing and returns false. The table and its
+    /// queries stay correct without them (only slower); [`Store::build_voter_indexes`] puts
+    /// them back, and opening the store does too, so an interrupted load cannot leave them
+    /// missing for long.
+    async fn defer_voter_indexes(&self) -> Result<bool, StoreError>;
+    /// Builds whichever of the voters' secondary indexes is missing (one sorted pass each,
+    /// far cheaper than a million random inserts); does nothing when none is.
+    async fn build_voter_indexes(&self) -> Result<(), StoreError>;
 }
