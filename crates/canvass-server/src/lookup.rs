@@ -57,9 +57,9 @@ use time::{Date, OffsetDateTime, format_description::well_known::Iso8601};
 use crate::{
     Node, ServerError, access,
     error::{ErrorBody, ErrorDetail},
-    pages::{PageError, layout},
     keys::UnsealedRing,
     lookup_cache::{CountyView, LookupCache},
+    pages::{PageError, layout},
     places_import, roll,
     voters::Sealer,
 };
@@ -380,11 +380,11 @@ async fn find(node: &Node, identity: &Identity, work: &mut Work) -> Result<Regis
     let mut matches: Vec<Candidate> = Vec::new();
     for readable in &view.rings {
         let index = roll::lookup_index(&readable.ring, &identity.last_name, &identity.first_name, identity.birth_date)?;
-        let candidates =
-            node.store().voters_by_index(&readable.jurisdiction, IndexLookup::Lookup(index)).await?;
+        let candidates = node.store().voters_by_index(&readable.jurisdiction, IndexLookup::Lookup(index)).await?;
         work.queries += 1;
         let decoys = OPENED_PER_RING.saturating_sub(candidates.len());
-        let rows = candidates.iter().map(|row| (row, false)).chain(std::iter::repeat_n((&readable.decoy, true), decoys));
+        let rows =
+            candidates.iter().map(|row| (row, false)).chain(std::iter::repeat_n((&readable.decoy, true), decoys));
         for (sealed, is_decoy) in rows {
             work.openings += 1;
             match open_candidate(&readable.ring, sealed) {

@@ -84,7 +84,11 @@ pub(crate) struct LookupCache {
 impl LookupCache {
     /// The county's view, loading it when absent or stale; `None` when `id` is not a county of
     /// this node.
-    pub(crate) async fn county(&self, node: &Node, id: &JurisdictionId) -> Result<Option<Arc<CountyView>>, ServerError> {
+    pub(crate) async fn county(
+        &self,
+        node: &Node,
+        id: &JurisdictionId,
+    ) -> Result<Option<Arc<CountyView>>, ServerError> {
         if let Some(view) = self.cached(id).filter(|view| view.is_current()) {
             return Ok(Some(view));
         }

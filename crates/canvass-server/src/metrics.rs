@@ -56,7 +56,11 @@ impl Metrics {
         // operator sees the index's false positives, never who was found.
         let lookup_queries = Counter::default();
         let lookup_openings = Counter::default();
-        registry.register("public_lookup_store_queries", "Store queries made by public lookups", lookup_queries.clone());
+        registry.register(
+            "public_lookup_store_queries",
+            "Store queries made by public lookups",
+            lookup_queries.clone(),
+        );
         registry.register("public_lookup_openings", "Rows (or decoys) public lookups opened", lookup_openings.clone());
         Self { registry, requests, durations, lookup_queries, lookup_openings }
     }
