@@ -8,13 +8,13 @@
 //! loaded under an older revision is loaded again before use. A view loaded while a change was
 //! committing carries the revision read before loading, so it is reloaded too. Changes made
 //! by another process on the same database (a CLI import next to a running `serve`) are picked
-//! up once a view is [`STALE_AFTER`] old.
+//! up by a reload in the background once a view is [`STALE_AFTER`] old.
 
 use std::{
     collections::HashMap,
     sync::{
         Arc, RwLock,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -67,11 +67,19 @@ pub(crate) struct CountyView {
     /// Precinct id to name.
     pub precinct_names: HashMap<String, String>,
     pub places: Vec<StoredPollingPlace>,
+    /// Set once a reload after [`STALE_AFTER`] is under way, so only one runs.
+    refreshing: AtomicBool,
 }
 
 impl CountyView {
+    /// No change noted in this process since it was loaded.
     fn is_current(&self) -> bool {
-        self.revision == revision() && self.loaded.elapsed() < STALE_AFTER
+        self.revision == revision()
+    }
+
+    /// Old enough that another process's change may be missing from it.
+    fn is_old(&self) -> bool {
+        self.loaded.elapsed() >= STALE_AFTER
     }
 }
 
@@ -82,17 +90,42 @@ pub(crate) struct LookupCache {
 }
 
 impl LookupCache {
-    /// The county's view, loading it when absent or stale; `None` when `id` is not a county of
-    /// this node.
+    /// The county's view; `None` when `id` is not a county of this node. A view behind a change
+    /// noted in this process is loaded again before it is used; a view merely old is used while
+    /// one background task reloads it, so that no lookup waits for the periodic reload (the
+    /// bound on how late another process's change shows stays about [`STALE_AFTER`]).
     pub(crate) async fn county(
         &self,
         node: &Node,
         id: &JurisdictionId,
     ) -> Result<Option<Arc<CountyView>>, ServerError> {
         if let Some(view) = self.cached(id).filter(|view| view.is_current()) {
+            if view.is_old() && !view.refreshing.swap(true, Ordering::AcqRel) {
+                self.refresh_later(node, id);
+            }
             return Ok(Some(view));
         }
-        let Some(view) = load(node, id).await? else { return Ok(None) };
+        self.reload(node, id).await
+    }
+
+    fn refresh_later(&self, node: &Node, id: &JurisdictionId) {
+        let (cache, node, id) = (self.clone(), node.clone(), id.clone());
+        tokio::spawn(async move {
+            if let Err(error) = cache.reload(&node, &id).await {
+                // The old view stays, marked for another try by the next lookup.
+                tracing::warn!(county = %id, %error, "the lookup's view of a county could not be reloaded");
+                if let Some(view) = cache.cached(&id) {
+                    view.refreshing.store(false, Ordering::Release);
+                }
+            }
+        });
+    }
+
+    async fn reload(&self, node: &Node, id: &JurisdictionId) -> Result<Option<Arc<CountyView>>, ServerError> {
+        let Some(view) = load(node, id).await? else {
+            self.counties.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(id);
+            return Ok(None);
+        };
         let view = Arc::new(view);
         // A poisoned lock only means a lookup panicked while swapping a view in; the map is
         // still whole.
@@ -141,7 +174,15 @@ async fn load(node: &Node, id: &JurisdictionId) -> Result<Option<CountyView>, Se
         .map(|precinct| (precinct.id.to_string(), precinct.name.to_string()))
         .collect();
     let places = store.polling_places_serving(id).await?;
-    Ok(Some(CountyView { revision, loaded: Instant::now(), county, rings, precinct_names, places }))
+    Ok(Some(CountyView {
+        revision,
+        loaded: Instant::now(),
+        county,
+        rings,
+        precinct_names,
+        places,
+        refreshing: AtomicBool::new(false),
+    }))
 }
 
 /// A row sealed under `ring` with every field a lookup opens, of an ordinary row's size. It is
@@ -169,4 +210,42 @@ fn decoy(ring: &UnsealedRing, county: &JurisdictionId) -> Result<SealedVoter, Se
         details,
     };
     roll::seal_row(ring, &row, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(loaded: Instant) -> CountyView {
+        CountyView {
+            revision: revision(),
+            loaded,
+            county: Jurisdiction {
+                id: JurisdictionId::parse("ocd-division/country:us/state:zz/county:alder").unwrap(),
+                name: canvass_core::name::Name::parse("Alder County").unwrap(),
+                kind: JurisdictionKind::County,
+                parent: None,
+            },
+            rings: Vec::new(),
+            precinct_names: HashMap::new(),
+            places: Vec::new(),
+            refreshing: AtomicBool::new(false),
+        }
+    }
+
+    #[test]
+    fn a_noted_change_makes_every_earlier_view_stale_at_once() {
+        // Only what holds whatever other tests note meanwhile: the revision never goes back.
+        let fresh = view(Instant::now());
+        assert!(!fresh.is_old());
+        note_change();
+        assert!(!fresh.is_current(), "a change noted after loading must reload the view");
+    }
+
+    #[test]
+    fn a_view_loaded_a_while_ago_is_old_but_still_usable() {
+        let Some(earlier) = Instant::now().checked_sub(STALE_AFTER) else { return };
+        let old = view(earlier);
+        assert!(old.is_old());
+    }
 }
