@@ -66,12 +66,10 @@ use crate::{
 
 /// Every lookup answer (and refusal) leaves no sooner than this after the request arrived.
 /// The work is already the same for a match and a miss (see the module comment); the floor
-/// covers what is not work, such as loading a county's view after a change, and is above the
-/// whole lookup on an idle node (about a millisecond at a million voters), so an idle node's
-/// answers all leave at the floor. Fixed, without jitter: a random delay would only add noise
-/// an attacker averages away.
-const MINIMUM_RESPONSE_TIME: Duration = Duration::from_millis(MINIMUM_RESPONSE_MILLISECONDS);
-const MINIMUM_RESPONSE_MILLISECONDS: u64 = 5;
+/// covers what is not work, such as loading a county's view after a change, and is meant to
+/// be above the whole lookup on an idle node, so that an idle node's answers all leave at the
+/// floor. Fixed, without jitter: a random delay would only add noise an attacker averages away.
+const MINIMUM_RESPONSE_TIME: Duration = Duration::from_millis(5);
 
 /// Rows opened under each readable ring per lookup, candidates first and decoys for the rest:
 /// well above the index's two to four expected rows per value, so a found, a confidential
