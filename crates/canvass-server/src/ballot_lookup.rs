@@ -24,19 +24,19 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use canvass_core::{ballots::CurePolicy, election::Election, voter_policy::FieldPolicy};
+use canvass_core::{ballots::CurePolicy, election::Election};
 use canvass_store::StoredBallot;
 use maud::{Markup, html};
 use serde::Serialize;
 
 use crate::{
-    Node, ServerError, access,
+    Node,
     lookup::{
-        Identity, LookupError, LookupFields, LookupLimiter, MAX_NAME_CHARS, UNAVAILABLE, client_address, counties,
-        invalid, pad, parse, retry_after_seconds, same_person, sentence, too_many,
+        Identity, LookupError, LookupFields, LookupLimiter, MAX_NAME_CHARS, UNAVAILABLE, Work, client_address,
+        counties, invalid, matching_candidates, pad, parse, retry_after_seconds, sentence, too_many,
     },
+    lookup_cache::LookupCache,
     pages::{PageError, layout},
-    roll::{self, RollRecord},
 };
 
 const TITLE: &str = "Did my ballot count?";
@@ -102,44 +102,24 @@ fn public_ballots(ballots: &[StoredBallot], elections: &[Election]) -> Vec<Publi
 }
 
 /// The lookup: the same queries whatever it finds (see the module comment).
-async fn find(node: &Node, identity: &Identity) -> Result<BallotAnswer, LookupError> {
+async fn find(node: &Node, identity: &Identity, work: &mut Work) -> Result<BallotAnswer, LookupError> {
     let store = node.store();
-    let policy = FieldPolicy::north_carolina();
-    let mut matches: Vec<RollRecord> = Vec::new();
-    let mut readable = false;
-    for jurisdiction in access::lineage(store, &identity.county.id).await? {
-        let ring = match node.keys().current(store, &jurisdiction).await {
-            Ok(ring) => ring,
-            Err(ServerError::Sealed(_) | ServerError::NoKeyRing(_)) => continue,
-            Err(other) => return Err(other.into()),
-        };
-        readable = true;
-        let index = roll::lookup_index(&ring, &identity.last_name, &identity.first_name, identity.birth_date)?;
-        for sealed in store.voters_by_index(&jurisdiction, canvass_store::IndexLookup::Lookup(index)).await? {
-            match roll::open_row(&ring, &sealed, &policy, true) {
-                Ok(record) if same_person(&record, identity) => matches.push(record),
-                Ok(_) => {}
-                Err(_) => tracing::warn!(%jurisdiction, "a ballot lookup candidate could not be opened"),
-            }
-        }
-    }
+    // The registration lookup's search: the same queries and openings whoever is looked up.
+    let matches = matching_candidates(node, identity, work).await?;
     // Ballots are read for every match, confidential ones included, and for a number no voter
     // has when nothing matched, so a miss costs the same queries as a hit.
     let numbers: Vec<&str> = match matches.is_empty() {
         true => vec![""],
-        false => matches.iter().map(|record| record.registration_number.as_str()).collect(),
+        false => matches.iter().map(|candidate| candidate.registration_number.as_str()).collect(),
     };
     let mut ballots = Vec::new();
     for number in numbers {
         ballots.extend(store.voter_ballots(number).await?);
     }
     let elections = store.elections(None).await?;
-    if !readable {
-        return Err(LookupError::Unavailable);
-    }
     // An address-confidential match answers as a miss: the page must not confirm that a
     // protected person lives in this county.
-    if matches.iter().any(|record| record.address_confidential) {
+    if matches.iter().any(|candidate| candidate.address_confidential) {
         return Ok(BallotAnswer::none());
     }
     let ballots = public_ballots(&ballots, &elections);
@@ -153,27 +133,35 @@ async fn find(node: &Node, identity: &Identity) -> Result<BallotAnswer, LookupEr
 async fn answer(
     node: &Node,
     limiter: &LookupLimiter,
+    cache: &LookupCache,
     address: Option<std::net::IpAddr>,
     fields: &LookupFields,
 ) -> Result<BallotAnswer, LookupError> {
-    let limits = &node.config().lookup;
-    limiter.admit_address(limits, address)?;
-    let identity = parse(node, fields).await?;
-    limiter.admit_identity(limits, &identity)?;
-    find(node, &identity).await
+    let mut work = Work::default();
+    let result = async {
+        let limits = &node.config().lookup;
+        limiter.admit_address(limits, address)?;
+        let identity = parse(node, cache, fields).await?;
+        limiter.admit_identity(limits, &identity)?;
+        find(node, &identity, &mut work).await
+    }
+    .await;
+    node.metrics().record_lookup(work.queries, work.openings);
+    result
 }
 
 /// `POST /api/public/ballot`: JSON in, [`BallotAnswer`] out.
 async fn api_lookup(
     State(node): State<Node>,
     Extension(limiter): Extension<LookupLimiter>,
+    Extension(cache): Extension<LookupCache>,
     parts: axum::http::request::Parts,
     body: Result<Json<LookupFields>, JsonRejection>,
 ) -> Response {
     let started = Instant::now();
     let address = client_address(&node, &parts.extensions, &parts.headers);
     let result = match body {
-        Ok(Json(fields)) => answer(&node, &limiter, address, &fields).await,
+        Ok(Json(fields)) => answer(&node, &limiter, &cache, address, &fields).await,
         Err(rejection) => match limiter.admit_address(&node.config().lookup, address) {
             Ok(()) => Err(LookupError::Failed(rejection.into())),
             Err(throttled) => Err(throttled),
@@ -241,6 +229,7 @@ async fn form_page(State(node): State<Node>) -> Result<Markup, PageError> {
 async fn form_submit(
     State(node): State<Node>,
     Extension(limiter): Extension<LookupLimiter>,
+    Extension(cache): Extension<LookupCache>,
     parts: axum::http::request::Parts,
     body: Result<axum::Form<LookupFields>, FormRejection>,
 ) -> Response {
@@ -248,7 +237,7 @@ async fn form_submit(
     let address = client_address(&node, &parts.extensions, &parts.headers);
     let (fields, result) = match body {
         Ok(axum::Form(fields)) => {
-            let result = answer(&node, &limiter, address, &fields).await;
+            let result = answer(&node, &limiter, &cache, address, &fields).await;
             (fields, result)
         }
         Err(_) => {

@@ -113,13 +113,16 @@ impl KeyRings {
 
     pub fn insert(&self, jurisdiction: JurisdictionId, ring: UnsealedRing) -> Result<(), ServerError> {
         self.unsealed.write().map_err(poisoned)?.insert(jurisdiction, Arc::new(ring));
+        crate::lookup_cache::note_change();
         Ok(())
     }
 
     /// Drops the jurisdiction's keys from memory.
     pub fn seal(&self, jurisdiction: &JurisdictionId) -> Result<bool, ServerError> {
         self.pending_shares.lock().map_err(poisoned)?.remove(jurisdiction);
-        Ok(self.unsealed.write().map_err(poisoned)?.remove(jurisdiction).is_some())
+        let removed = self.unsealed.write().map_err(poisoned)?.remove(jurisdiction).is_some();
+        crate::lookup_cache::note_change();
+        Ok(removed)
     }
 
     /// The jurisdiction's ring, current with the store: a rotation done by another process is
@@ -149,6 +152,7 @@ impl KeyRings {
         }
         let refreshed = Arc::new(open_ring(&stored, ring.root.try_clone().map_err(ServerError::from)?)?);
         self.unsealed.write().map_err(poisoned)?.insert(jurisdiction.clone(), refreshed.clone());
+        crate::lookup_cache::note_change();
         Ok(refreshed)
     }
 
@@ -386,6 +390,7 @@ pub async fn rotate(store: &dyn Store, audit: &Audit, ring: &UnsealedRing) -> Re
             let next = stored.keys.iter().filter(|key| key.purpose == FIELD_PURPOSE).map(|key| key.version).max();
             let next = next.unwrap_or(0) + 1;
             store.add_data_key(&jurisdiction, &new_key(&ring.root, FIELD_PURPOSE, next, None)?).await?;
+            crate::lookup_cache::note_change();
             Ok(next)
         })
         .await
@@ -421,7 +426,10 @@ pub async fn retire_unused(
                 .map_err(|error| ServerError::Internal(error.to_string()))?;
         audit.record(&entry).await?;
         match store.retire_data_key(jurisdiction, FIELD_PURPOSE, key.version).await {
-            Ok(()) => retired.push(key.version),
+            Ok(()) => {
+                crate::lookup_cache::note_change();
+                retired.push(key.version);
+            }
             Err(StoreError::InUse { .. }) => {}
             Err(other) => return Err(other.into()),
         }

@@ -28,6 +28,7 @@ pub mod ledger;
 pub mod listen;
 mod log_routes;
 mod lookup;
+mod lookup_cache;
 pub mod mail;
 mod metrics;
 pub mod monitor;

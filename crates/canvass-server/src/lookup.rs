@@ -5,10 +5,18 @@
 //! What it must not leak, and how:
 //! - A voter whose address is confidential, or whose registration was removed or denied, gets
 //!   the very same answer as someone not on the roll: one "not confirmed" body, byte for byte.
-//! - Timing: every lookup computes the index under every unsealed ring of the county's
-//!   lineage, queries each, opens every candidate (the index has deliberate false positives)
-//!   and reads the county's precincts and polling places, whatever the outcome; then the
-//!   response is held until [`MINIMUM_RESPONSE_TIME`] has passed since the request arrived.
+//! - Timing: the same work whatever the outcome, by construction. The county, the unsealed
+//!   rings of its lineage, its precincts and polling places come from memory
+//!   ([`crate::lookup_cache`]); then, under every unsealed ring, one blind-index query and
+//!   exactly [`OPENED_PER_RING`] row openings: the candidates the index returned (it has
+//!   deliberate false positives, about two to four rows per value on a roll of its projected
+//!   size), and a decoy sealed under the same ring for the rest. A registered voter, a
+//!   confidential one and someone not on the roll therefore make the same store query and the
+//!   same decryptions; what is left is the one extra row the query returns when the person is
+//!   on the roll (microseconds, within the database's own jitter), and a bucket holding more
+//!   than [`OPENED_PER_RING`] rows, which is opened whole for anyone whose index value it is.
+//!   The response is then held until [`MINIMUM_RESPONSE_TIME`] has passed since the request
+//!   arrived, a fixed floor without jitter above the work on an idle node.
 //! - Guessing: lookups are limited per client address and per looked-up identity (in memory,
 //!   bounded), so dates of birth cannot be walked for a known name.
 //! - Records: there is no ledger entry (the answer is public-record status, and an entry per
@@ -39,9 +47,9 @@ use canvass_core::{
     jurisdiction::{Jurisdiction, JurisdictionKind, tree_order},
     normalize,
     voter::VoterStatus,
-    voter_policy::FieldPolicy,
 };
-use canvass_store::{IndexLookup, StoredPollingPlace};
+use canvass_formats::ncvoter::PUBLIC_COLUMNS;
+use canvass_store::{IndexLookup, SealedVoter, StoredPollingPlace};
 use maud::{Markup, html};
 use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime, format_description::well_known::Iso8601};
@@ -49,16 +57,24 @@ use time::{Date, OffsetDateTime, format_description::well_known::Iso8601};
 use crate::{
     Node, ServerError, access,
     error::{ErrorBody, ErrorDetail},
+    keys::UnsealedRing,
+    lookup_cache::{CountyView, LookupCache},
     pages::{PageError, layout},
-    places_import,
-    roll::{self, RollRecord},
+    places_import, roll,
+    voters::Sealer,
 };
 
-/// Every lookup answer (and refusal) leaves no sooner than this after the request arrived, so
-/// the time taken does not tell a match from a miss. Well above the work itself on a county's
-/// roll; if the work ever takes longer, the remaining difference is the index's false positives,
-/// which are the same for everyone sharing an index value.
-const MINIMUM_RESPONSE_TIME: Duration = Duration::from_millis(50);
+/// Every lookup answer (and refusal) leaves no sooner than this after the request arrived.
+/// The work is already the same for a match and a miss (see the module comment); the floor
+/// covers what is not work, such as loading a county's view after a change, and is meant to
+/// be above the whole lookup on an idle node, so that an idle node's answers all leave at the
+/// floor. Fixed, without jitter: a random delay would only add noise an attacker averages away.
+const MINIMUM_RESPONSE_TIME: Duration = Duration::from_millis(5);
+
+/// Rows opened under each readable ring per lookup, candidates first and decoys for the rest:
+/// well above the index's two to four expected rows per value, so a found, a confidential
+/// and a missing person all open this many.
+const OPENED_PER_RING: usize = 16;
 
 /// Lookups from one client address, per `[lookup] per_address_per_minute`.
 fn per_address(config: &LookupConfig) -> Limit {
@@ -88,6 +104,7 @@ pub(crate) fn router() -> Router<Node> {
         .route("/api/public/registration", post(api_lookup))
         .merge(crate::ballot_lookup::routes())
         .layer(Extension(LookupLimiter::default()))
+        .layer(Extension(LookupCache::default()))
 }
 
 /// The fields as sent; every one optional so a missing one gets a message naming it rather
@@ -117,7 +134,23 @@ pub(crate) struct Identity {
     pub(crate) first_name: String,
     pub(crate) last_name: String,
     pub(crate) birth_date: Date,
-    pub(crate) county: Jurisdiction,
+    /// The county and what the lookup reads besides the voter's rows.
+    pub(crate) view: Arc<CountyView>,
+}
+
+impl Identity {
+    pub(crate) fn county(&self) -> &Jurisdiction {
+        &self.view.county
+    }
+}
+
+/// Voter-row queries and row openings one lookup made: the same for every outcome, and
+/// counted in the node's metrics so that tests and operators can see it. (Loading a county's
+/// view is not counted: it depends on changes to the county, never on who is looked up.)
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Work {
+    pub(crate) queries: u64,
+    pub(crate) openings: u64,
 }
 
 /// The answer, the same keys whatever the outcome.
@@ -268,34 +301,71 @@ fn parse_birth_date(value: Option<&str>) -> Result<Date, LookupError> {
     Ok(date)
 }
 
-async fn parse_county(node: &Node, value: Option<&str>) -> Result<Jurisdiction, LookupError> {
+async fn parse_county(node: &Node, cache: &LookupCache, value: Option<&str>) -> Result<Arc<CountyView>, LookupError> {
     let value = value.map(str::trim).unwrap_or_default();
     if value.is_empty() {
         return Err(invalid("county", "choose your county"));
     }
     let unknown = || invalid("county", format!("there is no county `{value}` on this node"));
     let id = JurisdictionId::parse(value).map_err(|_| unknown())?;
-    match node.store().jurisdiction(&id).await? {
-        Some(county) if county.kind == JurisdictionKind::County => Ok(county),
-        _ => Err(unknown()),
-    }
+    cache.county(node, &id).await?.ok_or_else(unknown)
 }
 
-pub(crate) async fn parse(node: &Node, fields: &LookupFields) -> Result<Identity, LookupError> {
+pub(crate) async fn parse(node: &Node, cache: &LookupCache, fields: &LookupFields) -> Result<Identity, LookupError> {
     Ok(Identity {
         first_name: parse_name("first_name", "first name", fields.first_name.as_deref())?,
         last_name: parse_name("last_name", "last name", fields.last_name.as_deref())?,
         birth_date: parse_birth_date(fields.birth_date.as_deref())?,
-        county: parse_county(node, fields.county.as_deref()).await?,
+        view: parse_county(node, cache, fields.county.as_deref()).await?,
     })
 }
 
-pub(crate) fn same_person(record: &RollRecord, identity: &Identity) -> bool {
-    let birth_date = record.birth_date.as_deref().and_then(|text| Date::parse(text, &Iso8601::DATE).ok());
-    record.county == identity.county.id.as_str()
-        && birth_date == Some(identity.birth_date)
-        && normalize::name(&record.last_name) == normalize::name(&identity.last_name)
-        && normalize::name(&record.first_name) == normalize::name(&identity.first_name)
+/// What a lookup opens of a row: the same four sealed fields of every row, decoys included
+/// (a row sealed by a voter-file import always has them; the lookup index exists only for rows
+/// with a date of birth).
+pub(crate) struct Candidate {
+    pub(crate) registration_number: String,
+    county: String,
+    precinct: String,
+    status: VoterStatus,
+    first_name: String,
+    last_name: String,
+    birth_date: Option<Date>,
+    pub(crate) address_confidential: bool,
+}
+
+/// The column of the public-record details that marks an address-confidential voter.
+fn confidential_column() -> Option<usize> {
+    PUBLIC_COLUMNS.iter().position(|column| *column == "confidential_ind")
+}
+
+fn open_candidate(ring: &UnsealedRing, sealed: &SealedVoter) -> Result<Candidate, ServerError> {
+    let sealer = Sealer { ring, record: &sealed.registration_number, version: sealed.key_version };
+    let details = sealed.fields.details.as_ref().map(|details| sealer.open("details", details)).transpose()?;
+    let address_confidential = match (details, confidential_column()) {
+        (Some(details), Some(column)) => {
+            details.split('\t').nth(column).is_some_and(|value| value.eq_ignore_ascii_case("y"))
+        }
+        _ => false,
+    };
+    let birth_date = sealed.fields.birth_date.as_ref().map(|date| sealer.open("birth_date", date)).transpose()?;
+    Ok(Candidate {
+        registration_number: sealed.registration_number.clone(),
+        county: sealed.county.to_string(),
+        precinct: sealed.precinct.to_string(),
+        status: sealed.status,
+        first_name: sealer.open("first_name", &sealed.fields.first_name)?,
+        last_name: sealer.open("last_name", &sealed.fields.last_name)?,
+        birth_date: birth_date.and_then(|text| Date::parse(&text, &Iso8601::DATE).ok()),
+        address_confidential,
+    })
+}
+
+fn same_person(candidate: &Candidate, identity: &Identity) -> bool {
+    candidate.county == identity.county().id.as_str()
+        && candidate.birth_date == Some(identity.birth_date)
+        && normalize::name(&candidate.last_name) == normalize::name(&identity.last_name)
+        && normalize::name(&candidate.first_name) == normalize::name(&identity.first_name)
 }
 
 fn counts_as_registered(status: VoterStatus) -> bool {
@@ -303,59 +373,74 @@ fn counts_as_registered(status: VoterStatus) -> bool {
 }
 
 /// The lookup itself: the same work whatever it finds (see the module comment).
-async fn find(node: &Node, identity: &Identity) -> Result<RegistrationAnswer, LookupError> {
-    let store = node.store();
-    let policy = FieldPolicy::north_carolina();
-    let mut matches: Vec<RollRecord> = Vec::new();
-    let mut readable = false;
-    // A county's voters are sealed under the ring of whoever imported them: the county itself
-    // or a jurisdiction above it (a statewide file).
-    for jurisdiction in access::lineage(store, &identity.county.id).await? {
-        let ring = match node.keys().current(store, &jurisdiction).await {
-            Ok(ring) => ring,
-            Err(ServerError::Sealed(_) | ServerError::NoKeyRing(_)) => continue,
-            Err(other) => return Err(other.into()),
-        };
-        readable = true;
-        let index = roll::lookup_index(&ring, &identity.last_name, &identity.first_name, identity.birth_date)?;
-        for sealed in store.voters_by_index(&jurisdiction, IndexLookup::Lookup(index)).await? {
-            match roll::open_row(&ring, &sealed, &policy, true) {
-                Ok(record) if same_person(&record, identity) => matches.push(record),
-                Ok(_) => {}
+async fn find(node: &Node, identity: &Identity, work: &mut Work) -> Result<RegistrationAnswer, LookupError> {
+    let matches = matching_candidates(node, identity, work).await?;
+    Ok(answer_for(&identity.view, &matches))
+}
+
+/// The rows on the roll that are the looked-up person, after the same work whoever that is:
+/// per readable ring one index query and [`OPENED_PER_RING`] openings (decoys making up the
+/// rest). `Unavailable` when no ring of the county's lineage is unsealed.
+pub(crate) async fn matching_candidates(
+    node: &Node,
+    identity: &Identity,
+    work: &mut Work,
+) -> Result<Vec<Candidate>, LookupError> {
+    let view = &identity.view;
+    if view.rings.is_empty() {
+        return Err(LookupError::Unavailable);
+    }
+    let mut matches: Vec<Candidate> = Vec::new();
+    for readable in &view.rings {
+        let index = roll::lookup_index(&readable.ring, &identity.last_name, &identity.first_name, identity.birth_date)?;
+        let candidates = node.store().voters_by_index(&readable.jurisdiction, IndexLookup::Lookup(index)).await?;
+        work.queries += 1;
+        let decoys = OPENED_PER_RING.saturating_sub(candidates.len());
+        let rows =
+            candidates.iter().map(|row| (row, false)).chain(std::iter::repeat_n((&readable.decoy, true), decoys));
+        for (sealed, is_decoy) in rows {
+            work.openings += 1;
+            match open_candidate(&readable.ring, sealed) {
+                // The decoy is compared too, so that it costs what a candidate costs, and then
+                // set aside whatever its values.
+                Ok(candidate) => {
+                    if same_person(&candidate, identity) && !is_decoy {
+                        matches.push(candidate);
+                    }
+                }
                 // One damaged row must not break every lookup sharing its index value; the
                 // operator hears of it without the record or the looked-up person.
-                Err(_) => tracing::warn!(%jurisdiction, "a registration lookup candidate could not be opened"),
+                Err(_) => {
+                    let jurisdiction = &readable.jurisdiction;
+                    tracing::warn!(%jurisdiction, "a registration lookup candidate could not be opened");
+                }
             }
         }
     }
-    // Read on every path so a match costs no extra query.
-    let precincts = store.precincts(Some(&identity.county.id)).await?;
-    let places = store.polling_places_serving(&identity.county.id).await?;
-    if !readable {
-        return Err(LookupError::Unavailable);
-    }
-    // Any address-confidential match answers as a miss: the lookup must not confirm that a
-    // protected person lives in this county.
-    if matches.iter().any(|record| record.address_confidential) {
-        return Ok(RegistrationAnswer::not_confirmed());
+    Ok(matches)
+}
+
+/// The answer for what matched: any address-confidential match answers as a miss (the lookup
+/// must not confirm that a protected person lives in this county); otherwise the best
+/// registered match, active first.
+fn answer_for(view: &CountyView, matches: &[Candidate]) -> RegistrationAnswer {
+    if matches.iter().any(|candidate| candidate.address_confidential) {
+        return RegistrationAnswer::not_confirmed();
     }
     let best = matches
         .iter()
-        .filter(|record| counts_as_registered(record.status))
-        .min_by_key(|record| record.status != VoterStatus::Active);
-    let Some(record) = best else { return Ok(RegistrationAnswer::not_confirmed()) };
-    let precinct = precincts
-        .iter()
-        .find(|precinct| precinct.id.as_str() == record.precinct)
-        .map_or_else(|| record.precinct.clone(), |precinct| precinct.name.to_string());
-    Ok(RegistrationAnswer {
+        .filter(|candidate| counts_as_registered(candidate.status))
+        .min_by_key(|candidate| candidate.status != VoterStatus::Active);
+    let Some(candidate) = best else { return RegistrationAnswer::not_confirmed() };
+    let precinct = view.precinct_names.get(&candidate.precinct).unwrap_or(&candidate.precinct);
+    RegistrationAnswer {
         registered: true,
-        status: Some(record.status.as_str()),
-        county: Some(identity.county.name.to_string()),
-        precinct: Some(precinct),
-        polling_place: places_import::polling_place_for(&places, &record.precinct).map(PollingPlaceAnswer::of),
+        status: Some(candidate.status.as_str()),
+        county: Some(view.county.name.to_string()),
+        precinct: Some(precinct.clone()),
+        polling_place: places_import::polling_place_for(&view.places, &candidate.precinct).map(PollingPlaceAnswer::of),
         message: FOUND,
-    })
+    }
 }
 
 /// Rate limits on lookups, in memory. Addresses and identities are kept in separate tables so
@@ -432,7 +517,7 @@ impl LookupLimiter {
             normalize::name(&identity.last_name),
             normalize::name(&identity.first_name),
             normalize::date(identity.birth_date),
-            identity.county.id.as_str(),
+            identity.county().id.as_str(),
         ));
         let mut window = self.identities.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         window.admit(&key, per_identity(config), Instant::now()).map_err(LookupError::Throttled)
@@ -463,14 +548,21 @@ pub(crate) fn client_address(node: &Node, extensions: &axum::http::Extensions, h
 async fn answer(
     node: &Node,
     limiter: &LookupLimiter,
+    cache: &LookupCache,
     address: Option<IpAddr>,
     fields: &LookupFields,
 ) -> Result<RegistrationAnswer, LookupError> {
-    let limits = &node.config().lookup;
-    limiter.admit_address(limits, address)?;
-    let identity = parse(node, fields).await?;
-    limiter.admit_identity(limits, &identity)?;
-    find(node, &identity).await
+    let mut work = Work::default();
+    let result = async {
+        let limits = &node.config().lookup;
+        limiter.admit_address(limits, address)?;
+        let identity = parse(node, cache, fields).await?;
+        limiter.admit_identity(limits, &identity)?;
+        find(node, &identity, &mut work).await
+    }
+    .await;
+    node.metrics().record_lookup(work.queries, work.openings);
+    result
 }
 
 /// Holds the response until the minimum time since `started` has passed.
@@ -482,13 +574,14 @@ pub(crate) async fn pad(started: Instant) {
 async fn api_lookup(
     State(node): State<Node>,
     Extension(limiter): Extension<LookupLimiter>,
+    Extension(cache): Extension<LookupCache>,
     parts: axum::http::request::Parts,
     body: Result<Json<LookupFields>, JsonRejection>,
 ) -> Response {
     let started = Instant::now();
     let address = client_address(&node, &parts.extensions, &parts.headers);
     let result = match body {
-        Ok(Json(fields)) => answer(&node, &limiter, address, &fields).await,
+        Ok(Json(fields)) => answer(&node, &limiter, &cache, address, &fields).await,
         Err(rejection) => match limiter.admit_address(&node.config().lookup, address) {
             Ok(()) => Err(LookupError::Failed(rejection.into())),
             Err(throttled) => Err(throttled),
@@ -585,6 +678,7 @@ async fn form_page(State(node): State<Node>) -> Result<Markup, PageError> {
 async fn form_submit(
     State(node): State<Node>,
     Extension(limiter): Extension<LookupLimiter>,
+    Extension(cache): Extension<LookupCache>,
     parts: axum::http::request::Parts,
     body: Result<axum::Form<LookupFields>, FormRejection>,
 ) -> Response {
@@ -592,7 +686,7 @@ async fn form_submit(
     let address = client_address(&node, &parts.extensions, &parts.headers);
     let (fields, result) = match body {
         Ok(axum::Form(fields)) => {
-            let result = answer(&node, &limiter, address, &fields).await;
+            let result = answer(&node, &limiter, &cache, address, &fields).await;
             (fields, result)
         }
         Err(_) => {

@@ -38,6 +38,8 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     durations: HistogramFamily,
+    lookup_queries: Counter,
+    lookup_openings: Counter,
 }
 
 impl Metrics {
@@ -50,7 +52,17 @@ impl Metrics {
         registry.register("http_requests", "HTTP requests answered", requests.clone());
         registry.register("http_request_duration_seconds", "Time to answer HTTP requests", durations.clone());
         registry.register("build_info", "The running canvass version", build);
-        Self { registry, requests, durations }
+        // The public lookup's work, the same for a match and a miss by construction: an
+        // operator sees the index's false positives, never who was found.
+        let lookup_queries = Counter::default();
+        let lookup_openings = Counter::default();
+        registry.register(
+            "public_lookup_store_queries",
+            "Store queries made by public lookups",
+            lookup_queries.clone(),
+        );
+        registry.register("public_lookup_openings", "Rows (or decoys) public lookups opened", lookup_openings.clone());
+        Self { registry, requests, durations, lookup_queries, lookup_openings }
     }
 
     pub fn record(&self, labels: RequestLabels, seconds: f64) {
@@ -58,6 +70,12 @@ impl Metrics {
             .get_or_create(&DurationLabels { listener: labels.listener.clone(), route: labels.route.clone() })
             .observe(seconds);
         self.requests.get_or_create(&labels).inc();
+    }
+
+    /// Counts one public lookup's store queries and row openings.
+    pub fn record_lookup(&self, queries: u64, openings: u64) {
+        self.lookup_queries.inc_by(queries);
+        self.lookup_openings.inc_by(openings);
     }
 
     /// The OpenMetrics text exposition.

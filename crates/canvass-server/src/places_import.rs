@@ -154,6 +154,7 @@ pub async fn import_feed(
     let entry = target(entry, format!("places:{}", import.places))?;
     let entry = target(entry, format!("precincts_matched:{}", import.precincts_matched))?;
     audit.run(entry, async { Ok(store.replace_polling_places(&import, &places).await?) }).await?;
+    crate::lookup_cache::note_change();
     let served: HashSet<&PrecinctId> = places.iter().flat_map(|place| &place.precincts).collect();
     let without_place =
         scope.precincts.iter().map(|candidate| &candidate.id).filter(|id| !served.contains(id)).cloned().collect();

@@ -266,6 +266,7 @@ impl Places {
         };
         let entry = target(audit.entry(Action::JurisdictionAdd).with_jurisdiction(&id), format!("jurisdiction:{id}"))?;
         audit.run(entry, async { Ok(store.insert_jurisdiction(&county).await?) }).await?;
+        crate::lookup_cache::note_change();
         self.counties.insert(county_key(name), id.clone());
         self.added_counties += 1;
         Ok(id)
@@ -291,6 +292,7 @@ impl Places {
                 audit.record(entry).await?;
             }
             audit.run(last.clone(), async { Ok(store.insert_precincts(&pending).await?) }).await?;
+            crate::lookup_cache::note_change();
         }
         self.added_precincts += pending.len() as u64;
         Ok(())

@@ -44,6 +44,7 @@ async fn add_jurisdiction_unrecorded(store: &dyn Store, jurisdiction: &Jurisdict
     };
     jurisdiction.kind.check_parent(parent_kind)?;
     store.insert_jurisdiction(jurisdiction).await?;
+    crate::lookup_cache::note_change();
     Ok(())
 }
 
@@ -55,6 +56,7 @@ pub async fn add_precinct(store: &dyn Store, audit: &Audit, precinct: &Precinct)
         .run(entry, async {
             require_jurisdiction(store, &precinct.jurisdiction).await?;
             store.insert_precinct(precinct).await?;
+            crate::lookup_cache::note_change();
             Ok(())
         })
         .await

@@ -1,6 +1,8 @@
 //! The public "Am I registered?" lookup on the demo node: a registered voter sees status and
 //! precinct; a miss, a removed voter and an address-confidential voter get byte-identical
-//! answers; bad input is a 400 naming the field; both rate limits answer 429 with Retry-After.
+//! answers after the same store queries and row openings; a polling-place import and a roll
+//! change show in the very next lookup; bad input is a 400 naming the field; both rate limits
+//! answer 429 with Retry-After.
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -11,6 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use axum::http::Method;
 use axum::{
     Router,
     body::Body,
@@ -19,8 +22,8 @@ use axum::{
 };
 use canvass_core::{voter::VoterRecord, voter::VoterStatus};
 use canvass_formats::ncvoter::PUBLIC_COLUMNS;
-use canvass_server::{public_app, roll, voters};
-use support::{Reply, TestNode, get, send, test_node};
+use canvass_server::{admin_app, demo_roll, places_import, public_app, roll, voters};
+use support::{Reply, TestNode, authorised, get, send, test_node};
 
 /// A request from `address` (as the listener's connection info would say), or from no
 /// known address.
@@ -161,7 +164,7 @@ async fn a_registered_demo_voter_sees_status_county_and_precinct_and_nothing_els
 
     let started = Instant::now();
     let reply = send(&app, from(Some(1), json_request(&person.json()))).await;
-    assert!(started.elapsed() >= Duration::from_millis(50), "answers are padded to the minimum time");
+    assert!(started.elapsed() >= Duration::from_millis(5), "answers are padded to the minimum time");
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let answer = reply.json();
     assert_eq!(answer["registered"], true);
@@ -354,4 +357,106 @@ async fn one_identity_looked_up_too_often_is_refused_from_any_address() {
     let mut shouted = Person::of(first_active_voter(&test));
     shouted.last = shouted.last.to_uppercase();
     assert_eq!(send(&app, from(Some(61), shouted.form())).await.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+/// The node's counters of lookup work: (voter-row store queries, row openings).
+async fn lookup_work(test: &TestNode) -> (u64, u64) {
+    let metrics = send(&admin_app(test.node.clone()), authorised(Method::GET, "/metrics", None)).await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    let counter = |name: &str| -> u64 {
+        metrics
+            .body
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {}", metrics.body))
+    };
+    (counter("canvass_public_lookup_store_queries_total"), counter("canvass_public_lookup_openings_total"))
+}
+
+#[tokio::test]
+async fn found_confidential_and_missing_people_cost_the_same_queries_and_openings() {
+    let (test, app) = demo().await;
+    let confidential = add_imported_voter(&test, "ZZ800011", "Hiddenia", true).await;
+    let found = add_imported_voter(&test, "ZZ800012", "Openia", false).await;
+    let county = first_active_voter(&test).county.to_string();
+    let missing = Person { first: "Nobody".into(), last: "Atallia".into(), birth_date: "1990-01-02".into(), county };
+    // The first lookup loads the county's view; the work compared is what each lookup does.
+    send(&app, from(Some(70), json_request(&missing.json()))).await;
+
+    let mut work = Vec::new();
+    for (address, person, registered) in [(71, &found, true), (72, &confidential, false), (73, &missing, false)] {
+        let before = lookup_work(&test).await;
+        let reply = send(&app, from(Some(address), json_request(&person.json()))).await;
+        assert_eq!(reply.json()["registered"], registered, "{}", reply.body);
+        let after = lookup_work(&test).await;
+        work.push((after.0 - before.0, after.1 - before.1));
+    }
+    let (queries, openings) = work[0];
+    assert!(queries >= 1, "one blind-index query per unsealed ring: {work:?}");
+    assert_eq!(openings % queries, 0, "the same openings under every ring: {work:?}");
+    assert!(openings / queries >= 2, "a miss opens decoys, not nothing: {work:?}");
+    assert!(work.iter().all(|each| *each == work[0]), "found, confidential and missing differ: {work:?}");
+}
+
+/// A VIP 5 feed giving one precinct of `county` a polling place named `place`.
+fn one_place_feed(
+    county: &canvass_core::jurisdiction::Jurisdiction,
+    precinct: &canvass_core::jurisdiction::Precinct,
+    place: &str,
+) -> String {
+    let code = precinct.id.as_str().rsplit("precinct:").next().unwrap();
+    let (_, name) = precinct.name.as_str().split_once(' ').unwrap_or(("", precinct.name.as_str()));
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VipObject schemaVersion=\"5.2\">\
+         <State id=\"st1\"><Name>Examplia</Name></State>\
+         <Locality id=\"loc1\"><Name>{county}</Name><StateId>st1</StateId><Type>county</Type></Locality>\
+         <PollingLocation id=\"pl1\"><AddressLine>1 Test Way</AddressLine><Name>{place}</Name></PollingLocation>\
+         <Precinct id=\"pre1\"><LocalityId>loc1</LocalityId><Name>{name}</Name><Number>{code}</Number>\
+         <PollingLocationIds>pl1</PollingLocationIds></Precinct></VipObject>\n",
+        county = county.name
+    )
+}
+
+#[tokio::test]
+async fn a_places_import_and_a_roll_import_show_in_the_very_next_lookup() {
+    let (test, app) = demo().await;
+    let demo = test.demo.as_ref().unwrap();
+    let voter = first_active_voter(&test);
+    let person = Person::of(voter);
+    let before = send(&app, from(Some(80), json_request(&person.json()))).await;
+    assert_eq!(before.json()["registered"], true, "{}", before.body);
+    assert!(before.json()["polling_place"].is_null(), "no feed imported yet: {}", before.body);
+
+    // A places import through the real path while the lookup holds the county in memory: the
+    // next lookup names the new place (well inside the second after which a view is reloaded
+    // anyway, so this is the import telling the lookup).
+    let county = demo.content.jurisdictions.iter().find(|j| j.id == voter.county).unwrap();
+    let precinct = demo.content.precincts.iter().find(|p| p.id == voter.precinct).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let feed = directory.path().join("one-place.vip5.xml");
+    std::fs::write(&feed, one_place_feed(county, precinct, "Testing Hall")).unwrap();
+    let settings = places_import::PlacesSettings { jurisdiction: county.id.clone(), actor: "test".to_owned() };
+    let summary =
+        places_import::import_vip5(test.node.store(), &test.node.system_audit(), &feed, &settings).await.unwrap();
+    assert_eq!(summary.import.precincts_matched, 1);
+    let after = send(&app, from(Some(81), json_request(&person.json()))).await;
+    assert_eq!(after.json()["polling_place"]["name"], "Testing Hall", "{}", after.body);
+
+    // The demo's roll through the real import: its voters are found at once.
+    let store = test.node.shared_store();
+    let loaded =
+        demo_roll::load(&store, &test.node.system_audit(), test.node.keys(), &demo.content, 7, directory.path())
+            .await
+            .unwrap();
+    let example = loaded.example.expect("the demo roll has a voter to look up");
+    let imported = Person {
+        first: example.first_name,
+        last: example.last_name,
+        birth_date: example.birth_date,
+        county: example.county.id.to_string(),
+    };
+    let reply = send(&app, from(Some(82), json_request(&imported.json()))).await;
+    assert_eq!(reply.json()["registered"], true, "{}", reply.body);
+    let precinct = reply.json()["precinct"].as_str().unwrap().to_owned();
+    assert!(precinct.eq_ignore_ascii_case(&example.precinct), "{precinct} vs {}", example.precinct);
 }
