@@ -158,6 +158,8 @@ actions! {
     VoterExportPublic => "voter.export_public", "A public voter file extract (public-record fields only) was written.";
     PlacesImport => "places.import", "Polling places were imported from a Voting Information Project feed.";
     VoterStatusChange => "voter.status_change", "A voter record's status changed, with its NVRA reason code (or a refused attempt).";
+    VoterDuplicateMerge => "voter.duplicate_merge", "A duplicate pair was merged: one record kept, the other removed as duplicate_merged (or a refused attempt).";
+    VoterDuplicateDismiss => "voter.duplicate_dismiss", "A candidate duplicate pair was dismissed as two different voters.";
 }
 
 impl fmt::Display for Action {

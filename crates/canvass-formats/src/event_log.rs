@@ -173,7 +173,9 @@ impl EventType {
             | Action::VoterExport
             | Action::VoterImport
             | Action::VoterExportPublic
-            | Action::VoterStatusChange => Self::VoterRecords,
+            | Action::VoterStatusChange
+            | Action::VoterDuplicateMerge
+            | Action::VoterDuplicateDismiss => Self::VoterRecords,
             Action::BackupCreate | Action::BackupRestore => Self::Backup,
             Action::LedgerStart => Self::Ledger,
         }

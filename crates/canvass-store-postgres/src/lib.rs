@@ -1,6 +1,8 @@
 //! The PostgreSQL [`Store`], for deployments that outgrow one machine. Same behaviour as the
 //! SQLite store (the conformance suite checks it); its own SQL and migrations.
 
+mod duplicates;
+
 #[cfg(feature = "test-cluster")]
 pub mod test_cluster;
 
@@ -16,6 +18,7 @@ use canvass_core::{
     jurisdiction::{Jurisdiction, Precinct},
 };
 use canvass_store::{
+    DuplicateCandidate, DuplicateDecision, DuplicateQuery,
     IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount,
     SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
     StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession, StoredStatusChange,
@@ -2154,5 +2157,17 @@ impl Store for PostgresStore {
         .await
         .map_err(backend)?;
         rows.iter().map(cosignature_row).collect()
+    }
+
+    async fn duplicate_candidates(&self, query: &DuplicateQuery<'_>) -> Result<Vec<DuplicateCandidate>, StoreError> {
+        duplicates::candidates(&self.pool, query).await
+    }
+
+    async fn record_duplicate_decision(&self, decision: &DuplicateDecision) -> Result<i64, StoreError> {
+        duplicates::record(&self.pool, decision).await
+    }
+
+    async fn duplicate_decisions(&self, registration_number: &str) -> Result<Vec<DuplicateDecision>, StoreError> {
+        duplicates::decisions(&self.pool, registration_number).await
     }
 }

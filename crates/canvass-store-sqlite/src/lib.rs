@@ -1,6 +1,8 @@
 //! The embedded SQLite [`Store`]: one file in the data dir, opened in WAL mode with
 //! `synchronous=FULL` (a committed transaction survives power loss) and foreign keys enforced.
 
+mod duplicates;
+
 use std::{collections::HashMap, os::unix::fs::OpenOptionsExt, path::Path, str::FromStr, time::Duration};
 
 use async_trait::async_trait;
@@ -12,6 +14,7 @@ use canvass_core::{
     jurisdiction::{Jurisdiction, Precinct},
 };
 use canvass_store::{
+    DuplicateCandidate, DuplicateDecision, DuplicateQuery,
     IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount,
     SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
     StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession, StoredStatusChange,
@@ -2109,5 +2112,17 @@ impl Store for SqliteStore {
         .await
         .map_err(backend)?;
         rows.iter().map(cosignature_row).collect()
+    }
+
+    async fn duplicate_candidates(&self, query: &DuplicateQuery<'_>) -> Result<Vec<DuplicateCandidate>, StoreError> {
+        duplicates::candidates(&self.pool, query).await
+    }
+
+    async fn record_duplicate_decision(&self, decision: &DuplicateDecision) -> Result<i64, StoreError> {
+        duplicates::record(&self.pool, decision).await
+    }
+
+    async fn duplicate_decisions(&self, registration_number: &str) -> Result<Vec<DuplicateDecision>, StoreError> {
+        duplicates::decisions(&self.pool, registration_number).await
     }
 }

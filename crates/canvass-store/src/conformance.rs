@@ -31,6 +31,8 @@ use crate::{
     StoredSession, StoredStatusChange, StoredToken, VoterBatch,
 };
 
+mod duplicates;
+
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
 /// One named check of store behaviour.
@@ -112,6 +114,10 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "ledger_tiles_grow_and_checkpoints_stay", run: ledger_tiles_grow_and_checkpoints_stay },
         Scenario { name: "ledger_refused_integration_writes_nothing", run: ledger_refused_integration_writes_nothing },
         Scenario { name: "ledger_cosignatures_upsert_per_witness", run: ledger_cosignatures_upsert_per_witness },
+        Scenario {
+            name: "duplicate_candidates_pair_within_a_roll_across_the_tree",
+            run: duplicates::duplicate_candidates_pair_within_a_roll_across_the_tree,
+        },
     ]
 }
 
