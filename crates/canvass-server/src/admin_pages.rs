@@ -49,6 +49,7 @@ pub fn router() -> Router<Node> {
         .route("/approvals/{id}/reject", post(reject_submit))
         .route("/break-glass", post(break_glass_submit))
         .merge(crate::admin_voters::router())
+        .merge(crate::admin_duplicates::router())
 }
 
 pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {

@@ -6,16 +6,19 @@
 //! socket; [`listen`] binds and serves them.
 
 pub mod access;
+mod admin_duplicates;
 mod admin_pages;
 mod admin_voters;
 mod api;
 pub mod api_audit;
+mod api_duplicates;
 mod api_keys;
 mod api_staff;
 mod api_voters;
 pub mod audit_log;
 pub mod backup;
 pub mod demo_roll;
+pub mod duplicates;
 mod error;
 pub mod keys;
 mod layers;
