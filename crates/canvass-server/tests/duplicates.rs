@@ -283,7 +283,7 @@ async fn planted_duplicates_are_found_merged_and_dismissed() {
         .iter()
         .map(|entry| entry["outcome"].as_str().unwrap_or_default().to_owned())
         .collect();
-    assert_eq!(outcomes, ["allowed", "denied"], "this dismissal, and the refused one before it (newest first)");
+    assert_eq!(outcomes, ["allowed", "failed"], "this dismissal, and the not-a-candidate one before it (newest first)");
 
     // Bad input is refused with the field named.
     for (body, field) in [
