@@ -8,6 +8,7 @@ mod backup;
 mod catalog;
 mod data_dir;
 mod doctor;
+mod duplicates;
 mod init;
 mod keys;
 mod log_source;

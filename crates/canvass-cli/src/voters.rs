@@ -59,6 +59,17 @@ pub enum VotersCommand {
     SetStatus(SetStatusArguments),
     /// List a voter's status changes: dates, reason codes and who made them.
     History(HistoryArguments),
+    /// List candidate duplicate records of the jurisdiction's roll and every jurisdiction
+    /// under it: pairs whose name and date of birth, or driver's licence number, agree
+    /// (public-record fields shown). Needs `voters.duplicates`.
+    Duplicates(crate::duplicates::ListArguments),
+    /// Merge a candidate pair: keep one record, remove the other with reason
+    /// `duplicate_merged` under the NVRA rules (refused inside the 90 days before a federal
+    /// election). Needs `voters.decide_duplicates` and `voters.change_status`; recorded.
+    Merge(crate::duplicates::MergeArguments),
+    /// Dismiss a candidate pair as two different voters; it leaves the list. Needs
+    /// `voters.decide_duplicates`; recorded.
+    DismissDuplicate(crate::duplicates::DismissArguments),
 }
 
 /// The reason codes with what each means, for `set-status --help`.
@@ -237,6 +248,9 @@ pub async fn run(data: &Path, command: VotersCommand) -> anyhow::Result<ExitCode
         VotersCommand::Search(arguments) => search(data, &arguments).await,
         VotersCommand::SetStatus(arguments) => set_status(data, &arguments).await,
         VotersCommand::History(arguments) => history(data, &arguments).await,
+        VotersCommand::Duplicates(arguments) => crate::duplicates::list(data, &arguments).await,
+        VotersCommand::Merge(arguments) => crate::duplicates::merge(data, &arguments).await,
+        VotersCommand::DismissDuplicate(arguments) => crate::duplicates::dismiss(data, &arguments).await,
     }
 }
 
