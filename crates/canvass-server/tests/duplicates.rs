@@ -327,3 +327,35 @@ async fn roles_without_the_operations_and_anonymous_callers_are_refused() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("DUP0000001") && page.body.contains("Not duplicates: dismiss"), "{}", page.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_shows_a_pair_across_two_counties_and_a_pair_by_licence() {
+    let test = test_node("", true).await;
+    let app = admin_app(test.node.clone());
+    let jurisdictions = test.node.store().jurisdictions().await.unwrap();
+    let state = jurisdictions.iter().find(|jurisdiction| jurisdiction.kind == JurisdictionKind::State).unwrap();
+    let path = format!("/api/jurisdictions/{}/duplicates", encoded(state.id.as_str()));
+    let reply = send(&app, support::with_token(&test.admin_token, Method::GET, &path, None)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let pairs: Vec<(String, String, Vec<String>, bool)> = reply.json()["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| {
+            let rules = pair["rules"].as_array().unwrap().iter().map(|rule| rule.as_str().unwrap().to_owned()).collect();
+            (
+                pair["first"]["registration_number"].as_str().unwrap().to_owned(),
+                pair["second"]["registration_number"].as_str().unwrap().to_owned(),
+                rules,
+                pair["first"]["county"] != pair["second"]["county"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("EXDUP0001".to_owned(), "EXDUP0002".to_owned(), vec!["name_and_birth_date".to_owned()], true),
+            ("EXDUP0002".to_owned(), "EXDUP0004".to_owned(), vec!["drivers_licence".to_owned()], true),
+        ]
+    );
+}
