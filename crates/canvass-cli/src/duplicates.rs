@@ -91,28 +91,34 @@ async fn with_roll<T>(
 pub async fn list(data: &Path, arguments: &ListArguments) -> anyhow::Result<ExitCode> {
     let jurisdiction = JurisdictionId::parse(&arguments.jurisdiction)?;
     let operations = [Operation::FindDuplicates];
-    let pairs = with_roll(data, &jurisdiction, &arguments.staff, &arguments.unlock, &operations, async |store, _, rings| {
-        let mut pairs = Vec::new();
-        let mut after: Option<(String, String)> = None;
-        loop {
-            let cursor = after.as_ref().map(|(first, second)| (first.as_str(), second.as_str()));
-            let page = duplicates::find(store, rings, &jurisdiction, cursor, duplicates::MAX_PAGE).await?;
-            for pair in &page.pairs {
-                pairs.push(duplicates::open_pair(rings, pair, false)?);
+    let pairs =
+        with_roll(data, &jurisdiction, &arguments.staff, &arguments.unlock, &operations, async |store, _, rings| {
+            let mut pairs = Vec::new();
+            let mut after: Option<(String, String)> = None;
+            loop {
+                let cursor = after.as_ref().map(|(first, second)| (first.as_str(), second.as_str()));
+                let page = duplicates::find(store, rings, &jurisdiction, cursor, duplicates::MAX_PAGE).await?;
+                for pair in &page.pairs {
+                    pairs.push(duplicates::open_pair(rings, pair, false)?);
+                }
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => return Ok(pairs),
+                }
             }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(pairs),
-            }
-        }
-    })
-    .await?;
+        })
+        .await?;
     if arguments.json {
         println!("{}", serde_json::to_string_pretty(&pairs)?);
         return Ok(ExitCode::SUCCESS);
     }
     for pair in &pairs {
-        println!("{} and {}  ({})", pair.first.registration_number, pair.second.registration_number, pair.rules.join(", "));
+        println!(
+            "{} and {}  ({})",
+            pair.first.registration_number,
+            pair.second.registration_number,
+            pair.rules.join(", ")
+        );
         for record in [&pair.first, &pair.second] {
             println!(
                 "  {}  {}, {}  {}  county {}  precinct {}",
@@ -138,11 +144,15 @@ pub async fn merge(data: &Path, arguments: &MergeArguments) -> anyhow::Result<Ex
         &arguments.reason,
     )?;
     let operations = [Operation::DecideDuplicates, Operation::ChangeVoterStatus];
-    let (decision, change) =
-        with_roll(data, &jurisdiction, &arguments.staff, &arguments.unlock, &operations, async |store, signed_in, rings| {
-            Ok(duplicates::merge(store, rings, &signed_in.audit, &request).await?)
-        })
-        .await?;
+    let (decision, change) = with_roll(
+        data,
+        &jurisdiction,
+        &arguments.staff,
+        &arguments.unlock,
+        &operations,
+        async |store, signed_in, rings| Ok(duplicates::merge(store, rings, &signed_in.audit, &request).await?),
+    )
+    .await?;
     println!(
         "Merged: kept {}, {} is now {} ({}); decision {}.",
         request.first,
@@ -163,11 +173,15 @@ pub async fn dismiss(data: &Path, arguments: &DismissArguments) -> anyhow::Resul
         &arguments.reason,
     )?;
     let operations = [Operation::DecideDuplicates];
-    let decision =
-        with_roll(data, &jurisdiction, &arguments.staff, &arguments.unlock, &operations, async |store, signed_in, rings| {
-            Ok(duplicates::dismiss(store, rings, &signed_in.audit, &request).await?)
-        })
-        .await?;
+    let decision = with_roll(
+        data,
+        &jurisdiction,
+        &arguments.staff,
+        &arguments.unlock,
+        &operations,
+        async |store, signed_in, rings| Ok(duplicates::dismiss(store, rings, &signed_in.audit, &request).await?),
+    )
+    .await?;
     println!("Dismissed: {} and {} are different voters; decision {}.", decision.first, decision.second, decision.id);
     Ok(ExitCode::SUCCESS)
 }

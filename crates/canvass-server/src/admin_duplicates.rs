@@ -81,7 +81,12 @@ fn merge_form(jurisdiction: &JurisdictionId, principal: &Principal, keep: &str, 
     }
 }
 
-fn pair_section(jurisdiction: &JurisdictionId, principal: &Principal, pair: &DuplicatePair, may_decide: bool) -> Markup {
+fn pair_section(
+    jurisdiction: &JurisdictionId,
+    principal: &Principal,
+    pair: &DuplicatePair,
+    may_decide: bool,
+) -> Markup {
     let (first, second) = (&pair.first.registration_number, &pair.second.registration_number);
     html! {
         section.pair {

@@ -231,7 +231,11 @@ pub async fn dismiss_duplicates(
 }
 
 /// A dismissal through the node (API and pages).
-pub(crate) async fn dismiss_as(node: &Node, audit: &Audit, request: &DecisionRequest) -> Result<DecisionView, ServerError> {
+pub(crate) async fn dismiss_as(
+    node: &Node,
+    audit: &Audit,
+    request: &DecisionRequest,
+) -> Result<DecisionView, ServerError> {
     let rings = Rings::of_tree(node, &request.scope).await?;
     let decision = duplicates::dismiss(node.store(), &rings, audit, request).await?;
     tracing::info!(jurisdiction = %decision.jurisdiction, "duplicate pair dismissed");

@@ -104,7 +104,8 @@ async fn import_state_twins(
     let (Some(left), Some(right)) = (counties.first(), counties.get(1)) else {
         return Err(ServerError::Internal("the demo needs two counties".into()));
     };
-    let precinct_of = |county: &Jurisdiction| content.precincts.iter().find(|precinct| precinct.jurisdiction == county.id);
+    let precinct_of =
+        |county: &Jurisdiction| content.precincts.iter().find(|precinct| precinct.jurisdiction == county.id);
     let (Some(left_precinct), Some(right_precinct)) = (precinct_of(left), precinct_of(right)) else {
         return Err(ServerError::Internal("the demo's counties need precincts".into()));
     };

@@ -112,7 +112,12 @@ pub struct Page<T> {
 }
 
 /// Whether the two records really agree on the rule's values (the index only narrowed).
-fn agree(ring: &UnsealedRing, first: &SealedVoter, second: &SealedVoter, rule: DuplicateRule) -> Result<bool, ServerError> {
+fn agree(
+    ring: &UnsealedRing,
+    first: &SealedVoter,
+    second: &SealedVoter,
+    rule: DuplicateRule,
+) -> Result<bool, ServerError> {
     let open = |voter: &SealedVoter, field: &str, sealed: Option<&Vec<u8>>| -> Result<Option<String>, ServerError> {
         Sealer { ring, record: &voter.registration_number, version: voter.key_version }.open_optional(field, sealed)
     };
@@ -182,15 +187,20 @@ pub async fn find(
                 last.first.registration_number == candidate.first && last.second.registration_number == candidate.second
             });
             if !same_pair && pairs.len() == limit {
-                let next = pairs.last().map(|last| {
-                    (last.first.registration_number.clone(), last.second.registration_number.clone())
-                });
+                let next = pairs
+                    .last()
+                    .map(|last| (last.first.registration_number.clone(), last.second.registration_number.clone()));
                 return Ok(Page { pairs, next });
             }
             if let Some((first, second)) = confirm(store, rings, &candidate).await? {
                 match pairs.last_mut() {
                     Some(last) if same_pair => last.rules.push(candidate.rule),
-                    _ => pairs.push(SealedPair { first, second, rules: vec![candidate.rule], roll: candidate.roll.clone() }),
+                    _ => pairs.push(SealedPair {
+                        first,
+                        second,
+                        rules: vec![candidate.rule],
+                        roll: candidate.roll.clone(),
+                    }),
                 }
             }
             cursor = Some((candidate.first, candidate.second, candidate.rule));
@@ -359,7 +369,12 @@ fn not_a_candidate(request: &DecisionRequest) -> ServerError {
     ))
 }
 
-fn decision(request: &DecisionRequest, audit: &Audit, verdict: DuplicateVerdict, kept: Option<&str>) -> DuplicateDecision {
+fn decision(
+    request: &DecisionRequest,
+    audit: &Audit,
+    verdict: DuplicateVerdict,
+    kept: Option<&str>,
+) -> DuplicateDecision {
     let (first, second) = request.ordered();
     DuplicateDecision {
         id: 0,

@@ -61,7 +61,8 @@ impl VoterFile {
         let text = String::from_utf8(bytes).unwrap();
         let mut lines = text.lines();
         let header: Vec<String> = lines.next().unwrap().split('\t').map(str::to_owned).collect();
-        let rows = lines.map(|line| header.iter().cloned().zip(line.split('\t').map(str::to_owned)).collect()).collect();
+        let rows =
+            lines.map(|line| header.iter().cloned().zip(line.split('\t').map(str::to_owned)).collect()).collect();
         Self { header, rows }
     }
 
@@ -120,12 +121,14 @@ impl World {
             parent: None,
         };
         service::add_jurisdiction(store, &audit, &state).await.unwrap();
-        let ring = keys::create_key_ring(store, &audit, &id(STATE), SecretString::from("a long test passphrase"), 10_000)
-            .await
-            .unwrap();
+        let ring =
+            keys::create_key_ring(store, &audit, &id(STATE), SecretString::from("a long test passphrase"), 10_000)
+                .await
+                .unwrap();
 
         let mut file = VoterFile::generated(300, 42);
-        let other_county = (1..file.rows.len()).find(|&index| file.rows[index]["county_id"] != file.rows[0]["county_id"]);
+        let other_county =
+            (1..file.rows.len()).find(|&index| file.rows[index]["county_id"] != file.rows[0]["county_id"]);
         let other = file.rows[other_county.unwrap()].clone();
         // Row 1's voter registered again in another county, licence not given the second time.
         file.plant(
@@ -151,10 +154,9 @@ impl World {
             ImportSettings { jurisdiction: id(STATE), add_places: true, batch_rows: 100, actor: "clerk".into() };
         let store_arc = test.node.shared_store();
         let mut report = Vec::new();
-        let summary =
-            roll_import::import_ncvoter(&store_arc, &audit, &ring, &path, &settings, &mut report, &mut Quiet)
-                .await
-                .unwrap();
+        let summary = roll_import::import_ncvoter(&store_arc, &audit, &ring, &path, &settings, &mut report, &mut Quiet)
+            .await
+            .unwrap();
         assert_eq!(summary.import.counts.inserted, 303, "{}", String::from_utf8_lossy(&report));
         test.node.keys().insert(id(STATE), ring).unwrap();
         let app = admin_app(test.node.clone());
@@ -312,18 +314,12 @@ async fn roles_without_the_operations_and_anonymous_callers_are_refused() {
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{role}: {}", reply.body);
     }
     let anonymous = send(&world.app, support::get(&list)).await;
-    assert!(
-        anonymous.status == StatusCode::UNAUTHORIZED || anonymous.is_redirect_to_login(),
-        "{}",
-        anonymous.status
-    );
+    assert!(anonymous.status == StatusCode::UNAUTHORIZED || anonymous.is_redirect_to_login(), "{}", anonymous.status);
     assert_ne!(world.status("DUP0000001").await, "removed");
     assert_eq!(world.pairs(&world.test.admin_token, 50).await, planted());
 
     // The page shows the pairs side by side with the forms, to a signed-in administrator.
-    let page = world
-        .admin(Method::GET, &format!("/jurisdictions/{}/duplicates", encoded(STATE)), None)
-        .await;
+    let page = world.admin(Method::GET, &format!("/jurisdictions/{}/duplicates", encoded(STATE)), None).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("DUP0000001") && page.body.contains("Not duplicates: dismiss"), "{}", page.body);
 }
@@ -334,7 +330,9 @@ async fn the_demo_roll_shows_a_pair_across_two_counties_and_a_pair_by_licence() 
     let content = &test.demo.as_ref().unwrap().content;
     let directory = tempfile::tempdir().unwrap();
     let store = test.node.shared_store();
-    demo_roll::load(&store, &test.node.system_audit(), test.node.keys(), content, 2026, directory.path()).await.unwrap();
+    demo_roll::load(&store, &test.node.system_audit(), test.node.keys(), content, 2026, directory.path())
+        .await
+        .unwrap();
     let app = admin_app(test.node.clone());
     let jurisdictions = test.node.store().jurisdictions().await.unwrap();
     let state = jurisdictions.iter().find(|jurisdiction| jurisdiction.kind == JurisdictionKind::State).unwrap();
@@ -346,7 +344,8 @@ async fn the_demo_roll_shows_a_pair_across_two_counties_and_a_pair_by_licence() 
         .unwrap()
         .iter()
         .map(|pair| {
-            let rules = pair["rules"].as_array().unwrap().iter().map(|rule| rule.as_str().unwrap().to_owned()).collect();
+            let rules =
+                pair["rules"].as_array().unwrap().iter().map(|rule| rule.as_str().unwrap().to_owned()).collect();
             (
                 pair["first"]["registration_number"].as_str().unwrap().to_owned(),
                 pair["second"]["registration_number"].as_str().unwrap().to_owned(),

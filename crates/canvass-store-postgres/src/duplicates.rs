@@ -6,7 +6,7 @@ use canvass_store::{
     duplicates::{check_decision, cursor},
     rows,
 };
-use sqlx::{Row, PgPool, error::ErrorKind, postgres::PgRow};
+use sqlx::{PgPool, Row, error::ErrorKind, postgres::PgRow};
 
 use crate::backend;
 

@@ -18,11 +18,11 @@ use canvass_core::{
     jurisdiction::{Jurisdiction, Precinct},
 };
 use canvass_store::{
-    DuplicateCandidate, DuplicateDecision, DuplicateQuery,
-    IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount,
-    SealedVoter, Store, StoreError, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
-    StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession, StoredStatusChange,
-    StoredToken, VoterBatch, VoterDigest, VoterRevision, ledger, places, rows,
+    DuplicateCandidate, DuplicateDecision, DuplicateQuery, IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery,
+    LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount, SealedVoter, Store, StoreError, StoredCheckpoint,
+    StoredCosignature, StoredDataKey, StoredImport, StoredIncident, StoredKeyRing, StoredPlacesImport,
+    StoredPollingPlace, StoredRequest, StoredSession, StoredStatusChange, StoredToken, VoterBatch, VoterDigest,
+    VoterRevision, ledger, places, rows,
 };
 use sqlx::{
     PgPool, Postgres, QueryBuilder, Row,

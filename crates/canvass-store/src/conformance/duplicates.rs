@@ -4,7 +4,9 @@
 use canvass_core::voter::VoterStatus;
 
 use super::{ScenarioFuture, county, id, places, precinct, sealed_voter};
-use crate::{DuplicateCandidate, DuplicateDecision, DuplicateQuery, DuplicateRule, DuplicateVerdict, Store, StoreError};
+use crate::{
+    DuplicateCandidate, DuplicateDecision, DuplicateQuery, DuplicateRule, DuplicateVerdict, Store, StoreError,
+};
 
 /// A voter of `roll` in `county` with the given lookup (name + birth date) and licence indexes.
 fn indexed(
@@ -130,10 +132,7 @@ pub fn duplicate_candidates_pair_within_a_roll_across_the_tree(store: &dyn Store
             assert!(store.record_duplicate_decision(&bad).await.is_err(), "{bad:?}");
         }
         let unknown = decision("NC30", "NC99", DuplicateVerdict::Dismissed, None);
-        assert!(matches!(
-            store.record_duplicate_decision(&unknown).await,
-            Err(StoreError::Missing { .. })
-        ));
+        assert!(matches!(store.record_duplicate_decision(&unknown).await, Err(StoreError::Missing { .. })));
         assert!(store.duplicate_decisions("NC30").await.unwrap().is_empty());
         assert_eq!(all(store, "nc").await, vec![expected[1].clone(), expected[2].clone()]);
     })
