@@ -10,7 +10,7 @@ use sqlx::{Row, SqlitePool, error::ErrorKind, sqlite::SqliteRow};
 
 use crate::backend;
 
-/// Rows of the scope's tree (rolls or counties in it), not removed; pairs of one roll agreeing
+/// Rows of the rolls in the scope's tree, not removed; pairs of one roll agreeing
 /// on an index; those already decided left out. Both rules' pairs are merged in cursor order.
 const CANDIDATES: &str = "WITH RECURSIVE tree (id) AS ( \
          SELECT id FROM jurisdictions WHERE id = ?1 \
@@ -18,7 +18,7 @@ const CANDIDATES: &str = "WITH RECURSIVE tree (id) AS ( \
      scope AS ( \
          SELECT registration_number, jurisdiction_id, lookup_index, drivers_license_index FROM voters \
          WHERE status <> 'removed' \
-           AND (jurisdiction_id IN (SELECT id FROM tree) OR county_id IN (SELECT id FROM tree))), \
+           AND jurisdiction_id IN (SELECT id FROM tree)), \
      pairs AS ( \
          SELECT a.registration_number AS first, b.registration_number AS second, \
                 'name_and_birth_date' AS rule, a.jurisdiction_id AS roll \

@@ -72,8 +72,9 @@ pub struct DuplicateCandidate {
     pub roll: JurisdictionId,
 }
 
-/// A page of candidates: records of rolls or counties in `scope`'s tree (the jurisdiction and
-/// every descendant), not removed, pairs with no decision yet, after `after` in (first, second,
+/// A page of candidates: records of the rolls in `scope`'s tree (the jurisdiction and every
+/// descendant: a roll is reached through its own jurisdiction or an ancestor, as for search and
+/// status changes), not removed, pairs with no decision yet, after `after` in (first, second,
 /// rule) order.
 #[derive(Debug, Clone)]
 pub struct DuplicateQuery<'a> {
