@@ -56,7 +56,8 @@ fn planted_duplicates_are_listed_merged_and_dismissed() {
     let passphrase = directory.path().join("key-passphrase");
     fs::write(&passphrase, PASSPHRASE).unwrap();
     let passphrase_text = passphrase.to_str().unwrap().to_owned();
-    let add = ["jurisdiction", "add", "--data", &data_text, "--id", STATE, "--name", "North Carolina", "--kind", "state"];
+    let add =
+        ["jurisdiction", "add", "--data", &data_text, "--id", STATE, "--name", "North Carolina", "--kind", "state"];
     succeed(&strings(&add));
     let init = ["keys", "init", "--data", &data_text, "--jurisdiction", STATE, "--passphrase-file", &passphrase_text];
     succeed(&strings(&init));
@@ -69,7 +70,10 @@ fn planted_duplicates_are_listed_merged_and_dismissed() {
     let header: Vec<String> = lines[0].split('\t').map(str::to_owned).collect();
     let column = |name: &str| header.iter().position(|column| column == name).unwrap();
     let row = |index: usize| -> Vec<String> { lines[index].split('\t').map(str::to_owned).collect() };
-    let (first, other) = (row(1), (2..lines.len()).map(row).find(|values| values[column("county_id")] != row(1)[column("county_id")]).unwrap());
+    let (first, other) = (
+        row(1),
+        (2..lines.len()).map(row).find(|values| values[column("county_id")] != row(1)[column("county_id")]).unwrap(),
+    );
     let mut twin = first.clone();
     twin[column("ncid")] = "DUP0000001".into();
     for name in ["county_id", "county_desc", "precinct_abbrv", "precinct_desc"] {
@@ -121,7 +125,8 @@ fn planted_duplicates_are_listed_merged_and_dismissed() {
     user.extend(strings(&["--jurisdiction", STATE, "--password-file", &clerk_password_text]));
     succeed(&user);
     let clerk = enrol_second_factor(&data, "clerk");
-    let mut merge = strings(&["voters", "merge", "--jurisdiction", STATE, "--keep", &first_ncid, "--remove", "DUP0000001"]);
+    let mut merge =
+        strings(&["voters", "merge", "--jurisdiction", STATE, "--keep", &first_ncid, "--remove", "DUP0000001"]);
     merge.extend(strings(&["--reason", "registered twice"]));
     merge.extend(signed("clerk", &clerk_password, clerk.code_at(unix_seconds())));
     merge.extend(unlock.clone());
@@ -134,7 +139,8 @@ fn planted_duplicates_are_listed_merged_and_dismissed() {
     succeed(&dismiss);
 
     // Both pairs have left the list (a second clerk: each account's codes are used up).
-    let mut user = strings(&["user", "add", "--data", &data_text, "--username", "clerk2", "--role", "registration_clerk"]);
+    let mut user =
+        strings(&["user", "add", "--data", &data_text, "--username", "clerk2", "--role", "registration_clerk"]);
     user.extend(strings(&["--jurisdiction", STATE, "--password-file", &clerk_password_text]));
     succeed(&user);
     let second_clerk = enrol_second_factor(&data, "clerk2");

@@ -48,7 +48,11 @@ fn main() {
 
         let started = Instant::now();
         let page = duplicates::find(store.as_ref(), &rings, &state, None, 50).await.unwrap();
-        println!("first page of 50 confirmed pairs: {:.2} s ({} pairs)", started.elapsed().as_secs_f64(), page.pairs.len());
+        println!(
+            "first page of 50 confirmed pairs: {:.2} s ({} pairs)",
+            started.elapsed().as_secs_f64(),
+            page.pairs.len()
+        );
 
         let started = Instant::now();
         let (mut pages, mut pairs) = (0u64, 0u64);

@@ -47,7 +47,7 @@ pub struct DuplicateListing {
 }
 
 /// One candidate pair.
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DuplicatePairBody {
     pub first: VoterBody,
     pub second: VoterBody,
@@ -68,7 +68,7 @@ impl From<DuplicatePair> for DuplicatePairBody {
     }
 }
 
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DuplicatePageBody {
     pub pairs: Vec<DuplicatePairBody>,
     /// Pass as `after` for the next page; absent on the last.
