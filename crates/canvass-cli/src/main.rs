@@ -9,6 +9,7 @@ mod ballots;
 mod catalog;
 mod data_dir;
 mod doctor;
+mod duplicates;
 mod init;
 mod keys;
 mod log_source;

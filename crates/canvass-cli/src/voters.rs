@@ -72,6 +72,17 @@ pub enum VotersCommand {
     /// jurisdiction's key ring; replaces an earlier one. Needs `voters.set_signature`; recorded
     /// in the ledger (without the image). Signatures are never exported.
     SetSignature(crate::voter_records::SetSignatureArguments),
+    /// List candidate duplicate records of the jurisdiction's roll and every jurisdiction
+    /// under it: pairs whose name and date of birth, or driver's licence number, agree
+    /// (public-record fields shown). Needs `voters.duplicates`.
+    Duplicates(crate::duplicates::ListArguments),
+    /// Merge a candidate pair: keep one record, remove the other with reason
+    /// `duplicate_merged` under the NVRA rules (refused inside the 90 days before a federal
+    /// election). Needs `voters.decide_duplicates` and `voters.change_status`; recorded.
+    Merge(crate::duplicates::MergeArguments),
+    /// Dismiss a candidate pair as two different voters; it leaves the list. Needs
+    /// `voters.decide_duplicates`; recorded.
+    DismissDuplicate(crate::duplicates::DismissArguments),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -303,6 +314,9 @@ pub async fn run(data: &Path, command: VotersCommand) -> anyhow::Result<ExitCode
         VotersCommand::ExportVri(arguments) => crate::vri::export(data, &arguments).await,
         VotersCommand::VoteHistory(arguments) => crate::voter_records::vote_history(data, &arguments).await,
         VotersCommand::SetSignature(arguments) => crate::voter_records::set_signature(data, &arguments).await,
+        VotersCommand::Duplicates(arguments) => crate::duplicates::list(data, &arguments).await,
+        VotersCommand::Merge(arguments) => crate::duplicates::merge(data, &arguments).await,
+        VotersCommand::DismissDuplicate(arguments) => crate::duplicates::dismiss(data, &arguments).await,
     }
 }
 

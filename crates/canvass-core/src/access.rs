@@ -131,6 +131,8 @@ operations! {
     ReadVoters => "voters.read", true, "Open a voter record, confidential fields included.";
     ChangeVoterStatus => "voters.change_status", true, "Change a voter record's status (active, inactive, removed, denied, temporary) with an NVRA reason code, under the list-maintenance rules.";
     SetVoterSignature => "voters.set_signature", true, "Add or replace a voter's signature image (stored sealed; confidential, never exported).";
+    FindDuplicates => "voters.duplicates", true, "List candidate duplicate voter records across the jurisdiction tree (public-record fields).";
+    DecideDuplicates => "voters.decide_duplicates", true, "Merge a duplicate voter record into its twin (the other is removed as duplicate_merged, under the list-maintenance rules) or dismiss the pair.";
     ExportVoters => "voters.export", true, "Export a jurisdiction's whole voter file.";
     ExportPublicVoters => "voters.export_public", true, "Write the public voter file extract: public-record fields only, address-confidential voters left out.";
     ReadBallots => "ballots.read", false, "See a voter's absentee and provisional ballots and their history (statuses, reason codes, dates).";
@@ -182,6 +184,8 @@ const POLICY: &[(Operation, [Rule; 6])] = &[
     (Operation::ReadVoters, [WHY, WHY, YES, NO, NO, NO]),
     (Operation::ChangeVoterStatus, [YES, YES, YES, NO, NO, NO]),
     (Operation::SetVoterSignature, [YES, YES, YES, NO, NO, NO]),
+    (Operation::FindDuplicates, [YES, YES, YES, NO, NO, NO]),
+    (Operation::DecideDuplicates, [YES, YES, YES, NO, NO, NO]),
     (Operation::ExportVoters, [TWO, TWO, NO, NO, NO, NO]),
     (Operation::ExportPublicVoters, [YES, YES, NO, NO, NO, NO]),
     (Operation::ReadBallots, [YES, YES, YES, NO, YES, NO]),

@@ -160,6 +160,8 @@ actions! {
     VoterStatusChange => "voter.status_change", "A voter record's status changed, with its NVRA reason code (or a refused attempt).";
     BallotRecord => "ballot.record", "An absentee or provisional ballot was recorded or moved to its next status, with the reason code (or a refused attempt).";
     VoterSignatureSet => "voter.set_signature", "A voter's signature image was added or replaced (sealed; the entry holds no image).";
+    VoterDuplicateMerge => "voter.duplicate_merge", "A duplicate pair was merged: one record kept, the other removed as duplicate_merged (or a refused attempt).";
+    VoterDuplicateDismiss => "voter.duplicate_dismiss", "A candidate duplicate pair was dismissed as two different voters.";
 }
 
 impl fmt::Display for Action {

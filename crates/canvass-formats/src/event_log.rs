@@ -175,7 +175,9 @@ impl EventType {
             | Action::VoterExportPublic
             | Action::VoterStatusChange
             | Action::BallotRecord
-            | Action::VoterSignatureSet => Self::VoterRecords,
+            | Action::VoterSignatureSet
+            | Action::VoterDuplicateMerge
+            | Action::VoterDuplicateDismiss => Self::VoterRecords,
             Action::BackupCreate | Action::BackupRestore => Self::Backup,
             Action::LedgerStart => Self::Ledger,
         }

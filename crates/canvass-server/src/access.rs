@@ -111,6 +111,10 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     // The image asks for voters.read (with an administrator's reason) in the handler.
     route("GET", "/jurisdictions/{id}/voters/{voter}/signature", Staff(Operation::SearchVoters, Path("id"))),
     route("POST", "/jurisdictions/{id}/voters/{voter}/signature", Staff(Operation::SetVoterSignature, Path("id"))),
+    route("GET", "/jurisdictions/{id}/duplicates", Staff(Operation::FindDuplicates, Path("id"))),
+    // Merging also asks for voters.change_status in the handler.
+    route("POST", "/jurisdictions/{id}/duplicates/merge", Staff(Operation::DecideDuplicates, Path("id"))),
+    route("POST", "/jurisdictions/{id}/duplicates/dismiss", Staff(Operation::DecideDuplicates, Path("id"))),
     route("GET", "/api/node", Staff(Operation::ViewNode, NodeWide)),
     route("GET", "/api/jurisdictions", Staff(Operation::ViewNode, NodeWide)),
     route("POST", "/api/jurisdictions", Staff(Operation::ManageJurisdictions, Handler)),
@@ -132,6 +136,9 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     // A VRI export carries confidential fields: the handler asks for voters.read with the reason.
     route("GET", "/api/jurisdictions/{id}/voters/{voter}/vri", Staff(Operation::SearchVoters, Path("id"))),
     route("GET", "/api/jurisdictions/{id}/voters/{voter}/vote-history", Staff(Operation::SearchVoters, Path("id"))),
+    route("GET", "/api/jurisdictions/{id}/duplicates", Staff(Operation::FindDuplicates, Path("id"))),
+    route("POST", "/api/jurisdictions/{id}/duplicates/merge", Staff(Operation::DecideDuplicates, Path("id"))),
+    route("POST", "/api/jurisdictions/{id}/duplicates/dismiss", Staff(Operation::DecideDuplicates, Path("id"))),
     route("GET", "/api/audit", Staff(Operation::SearchLedger, Query("jurisdiction"))),
     route("GET", "/api/users", Staff(Operation::ManageStaff, NodeWide)),
     route("POST", "/api/users", Staff(Operation::ManageStaff, Handler)),

@@ -51,6 +51,7 @@ pub fn router() -> Router<Node> {
         .merge(crate::admin_voters::router())
         .merge(crate::admin_ballots::router())
         .merge(crate::voter_records_pages::router())
+        .merge(crate::admin_duplicates::router())
 }
 
 pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {

@@ -161,6 +161,7 @@ async fn search_page(
     let jurisdiction = JurisdictionId::parse(&id).map_err(ServerError::from)?;
     let body = html! {
         h1 { "Search voters of " code { (jurisdiction) } }
+        p { a href=(crate::admin_duplicates::duplicates_path(&jurisdiction)) { "Candidate duplicates" } }
         (search_form(&jurisdiction, &principal, &SearchForm::default()))
     };
     Ok(admin_layout(&node, "Search voters", Some(&principal), body))

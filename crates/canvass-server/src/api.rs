@@ -294,6 +294,7 @@ pub fn router() -> OpenApiRouter<Node> {
         .routes(routes!(crate::api_staff::run_request))
         .routes(routes!(crate::api_staff::open_break_glass))
         .routes(routes!(crate::api_staff::list_incidents))
+        .merge(crate::api_duplicates::router())
 }
 
 /// Routes that need no authentication: health checks and this document.

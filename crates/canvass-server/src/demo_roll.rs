@@ -1,8 +1,9 @@
 //! The demo's imported roll and polling places, loaded through the same paths a county's files
 //! take: a small seeded North Carolina layout roll (every person made up) moved into the demo's
 //! first county and imported with `roll_import` (then a seeded voter history for it, through the
-//! history import), and a tiny VIP 5 feed for the demo's precincts
-//! imported with `places_import`. Both are written in code, so the demo needs no data files.
+//! history import), a tiny VIP 5 feed for the demo's precincts imported with `places_import`,
+//! and four records on the state's roll making two duplicate pairs (see
+//! [`import_state_twins`]). All are written in code, so the demo needs no data files.
 
 use std::{io::Write, path::Path, sync::Arc};
 
@@ -92,6 +93,7 @@ pub async fn load(
     write_file(&history_path, &history)?;
     crate::vote_history::import_ncvhis(store, audit, &history_path, &settings, &mut std::io::sink(), &mut NoProgress)
         .await?;
+    import_state_twins(store, audit, rings, content, state, seed, directory).await?;
     let feed_path = directory.join("demo-places.vip5.xml");
     write_file(&feed_path, feed(content).as_bytes())?;
     let places_settings = PlacesSettings { jurisdiction: state.id.clone(), actor: "demo".to_owned() };
@@ -105,6 +107,86 @@ pub async fn load(
         example: examples.into_iter().next(),
         ballots,
     })
+}
+
+/// A few records on the state's own roll so the duplicates page has something to show: one
+/// person registered in two counties (same name and date of birth), and one driver's licence
+/// number on two people. Imported under the state's key ring, whose blind indexes span its
+/// counties (each county's own roll has its own keys, so it is compared only within itself).
+async fn import_state_twins(
+    store: &Arc<dyn Store>,
+    audit: &Audit,
+    rings: &KeyRings,
+    content: &DemoContent,
+    state: &Jurisdiction,
+    seed: u64,
+    directory: &Path,
+) -> Result<(), ServerError> {
+    let counties: Vec<&Jurisdiction> =
+        content.jurisdictions.iter().filter(|jurisdiction| jurisdiction.kind == JurisdictionKind::County).collect();
+    let (Some(left), Some(right)) = (counties.first(), counties.get(1)) else {
+        return Err(ServerError::Internal("the demo needs two counties".into()));
+    };
+    let precinct_of =
+        |county: &Jurisdiction| content.precincts.iter().find(|precinct| precinct.jurisdiction == county.id);
+    let (Some(left_precinct), Some(right_precinct)) = (precinct_of(left), precinct_of(right)) else {
+        return Err(ServerError::Internal("the demo's counties need precincts".into()));
+    };
+    let mut generated = Vec::new();
+    ncvoter::generate(seed.wrapping_add(1), 3, true, &mut generated)
+        .map_err(|error| ServerError::Internal(format!("the demo roll generator failed: {error}")))?;
+    let generated = String::from_utf8(generated)
+        .map_err(|error| ServerError::Internal(format!("the demo roll is not UTF-8: {error}")))?;
+    let columns: Vec<&str> = ncvoter::all_columns().collect();
+    let at = |name: &str| {
+        columns
+            .iter()
+            .position(|column| *column == name)
+            .ok_or_else(|| ServerError::Internal(format!("the NC layout has no {name} column")))
+    };
+    let mut lines = generated.lines();
+    let header = lines.next().unwrap_or_default();
+    let rows: Vec<Vec<String>> = lines.map(|line| line.split('\t').map(str::to_owned).collect()).collect();
+    if rows.len() != 3 || rows.iter().any(|row| row.len() != columns.len()) {
+        return Err(ServerError::Internal("the demo roll generator wrote an unexpected row".into()));
+    }
+    // (row copied, its new number, county, licence of another row or none)
+    let plan: [(usize, &str, &Jurisdiction, &Precinct, Option<usize>); 4] = [
+        (0, "EXDUP0001", left, left_precinct, None),
+        (0, "EXDUP0002", right, right_precinct, Some(1)),
+        (1, "EXDUP0003", left, left_precinct, None),
+        (2, "EXDUP0004", right, right_precinct, Some(1)),
+    ];
+    let mut output = format!("{header}\n");
+    for (source, number, county, precinct, licence_of) in plan {
+        let mut values = rows[source].clone();
+        let code = precinct.id.as_str().rsplit("precinct:").next().unwrap_or_default();
+        values[at("ncid")?] = number.to_owned();
+        values[at("voter_reg_num")?] = number.trim_start_matches("EXDUP").to_owned();
+        values[at("county_desc")?] = county.name.as_str().trim_end_matches(" County").to_ascii_uppercase();
+        values[at("precinct_abbrv")?] = code.to_owned();
+        values[at("precinct_desc")?] = precinct.name.as_str().to_ascii_uppercase();
+        values[at("status_cd")?] = "A".to_owned();
+        values[at("voter_status_desc")?] = "ACTIVE".to_owned();
+        let licence = at("drivers_lic_num")?;
+        values[licence] = match licence_of {
+            Some(other) => rows[other][licence].clone(),
+            None => format!("EX{number}"),
+        };
+        output.push_str(&values.join("\t"));
+        output.push('\n');
+    }
+    let path = directory.join("demo-state-twins.ncvoter.tsv");
+    write_file(&path, output.as_bytes())?;
+    let ring = rings.current(store.as_ref(), &state.id).await?;
+    let settings = ImportSettings {
+        jurisdiction: state.id.clone(),
+        add_places: false,
+        batch_rows: roll_import::DEFAULT_BATCH_ROWS,
+        actor: "demo".to_owned(),
+    };
+    roll_import::import_ncvoter(store, audit, &ring, &path, &settings, &mut std::io::sink(), &mut NoProgress).await?;
+    Ok(())
 }
 
 /// The demo import needs no progress bar.

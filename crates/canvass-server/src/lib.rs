@@ -7,11 +7,13 @@
 
 pub mod access;
 mod admin_ballots;
+mod admin_duplicates;
 mod admin_pages;
 mod admin_voters;
 mod api;
 pub mod api_audit;
 mod api_ballots;
+mod api_duplicates;
 mod api_keys;
 mod api_staff;
 mod api_voters;
@@ -21,6 +23,7 @@ mod ballot_lookup;
 pub mod ballots;
 pub mod demo_ballots;
 pub mod demo_roll;
+pub mod duplicates;
 mod error;
 pub mod keys;
 mod layers;

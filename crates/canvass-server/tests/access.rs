@@ -645,6 +645,29 @@ async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>
             sample.payload = Payload::Upload(signature_png());
             sample
         }
+        ("GET", "/api/jurisdictions/{id}/duplicates" | "/jurisdictions/{id}/duplicates") => {
+            Sample::new(path.replace("{id}", county), &[200]).target(county)
+        }
+        (
+            "POST",
+            "/api/jurisdictions/{id}/duplicates/merge"
+            | "/api/jurisdictions/{id}/duplicates/dismiss"
+            | "/jurisdictions/{id}/duplicates/merge"
+            | "/jurisdictions/{id}/duplicates/dismiss",
+        ) => {
+            // A fresh pair each time: one name and birth date on two records.
+            let (first, second) = (format!("DA{number}"), format!("DB{number}"));
+            world.add_voter(county, &first, "Dana", &format!("Twin{number}")).await;
+            world.add_voter(county, &second, "Dana", &format!("Twin{number}")).await;
+            let fields = if path.ends_with("merge") { ["keep", "remove"] } else { ["first", "second"] };
+            let sample = Sample::new(path.replace("{id}", county), if path.starts_with("/api") { &[201] } else { &[303] });
+            let sample = if path.starts_with("/api") {
+                sample.json(serde_json::json!({ fields[0]: first, fields[1]: second, "reason": reason }))
+            } else {
+                sample.form(&[(fields[0], &first), (fields[1], &second), ("reason", reason)])
+            };
+            sample.target(county)
+        }
         ("GET", "/api/audit") => Sample::new(format!("/api/audit?jurisdiction={county}"), &[200]).target(county),
         ("POST", "/api/users") => Sample::new(path, &[201]).json(new_user).checks(Operation::ManageStaff, Scope::At(county)),
         (

@@ -1,6 +1,8 @@
 //! The PostgreSQL [`Store`], for deployments that outgrow one machine. Same behaviour as the
 //! SQLite store (the conformance suite checks it); its own SQL and migrations.
 
+mod duplicates;
+
 #[cfg(feature = "test-cluster")]
 pub mod test_cluster;
 
@@ -18,11 +20,12 @@ use canvass_core::{
     jurisdiction::{Jurisdiction, Precinct},
 };
 use canvass_store::{
-    IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount,
-    SealedVoter, Store, StoreError, StoredBallot, StoredBallotChange, StoredCheckpoint, StoredCosignature,
-    StoredDataKey, StoredImport, StoredIncident, StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest,
-    StoredSession, StoredSignature, StoredStatusChange, StoredToken, StoredVote, VoteHistoryBatch, VoteHistoryWritten,
-    VoterBatch, VoterDigest, VoterRevision, ledger, places, rows,
+    DuplicateCandidate, DuplicateDecision, DuplicateQuery, IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery,
+    LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount, SealedVoter, Store, StoreError, StoredBallot,
+    StoredBallotChange, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
+    StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession, StoredSignature,
+    StoredStatusChange, StoredToken, StoredVote, VoteHistoryBatch, VoteHistoryWritten, VoterBatch, VoterDigest,
+    VoterRevision, ledger, places, rows,
 };
 use sqlx::{
     PgPool, Postgres, QueryBuilder, Row,
@@ -2211,5 +2214,17 @@ impl Store for PostgresStore {
 
     async fn build_voter_indexes(&self) -> Result<(), StoreError> {
         voter_indexes::build(&self.pool).await
+    }
+
+    async fn duplicate_candidates(&self, query: &DuplicateQuery<'_>) -> Result<Vec<DuplicateCandidate>, StoreError> {
+        duplicates::candidates(&self.pool, query).await
+    }
+
+    async fn record_duplicate_decision(&self, decision: &DuplicateDecision) -> Result<i64, StoreError> {
+        duplicates::record(&self.pool, decision).await
+    }
+
+    async fn duplicate_decisions(&self, registration_number: &str) -> Result<Vec<DuplicateDecision>, StoreError> {
+        duplicates::decisions(&self.pool, registration_number).await
     }
 }

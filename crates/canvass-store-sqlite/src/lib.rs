@@ -2,6 +2,7 @@
 //! `synchronous=FULL` (a committed transaction survives power loss) and foreign keys enforced.
 
 mod ballots;
+mod duplicates;
 
 use std::{collections::HashMap, os::unix::fs::OpenOptionsExt, path::Path, str::FromStr, time::Duration};
 
@@ -14,11 +15,12 @@ use canvass_core::{
     jurisdiction::{Jurisdiction, Precinct},
 };
 use canvass_store::{
-    IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount,
-    SealedVoter, Store, StoreError, StoredBallot, StoredBallotChange, StoredCheckpoint, StoredCosignature,
-    StoredDataKey, StoredImport, StoredIncident, StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest,
-    StoredSession, StoredSignature, StoredStatusChange, StoredToken, StoredVote, VoteHistoryBatch, VoteHistoryWritten,
-    VoterBatch, VoterDigest, VoterRevision, ledger, places, rows,
+    DuplicateCandidate, DuplicateDecision, DuplicateQuery, IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery,
+    LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount, SealedVoter, Store, StoreError, StoredBallot,
+    StoredBallotChange, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
+    StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession, StoredSignature,
+    StoredStatusChange, StoredToken, StoredVote, VoteHistoryBatch, VoteHistoryWritten, VoterBatch, VoterDigest,
+    VoterRevision, ledger, places, rows,
 };
 use sqlx::{
     QueryBuilder, Row, Sqlite, SqlitePool,
@@ -2188,5 +2190,17 @@ impl Store for SqliteStore {
 
     async fn build_voter_indexes(&self) -> Result<(), StoreError> {
         voter_indexes::build(&self.ledger_writer).await
+    }
+
+    async fn duplicate_candidates(&self, query: &DuplicateQuery<'_>) -> Result<Vec<DuplicateCandidate>, StoreError> {
+        duplicates::candidates(&self.pool, query).await
+    }
+
+    async fn record_duplicate_decision(&self, decision: &DuplicateDecision) -> Result<i64, StoreError> {
+        duplicates::record(&self.pool, decision).await
+    }
+
+    async fn duplicate_decisions(&self, registration_number: &str) -> Result<Vec<DuplicateDecision>, StoreError> {
+        duplicates::decisions(&self.pool, registration_number).await
     }
 }

@@ -31,6 +31,7 @@ use crate::{
     StoredSession, StoredStatusChange, StoredToken, VoterBatch,
 };
 
+mod duplicates;
 mod records;
 
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
@@ -117,6 +118,10 @@ pub fn scenarios() -> Vec<Scenario> {
         Scenario { name: "ledger_tiles_grow_and_checkpoints_stay", run: ledger_tiles_grow_and_checkpoints_stay },
         Scenario { name: "ledger_refused_integration_writes_nothing", run: ledger_refused_integration_writes_nothing },
         Scenario { name: "ledger_cosignatures_upsert_per_witness", run: ledger_cosignatures_upsert_per_witness },
+        Scenario {
+            name: "duplicate_candidates_pair_within_a_roll_across_the_tree",
+            run: duplicates::duplicate_candidates_pair_within_a_roll_across_the_tree,
+        },
     ]
     .into_iter()
     .chain(ballots::scenarios())

@@ -4,6 +4,7 @@
 
 pub mod ballots;
 pub mod conformance;
+pub mod duplicates;
 mod error;
 pub mod ledger;
 pub mod places;
@@ -25,6 +26,7 @@ use canvass_core::{
 use time::Date;
 
 pub use ballots::{StoredBallot, StoredBallotChange};
+pub use duplicates::{DuplicateCandidate, DuplicateDecision, DuplicateQuery, DuplicateRule, DuplicateVerdict};
 pub use error::StoreError;
 pub use ledger::{
     LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, StoredCheckpoint, StoredCosignature,
@@ -397,4 +399,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Builds whichever of the voters' secondary indexes is missing (one sorted pass each,
     /// far cheaper than a million random inserts); does nothing when none is.
     async fn build_voter_indexes(&self) -> Result<(), StoreError>;
+    // Duplicate detection (`duplicates`): the store compares blind indexes inside one roll;
+    // the server opens the records to confirm and decides.
+
+    /// A page of candidate pairs (see [`DuplicateQuery`]), in (first, second, rule) order; a
+    /// pair agreeing on both indexes is listed once per rule.
+    async fn duplicate_candidates(&self, query: &DuplicateQuery<'_>) -> Result<Vec<DuplicateCandidate>, StoreError>;
+    /// Stores a decision (checked by [`duplicates::check_decision`]); returns its id. `Missing`
+    /// if either record or the jurisdiction does not exist. Decisions are append-only.
+    async fn record_duplicate_decision(&self, decision: &DuplicateDecision) -> Result<i64, StoreError>;
+    /// The decisions naming the record (as either of its pair), oldest first.
+    async fn duplicate_decisions(&self, registration_number: &str) -> Result<Vec<DuplicateDecision>, StoreError>;
 }
