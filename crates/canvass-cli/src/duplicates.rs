@@ -41,6 +41,10 @@ pub struct MergeArguments {
     /// Why: kept with the decision (write no personal values).
     #[arg(long, value_name = "TEXT")]
     pub reason: String,
+    /// The day the removal takes effect (YYYY-MM-DD; today if not given; not in the future).
+    /// The 90-day quiet period before a federal election is judged on this day.
+    #[arg(long, value_name = "DATE")]
+    pub effective: Option<String>,
     #[command(flatten)]
     pub staff: StaffSignIn,
     #[command(flatten)]
@@ -137,12 +141,19 @@ pub async fn list(data: &Path, arguments: &ListArguments) -> anyhow::Result<Exit
 
 pub async fn merge(data: &Path, arguments: &MergeArguments) -> anyhow::Result<ExitCode> {
     let jurisdiction = JurisdictionId::parse(&arguments.jurisdiction)?;
-    let request = DecisionRequest::parse(
+    let mut request = DecisionRequest::parse(
         jurisdiction.clone(),
         ("--keep", &arguments.keep),
         ("--remove", &arguments.remove),
         &arguments.reason,
     )?;
+    request.effective_on = arguments
+        .effective
+        .as_deref()
+        .map(|text| {
+            canvass_formats::ncvoter::parse_date(text.trim()).map_err(|reason| anyhow::anyhow!("--effective {reason}"))
+        })
+        .transpose()?;
     let operations = [Operation::DecideDuplicates, Operation::ChangeVoterStatus];
     let (decision, change) = with_roll(
         data,

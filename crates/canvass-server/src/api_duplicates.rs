@@ -127,6 +127,9 @@ pub struct MergeBody {
     pub remove: String,
     /// Why (kept with the decision; write no personal values).
     pub reason: String,
+    /// The day the removal takes effect (YYYY-MM-DD; today if absent; not in the future).
+    #[serde(default)]
+    pub effective: Option<String>,
 }
 
 /// A dismissal: the two records are different voters.
@@ -193,7 +196,8 @@ pub async fn merge_duplicates(
     ApiJson(body): ApiJson<MergeBody>,
 ) -> Result<(StatusCode, Json<DecisionView>), ServerError> {
     let scope = JurisdictionId::parse(&id)?;
-    let request = DecisionRequest::parse(scope, ("keep", &body.keep), ("remove", &body.remove), &body.reason)?;
+    let mut request = DecisionRequest::parse(scope, ("keep", &body.keep), ("remove", &body.remove), &body.reason)?;
+    request.effective_on = crate::api_voters::date("effective", body.effective.as_deref())?;
     let view = merge_as(&node, &audit, &principal, &request).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }

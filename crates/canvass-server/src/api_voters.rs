@@ -227,7 +227,7 @@ impl From<StoredStatusChange> for StatusChangeView {
     }
 }
 
-fn date(field: &str, text: Option<&str>) -> Result<Option<Date>, ServerError> {
+pub(crate) fn date(field: &str, text: Option<&str>) -> Result<Option<Date>, ServerError> {
     text.map(str::trim)
         .filter(|text| !text.is_empty())
         .map(|text| {

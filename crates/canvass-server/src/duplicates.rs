@@ -289,6 +289,9 @@ pub struct DecisionRequest {
     pub first: String,
     pub second: String,
     pub reason: String,
+    /// For a merge, the day the removal takes effect (today when not given; not in the
+    /// future). The NVRA quiet period is judged on this day, as for any status change.
+    pub effective_on: Option<time::Date>,
 }
 
 impl DecisionRequest {
@@ -305,7 +308,7 @@ impl DecisionRequest {
         if first == second {
             return Err(ServerError::Invalid(format!("{second_field}: name two different records")));
         }
-        Ok(Self { scope, first, second, reason: reason(reason_text)? })
+        Ok(Self { scope, first, second, reason: reason(reason_text)?, effective_on: None })
     }
 
     /// The pair in store order.
@@ -440,7 +443,7 @@ pub async fn merge(
         registration_number: request.second.clone(),
         to: VoterStatus::Removed,
         reason: StatusReason::DuplicateMerged,
-        effective_on: None,
+        effective_on: request.effective_on,
         confirmation_notice_sent: None,
         last_contact: None,
     };

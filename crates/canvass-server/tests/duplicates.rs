@@ -220,6 +220,10 @@ impl World {
     }
 }
 
+/// A day outside every federal election's 90-day quiet period and in the past, so the merges do
+/// not depend on where today falls in the federal calendar.
+const OUTSIDE_QUIET_PERIOD: &str = "2026-01-15";
+
 fn merge_path() -> String {
     format!("/api/jurisdictions/{}/duplicates/merge", encoded(STATE))
 }
@@ -237,7 +241,9 @@ async fn planted_duplicates_are_found_merged_and_dismissed() {
 
     // The NVRA rules refuse removing a denied record; nothing changes.
     let before = world.ledger("action=voter.duplicate_merge").await.len();
-    let refused = serde_json::json!({"keep": "GN0000000004", "remove": "DUP0000003", "reason": "same person"});
+    let refused = serde_json::json!({
+        "keep": "GN0000000004", "remove": "DUP0000003", "reason": "same person", "effective": OUTSIDE_QUIET_PERIOD
+    });
     let reply = world.call(&clerk, Method::POST, &merge_path(), Some(&refused.to_string())).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
     assert_eq!(reply.error_code(), "list_maintenance_refused");
@@ -247,8 +253,22 @@ async fn planted_duplicates_are_found_merged_and_dismissed() {
     assert_eq!(merges.len(), before + 2, "the attempt and its refusal are recorded");
     assert!(world.test.node.store().duplicate_decisions("DUP0000003").await.unwrap().is_empty());
 
+    // Inside the 90 days before a federal general election (September 15, 2026 is 49 days before
+    // November 3, 2026) a merge is a systematic removal the NVRA stops: refused, nothing changes.
+    let quiet = serde_json::json!({
+        "keep": "GN0000000001", "remove": "DUP0000001", "reason": "same person, moved", "effective": "2026-09-15"
+    });
+    let reply = world.call(&clerk, Method::POST, &merge_path(), Some(&quiet.to_string())).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert_eq!(reply.error_code(), "list_maintenance_refused");
+    assert!(reply.body.contains("November 3, 2026 is 49 days away"), "{}", reply.body);
+    assert_ne!(world.status("DUP0000001").await, "removed");
+    assert_eq!(world.pairs(&clerk, 50).await, planted());
+
     // A merge across counties: the duplicate is removed as duplicate_merged, the pair leaves.
-    let merge = serde_json::json!({"keep": "GN0000000001", "remove": "DUP0000001", "reason": "same person, moved"});
+    let merge = serde_json::json!({
+        "keep": "GN0000000001", "remove": "DUP0000001", "reason": "same person, moved", "effective": OUTSIDE_QUIET_PERIOD
+    });
     let reply = world.call(&clerk, Method::POST, &merge_path(), Some(&merge.to_string())).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     assert_eq!(reply.json()["status_change"]["reason"], "duplicate_merged");
