@@ -12,19 +12,11 @@
 //! with no ballot and someone not on the roll all get the one "no ballot found" body, after
 //! the same queries.
 
-use std::time::Instant;
-
 use axum::{
-    Extension, Json, Router,
-    extract::{
-        State,
-        rejection::{FormRejection, JsonRejection},
-    },
-    http::{HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
+    Router,
     routing::{get, post},
 };
-use canvass_core::{ballots::CurePolicy, election::Election};
+use canvass_core::{ballots::CurePolicy, election::Election, jurisdiction::Jurisdiction};
 use canvass_store::StoredBallot;
 use maud::{Markup, html};
 use serde::Serialize;
@@ -32,11 +24,9 @@ use serde::Serialize;
 use crate::{
     Node,
     lookup::{
-        Identity, LookupError, LookupFields, LookupLimiter, MAX_NAME_CHARS, UNAVAILABLE, Work, client_address,
-        counties, invalid, matching_candidates, pad, parse, retry_after_seconds, sentence, too_many,
+        Identity, LookupError, LookupFields, MAX_NAME_CHARS, PublicLookup, Work, api_lookup, form_page, form_submit,
+        matching_candidates,
     },
-    lookup_cache::LookupCache,
-    pages::{PageError, layout},
 };
 
 const TITLE: &str = "Did my ballot count?";
@@ -47,13 +37,13 @@ const FOUND: &str = "Here is what happened to your ballot.";
 /// The ballot routes; mounted inside the registration lookup's router so they share its limiter.
 pub(crate) fn routes() -> Router<Node> {
     Router::new()
-        .route("/lookup/ballot", get(form_page).post(form_submit))
-        .route("/api/public/ballot", post(api_lookup))
+        .route("/lookup/ballot", get(form_page::<Ballot>).post(form_submit::<Ballot>))
+        .route("/api/public/ballot", post(api_lookup::<Ballot>))
 }
 
 /// The answer, the same keys whatever the outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-struct BallotAnswer {
+pub(crate) struct BallotAnswer {
     found: bool,
     ballots: Vec<PublicBallot>,
     message: &'static str,
@@ -129,52 +119,28 @@ async fn find(node: &Node, identity: &Identity, work: &mut Work) -> Result<Ballo
     Ok(BallotAnswer { found: true, ballots, message: FOUND })
 }
 
-/// Rate limits, parsing and the lookup, in the registration lookup's order.
-async fn answer(
-    node: &Node,
-    limiter: &LookupLimiter,
-    cache: &LookupCache,
-    address: Option<std::net::IpAddr>,
-    fields: &LookupFields,
-) -> Result<BallotAnswer, LookupError> {
-    let mut work = Work::default();
-    let result = async {
-        let limits = &node.config().lookup;
-        limiter.admit_address(limits, address)?;
-        let identity = parse(node, cache, fields).await?;
-        limiter.admit_identity(limits, &identity)?;
-        find(node, &identity, &mut work).await
-    }
-    .await;
-    node.metrics().record_lookup(work.queries, work.openings);
-    result
-}
+/// "Did my ballot count?": the registration lookup's handlers with this page's search and markup.
+pub(crate) struct Ballot;
 
-/// `POST /api/public/ballot`: JSON in, [`BallotAnswer`] out.
-async fn api_lookup(
-    State(node): State<Node>,
-    Extension(limiter): Extension<LookupLimiter>,
-    Extension(cache): Extension<LookupCache>,
-    parts: axum::http::request::Parts,
-    body: Result<Json<LookupFields>, JsonRejection>,
-) -> Response {
-    let started = Instant::now();
-    let address = client_address(&node, &parts.extensions, &parts.headers);
-    let result = match body {
-        Ok(Json(fields)) => answer(&node, &limiter, &cache, address, &fields).await,
-        Err(rejection) => match limiter.admit_address(&node.config().lookup, address) {
-            Ok(()) => Err(LookupError::Failed(rejection.into())),
-            Err(throttled) => Err(throttled),
-        },
-    };
-    pad(started).await;
-    match result {
-        Ok(answer) => Json(answer).into_response(),
-        Err(error) => error.into_response(),
+impl PublicLookup for Ballot {
+    type Answer = BallotAnswer;
+    const TITLE: &'static str = TITLE;
+    const WRONG_FORM: &'static str = "send the form from the ballot lookup page";
+
+    async fn find(node: &Node, identity: &Identity, work: &mut Work) -> Result<BallotAnswer, LookupError> {
+        find(node, identity, work).await
+    }
+
+    fn form(counties: &[Jurisdiction], fields: &LookupFields, message: Option<&str>) -> Markup {
+        form(counties, fields, message)
+    }
+
+    fn result_page(answer: &BallotAnswer) -> Markup {
+        result_page(answer)
     }
 }
 
-fn form(counties: &[canvass_core::jurisdiction::Jurisdiction], fields: &LookupFields, message: Option<&str>) -> Markup {
+fn form(counties: &[Jurisdiction], fields: &LookupFields, message: Option<&str>) -> Markup {
     let value = |field: &Option<String>| field.clone().unwrap_or_default();
     let chosen = fields.county.as_deref().unwrap_or_default();
     html! {
@@ -216,58 +182,5 @@ fn result_page(answer: &BallotAnswer) -> Markup {
         }
         p { a href="/lookup/ballot" { "Look up another ballot" } }
         p { a href="/lookup/registration" { "Am I registered?" } }
-    }
-}
-
-/// `GET /lookup/ballot`: the form.
-async fn form_page(State(node): State<Node>) -> Result<Markup, PageError> {
-    let counties = counties(&node).await?;
-    Ok(layout(TITLE, node.is_demo(), form(&counties, &LookupFields::default(), None)))
-}
-
-/// `POST /lookup/ballot`: the answer as a page, or the form again with what to fix.
-async fn form_submit(
-    State(node): State<Node>,
-    Extension(limiter): Extension<LookupLimiter>,
-    Extension(cache): Extension<LookupCache>,
-    parts: axum::http::request::Parts,
-    body: Result<axum::Form<LookupFields>, FormRejection>,
-) -> Response {
-    let started = Instant::now();
-    let address = client_address(&node, &parts.extensions, &parts.headers);
-    let (fields, result) = match body {
-        Ok(axum::Form(fields)) => {
-            let result = answer(&node, &limiter, &cache, address, &fields).await;
-            (fields, result)
-        }
-        Err(_) => {
-            let result = match limiter.admit_address(&node.config().lookup, address) {
-                Ok(()) => Err(invalid("form", "send the form from the ballot lookup page")),
-                Err(throttled) => Err(throttled),
-            };
-            (LookupFields::default(), result)
-        }
-    };
-    pad(started).await;
-    match result {
-        Ok(answer) => layout(TITLE, node.is_demo(), result_page(&answer)).into_response(),
-        Err(LookupError::Invalid { message, .. }) => {
-            form_again(&node, StatusCode::BAD_REQUEST, &fields, &sentence(&message)).await
-        }
-        Err(LookupError::Throttled(wait)) => {
-            let page =
-                layout(TITLE, node.is_demo(), html! { h1 { (TITLE) } p.error role="alert" { (too_many(wait)) } });
-            let retry_after = HeaderValue::from(retry_after_seconds(wait));
-            (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry_after)], page).into_response()
-        }
-        Err(LookupError::Unavailable) => form_again(&node, StatusCode::SERVICE_UNAVAILABLE, &fields, UNAVAILABLE).await,
-        Err(LookupError::Failed(error)) => PageError(error).into_response(),
-    }
-}
-
-async fn form_again(node: &Node, status: StatusCode, fields: &LookupFields, message: &str) -> Response {
-    match counties(node).await {
-        Ok(counties) => (status, layout(TITLE, node.is_demo(), form(&counties, fields, Some(message)))).into_response(),
-        Err(error) => PageError(error).into_response(),
     }
 }

@@ -100,8 +100,8 @@ const TITLE: &str = "Am I registered?";
 /// The lookup's routes, with their own rate limiter (one per router, so per listener).
 pub(crate) fn router() -> Router<Node> {
     Router::new()
-        .route("/lookup/registration", get(form_page).post(form_submit))
-        .route("/api/public/registration", post(api_lookup))
+        .route("/lookup/registration", get(form_page::<Registration>).post(form_submit::<Registration>))
+        .route("/api/public/registration", post(api_lookup::<Registration>))
         .merge(crate::ballot_lookup::routes())
         .layer(Extension(LookupLimiter::default()))
         .layer(Extension(LookupCache::default()))
@@ -155,7 +155,7 @@ pub(crate) struct Work {
 
 /// The answer, the same keys whatever the outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-struct RegistrationAnswer {
+pub(crate) struct RegistrationAnswer {
     registered: bool,
     /// active, inactive or temporary; null when not confirmed.
     status: Option<&'static str>,
@@ -227,19 +227,19 @@ impl From<canvass_store::StoreError> for LookupError {
     }
 }
 
-pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> LookupError {
+fn invalid(field: &'static str, message: impl Into<String>) -> LookupError {
     LookupError::Invalid { field, message: message.into() }
 }
 
-pub(crate) const UNAVAILABLE: &str =
+const UNAVAILABLE: &str =
     "Lookups for this county are not available right now. Try again later or contact your county board of elections.";
 
-pub(crate) fn retry_after_seconds(wait: Duration) -> u64 {
+fn retry_after_seconds(wait: Duration) -> u64 {
     // Rounded up, and at least 1: "0" would invite an immediate retry that is refused again.
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
-pub(crate) fn too_many(wait: Duration) -> String {
+fn too_many(wait: Duration) -> String {
     format!("Too many lookups. Try again in {} seconds.", retry_after_seconds(wait))
 }
 
@@ -311,7 +311,7 @@ async fn parse_county(node: &Node, cache: &LookupCache, value: Option<&str>) -> 
     cache.county(node, &id).await?.ok_or_else(unknown)
 }
 
-pub(crate) async fn parse(node: &Node, cache: &LookupCache, fields: &LookupFields) -> Result<Identity, LookupError> {
+async fn parse(node: &Node, cache: &LookupCache, fields: &LookupFields) -> Result<Identity, LookupError> {
     Ok(Identity {
         first_name: parse_name("first_name", "first name", fields.first_name.as_deref())?,
         last_name: parse_name("last_name", "last name", fields.last_name.as_deref())?,
@@ -505,14 +505,14 @@ impl<K: std::hash::Hash + Eq + Clone> Window<K> {
 }
 
 impl LookupLimiter {
-    pub(crate) fn admit_address(&self, config: &LookupConfig, address: Option<IpAddr>) -> Result<(), LookupError> {
+    fn admit_address(&self, config: &LookupConfig, address: Option<IpAddr>) -> Result<(), LookupError> {
         // A poisoned lock only means another lookup panicked mid-count; the counts are still
         // usable, and refusing every lookup from then on would be worse.
         let mut window = self.addresses.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         window.admit(&address, per_address(config), Instant::now()).map_err(LookupError::Throttled)
     }
 
-    pub(crate) fn admit_identity(&self, config: &LookupConfig, identity: &Identity) -> Result<(), LookupError> {
+    fn admit_identity(&self, config: &LookupConfig, identity: &Identity) -> Result<(), LookupError> {
         let key = self.hasher.hash_one((
             normalize::name(&identity.last_name),
             normalize::name(&identity.first_name),
@@ -528,7 +528,7 @@ impl LookupLimiter {
 /// proxy, the last `X-Forwarded-For` entry (the one that proxy added). `None` when the router
 /// runs without connection info (tests driving it in-process): all such requests then share
 /// one address bucket.
-pub(crate) fn client_address(node: &Node, extensions: &axum::http::Extensions, headers: &HeaderMap) -> Option<IpAddr> {
+fn client_address(node: &Node, extensions: &axum::http::Extensions, headers: &HeaderMap) -> Option<IpAddr> {
     let peer = access::peer_address(extensions)?;
     if node.config().public.behind_proxy != Some(peer) {
         return Some(peer);
@@ -543,22 +543,63 @@ pub(crate) fn client_address(node: &Node, extensions: &axum::http::Extensions, h
     Some(forwarded.unwrap_or(peer))
 }
 
+/// What differs between the public lookup pages ("Am I registered?", "Did my ballot count?"):
+/// the search and the markup. Everything else (the rate limits, parsing, the padding, the work
+/// counted in the metrics, the error pages) is one piece of code, so both pages keep the same
+/// not-found rule and the same timing by construction.
+pub(crate) trait PublicLookup: Send + Sync + 'static {
+    type Answer: Serialize + Send;
+    const TITLE: &'static str;
+    /// What a form post that cannot be read is told.
+    const WRONG_FORM: &'static str;
+    /// Looks the identity up, counting the store queries and openings in `work`.
+    fn find(
+        node: &Node,
+        identity: &Identity,
+        work: &mut Work,
+    ) -> impl Future<Output = Result<Self::Answer, LookupError>> + Send;
+    fn form(counties: &[Jurisdiction], fields: &LookupFields, message: Option<&str>) -> Markup;
+    /// The answer's page: it depends only on the answer, never on what was typed.
+    fn result_page(answer: &Self::Answer) -> Markup;
+}
+
+/// "Am I registered?".
+pub(crate) struct Registration;
+
+impl PublicLookup for Registration {
+    type Answer = RegistrationAnswer;
+    const TITLE: &'static str = TITLE;
+    const WRONG_FORM: &'static str = "send the form from the lookup page";
+
+    async fn find(node: &Node, identity: &Identity, work: &mut Work) -> Result<RegistrationAnswer, LookupError> {
+        find(node, identity, work).await
+    }
+
+    fn form(counties: &[Jurisdiction], fields: &LookupFields, message: Option<&str>) -> Markup {
+        form(counties, fields, message)
+    }
+
+    fn result_page(answer: &RegistrationAnswer) -> Markup {
+        result_page(answer)
+    }
+}
+
 /// Rate limits, parsing and the lookup, in that order: the per-address limit counts every
 /// attempt, even malformed ones.
-async fn answer(
+async fn answer<L: PublicLookup>(
     node: &Node,
     limiter: &LookupLimiter,
     cache: &LookupCache,
     address: Option<IpAddr>,
     fields: &LookupFields,
-) -> Result<RegistrationAnswer, LookupError> {
+) -> Result<L::Answer, LookupError> {
     let mut work = Work::default();
     let result = async {
         let limits = &node.config().lookup;
         limiter.admit_address(limits, address)?;
         let identity = parse(node, cache, fields).await?;
         limiter.admit_identity(limits, &identity)?;
-        find(node, &identity, &mut work).await
+        L::find(node, &identity, &mut work).await
     }
     .await;
     node.metrics().record_lookup(work.queries, work.openings);
@@ -566,12 +607,12 @@ async fn answer(
 }
 
 /// Holds the response until the minimum time since `started` has passed.
-pub(crate) async fn pad(started: Instant) {
+async fn pad(started: Instant) {
     tokio::time::sleep_until((started + MINIMUM_RESPONSE_TIME).into()).await;
 }
 
-/// `POST /api/public/registration`: JSON in, [`RegistrationAnswer`] out.
-async fn api_lookup(
+/// `POST /api/public/registration` and `/api/public/ballot`: JSON in, the answer out.
+pub(crate) async fn api_lookup<L: PublicLookup>(
     State(node): State<Node>,
     Extension(limiter): Extension<LookupLimiter>,
     Extension(cache): Extension<LookupCache>,
@@ -581,7 +622,7 @@ async fn api_lookup(
     let started = Instant::now();
     let address = client_address(&node, &parts.extensions, &parts.headers);
     let result = match body {
-        Ok(Json(fields)) => answer(&node, &limiter, &cache, address, &fields).await,
+        Ok(Json(fields)) => answer::<L>(&node, &limiter, &cache, address, &fields).await,
         Err(rejection) => match limiter.admit_address(&node.config().lookup, address) {
             Ok(()) => Err(LookupError::Failed(rejection.into())),
             Err(throttled) => Err(throttled),
@@ -595,7 +636,7 @@ async fn api_lookup(
 }
 
 /// The counties a voter may choose, in tree order (state by state).
-pub(crate) async fn counties(node: &Node) -> Result<Vec<Jurisdiction>, ServerError> {
+async fn counties(node: &Node) -> Result<Vec<Jurisdiction>, ServerError> {
     let all = node.store().jurisdictions().await?;
     Ok(tree_order(&all)
         .into_iter()
@@ -668,14 +709,15 @@ fn result_page(answer: &RegistrationAnswer) -> Markup {
     }
 }
 
-/// `GET /lookup/registration`: the form.
-async fn form_page(State(node): State<Node>) -> Result<Markup, PageError> {
+/// `GET /lookup/registration` and `/lookup/ballot`: the form.
+pub(crate) async fn form_page<L: PublicLookup>(State(node): State<Node>) -> Result<Markup, PageError> {
     let counties = counties(&node).await?;
-    Ok(layout(TITLE, node.is_demo(), form(&counties, &LookupFields::default(), None)))
+    Ok(layout(L::TITLE, node.is_demo(), L::form(&counties, &LookupFields::default(), None)))
 }
 
-/// `POST /lookup/registration`: the answer as a page, or the form again with what to fix.
-async fn form_submit(
+/// `POST /lookup/registration` and `/lookup/ballot`: the answer as a page, or the form again
+/// with what to fix.
+pub(crate) async fn form_submit<L: PublicLookup>(
     State(node): State<Node>,
     Extension(limiter): Extension<LookupLimiter>,
     Extension(cache): Extension<LookupCache>,
@@ -686,12 +728,12 @@ async fn form_submit(
     let address = client_address(&node, &parts.extensions, &parts.headers);
     let (fields, result) = match body {
         Ok(axum::Form(fields)) => {
-            let result = answer(&node, &limiter, &cache, address, &fields).await;
+            let result = answer::<L>(&node, &limiter, &cache, address, &fields).await;
             (fields, result)
         }
         Err(_) => {
             let result = match limiter.admit_address(&node.config().lookup, address) {
-                Ok(()) => Err(invalid("form", "send the form from the lookup page")),
+                Ok(()) => Err(invalid("form", L::WRONG_FORM)),
                 Err(throttled) => Err(throttled),
             };
             (LookupFields::default(), result)
@@ -699,31 +741,40 @@ async fn form_submit(
     };
     pad(started).await;
     match result {
-        Ok(answer) => layout(TITLE, node.is_demo(), result_page(&answer)).into_response(),
+        Ok(answer) => layout(L::TITLE, node.is_demo(), L::result_page(&answer)).into_response(),
         Err(LookupError::Invalid { message, .. }) => {
-            form_again(&node, StatusCode::BAD_REQUEST, &fields, &sentence(&message)).await
+            form_again::<L>(&node, StatusCode::BAD_REQUEST, &fields, &sentence(&message)).await
         }
         Err(LookupError::Throttled(wait)) => {
             let page =
-                layout(TITLE, node.is_demo(), html! { h1 { (TITLE) } p.error role="alert" { (too_many(wait)) } });
+                layout(L::TITLE, node.is_demo(), html! { h1 { (L::TITLE) } p.error role="alert" { (too_many(wait)) } });
             let retry_after = HeaderValue::from(retry_after_seconds(wait));
             (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry_after)], page).into_response()
         }
-        Err(LookupError::Unavailable) => form_again(&node, StatusCode::SERVICE_UNAVAILABLE, &fields, UNAVAILABLE).await,
+        Err(LookupError::Unavailable) => {
+            form_again::<L>(&node, StatusCode::SERVICE_UNAVAILABLE, &fields, UNAVAILABLE).await
+        }
         Err(LookupError::Failed(error)) => PageError(error).into_response(),
     }
 }
 
 /// The form again, filled in as sent, with what to fix.
-async fn form_again(node: &Node, status: StatusCode, fields: &LookupFields, message: &str) -> Response {
+async fn form_again<L: PublicLookup>(
+    node: &Node,
+    status: StatusCode,
+    fields: &LookupFields,
+    message: &str,
+) -> Response {
     match counties(node).await {
-        Ok(counties) => (status, layout(TITLE, node.is_demo(), form(&counties, fields, Some(message)))).into_response(),
+        Ok(counties) => {
+            (status, layout(L::TITLE, node.is_demo(), L::form(&counties, fields, Some(message)))).into_response()
+        }
         Err(error) => PageError(error).into_response(),
     }
 }
 
 /// A field message as a sentence for the page ("enter your first name" -> "Enter your first name.").
-pub(crate) fn sentence(message: &str) -> String {
+fn sentence(message: &str) -> String {
     let mut characters = message.chars();
     let mut text: String =
         characters.next().map(|first| first.to_uppercase().chain(characters).collect()).unwrap_or_default();
