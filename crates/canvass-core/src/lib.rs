@@ -18,6 +18,8 @@ pub mod jurisdiction;
 pub mod lifecycle;
 pub mod name;
 pub mod normalize;
+pub mod results;
+pub mod results_sample;
 pub mod voter;
 pub mod voter_policy;
 

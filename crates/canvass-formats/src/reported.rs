@@ -39,45 +39,8 @@ impl fmt::Display for Problem {
     }
 }
 
-/// How a ballot was cast, as results are broken down.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum VoteType {
-    ElectionDay,
-    /// Early in-person voting (Georgia's "advance in person", North Carolina's "one-stop").
-    Early,
-    AbsenteeByMail,
-    Provisional,
-}
-
-impl VoteType {
-    pub const ALL: [Self; 4] = [Self::ElectionDay, Self::Early, Self::AbsenteeByMail, Self::Provisional];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ElectionDay => "election_day",
-            Self::Early => "early",
-            Self::AbsenteeByMail => "absentee_by_mail",
-            Self::Provisional => "provisional",
-        }
-    }
-
-    /// The vote type a results file means by a column or vote-type name, across the spellings
-    /// OpenElections layouts and Clarity exports use; `None` for a name that is not one.
-    pub fn from_label(label: &str) -> Option<Self> {
-        let folded: String =
-            label.trim().chars().filter(|character| character.is_ascii_alphanumeric()).collect::<String>();
-        match folded.to_ascii_lowercase().as_str() {
-            "electionday" | "election" | "electiondayvotes" | "inperson" | "pollingplace" => Some(Self::ElectionDay),
-            "early" | "earlyvoting" | "earlyvote" | "advance" | "advanceinperson" | "advancedvoting"
-            | "advancedvotes" | "onestop" | "absenteeinperson" => Some(Self::Early),
-            "absenteebymail" | "absentee" | "mail" | "bymail" | "absenteemail" | "mailin" | "mailballots" => {
-                Some(Self::AbsenteeByMail)
-            }
-            "provisional" | "provisionalvotes" | "provisionals" => Some(Self::Provisional),
-            _ => None,
-        }
-    }
-}
+/// How a ballot was cast; defined with the rules in `canvass_core::results`.
+pub use canvass_core::results::VoteType;
 
 /// The votes one choice got in one precinct.
 #[derive(Debug, Clone, PartialEq, Eq)]
