@@ -45,6 +45,7 @@ pub mod roll_import;
 pub mod roll_search;
 pub mod service;
 pub mod signatures;
+pub mod site_file;
 pub mod staff;
 pub mod vote_history;
 mod voter_records_pages;

@@ -1,0 +1,55 @@
+//! The files a results snapshot is made of, and the layout they are published in. Rendering
+//! (`results_site`) makes the pages, publication (`results_publish`) adds the data files, the
+//! manifest and its signature, stores them and serves them; `canvass results publish --to DIR`
+//! writes the same layout, so any static web server serves the same bytes.
+//!
+//! Layout (URLs under the public listener's `/results/`, paths under `--to DIR`):
+//!
+//! ```text
+//! index.html                              the archive: every election, newest first
+//! {election}/index.html                   points at the current snapshot (short cache)
+//! {election}/current.json                 the pointer: {"election", "sequence", "published_at", "manifest_sha256"}
+//! {election}/s/{sequence}/index.html      the statewide summary          } one immutable
+//! {election}/s/{sequence}/...             contests/, counties/, precincts/ } snapshot, served
+//! {election}/s/{sequence}/manifest.json   every file's path and SHA-256   } with a long
+//! {election}/s/{sequence}/manifest.sig    the node key's signature of it  } cache lifetime
+//! ```
+//!
+//! Links inside a snapshot are relative to the snapshot's root, so a snapshot reads the same
+//! wherever it is hosted; `../../current.json` (from the root) is the pointer, and `../../` the
+//! election's page that always shows the latest numbers.
+
+use time::OffsetDateTime;
+
+/// One file of a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteFile {
+    /// Relative to the snapshot's root, `/`-separated, no leading `/`: `index.html`,
+    /// `contests/contest-01.html`, `summary.json`.
+    pub path: String,
+    /// The `Content-Type` it is served with.
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+impl SiteFile {
+    pub fn new(path: impl Into<String>, content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
+        Self { path: path.into(), content_type, body: body.into() }
+    }
+}
+
+/// What a page needs to know about the snapshot it is part of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteContext {
+    /// The snapshot's number: 1 for an election's first, one more for each accepted change.
+    pub sequence: u64,
+    /// When the snapshot was made: the "last updated" every page shows.
+    pub published_at: OffsetDateTime,
+}
+
+pub const HTML: &str = "text/html; charset=utf-8";
+pub const JSON: &str = "application/json";
+pub const CSV: &str = "text/csv; charset=utf-8";
+pub const XML: &str = "application/xml";
+pub const CSS: &str = "text/css; charset=utf-8";
+pub const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
