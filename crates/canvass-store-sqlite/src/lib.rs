@@ -3,6 +3,7 @@
 
 mod ballots;
 mod duplicates;
+mod election_definitions;
 
 use std::{collections::HashMap, os::unix::fs::OpenOptionsExt, path::Path, str::FromStr, time::Duration};
 
@@ -876,49 +877,7 @@ impl Store for SqliteStore {
 
     async fn insert_election(&self, election: &Election, contests: &[Contest]) -> Result<(), StoreError> {
         let mut transaction = begin_write(&self.pool).await?;
-        sqlx::query("INSERT INTO elections (id, jurisdiction_id, name, kind, election_date) VALUES (?, ?, ?, ?, ?)")
-            .bind(election.id.as_str())
-            .bind(election.jurisdiction.as_str())
-            .bind(election.name.as_str())
-            .bind(election.kind.as_str())
-            .bind(election.date)
-            .execute(&mut *transaction)
-            .await
-            .map_err(|error| {
-                insert_error(error, "election", election.id.as_str(), ("jurisdiction", election.jurisdiction.as_str()))
-            })?;
-        for (position, contest) in contests.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO contests (election_id, id, ballot_position, district_id, name, kind, vote_for) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(election.id.as_str())
-            .bind(contest.id.as_str())
-            .bind(position as i64)
-            .bind(contest.district.as_str())
-            .bind(contest.name.as_str())
-            .bind(contest.kind.as_str())
-            .bind(i64::from(contest.vote_for.get()))
-            .execute(&mut *transaction)
-            .await
-            .map_err(|error| {
-                insert_error(error, "contest", contest.id.as_str(), ("district", contest.district.as_str()))
-            })?;
-            for (choice_position, choice) in contest.choices.iter().enumerate() {
-                sqlx::query(
-                    "INSERT INTO contest_choices (election_id, contest_id, ballot_position, name, party) \
-                     VALUES (?, ?, ?, ?, ?)",
-                )
-                .bind(election.id.as_str())
-                .bind(contest.id.as_str())
-                .bind(choice_position as i64)
-                .bind(choice.name.as_str())
-                .bind(choice.party.as_deref())
-                .execute(&mut *transaction)
-                .await
-                .map_err(backend)?;
-            }
-        }
+        election_definitions::insert_election_rows(&mut transaction, election, contests).await?;
         transaction.commit().await.map_err(backend)
     }
 
@@ -2202,5 +2161,25 @@ impl Store for SqliteStore {
 
     async fn duplicate_decisions(&self, registration_number: &str) -> Result<Vec<DuplicateDecision>, StoreError> {
         duplicates::decisions(&self.pool, registration_number).await
+    }
+
+    async fn insert_election_definition(
+        &self,
+        definition: &canvass_core::results::ElectionDefinition,
+    ) -> Result<(), StoreError> {
+        election_definitions::insert_election_definition(&self.pool, definition).await
+    }
+
+    async fn contest_coverage(
+        &self,
+        election: &ElectionId,
+    ) -> Result<
+        std::collections::BTreeMap<
+            canvass_core::id::ContestId,
+            std::collections::BTreeSet<canvass_core::id::PrecinctId>,
+        >,
+        StoreError,
+    > {
+        election_definitions::contest_coverage(&self.pool, election).await
     }
 }

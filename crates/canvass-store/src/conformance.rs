@@ -44,6 +44,7 @@ pub struct Scenario {
 }
 
 mod ballots;
+mod definitions;
 
 /// Every scenario, in a stable order.
 pub fn scenarios() -> Vec<Scenario> {
@@ -126,6 +127,7 @@ pub fn scenarios() -> Vec<Scenario> {
     .into_iter()
     .chain(ballots::scenarios())
     .chain(records::scenarios())
+    .chain(definitions::scenarios())
     .collect()
 }
 

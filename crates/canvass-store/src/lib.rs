@@ -13,14 +13,17 @@ mod sealed;
 pub mod staff;
 pub mod voter_records;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use async_trait::async_trait;
 use canvass_core::{
     access::{Grant, RequestStatus, StaffRole},
     credential::{StaffAccount, Username},
     election::{Contest, Election},
-    id::{ElectionId, JurisdictionId, PrecinctId},
+    id::{ContestId, ElectionId, JurisdictionId, PrecinctId},
     jurisdiction::{Jurisdiction, Precinct},
     lifecycle::StatusReason,
+    results::ElectionDefinition,
     voter::VoterStatus,
 };
 use time::Date;
@@ -410,4 +413,34 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn record_duplicate_decision(&self, decision: &DuplicateDecision) -> Result<i64, StoreError>;
     /// The decisions naming the record (as either of its pair), oldest first.
     async fn duplicate_decisions(&self, registration_number: &str) -> Result<Vec<DuplicateDecision>, StoreError>;
+
+    // Election definitions (issue 7): what an election asks and where.
+
+    /// Stores a whole definition in one transaction: its counties and precincts not yet in the
+    /// tree (existing ones are kept unchanged), the election, its contests and choices, and which
+    /// precincts vote on each contest. `AlreadyExists` if the election id is taken; `Missing` if
+    /// a county's parent or a covered precinct is not there.
+    async fn insert_election_definition(&self, definition: &ElectionDefinition) -> Result<(), StoreError>;
+    /// Which precincts vote on each contest of an election (empty for an election stored
+    /// without coverage).
+    async fn contest_coverage(
+        &self,
+        election: &ElectionId,
+    ) -> Result<BTreeMap<ContestId, BTreeSet<PrecinctId>>, StoreError>;
+    /// The definition as stored: the election, its contests, their coverage, and the precincts
+    /// and counties covered; `None` for an unknown election.
+    async fn election_definition(&self, id: &ElectionId) -> Result<Option<ElectionDefinition>, StoreError> {
+        let Some(election) = self.election(id).await? else {
+            return Ok(None);
+        };
+        let contests = self.contests(id).await?;
+        let coverage = self.contest_coverage(id).await?;
+        let covered: BTreeSet<&PrecinctId> = coverage.values().flatten().collect();
+        let precincts: Vec<Precinct> =
+            self.precincts(None).await?.into_iter().filter(|precinct| covered.contains(&precinct.id)).collect();
+        let county_ids: BTreeSet<&JurisdictionId> = precincts.iter().map(|precinct| &precinct.jurisdiction).collect();
+        let counties =
+            self.jurisdictions().await?.into_iter().filter(|county| county_ids.contains(&county.id)).collect();
+        Ok(Some(ElectionDefinition { election, contests, counties, precincts, coverage }))
+    }
 }
