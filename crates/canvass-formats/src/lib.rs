@@ -14,6 +14,7 @@
 //! and JSON, valid against NIST's schemas, and its results as [`reported`] counts.
 
 pub mod clarity;
+pub mod election_definition;
 mod error;
 pub mod event_log;
 pub mod ncvhis;
