@@ -138,6 +138,7 @@ operations! {
     ReadBallots => "ballots.read", false, "See a voter's absentee and provisional ballots and their history (statuses, reason codes, dates).";
     RecordBallots => "ballots.record", false, "Record an absentee ballot's request, mailing, return, acceptance or rejection and cure, and a provisional ballot's casting and decision.";
     ImportPlaces => "places.import", false, "Import polling places from a Voting Information Project feed (public data: where and when to vote).";
+    DefineElections => "elections.define", false, "Import an election's definition (contests, choices, counties, precincts and which precincts vote on which contest) from a NIST 1500-100 or CSV file.";
     UploadResults => "results.upload", true, "Upload precinct results.";
     CertifyResults => "results.certify", true, "Certify an election's results.";
     SearchLedger => "ledger.search", false, "Search the audit ledger and see read-volume statistics.";
@@ -191,6 +192,7 @@ const POLICY: &[(Operation, [Rule; 6])] = &[
     (Operation::ReadBallots, [YES, YES, YES, NO, YES, NO]),
     (Operation::RecordBallots, [YES, YES, YES, NO, NO, NO]),
     (Operation::ImportPlaces, [YES, YES, NO, NO, NO, NO]),
+    (Operation::DefineElections, [YES, YES, NO, NO, NO, NO]),
     (Operation::UploadResults, [YES, YES, NO, YES, NO, NO]),
     (Operation::CertifyResults, [TWO, TWO, NO, NO, NO, NO]),
     (Operation::SearchLedger, [YES, YES, NO, NO, YES, NO]),

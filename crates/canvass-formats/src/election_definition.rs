@@ -94,6 +94,17 @@ pub fn read(
     }
 }
 
+/// Checks that `bytes` are a whole file of the format (well-formed, not truncated, the right
+/// root or header) before anything else is looked at: `Refused` when they are not. A NIST
+/// document is read whole here, so its element problems come back as `Problems` too.
+pub fn check_format(format: DefinitionFormat, bytes: &[u8]) -> Result<(), FormatsError> {
+    match format {
+        DefinitionFormat::NistXml => nist_results::read_xml(bytes).map(drop),
+        DefinitionFormat::NistJson => nist_results::read_json(bytes).map(drop),
+        DefinitionFormat::Csv => csv_layout::check_header(bytes),
+    }
+}
+
 /// Reads the definition part of a NIST SP 1500-100 v2 XML document.
 pub fn read_nist_xml(reader: impl BufRead, scope: &DefinitionScope) -> Result<ElectionDefinition, FormatsError> {
     from_nist(&nist_results::read_xml(reader)?, scope)

@@ -160,7 +160,8 @@ impl EventType {
             | Action::PrecinctAdd
             | Action::ElectionAdd
             | Action::DemoLoad
-            | Action::PlacesImport => Self::Configuration,
+            | Action::PlacesImport
+            | Action::ElectionDefine => Self::Configuration,
             Action::KeysInit
             | Action::KeysSplit
             | Action::KeysUnseal

@@ -123,6 +123,12 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     route("POST", "/api/precincts", Staff(Operation::ManageJurisdictions, Handler)),
     route("GET", "/api/elections", Staff(Operation::ViewNode, NodeWide)),
     route("GET", "/api/elections/{id}", Staff(Operation::ViewNode, NodeWide)),
+    route("GET", "/api/elections/{id}/definition", Staff(Operation::ViewNode, NodeWide)),
+    route("POST", "/api/jurisdictions/{id}/elections", Staff(Operation::DefineElections, Path("id"))),
+    route("GET", "/elections", Staff(Operation::ViewNode, NodeWide)),
+    // The form names the jurisdiction: the handler checks elections.define on it.
+    route("POST", "/elections", Staff(Operation::DefineElections, Handler)),
+    route("GET", "/elections/{id}", Staff(Operation::ViewNode, NodeWide)),
     route("GET", "/api/keys", Staff(Operation::ViewKeys, NodeWide)),
     route("POST", "/api/jurisdictions/{id}/unseal", Staff(Operation::OperateKeys, Path("id"))),
     route("POST", "/api/jurisdictions/{id}/seal", Staff(Operation::OperateKeys, Path("id"))),

@@ -52,6 +52,7 @@ pub fn router() -> Router<Node> {
         .merge(crate::admin_ballots::router())
         .merge(crate::voter_records_pages::router())
         .merge(crate::admin_duplicates::router())
+        .merge(crate::admin_elections::router())
 }
 
 pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {
@@ -62,6 +63,7 @@ pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principa
                 a href="/users" { "Staff" } " · "
                 a href="/approvals" { "Approvals" } " · "
                 a href="/voters" { "Search voters" } " · "
+                a href="/elections" { "Elections" } " · "
                 a href="/account" { "My account (" (principal.username) ")" } " · "
                 form.inline method="post" action="/logout" {
                     (csrf(principal))

@@ -218,7 +218,7 @@ pub struct ElectionBody {
 }
 
 impl ElectionBody {
-    fn new(election: Election, contests: Option<Vec<Contest>>) -> Self {
+    pub(crate) fn new(election: Election, contests: Option<Vec<Contest>>) -> Self {
         Self {
             id: election.id.into(),
             jurisdiction: election.jurisdiction.into(),
@@ -295,6 +295,7 @@ pub fn router() -> OpenApiRouter<Node> {
         .routes(routes!(crate::api_staff::open_break_glass))
         .routes(routes!(crate::api_staff::list_incidents))
         .merge(crate::api_duplicates::router())
+        .merge(crate::api_elections::router())
 }
 
 /// Routes that need no authentication: health checks and this document.

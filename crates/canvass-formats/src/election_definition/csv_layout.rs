@@ -56,24 +56,29 @@ pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// Every precinct (of the county, or of the file when the county is `*` too).
 const EVERY: &str = "*";
 
+/// Checks that the bytes are readable CSV starting with the election header.
+pub fn check_header(bytes: &[u8]) -> Result<(), FormatsError> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(FormatsError::Refused(format!("the file is larger than {MAX_FILE_BYTES} bytes")));
+    }
+    let rows = records(bytes)?;
+    match rows.first() {
+        None => Err(FormatsError::Refused("the file is empty: it starts with the row election,date,kind".into())),
+        Some((_, header)) if folded(header) != ["election", "date", "kind"] => Err(FormatsError::Refused(
+            "the first row is not the header election,date,kind: this is not an election definition CSV".into(),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Reads a definition from the CSV layout.
 pub fn read(reader: impl Read, scope: &DefinitionScope) -> Result<ElectionDefinition, FormatsError> {
     let mut limited = reader.take(MAX_FILE_BYTES + 1);
     let mut bytes = Vec::new();
     limited.read_to_end(&mut bytes).map_err(FormatsError::Read)?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(FormatsError::Refused(format!("the file is larger than {MAX_FILE_BYTES} bytes")));
-    }
+    check_header(&bytes)?;
     let rows = records(&bytes)?;
-    let mut rows = rows.into_iter();
-    let Some((_, election_header)) = rows.next() else {
-        return Err(FormatsError::Refused("the file is empty: it starts with the row election,date,kind".into()));
-    };
-    if folded(&election_header) != ["election", "date", "kind"] {
-        return Err(FormatsError::Refused(
-            "line 1 is not the header election,date,kind: this is not an election definition CSV".into(),
-        ));
-    }
+    let mut rows = rows.into_iter().skip(1);
     let mut builder = Builder::new(scope);
     let election = match rows.next() {
         Some((line, values)) => election(&mut builder, line, &values),
