@@ -14,6 +14,7 @@ mod init;
 mod keys;
 mod log_source;
 mod places;
+mod elections;
 mod serve;
 mod sign_in;
 mod users;
@@ -83,6 +84,9 @@ enum Command {
     /// Polling places: import a jurisdiction's from a Voting Information Project 5 feed.
     #[command(subcommand)]
     Places(places::PlacesCommand),
+    /// Election definitions: import (NIST 1500-100 XML or JSON, or CSV), list, show.
+    #[command(subcommand)]
+    Election(elections::ElectionCommand),
     /// Absentee and provisional ballots: record each step, show a voter's ballots.
     #[command(subcommand)]
     Ballots(ballots::BallotsCommand),
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
             Command::Voters(command) => voters::run(&cli.data, command).await,
             Command::Places(command) => places::run(&cli.data, command).await,
             Command::Ballots(command) => ballots::run(&cli.data, command).await,
+            Command::Election(command) => elections::run(&cli.data, command).await,
             Command::Witness(arguments) => tokio::task::spawn_blocking(move || witness::run(arguments))
                 .await
                 .map_err(anyhow::Error::from)
