@@ -402,6 +402,10 @@ enum Payload {
     Form(Vec<(&'static str, String)>),
     /// A multipart form with one file, in field `signature`.
     Upload(Vec<u8>),
+    /// A body sent as it is (`application/octet-stream`): a file.
+    Raw(Vec<u8>),
+    /// A multipart form with these fields.
+    Fields(Vec<(&'static str, Vec<u8>)>),
 }
 
 const BOUNDARY: &str = "matrix-boundary";
@@ -420,6 +424,29 @@ fn multipart_body(file: &[u8]) -> Vec<u8> {
     body.extend_from_slice(file);
     body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
     body
+}
+
+fn multipart_fields(fields: &[(&'static str, Vec<u8>)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}\"\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(value);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+/// A small election definition in the CSV layout for `jurisdiction` (a county), unique to
+/// `number` so each allowed import is a new election.
+fn definition_csv(number: u32) -> Vec<u8> {
+    format!(
+        "election,date,kind\nMatrix {number},2026-11-03,general\ncounty,precinct,contest,kind,vote_for,choice,party\n\
+         ,P{number},Mayor,candidate,1,Ann,\n"
+    )
+    .into_bytes()
 }
 
 /// A request for one route, and what the handler checks beyond the layer.
@@ -494,6 +521,12 @@ impl Sample {
             Payload::Upload(file) => builder
                 .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
                 .body(Body::from(multipart_body(file))),
+            Payload::Raw(bytes) => {
+                builder.header(header::CONTENT_TYPE, "application/octet-stream").body(Body::from(bytes.clone()))
+            }
+            Payload::Fields(fields) => builder
+                .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+                .body(Body::from(multipart_fields(fields))),
         }
         .unwrap()
     }
@@ -561,6 +594,30 @@ async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>
             .json(serde_json::json!({ "id": format!("new-precinct-{number}"), "jurisdiction": county, "name": "New" }))
             .checks(Operation::ManageJurisdictions, Scope::At(county)),
         ("GET", "/api/elections/{id}") => Sample::new(format!("/api/elections/{state}-general"), &[200]),
+        ("GET", "/api/elections/{id}/definition") => {
+            Sample::new(format!("/api/elections/{state}-general/definition"), &[200])
+        }
+        ("GET", "/elections") => Sample::new(path, &[200]),
+        ("GET", "/elections/{id}") => Sample::new(format!("/elections/{state}-general"), &[200]),
+        ("POST", "/api/jurisdictions/{id}/elections") => {
+            let mut sample = Sample::new(
+                format!("/api/jurisdictions/{county}/elections?format=csv&election=matrix-{number}"),
+                &[201],
+            )
+            .target(county);
+            sample.payload = Payload::Raw(definition_csv(number));
+            sample
+        }
+        ("POST", "/elections") => {
+            let mut sample = Sample::new(path, &[303]).checks(Operation::DefineElections, Scope::At(county));
+            sample.payload = Payload::Fields(vec![
+                ("jurisdiction", county.as_bytes().to_vec()),
+                ("format", b"csv".to_vec()),
+                ("election", format!("matrix-{number}").into_bytes()),
+                ("file", definition_csv(number)),
+            ]);
+            sample
+        }
         ("POST", "/api/jurisdictions/{id}/unseal") => Sample::new(format!("/api/jurisdictions/{county}/unseal"), &[200])
             .json(serde_json::json!({ "passphrase": world.passphrases[county] }))
             .target(county),
