@@ -12,7 +12,7 @@ use canvass_core::{
     results::ElectionDefinition,
 };
 use canvass_formats::election_definition::DefinitionFormat;
-use canvass_server::{election_import, service};
+use canvass_server::election_import;
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::{
@@ -92,7 +92,8 @@ async fn import(data: &Path, arguments: &ElectionImportArguments) -> anyhow::Res
     election_import::check_format(format, &bytes)?;
     let (_, store) = data_dir::open_existing(data).await?;
     let outcome = async {
-        service::require_jurisdiction(store.as_ref(), &jurisdiction).await?;
+        // Every problem of the file is listed before sign-in too.
+        election_import::read_definition(store.as_ref(), &jurisdiction, format, &bytes, election.clone()).await?;
         let signed_in = sign_in::sign_in(data, &store, &arguments.staff).await?;
         signed_in.authorize(store.as_ref(), Operation::DefineElections, &jurisdiction).await?;
         let imported = election_import::import_definition(
@@ -133,7 +134,14 @@ async fn list(data: &Path) -> anyhow::Result<ExitCode> {
         println!("No elections yet. Import a definition with `canvass election import`.");
     }
     for election in elections {
-        println!("{} {} [{}] {} ({})", election.date, election.id, election.kind.as_str(), election.name, election.jurisdiction);
+        println!(
+            "{} {} [{}] {} ({})",
+            election.date,
+            election.id,
+            election.kind.as_str(),
+            election.name,
+            election.jurisdiction
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -152,7 +160,14 @@ async fn show(data: &Path, election: &str) -> anyhow::Result<ExitCode> {
 
 fn print_definition(definition: &ElectionDefinition) {
     let election = &definition.election;
-    println!("{} ({}, {} election on {}, for {})", election.name, election.id, election.kind.as_str(), election.date, election.jurisdiction);
+    println!(
+        "{} ({}, {} election on {}, for {})",
+        election.name,
+        election.id,
+        election.kind.as_str(),
+        election.date,
+        election.jurisdiction
+    );
     println!("{} contests:", definition.contests.len());
     for contest in &definition.contests {
         let precincts = definition.coverage.get(&contest.id).map_or(0, |precincts| precincts.len());

@@ -53,6 +53,30 @@ pub fn check_format(format: DefinitionFormat, bytes: &[u8]) -> Result<(), Server
     }
 }
 
+/// Reads a definition for `jurisdiction` and lists every problem, storing nothing (the CLI
+/// refuses a bad file before anyone signs in).
+pub async fn read_definition(
+    store: &dyn Store,
+    jurisdiction: &JurisdictionId,
+    format: DefinitionFormat,
+    bytes: &[u8],
+    election_id: Option<ElectionId>,
+) -> Result<ElectionDefinition, ServerError> {
+    check_format(format, bytes)?;
+    let jurisdiction = service::require_jurisdiction(store, jurisdiction).await?;
+    if jurisdiction.kind == JurisdictionKind::Municipality {
+        return Err(ServerError::Invalid(format!(
+            "{} is a municipality: an election is defined for a state or a county",
+            jurisdiction.id
+        )));
+    }
+    let scope = DefinitionScope { jurisdiction, election_id };
+    election_definition::read(format, bytes, &scope).map_err(|error| match error {
+        FormatsError::Problems(_) => ServerError::Invalid(format!("the definition is refused: {error}")),
+        other => ServerError::Invalid(format!("the file is not a {} election definition: {other}", format.as_str())),
+    })
+}
+
 /// Reads, checks, records and stores a definition for `jurisdiction`.
 pub async fn import_definition(
     store: &dyn Store,
@@ -62,19 +86,7 @@ pub async fn import_definition(
     bytes: &[u8],
     election_id: Option<ElectionId>,
 ) -> Result<ImportedDefinition, ServerError> {
-    check_format(format, bytes)?;
-    let jurisdiction = service::require_jurisdiction(store, jurisdiction).await?;
-    if jurisdiction.kind == JurisdictionKind::Municipality {
-        return Err(ServerError::Invalid(format!(
-            "{} is a municipality: an election is defined for a state or a county",
-            jurisdiction.id
-        )));
-    }
-    let scope = DefinitionScope { jurisdiction: jurisdiction.clone(), election_id };
-    let definition = election_definition::read(format, bytes, &scope).map_err(|error| match error {
-        FormatsError::Problems(_) => ServerError::Invalid(format!("the definition is refused: {error}")),
-        other => ServerError::Invalid(format!("the file is not a {} election definition: {other}", format.as_str())),
-    })?;
+    let definition = read_definition(store, jurisdiction, format, bytes, election_id).await?;
     check_precinct_homes(store, &definition).await?;
     if let Some(stored) = store.election_definition(&definition.election.id).await? {
         return if same_definition(&stored, &definition) {
@@ -88,7 +100,7 @@ pub async fn import_definition(
     }
     let digest = canvass_crypto::sha256_hex(&mut &bytes[..])
         .map_err(|error| ServerError::Internal(format!("hashing the file: {error}")))?;
-    let entry = audit.entry(Action::ElectionDefine).with_jurisdiction(&jurisdiction.id);
+    let entry = audit.entry(Action::ElectionDefine).with_jurisdiction(jurisdiction);
     let entry = target(entry, format!("election:{}", definition.election.id))?;
     let entry = target(entry, format!("format:{}", format.as_str()))?;
     let entry = target(entry, format!("sha256:{digest}"))?;

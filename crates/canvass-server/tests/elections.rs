@@ -26,7 +26,8 @@ use support::{PASSWORD, Reply, TestNode, send, test_node};
 
 const STATE: &str = "ocd-division/country:us/state:ex";
 const OTHER_STATE: &str = "ocd-division/country:us/state:zz";
-const GEN_01_XML: &str = "../../../shared/data/nist/cdf-test-method/test_data/synthetic/gen-01/err_v2/pe-err-gen-01.xml";
+const GEN_01_XML: &str =
+    "../../../shared/data/nist/cdf-test-method/test_data/synthetic/gen-01/err_v2/pe-err-gen-01.xml";
 const GEN_01_JSON: &str =
     "../../../shared/data/nist/cdf-test-method/test_data/synthetic/gen-01/err_v2/pe-err-gen-01.json";
 
@@ -35,7 +36,8 @@ fn encoded(id: &str) -> String {
 }
 
 fn file(path: &str) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|_| panic!("{path} is missing: these tests read shared/data beside the repository"))
+    std::fs::read(path)
+        .unwrap_or_else(|_| panic!("{path} is missing: these tests read shared/data beside the repository"))
 }
 
 struct World {
@@ -148,7 +150,8 @@ async fn gen_01_imports_through_the_api_and_reads_back_whole() {
 
     let entries = world.ledger("election.define").await;
     assert_eq!(entries.len(), 1, "one definition, one entry: {entries:?}");
-    let targets: Vec<&str> = entries[0]["targets"].as_array().unwrap().iter().map(|target| target.as_str().unwrap()).collect();
+    let targets: Vec<&str> =
+        entries[0]["targets"].as_array().unwrap().iter().map(|target| target.as_str().unwrap()).collect();
     for expected in ["election:gen-01", "format:nist-xml", "contests:19", "precincts:4"] {
         assert!(targets.contains(&expected), "{expected} not in {targets:?}");
     }
