@@ -156,6 +156,29 @@ async fn gen_01_imports_through_the_api_and_reads_back_whole() {
         assert!(targets.contains(&expected), "{expected} not in {targets:?}");
     }
     assert_eq!(entries[0]["jurisdiction"], STATE);
+
+    // The file's county joined the tree under the state.
+    let county = world
+        .test
+        .node
+        .store()
+        .jurisdiction(&JurisdictionId::parse("ocd-division/country:us/state:ex/county:test-county").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(county.kind, JurisdictionKind::County);
+    assert_eq!(county.parent.as_ref().map(JurisdictionId::as_str), Some(STATE));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_file_is_refused_with_413() {
+    let world = World::new().await;
+    let admin = world.test.admin_token.clone();
+    let mut huge = b"election,date,kind\n".to_vec();
+    huge.resize(17 * 1024 * 1024, b'x');
+    let reply = world.import(&admin, STATE, "format=csv", huge).await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", reply.body);
+    assert!(world.elections().await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
