@@ -7,7 +7,8 @@
 //! The election's jurisdiction (a state, or a county running its own election) is given by the
 //! caller in a [`DefinitionScope`]; everything else gets an id here:
 //!
-//! - a county: the `ocd-id` external identifier of its unit when it has a valid one, else
+//! - a county: the `ocd-id` external identifier of its unit when it has a valid one (which must
+//!   lie under the state's id), else
 //!   `{state}/county:{slug}` under an OCD-ID state or `{state}-{slug}` under a slug state, the
 //!   slug made from the county's name (lowercase letters, digits, `-`, `_`, `.`);
 //! - a precinct: its `ocd-id` when valid, else `{county}/precinct:{slug}` (OCD-ID county) or
@@ -195,8 +196,15 @@ impl<'a> Builder<'a> {
             }
             return Some(jurisdiction.id.clone());
         }
-        let id = ocd_id.and_then(|id| JurisdictionId::parse(id).ok()).or_else(|| county_id(&jurisdiction.id, name));
-        let Some(id) = id else {
+        let given = ocd_id.and_then(|id| JurisdictionId::parse(id).ok());
+        if let Some(given) = &given
+            && !given.as_str().starts_with(&format!("{}/", jurisdiction.id))
+        {
+            let message = format!("the county's ocd-id {given} is not under {}", jurisdiction.id);
+            self.problem(location.clone(), message);
+            return None;
+        }
+        let Some(id) = given.or_else(|| county_id(&jurisdiction.id, name)) else {
             self.problem(location.clone(), "the county's name has no letter or digit to make its id from");
             return None;
         };

@@ -228,3 +228,24 @@ fn a_csv_without_its_election_header_is_refused() {
     assert!(matches!(read(DefinitionFormat::Csv, text.as_bytes(), &state()), Err(FormatsError::Refused(_))));
     assert!(matches!(read(DefinitionFormat::Csv, b"", &state()), Err(FormatsError::Refused(_))));
 }
+
+#[test]
+fn a_county_ocd_id_outside_the_state_is_a_problem() {
+    let path = Path::new(SYNTHETIC).join("gen-01/err_v2/pe-err-gen-01.xml");
+    let text = fs::read_to_string(path).unwrap();
+    // Give the county unit an ocd-id of another state.
+    let marked = text.replacen(
+        "<GpUnit xsi:type=\"ReportingUnit\"\n           ObjectId=\"ru-county-1\">",
+        "<GpUnit xsi:type=\"ReportingUnit\"\n           ObjectId=\"ru-county-1\">\n      <ExternalIdentifier><Type>ocd-id</Type><Value>ocd-division/country:us/state:zz/county:test</Value></ExternalIdentifier>",
+        1,
+    );
+    assert_ne!(marked, text, "the county unit was found");
+    let Err(FormatsError::Problems(problems)) = read(DefinitionFormat::NistXml, marked.as_bytes(), &state()) else {
+        panic!("a county outside the state should be refused");
+    };
+    assert!(problems.iter().any(|problem| problem.message.contains("is not under")), "{problems:?}");
+    // Under the state, the ocd-id is the county's id.
+    let good = marked.replace("state:zz/county:test", "state:ex/county:test");
+    let definition = read(DefinitionFormat::NistXml, good.as_bytes(), &state()).unwrap();
+    assert_eq!(definition.counties[0].id.as_str(), "ocd-division/country:us/state:ex/county:test");
+}
