@@ -477,9 +477,13 @@ async fn multipart_field(
 ) -> Result<(Option<String>, Request), Response> {
     use axum::extract::FromRequest;
     let (parts, body) = request.into_parts();
-    let bytes = to_bytes(body, crate::voter_records_pages::MAX_UPLOAD_BYTES)
-        .await
-        .map_err(|_| ServerError::BodyTooLarge.into_response())?;
+    // An election definition is larger than a signature image; every other form takes images.
+    let limit = if parts.uri.path() == "/elections" {
+        crate::admin_elections::MAX_UPLOAD_BYTES
+    } else {
+        crate::voter_records_pages::MAX_UPLOAD_BYTES
+    };
+    let bytes = to_bytes(body, limit).await.map_err(|_| ServerError::BodyTooLarge.into_response())?;
     let copy = Request::builder()
         .header(header::CONTENT_TYPE, content_type)
         .body(Body::from(bytes.clone()))

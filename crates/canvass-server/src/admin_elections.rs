@@ -32,12 +32,12 @@ use crate::{
     pages::PageError,
 };
 
+/// The upload form's body: the file, the other fields and multipart framing.
+pub const MAX_UPLOAD_BYTES: usize = MAX_DEFINITION_BYTES + 64 * 1024;
+
 pub fn router() -> Router<Node> {
     Router::new()
-        .route(
-            "/elections",
-            get(elections_page).post(upload_submit).layer(DefaultBodyLimit::max(MAX_DEFINITION_BYTES + 64 * 1024)),
-        )
+        .route("/elections", get(elections_page).post(upload_submit).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)))
         .route("/elections/{id}", get(election_page))
 }
 

@@ -15,12 +15,13 @@ use axum::{
 };
 use canvass_core::{
     access::{Grant, StaffRole},
+    audit::now_millis,
     credential::Username,
     id::JurisdictionId,
     jurisdiction::{Jurisdiction, JurisdictionKind},
     name::Name,
 };
-use canvass_crypto::SecretString;
+use canvass_crypto::{SecretString, TotpSecret};
 use canvass_server::{access, admin_app, staff};
 use support::{PASSWORD, Reply, TestNode, send, test_node};
 
@@ -270,4 +271,88 @@ async fn the_admin_pages_list_and_show_the_election() {
     assert!(page.body.contains("Dog Catcher"));
     assert!(page.body.contains("Test County"));
     assert_eq!(world.get("/elections/nothing-here").await.status, StatusCode::NOT_FOUND);
+}
+
+const BOUNDARY: &str = "definition-boundary";
+
+fn multipart(fields: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{name}\"\r\n\r\n")
+                .as_bytes(),
+        );
+        body.extend_from_slice(value);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_in_administrator_uploads_a_large_definition_through_the_page() {
+    let world = World::new().await;
+    let store = world.test.node.store();
+    let audit = world.test.node.system_audit();
+    let username = Username::parse("boss").unwrap();
+    staff::add_account(store, &audit, &username, None, SecretString::from(PASSWORD)).await.unwrap();
+    let grant = Grant::permanent(StaffRole::StateAdministrator, Some(JurisdictionId::parse(STATE).unwrap()));
+    staff::grant(store, &audit, &username, &grant).await.unwrap();
+    let secret = TotpSecret::generate().unwrap();
+    let sealed = secret.seal(world.test.node.totp_key(), username.as_str()).unwrap();
+    let account = store.staff_account(&username).await.unwrap().unwrap();
+    store
+        .upsert_staff_account(&canvass_core::credential::StaffAccount {
+            totp_secret: Some(sealed),
+            totp_last_step: 0,
+            ..account
+        })
+        .await
+        .unwrap();
+    let code = secret.code_at(u64::try_from(now_millis() / 1000).unwrap());
+    let signed_in = support::sign_in(&world.app, "boss", PASSWORD, &code).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER, "{}", signed_in.body);
+    let cookie = format!("{}={}", access::SESSION_COOKIE, support::session_cookie(&signed_in).unwrap());
+    let page =
+        send(&world.app, Request::get("/elections").header(header::COOKIE, &cookie).body(Body::empty()).unwrap()).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let marker = "name=\"csrf\" value=\"";
+    let start = page.body.find(marker).unwrap() + marker.len();
+    let csrf = page.body[start..start + page.body[start..].find('"').unwrap()].to_owned();
+
+    // Larger than a signature upload (1 MiB): blank rows pad a small definition.
+    let mut file = b"election,date,kind\nPage Election,2026-11-03,general\n\
+                     county,precinct,contest,kind,vote_for,choice,party\n\
+                     North County,Precinct 1,Mayor,candidate,1,Ann Smith,\n"
+        .to_vec();
+    while file.len() < 1_500_000 {
+        file.extend_from_slice(b",,,,,,\n");
+    }
+    let upload = |csrf: &str| {
+        let body = multipart(&[
+            ("csrf", csrf.as_bytes()),
+            ("jurisdiction", STATE.as_bytes()),
+            ("format", b"csv"),
+            ("election", b"page-election"),
+            ("file", &file),
+        ]);
+        Request::post("/elections")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let forged = send(&world.app, upload("not-the-token")).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
+    assert!(world.elections().await.is_empty());
+    let reply = send(&world.app, upload(&csrf)).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    assert_eq!(reply.header(header::LOCATION), Some("/elections/page-election"));
+    let shown = send(
+        &world.app,
+        Request::get("/elections/page-election").header(header::COOKIE, &cookie).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert!(shown.body.contains("Ann Smith") && shown.body.contains("North County"), "{}", shown.body);
 }
