@@ -155,6 +155,12 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     route("POST", "/api/requests/{id}/run", Staff(Operation::ViewNode, Handler)),
     route("POST", "/api/break-glass", Staff(Operation::BreakGlass, Handler)),
     route("GET", "/api/incidents", Staff(Operation::SearchLedger, NodeWide)),
+    // Results: the handler checks results.upload on every county the file names.
+    route("POST", "/api/elections/{id}/results", Staff(Operation::UploadResults, Handler)),
+    route("GET", "/api/elections/{id}/results", Staff(Operation::ViewNode, NodeWide)),
+    route("POST", "/api/elections/{id}/certify", Staff(Operation::ViewNode, Handler)),
+    route("GET", "/elections/{id}/results", Staff(Operation::ViewNode, NodeWide)),
+    route("POST", "/elections/{id}/results", Staff(Operation::UploadResults, Handler)),
 ];
 
 /// The entry for a route, if it has one.
@@ -471,7 +477,9 @@ async fn multipart_field(
 ) -> Result<(Option<String>, Request), Response> {
     use axum::extract::FromRequest;
     let (parts, body) = request.into_parts();
-    let bytes = to_bytes(body, crate::voter_records_pages::MAX_UPLOAD_BYTES)
+    // The largest upload form: a signature image or a results file.
+    let limit = crate::voter_records_pages::MAX_UPLOAD_BYTES.max(crate::results_intake::MAX_UPLOAD_BYTES);
+    let bytes = to_bytes(body, limit)
         .await
         .map_err(|_| ServerError::BodyTooLarge.into_response())?;
     let copy = Request::builder()

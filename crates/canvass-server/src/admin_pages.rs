@@ -52,6 +52,7 @@ pub fn router() -> Router<Node> {
         .merge(crate::admin_ballots::router())
         .merge(crate::voter_records_pages::router())
         .merge(crate::admin_duplicates::router())
+        .merge(crate::admin_results::router())
 }
 
 pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {

@@ -25,6 +25,8 @@ use tower::ServiceExt;
 
 /// The test SMTP server (also included by path from other crates' tests).
 pub mod smtp;
+/// Election definitions from a results file's own names (also included by path from the CLI's tests).
+pub mod results_definition;
 
 pub const PASSWORD: &str = "a long enough password";
 

@@ -1,0 +1,304 @@
+//! Election-night results intake through the admin API (issue 7): real county files (Clarity
+//! ENR XML, Clarke County GA's OpenElections CSV) import against definitions built from their
+//! own names; every kind of bad file is refused with the line or element and rule, as a denied
+//! ledger entry, and changes nothing; a county's reporter cannot send another county's
+//! precincts; corrections need a reason; certification needs a second person.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use axum::{
+    Router,
+    body::Body,
+    http::{Method, Request, StatusCode, header},
+};
+use canvass_core::{
+    access::{Grant, StaffRole},
+    credential::Username,
+    id::{ElectionId, JurisdictionId},
+    jurisdiction::{Jurisdiction, JurisdictionKind},
+    name::Name,
+    results::ElectionDefinition,
+};
+use canvass_crypto::SecretString;
+use canvass_formats::{clarity, openelections, reported::ReportedResults};
+use canvass_server::{access, admin_app, staff};
+use canvass_store::{LedgerQuery, Store};
+use support::{
+    PASSWORD, TestNode,
+    results_definition::{definition_from_file, file_total, state_of},
+    send, test_node, with_token,
+};
+use time::macros::date;
+
+const CLARKE: &str = "../../../shared/data/results/openelections-ga/20181106__ga__general__clarke__precinct.csv";
+const CLARITY: &str = "../../../shared/data/results/clarity/precinct.xml";
+const GEORGIA: &str = "ocd-division/country:us/state:ga";
+const KENTUCKY: &str = "ocd-division/country:us/state:ky";
+
+fn read(path: &str) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|_| panic!("{path} is missing: these tests read it from shared/data"))
+}
+
+fn clarke_definition() -> (ElectionDefinition, ReportedResults) {
+    let reported = openelections::read(read(CLARKE).as_slice()).unwrap();
+    assert!(reported.problems.is_empty(), "{:?}", reported.problems);
+    let definition =
+        definition_from_file(&reported, "ga-2018-general", "2018 General", date!(2018 - 11 - 06), GEORGIA, "clarke", "Clarke");
+    (definition, reported)
+}
+
+fn clarity_definition() -> (ElectionDefinition, ReportedResults) {
+    let reported = clarity::read(read(CLARITY).as_slice()).unwrap();
+    assert!(reported.problems.is_empty(), "{:?}", reported.problems);
+    let definition = definition_from_file(
+        &reported,
+        "ky-2014-primary",
+        "2014 Primary Election",
+        date!(2014 - 05 - 20),
+        KENTUCKY,
+        "greenup",
+        "Greenup",
+    );
+    (definition, reported)
+}
+
+async fn store_definition(test: &TestNode, definition: &ElectionDefinition, state_name: &str) {
+    let store = test.node.store();
+    store.insert_jurisdiction(&state_of(definition, state_name)).await.unwrap();
+    store.insert_election_definition(definition).await.unwrap();
+}
+
+fn upload(token: &str, election: &str, query: &str, body: Vec<u8>) -> Request<Body> {
+    Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/elections/{election}/results?{query}"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .body(Body::from(body))
+        .unwrap()
+}
+
+async fn results(app: &Router, token: &str, election: &str) -> serde_json::Value {
+    let reply = send(app, with_token(token, Method::GET, &format!("/api/elections/{election}/results"), None)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    reply.json()
+}
+
+/// What the store holds for the election: changes and precinct returns.
+async fn stored(store: &dyn Store, election: &str) -> (usize, usize) {
+    let election = ElectionId::parse(election).unwrap();
+    (store.results_changes(&election).await.unwrap().len(), store.precinct_returns(&election).await.unwrap().len())
+}
+
+/// A staff member with one role and an API token for it.
+async fn member(test: &TestNode, name: &str, role: StaffRole, jurisdiction: Option<&str>) -> String {
+    let store = test.node.store();
+    let audit = test.node.system_audit();
+    let username = Username::parse(name).unwrap();
+    staff::add_account(store, &audit, &username, None, SecretString::from(PASSWORD)).await.unwrap();
+    let grant = Grant::permanent(role, jurisdiction.map(|id| JurisdictionId::parse(id).unwrap()));
+    staff::grant(store, &audit, &username, &grant).await.unwrap();
+    access::issue_token(store, &audit, &username, &grant, "test", 1).await.unwrap().1
+}
+
+/// The Clarke file with the first data row's numbers changed by one vote (still summing).
+fn clarke_edited() -> Vec<u8> {
+    let text = String::from_utf8(read(CLARKE)).unwrap();
+    let edited = text.replacen(
+        "Clarke,1A W'ville Train Depot,Governor,,REP,BRIAN KEMP,604,35,169,400,0",
+        "Clarke,1A W'ville Train Depot,Governor,,REP,BRIAN KEMP,605,35,169,401,0",
+        1,
+    );
+    assert_ne!(edited, text, "the first row of the Clarke file changed");
+    edited.into_bytes()
+}
+
+#[tokio::test]
+async fn clarity_file_imports_by_names_and_re_import_is_no_change() {
+    let test = test_node("", false).await;
+    let app = admin_app(test.node.clone());
+    let (definition, reported) = clarity_definition();
+    store_definition(&test, &definition, "Kentucky").await;
+    let election = "ky-2014-primary";
+
+    let reply = send(&app, upload(&test.admin_token, election, "format=clarity", read(CLARITY))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["outcome"], "reported");
+    assert_eq!(reply.json()["sequence"], 1);
+    assert_eq!(reply.json()["precincts"], definition.precincts.len());
+
+    let view = results(&app, &test.admin_token, election).await;
+    let contest = &definition.contests[0];
+    let first_choice = contest.choices[0].name.as_str();
+    let expected = file_total(&reported, &reported.counts[0].contest, first_choice);
+    assert!(expected > 0);
+    assert_eq!(view["tally"]["state"]["contests"][contest.id.as_str()]["choices"][0]["total"], expected);
+    assert_eq!(view["tally"]["state"]["precincts_reporting"], definition.precincts.len());
+    let ballots: u64 = reported.precincts.iter().filter_map(|precinct| precinct.ballots_cast).sum();
+    assert_eq!(view["tally"]["state"]["ballots_cast"]["total"], ballots);
+    assert_eq!(view["changes"][0]["kind"], "report");
+
+    let again = send(&app, upload(&test.admin_token, election, "format=clarity", read(CLARITY))).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.json()["outcome"], "unchanged");
+    assert_eq!(stored(test.node.store(), election).await.0, 1, "no new sequence for the same numbers");
+
+    // The same file cut off half-way is refused before any name is looked at.
+    let whole = read(CLARITY);
+    let truncated = whole[..whole.len() / 2].to_vec();
+    let reply = send(&app, upload(&test.admin_token, election, "format=clarity", truncated)).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert_eq!(reply.error_code(), "results_refused");
+    assert_eq!(stored(test.node.store(), election).await.0, 1);
+}
+
+#[tokio::test]
+async fn corrections_need_a_reason_and_certification_a_second_person() {
+    let test = test_node("", false).await;
+    let app = admin_app(test.node.clone());
+    let (definition, _) = clarke_definition();
+    store_definition(&test, &definition, "Georgia").await;
+    let election = "ga-2018-general";
+    let admin = test.admin_token.clone();
+
+    let reply = send(&app, upload(&admin, election, "format=openelections", read(CLARKE))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let reply = send(&app, upload(&admin, election, "format=openelections", clarke_edited())).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert!(reply.body.contains("line 2") && reply.body.contains("already reported with different numbers"), "{}", reply.body);
+    assert_eq!(stored(test.node.store(), election).await, (1, definition.precincts.len()));
+    let reply = send(&app, upload(&admin, election, "format=openelections&correction=", clarke_edited())).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "a correction needs its reason: {}", reply.body);
+    let reply =
+        send(&app, upload(&admin, election, "format=openelections&correction=hand%20count", clarke_edited())).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["outcome"], "corrected");
+    assert_eq!(reply.json()["precincts"], 1, "only the precinct whose numbers changed");
+    let view = results(&app, &admin, election).await;
+    assert_eq!(view["changes"][1]["kind"], "correction");
+    assert_eq!(view["changes"][1]["reason"], "hand count");
+
+    // Certification: a request, approved by someone else, run by the requester.
+    let second = member(&test, "second", StaffRole::StateAdministrator, Some(GEORGIA)).await;
+    let body = serde_json::json!({ "justification": "canvass complete" }).to_string();
+    let made = send(&app, with_token(&admin, Method::POST, &format!("/api/elections/{election}/certify"), Some(&body))).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    let early = send(&app, with_token(&admin, Method::POST, &format!("/api/requests/{id}/run"), None)).await;
+    assert!(!early.status.is_success(), "not yet approved: {}", early.body);
+    let own = send(&app, with_token(&admin, Method::POST, &format!("/api/requests/{id}/approve"), None)).await;
+    assert!(!own.status.is_success(), "the requester cannot approve: {}", own.body);
+    assert_eq!(results(&app, &admin, election).await["certified"], false);
+    let approved = send(&app, with_token(&second, Method::POST, &format!("/api/requests/{id}/approve"), None)).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    let ran = send(&app, with_token(&admin, Method::POST, &format!("/api/requests/{id}/run"), None)).await;
+    assert_eq!(ran.status, StatusCode::OK, "{}", ran.body);
+    let view = results(&app, &admin, election).await;
+    assert_eq!(view["certified"], true);
+    assert_eq!(view["changes"][2]["kind"], "certification");
+
+    // After certification, new numbers need a correction with a reason.
+    let reverted = send(&app, upload(&admin, election, "format=openelections", read(CLARKE))).await;
+    assert_eq!(reverted.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reverted.body);
+    assert!(reverted.body.contains("certified"), "{}", reverted.body);
+    let corrected =
+        send(&app, upload(&admin, election, "format=openelections&correction=audit%20found%20error", read(CLARKE))).await;
+    assert_eq!(corrected.status, StatusCode::OK, "{}", corrected.body);
+    assert_eq!(stored(test.node.store(), election).await.0, 4);
+}
+
+#[tokio::test]
+async fn bad_files_are_refused_with_their_line_or_element_and_change_nothing() {
+    let test = test_node("", false).await;
+    let app = admin_app(test.node.clone());
+    let (definition, _) = clarke_definition();
+    store_definition(&test, &definition, "Georgia").await;
+    let election = "ga-2018-general";
+    let admin = test.admin_token.clone();
+    let text = String::from_utf8(read(CLARKE)).unwrap();
+    let first_row = "Clarke,1A W'ville Train Depot,Governor,,REP,BRIAN KEMP,604,35,169,400,0";
+    let edit = |with: &str| text.replacen(first_row, with, 1).into_bytes();
+    let header_and_first = format!("{}\n{first_row}\n", text.lines().next().unwrap());
+    let cut = text.len() / 2;
+
+    let cases: Vec<(&str, &str, Vec<u8>, Vec<&str>)> = vec![
+        ("unknown contest", "openelections", edit(&first_row.replace("Governor", "Dogcatcher")), vec![
+            "line 2: unknown contest",
+        ]),
+        ("unknown candidate", "openelections", edit(&first_row.replace("BRIAN KEMP", "NOBODY")), vec![
+            "line 2: unknown candidate",
+        ]),
+        ("unknown precinct", "openelections", edit(&first_row.replace("1A W'ville", "9Z Nowhere")), vec![
+            "line 2: unknown precinct",
+        ]),
+        ("parts that do not sum", "openelections", edit(&first_row.replace(",604,", ",700,")), vec![
+            "line 2: the vote types sum to 604",
+        ]),
+        (
+            "more votes than ballots cast",
+            "openelections",
+            format!("{header_and_first}Clarke,1A W'ville Train Depot,Ballots Cast,,,,10,,,,\n").into_bytes(),
+            vec!["line 2 (contest contest-1): 604 votes is more than 10 ballots cast"],
+        ),
+        ("a file for another election", "clarity", read(CLARITY), vec![
+            "element ElectionName: the file is for the election \"2014 Primary Election\"",
+            "element ElectionDate: the file is for an election on 2014-05-20",
+        ]),
+        ("a truncated file", "openelections", text.as_bytes()[..cut].to_vec(), vec!["fields; the header has 11"]),
+        ("a CSV sent as Clarity", "clarity", read(CLARKE), vec!["the file is not a clarity results file"]),
+        ("an empty file", "openelections", Vec::new(), vec!["the file is not a openelections results file"]),
+    ];
+    for (what, format, body, expected) in cases {
+        let reply = send(&app, upload(&admin, election, &format!("format={format}"), body)).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{what}: {}", reply.body);
+        assert_eq!(reply.error_code(), "results_refused", "{what}");
+        let message = reply.json()["error"]["message"].as_str().unwrap().to_owned();
+        for fragment in expected {
+            assert!(message.contains(fragment), "{what}: {fragment:?} not in {message}");
+        }
+        assert_eq!(stored(test.node.store(), election).await, (0, 0), "{what}: nothing written");
+    }
+    let reply = send(&app, upload(&admin, election, "format=pdf", read(CLARKE))).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.body);
+    let reply = send(&app, upload(&admin, "no-such-election", "format=openelections", read(CLARKE))).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
+
+    // Every refusal is a denied entry in the ledger.
+    let query = LedgerQuery { action: Some("results.report".into()), limit: 100, ..LedgerQuery::default() };
+    let entries = test.node.store().search_ledger(&query).await.unwrap();
+    assert!(entries.len() >= 9, "{}", entries.len());
+    assert!(entries.iter().all(|entry| String::from_utf8_lossy(&entry.body).contains("denied")));
+}
+
+#[tokio::test]
+async fn a_county_reporter_cannot_upload_another_countys_precincts() {
+    let test = test_node("", false).await;
+    let app = admin_app(test.node.clone());
+    let (definition, _) = clarke_definition();
+    store_definition(&test, &definition, "Georgia").await;
+    let oconee = Jurisdiction {
+        id: JurisdictionId::parse(&format!("{GEORGIA}/county:oconee")).unwrap(),
+        name: Name::parse("Oconee").unwrap(),
+        kind: JurisdictionKind::County,
+        parent: Some(JurisdictionId::parse(GEORGIA).unwrap()),
+    };
+    test.node.store().insert_jurisdiction(&oconee).await.unwrap();
+    let election = "ga-2018-general";
+    let clarke = definition.counties[0].id.to_string();
+
+    let neighbour = member(&test, "oconee-reporter", StaffRole::ResultsReporter, Some(oconee.id.as_str())).await;
+    let reply = send(&app, upload(&neighbour, election, "format=openelections", read(CLARKE))).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+    assert_eq!(stored(test.node.store(), election).await, (0, 0));
+    let observer = member(&test, "clarke-observer", StaffRole::Observer, Some(&clarke)).await;
+    let reply = send(&app, upload(&observer, election, "format=openelections", read(CLARKE))).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
+
+    let own = member(&test, "clarke-reporter", StaffRole::ResultsReporter, Some(&clarke)).await;
+    let reply = send(&app, upload(&own, election, "format=openelections", read(CLARKE))).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["county"], clarke);
+    assert_eq!(stored(test.node.store(), election).await, (1, definition.precincts.len()));
+}
