@@ -220,7 +220,10 @@ async fn bad_files_are_refused_with_their_line_or_element_and_change_nothing() {
     let text = String::from_utf8(read(CLARKE)).unwrap();
     let first_row = "Clarke,1A W'ville Train Depot,Governor,,REP,BRIAN KEMP,604,35,169,400,0";
     let edit = |with: &str| text.replacen(first_row, with, 1).into_bytes();
-    let header_and_first = format!("{}\n{first_row}\n", text.lines().next().unwrap());
+    // One precinct's Governor rows alone, with a ballots-cast row far below their votes.
+    let governor_rows: Vec<&str> =
+        text.lines().filter(|line| line.starts_with("Clarke,1A W'ville Train Depot,Governor,")).collect();
+    let header_and_first = format!("{}\n{}\n", text.lines().next().unwrap(), governor_rows.join("\n"));
     let cut = text.len() / 2;
 
     let cases: Vec<(&str, &str, Vec<u8>, Vec<&str>)> = vec![
@@ -240,7 +243,7 @@ async fn bad_files_are_refused_with_their_line_or_element_and_change_nothing() {
             "more votes than ballots cast",
             "openelections",
             format!("{header_and_first}Clarke,1A W'ville Train Depot,Ballots Cast,,,,10,,,,\n").into_bytes(),
-            vec!["line 2 (contest contest-1): 604 votes is more than 10 ballots cast"],
+            vec!["line 2 (contest contest-1): 1531 votes is more than 10 ballots cast times vote-for 1"],
         ),
         ("a file for another election", "clarity", read(CLARITY), vec![
             "element ElectionName: the file is for the election \"2014 Primary Election\"",
@@ -266,10 +269,15 @@ async fn bad_files_are_refused_with_their_line_or_element_and_change_nothing() {
     assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.body);
 
     // Every refusal is a denied entry in the ledger.
-    let query = LedgerQuery { action: Some("results.report".into()), limit: 100, ..LedgerQuery::default() };
+    let query = LedgerQuery {
+        action: Some("results.report".into()),
+        outcome: Some("denied".into()),
+        limit: 100,
+        ..LedgerQuery::default()
+    };
     let entries = test.node.store().search_ledger(&query).await.unwrap();
-    assert!(entries.len() >= 9, "{}", entries.len());
-    assert!(entries.iter().all(|entry| String::from_utf8_lossy(&entry.body).contains("denied")));
+    assert_eq!(entries.len(), 9, "one denied entry per refused file");
+    assert!(entries.iter().all(|entry| String::from_utf8_lossy(&entry.body).contains("results_refused")));
 }
 
 #[tokio::test]
