@@ -310,3 +310,56 @@ async fn a_county_reporter_cannot_upload_another_countys_precincts() {
     assert_eq!(reply.json()["county"], clarke);
     assert_eq!(stored(test.node.store(), election).await, (1, definition.precincts.len()));
 }
+
+#[tokio::test]
+async fn the_demo_reports_two_counties_through_the_intake_and_shows_the_third_as_not_reported() {
+    let test = test_node("", true).await;
+    let app = admin_app(test.node.clone());
+    let content = &test.demo.as_ref().unwrap().content;
+    let election = content.election.id.to_string();
+    let view = results(&app, &test.admin_token, &election).await;
+    let counties: Vec<&Jurisdiction> =
+        content.jurisdictions.iter().filter(|it| it.kind == JurisdictionKind::County).collect();
+    assert_eq!(counties.len(), 3);
+    for (index, county) in counties.iter().enumerate() {
+        let area = &view["tally"]["counties"][county.id.as_str()];
+        let precincts = content.precincts.iter().filter(|it| it.jurisdiction == county.id).count();
+        assert_eq!(area["precincts"], precincts);
+        let reporting = if index < 2 { precincts } else { 0 };
+        assert_eq!(area["precincts_reporting"], reporting, "{}", county.name);
+        // Turnout: ballots cast against the roll, which the demo loaded.
+        let registered = area["registered"].as_u64().unwrap();
+        let ballots = area["ballots_cast"]["total"].as_u64().unwrap();
+        assert!(registered > 0 && ballots <= registered, "{ballots} of {registered}");
+        assert_eq!(ballots > 0, index < 2);
+    }
+    assert_eq!(view["changes"].as_array().unwrap().len(), 1);
+    assert_eq!(view["changes"][0]["kind"], "report");
+    assert_eq!(view["certified"], false);
+    let governor = &view["tally"]["state"]["contests"]["governor"];
+    assert_eq!(governor["precincts_reporting"], 8);
+
+    let page = send(&app, with_token(&test.admin_token, Method::GET, &format!("/elections/{election}/results"), None)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("not reported") && page.body.contains(counties[2].name.as_str()), "{}", page.body);
+    assert!(page.body.contains("enctype=\"multipart/form-data\"") && page.body.contains("name=\"csrf\""));
+
+    // The page shows a refused upload's every problem.
+    let boundary = "page-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\nopenelections\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\nContent-Type: text/csv\r\n\r\n\
+         county,precinct,office,candidate,votes\nAlder County,01 Nowhere,Governor,Rowan Examplewood,3\n\
+         Alder County,01 Riverside,Dogcatcher,Rex,3\n\r\n--{boundary}--\r\n"
+    );
+    let request = Request::post(format!("/elections/{election}/results"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", test.admin_token))
+        .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+        .body(Body::from(body))
+        .unwrap();
+    let refused = send(&app, request).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
+    assert!(refused.body.contains("line 2: unknown precinct"), "{}", refused.body);
+    assert!(refused.body.contains("line 3: unknown contest"), "{}", refused.body);
+    assert_eq!(stored(test.node.store(), &election).await.0, 1);
+}
