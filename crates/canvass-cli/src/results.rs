@@ -102,9 +102,8 @@ pub async fn run(data: &Path, command: ResultsCommand) -> anyhow::Result<ExitCod
 
 async fn import(data: &Path, arguments: &ImportArguments) -> anyhow::Result<ExitCode> {
     let election = ElectionId::parse(&arguments.election)?;
-    let size = std::fs::metadata(&arguments.file)
-        .with_context(|| format!("cannot read {}", arguments.file.display()))?
-        .len();
+    let size =
+        std::fs::metadata(&arguments.file).with_context(|| format!("cannot read {}", arguments.file.display()))?.len();
     if !arguments.file.is_file() || size > MAX_UPLOAD_BYTES as u64 {
         bail!("{} is not a file of at most {MAX_UPLOAD_BYTES} bytes", arguments.file.display());
     }
@@ -174,15 +173,13 @@ async fn show(data: &Path, arguments: &ShowArguments) -> anyhow::Result<ExitCode
 fn print_results(results: &ElectionResults) {
     let definition = &results.definition;
     let sums = tally(results);
-    println!("{} ({}){}", definition.election.name, definition.election.date, if results.is_certified() {
-        ", certified"
-    } else {
-        ""
-    });
     println!(
-        "Precincts reporting: {} of {}",
-        sums.state.precincts_reporting, sums.state.precincts
+        "{} ({}){}",
+        definition.election.name,
+        definition.election.date,
+        if results.is_certified() { ", certified" } else { "" }
     );
+    println!("Precincts reporting: {} of {}", sums.state.precincts_reporting, sums.state.precincts);
     for county in &definition.counties {
         let area = sums.counties.get(&county.id).cloned().unwrap_or_default();
         let state = if area.precincts_reporting == 0 { " (not reported)" } else { "" };

@@ -188,7 +188,14 @@ fn refusals_list_every_problem_and_certification_needs_an_approved_request() {
     let secret = enrol_second_factor(&data, "admin");
     let now = unix_seconds();
     let sign_in = |code: String| {
-        vec!["--user".to_owned(), "admin".into(), "--password-file".into(), password.to_str().unwrap().into(), "--totp-code".into(), code]
+        vec![
+            "--user".to_owned(),
+            "admin".into(),
+            "--password-file".into(),
+            password.to_str().unwrap().into(),
+            "--totp-code".into(),
+            code,
+        ]
     };
 
     let mut arguments: Vec<String> =
@@ -204,8 +211,10 @@ fn refusals_list_every_problem_and_certification_needs_an_approved_request() {
     assert!(!error.contains("panicked"), "{error}");
     assert_eq!(changes(&data), 0);
 
-    let mut arguments: Vec<String> =
-        ["results", "certify", "--data", &data_text, "--election", ELECTION].iter().map(|it| (*it).to_owned()).collect();
+    let mut arguments: Vec<String> = ["results", "certify", "--data", &data_text, "--election", ELECTION]
+        .iter()
+        .map(|it| (*it).to_owned())
+        .collect();
     arguments.extend(sign_in(secret.code_at(now + 30)));
     let output = run(&arguments.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(!output.status.success());

@@ -479,9 +479,7 @@ async fn multipart_field(
     let (parts, body) = request.into_parts();
     // The largest upload form: a signature image or a results file.
     let limit = crate::voter_records_pages::MAX_UPLOAD_BYTES.max(crate::results_intake::MAX_UPLOAD_BYTES);
-    let bytes = to_bytes(body, limit)
-        .await
-        .map_err(|_| ServerError::BodyTooLarge.into_response())?;
+    let bytes = to_bytes(body, limit).await.map_err(|_| ServerError::BodyTooLarge.into_response())?;
     let copy = Request::builder()
         .header(header::CONTENT_TYPE, content_type)
         .body(Body::from(bytes.clone()))

@@ -109,8 +109,12 @@ pub fn openelections_csv(content: &DemoContent, counties: usize, seed: u64) -> S
 /// operator (a node-wide state administrator).
 pub async fn load(store: &dyn Store, audit: &Audit, content: &DemoContent, seed: u64) -> Result<(), ServerError> {
     let csv = openelections_csv(content, 2, seed);
-    let upload =
-        ResultsUpload { election: &content.election.id, format: ResultsFormat::OpenElections, bytes: csv.as_bytes(), correction: None };
+    let upload = ResultsUpload {
+        election: &content.election.id,
+        format: ResultsFormat::OpenElections,
+        bytes: csv.as_bytes(),
+        correction: None,
+    };
     let operator = [Grant::permanent(StaffRole::StateAdministrator, None)];
     results_intake::import_results(store, audit, &operator, &upload).await?;
     Ok(())

@@ -46,9 +46,7 @@ impl ResultsFormat {
 
     pub fn parse(value: &str) -> Result<Self, ServerError> {
         Self::ALL.into_iter().find(|format| format.as_str() == value.trim()).ok_or_else(|| {
-            ServerError::Invalid(format!(
-                "format: {value:?} is not one of nist-xml, nist-json, openelections, clarity"
-            ))
+            ServerError::Invalid(format!("format: {value:?} is not one of nist-xml, nist-json, openelections, clarity"))
         })
     }
 
@@ -71,9 +69,7 @@ impl ResultsFormat {
             Self::OpenElections => openelections::read(bytes).map_err(refused),
             Self::Clarity => clarity::read(bytes).map_err(refused),
             Self::NistXml => nist_results::read_xml(bytes).map(|report| report.reported().precincts).map_err(refused),
-            Self::NistJson => {
-                nist_results::read_json(bytes).map(|report| report.reported().precincts).map_err(refused)
-            }
+            Self::NistJson => nist_results::read_json(bytes).map(|report| report.reported().precincts).map_err(refused),
         }
     }
 }
@@ -107,7 +103,8 @@ pub async fn import_results(
 ) -> Result<ResultsOutcome, ServerError> {
     let correction = upload.correction.as_deref().map(str::trim);
     let action = if correction.is_some() { Action::ResultsCorrect } else { Action::ResultsReport };
-    let file_sha256: String = canvass_crypto::sha256(&[upload.bytes]).iter().map(|byte| format!("{byte:02x}")).collect();
+    let file_sha256: String =
+        canvass_crypto::sha256(&[upload.bytes]).iter().map(|byte| format!("{byte:02x}")).collect();
     let entry = upload_entry(audit, action, upload.election, &file_sha256)?;
     // The reason goes into the ledger as the entry's justification: checked (not empty, not
     // too long) before anything else.
@@ -146,12 +143,8 @@ pub async fn import_results(
     if !problems.is_empty() {
         return Err(audit.refuse(entry, ServerError::ResultsRefused(problems)).await);
     }
-    let changed: Vec<PrecinctReturn> = matched
-        .returns
-        .iter()
-        .filter(|it| accepted.returns.get(&it.precinct) != Some(*it))
-        .cloned()
-        .collect();
+    let changed: Vec<PrecinctReturn> =
+        matched.returns.iter().filter(|it| accepted.returns.get(&it.precinct) != Some(*it)).cloned().collect();
     if changed.is_empty() {
         return Ok(ResultsOutcome::Unchanged { precincts: matched.returns.len() });
     }

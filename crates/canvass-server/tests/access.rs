@@ -25,10 +25,10 @@ use canvass_core::{
     audit::now_millis,
     credential::{EmailAddress, StaffAccount, Username},
     election::{Choice, Contest, ContestKind, Election, ElectionKind, VoteFor},
-    results::ElectionDefinition,
     id::{ContestId, ElectionId, JurisdictionId, PrecinctId},
     jurisdiction::{Jurisdiction, JurisdictionKind, Precinct},
     name::Name,
+    results::ElectionDefinition,
 };
 use canvass_crypto::{ExposeSecret, SecretString, TotpSecret, generate_password, sha256};
 use canvass_server::{

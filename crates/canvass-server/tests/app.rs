@@ -207,6 +207,8 @@ async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() 
             "/api/break-glass",
             "/api/elections",
             "/api/elections/{id}",
+            "/api/elections/{id}/certify",
+            "/api/elections/{id}/results",
             "/api/incidents",
             "/api/jurisdictions",
             "/api/jurisdictions/{id}",

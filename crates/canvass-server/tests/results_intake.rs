@@ -44,8 +44,15 @@ fn read(path: &str) -> Vec<u8> {
 fn clarke_definition() -> (ElectionDefinition, ReportedResults) {
     let reported = openelections::read(read(CLARKE).as_slice()).unwrap();
     assert!(reported.problems.is_empty(), "{:?}", reported.problems);
-    let definition =
-        definition_from_file(&reported, "ga-2018-general", "2018 General", date!(2018 - 11 - 06), GEORGIA, "clarke", "Clarke");
+    let definition = definition_from_file(
+        &reported,
+        "ga-2018-general",
+        "2018 General",
+        date!(2018 - 11 - 06),
+        GEORGIA,
+        "clarke",
+        "Clarke",
+    );
     (definition, reported)
 }
 
@@ -167,7 +174,11 @@ async fn corrections_need_a_reason_and_certification_a_second_person() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let reply = send(&app, upload(&admin, election, "format=openelections", clarke_edited())).await;
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
-    assert!(reply.body.contains("line 2") && reply.body.contains("already reported with different numbers"), "{}", reply.body);
+    assert!(
+        reply.body.contains("line 2") && reply.body.contains("already reported with different numbers"),
+        "{}",
+        reply.body
+    );
     assert_eq!(stored(test.node.store(), election).await, (1, definition.precincts.len()));
     let reply = send(&app, upload(&admin, election, "format=openelections&correction=", clarke_edited())).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST, "a correction needs its reason: {}", reply.body);
@@ -183,7 +194,8 @@ async fn corrections_need_a_reason_and_certification_a_second_person() {
     // Certification: a request, approved by someone else, run by the requester.
     let second = member(&test, "second", StaffRole::StateAdministrator, Some(GEORGIA)).await;
     let body = serde_json::json!({ "justification": "canvass complete" }).to_string();
-    let made = send(&app, with_token(&admin, Method::POST, &format!("/api/elections/{election}/certify"), Some(&body))).await;
+    let made =
+        send(&app, with_token(&admin, Method::POST, &format!("/api/elections/{election}/certify"), Some(&body))).await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.body);
     let id = made.json()["id"].as_str().unwrap().to_owned();
     let early = send(&app, with_token(&admin, Method::POST, &format!("/api/requests/{id}/run"), None)).await;
@@ -204,7 +216,8 @@ async fn corrections_need_a_reason_and_certification_a_second_person() {
     assert_eq!(reverted.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reverted.body);
     assert!(reverted.body.contains("certified"), "{}", reverted.body);
     let corrected =
-        send(&app, upload(&admin, election, "format=openelections&correction=audit%20found%20error", read(CLARKE))).await;
+        send(&app, upload(&admin, election, "format=openelections&correction=audit%20found%20error", read(CLARKE)))
+            .await;
     assert_eq!(corrected.status, StatusCode::OK, "{}", corrected.body);
     assert_eq!(stored(test.node.store(), election).await.0, 4);
 }
@@ -227,28 +240,45 @@ async fn bad_files_are_refused_with_their_line_or_element_and_change_nothing() {
     let cut = text.len() / 2;
 
     let cases: Vec<(&str, &str, Vec<u8>, Vec<&str>)> = vec![
-        ("unknown contest", "openelections", edit(&first_row.replace("Governor", "Dogcatcher")), vec![
-            "line 2: unknown contest",
-        ]),
-        ("unknown candidate", "openelections", edit(&first_row.replace("BRIAN KEMP", "NOBODY")), vec![
-            "line 2: unknown candidate",
-        ]),
-        ("unknown precinct", "openelections", edit(&first_row.replace("1A W'ville", "9Z Nowhere")), vec![
-            "line 2: unknown precinct",
-        ]),
-        ("parts that do not sum", "openelections", edit(&first_row.replace(",604,", ",700,")), vec![
-            "line 2: the vote types sum to 604",
-        ]),
+        (
+            "unknown contest",
+            "openelections",
+            edit(&first_row.replace("Governor", "Dogcatcher")),
+            vec!["line 2: unknown contest"],
+        ),
+        (
+            "unknown candidate",
+            "openelections",
+            edit(&first_row.replace("BRIAN KEMP", "NOBODY")),
+            vec!["line 2: unknown candidate"],
+        ),
+        (
+            "unknown precinct",
+            "openelections",
+            edit(&first_row.replace("1A W'ville", "9Z Nowhere")),
+            vec!["line 2: unknown precinct"],
+        ),
+        (
+            "parts that do not sum",
+            "openelections",
+            edit(&first_row.replace(",604,", ",700,")),
+            vec!["line 2: the vote types sum to 604"],
+        ),
         (
             "more votes than ballots cast",
             "openelections",
             format!("{header_and_first}Clarke,1A W'ville Train Depot,Ballots Cast,,,,10,,,,\n").into_bytes(),
             vec!["line 2 (contest contest-1): 1531 votes is more than 10 ballots cast times vote-for 1"],
         ),
-        ("a file for another election", "clarity", read(CLARITY), vec![
-            "element ElectionName: the file is for the election \"2014 Primary Election\"",
-            "element ElectionDate: the file is for an election on 2014-05-20",
-        ]),
+        (
+            "a file for another election",
+            "clarity",
+            read(CLARITY),
+            vec![
+                "element ElectionName: the file is for the election \"2014 Primary Election\"",
+                "element ElectionDate: the file is for an election on 2014-05-20",
+            ],
+        ),
         ("a truncated file", "openelections", text.as_bytes()[..cut].to_vec(), vec!["fields; the header has 11"]),
         ("a CSV sent as Clarity", "clarity", read(CLARKE), vec!["the file is not a clarity results file"]),
         ("an empty file", "openelections", Vec::new(), vec!["the file is not a openelections results file"]),
@@ -339,7 +369,8 @@ async fn the_demo_reports_two_counties_through_the_intake_and_shows_the_third_as
     let governor = &view["tally"]["state"]["contests"]["governor"];
     assert_eq!(governor["precincts_reporting"], 8);
 
-    let page = send(&app, with_token(&test.admin_token, Method::GET, &format!("/elections/{election}/results"), None)).await;
+    let page =
+        send(&app, with_token(&test.admin_token, Method::GET, &format!("/elections/{election}/results"), None)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("not reported") && page.body.contains(counties[2].name.as_str()), "{}", page.body);
     assert!(page.body.contains("enctype=\"multipart/form-data\"") && page.body.contains("name=\"csrf\""));

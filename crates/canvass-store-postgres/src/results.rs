@@ -6,7 +6,7 @@ use canvass_store::{
     ResultsWrite, StoreError, StoredPrecinctReturn, StoredResultsChange,
     results::{change_row, decode_return, encode_return, sequence_column},
 };
-use sqlx::{Row, PgPool};
+use sqlx::{PgPool, Row};
 
 use crate::{backend, insert_error};
 
@@ -27,12 +27,13 @@ pub(crate) async fn accept_change(
     if known.is_none() {
         return Err(StoreError::Missing { what: "election", id: change.election.as_str().to_owned() });
     }
-    let last: i64 = sqlx::query("SELECT COALESCE(MAX(sequence), 0) AS last FROM results_changes WHERE election_id = $1")
-        .bind(change.election.as_str())
-        .fetch_one(&mut *transaction)
-        .await
-        .and_then(|row| row.try_get("last"))
-        .map_err(backend)?;
+    let last: i64 =
+        sqlx::query("SELECT COALESCE(MAX(sequence), 0) AS last FROM results_changes WHERE election_id = $1")
+            .bind(change.election.as_str())
+            .fetch_one(&mut *transaction)
+            .await
+            .and_then(|row| row.try_get("last"))
+            .map_err(backend)?;
     if last + 1 != sequence {
         return Ok(ResultsWrite::SequenceTaken);
     }
@@ -52,21 +53,27 @@ pub(crate) async fn accept_change(
     .bind(change.file_sha256.as_deref())
     .execute(&mut *transaction)
     .await
-    .map_err(|error| insert_error(error, "results change", change.election.as_str(), ("county", county.unwrap_or(""))))?;
+    .map_err(|error| {
+        insert_error(error, "results change", change.election.as_str(), ("county", county.unwrap_or("")))
+    })?;
     for precinct_return in returns {
-        sqlx::query("INSERT INTO precinct_returns (election_id, precinct_id, sequence, return_json) VALUES ($1, $2, $3, $4)")
-            .bind(change.election.as_str())
-            .bind(precinct_return.precinct.as_str())
-            .bind(sequence)
-            .bind(encode_return(precinct_return)?)
-            .execute(&mut *transaction)
-            .await
-            .map_err(|error| {
-                insert_error(error, "precinct return", precinct_return.precinct.as_str(), (
-                    "precinct",
-                    precinct_return.precinct.as_str(),
-                ))
-            })?;
+        sqlx::query(
+            "INSERT INTO precinct_returns (election_id, precinct_id, sequence, return_json) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(change.election.as_str())
+        .bind(precinct_return.precinct.as_str())
+        .bind(sequence)
+        .bind(encode_return(precinct_return)?)
+        .execute(&mut *transaction)
+        .await
+        .map_err(|error| {
+            insert_error(
+                error,
+                "precinct return",
+                precinct_return.precinct.as_str(),
+                ("precinct", precinct_return.precinct.as_str()),
+            )
+        })?;
     }
     transaction.commit().await.map_err(backend)?;
     Ok(ResultsWrite::Written)

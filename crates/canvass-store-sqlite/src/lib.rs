@@ -2192,7 +2192,10 @@ impl Store for SqliteStore {
         results::accept_change(&self.pool, change, returns).await
     }
 
-    async fn results_changes(&self, election: &ElectionId) -> Result<Vec<canvass_store::StoredResultsChange>, StoreError> {
+    async fn results_changes(
+        &self,
+        election: &ElectionId,
+    ) -> Result<Vec<canvass_store::StoredResultsChange>, StoreError> {
         results::changes(&self.pool, election).await
     }
 

@@ -51,21 +51,27 @@ pub(crate) async fn accept_change(
     .bind(change.file_sha256.as_deref())
     .execute(&mut *transaction)
     .await
-    .map_err(|error| insert_error(error, "results change", change.election.as_str(), ("county", county.unwrap_or(""))))?;
+    .map_err(|error| {
+        insert_error(error, "results change", change.election.as_str(), ("county", county.unwrap_or("")))
+    })?;
     for precinct_return in returns {
-        sqlx::query("INSERT INTO precinct_returns (election_id, precinct_id, sequence, return_json) VALUES (?, ?, ?, ?)")
-            .bind(change.election.as_str())
-            .bind(precinct_return.precinct.as_str())
-            .bind(sequence)
-            .bind(encode_return(precinct_return)?)
-            .execute(&mut *transaction)
-            .await
-            .map_err(|error| {
-                insert_error(error, "precinct return", precinct_return.precinct.as_str(), (
-                    "precinct",
-                    precinct_return.precinct.as_str(),
-                ))
-            })?;
+        sqlx::query(
+            "INSERT INTO precinct_returns (election_id, precinct_id, sequence, return_json) VALUES (?, ?, ?, ?)",
+        )
+        .bind(change.election.as_str())
+        .bind(precinct_return.precinct.as_str())
+        .bind(sequence)
+        .bind(encode_return(precinct_return)?)
+        .execute(&mut *transaction)
+        .await
+        .map_err(|error| {
+            insert_error(
+                error,
+                "precinct return",
+                precinct_return.precinct.as_str(),
+                ("precinct", precinct_return.precinct.as_str()),
+            )
+        })?;
     }
     transaction.commit().await.map_err(backend)?;
     Ok(ResultsWrite::Written)

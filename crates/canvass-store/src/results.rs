@@ -30,8 +30,15 @@ pub struct StoredResultsChange {
 impl StoredResultsChange {
     /// The public history's view of the change, naming the precincts it brought.
     pub fn public(&self, precincts: Vec<PrecinctId>) -> Result<ResultsChange, StoreError> {
-        let at = OffsetDateTime::from_unix_timestamp(self.at).map_err(|error| StoreError::Corrupt(error.to_string()))?;
-        Ok(ResultsChange { sequence: self.sequence, at, county: self.county.clone(), precincts, kind: self.kind.clone() })
+        let at =
+            OffsetDateTime::from_unix_timestamp(self.at).map_err(|error| StoreError::Corrupt(error.to_string()))?;
+        Ok(ResultsChange {
+            sequence: self.sequence,
+            at,
+            county: self.county.clone(),
+            precincts,
+            kind: self.kind.clone(),
+        })
     }
 
     /// The kind's column value and its reason, as both backends store them.

@@ -23,10 +23,10 @@ use canvass_store_sqlite::{OpenMode, SqliteStore};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-/// The test SMTP server (also included by path from other crates' tests).
-pub mod smtp;
 /// Election definitions from a results file's own names (also included by path from the CLI's tests).
 pub mod results_definition;
+/// The test SMTP server (also included by path from other crates' tests).
+pub mod smtp;
 
 pub const PASSWORD: &str = "a long enough password";
 

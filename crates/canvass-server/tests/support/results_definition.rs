@@ -46,7 +46,11 @@ pub fn definition_from_file(
             .entry(key)
             .or_insert_with(|| {
                 let id = PrecinctId::parse(&format!("{county}/precinct:p{next}")).unwrap();
-                precincts.push(Precinct { id: id.clone(), jurisdiction: county.clone(), name: Name::parse(name).unwrap() });
+                precincts.push(Precinct {
+                    id: id.clone(),
+                    jurisdiction: county.clone(),
+                    name: Name::parse(name).unwrap(),
+                });
                 id
             })
             .clone()

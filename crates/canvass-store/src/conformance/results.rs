@@ -14,7 +14,10 @@ use crate::{ResultsWrite, Store, StoreError, StoredResultsChange};
 pub(super) fn scenarios() -> Vec<Scenario> {
     vec![
         Scenario { name: "results_changes_take_the_next_sequence_only", run: next_sequence_only },
-        Scenario { name: "results_change_with_an_unknown_precinct_writes_nothing", run: unknown_precinct_writes_nothing },
+        Scenario {
+            name: "results_change_with_an_unknown_precinct_writes_nothing",
+            run: unknown_precinct_writes_nothing,
+        },
     ]
 }
 
@@ -56,7 +59,8 @@ fn next_sequence_only(store: &dyn Store) -> ScenarioFuture<'_> {
             store.accept_results_change(&correction, std::slice::from_ref(&corrected)).await.unwrap(),
             ResultsWrite::Written
         );
-        let certification = StoredResultsChange { file_sha256: None, ..change(&election, 3, ChangeKind::Certification) };
+        let certification =
+            StoredResultsChange { file_sha256: None, ..change(&election, 3, ChangeKind::Certification) };
         assert_eq!(store.accept_results_change(&certification, &[]).await.unwrap(), ResultsWrite::Written);
 
         let changes = store.results_changes(&election).await.unwrap();
