@@ -394,3 +394,57 @@ async fn the_demo_reports_two_counties_through_the_intake_and_shows_the_third_as
     assert!(refused.body.contains("line 3: unknown contest"), "{}", refused.body);
     assert_eq!(stored(test.node.store(), &election).await.0, 1);
 }
+
+const NIST_RESULTS: &str = "../../../shared/data/nist/cdf-test-method/test_data/synthetic/gen-01/err_v2/err-gen-01";
+
+#[tokio::test]
+async fn nist_results_import_as_xml_and_the_same_numbers_as_json_are_no_change() {
+    let test = test_node("", false).await;
+    let app = admin_app(test.node.clone());
+    let xml = read(&format!("{NIST_RESULTS}.xml"));
+    let reported = canvass_formats::nist_results::read_xml(xml.as_slice()).unwrap().reported().precincts;
+    assert!(reported.problems.is_empty(), "{:?}", reported.problems);
+    let county = reported.counts[0].county.clone().unwrap_or_else(|| "Test County".into());
+    let definition = definition_from_file(
+        &reported,
+        "nist-gen-01",
+        reported.election_name.as_deref().unwrap(),
+        reported.election_date.unwrap(),
+        "ocd-division/country:us/state:zz",
+        "test",
+        &county,
+    );
+    store_definition(&test, &definition, "Test State").await;
+
+    let reply = send(&app, upload(&test.admin_token, "nist-gen-01", "format=nist-xml", xml)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["outcome"], "reported");
+    assert_eq!(reply.json()["precincts"], definition.precincts.len());
+    let view = results(&app, &test.admin_token, "nist-gen-01").await;
+    for contest in &definition.contests {
+        for (index, choice) in contest.choices.iter().enumerate() {
+            let expected: u64 = reported
+                .counts
+                .iter()
+                .filter(|count| {
+                    let name = match &count.district {
+                        Some(district) => format!("{} {district}", count.contest),
+                        None => count.contest.clone(),
+                    };
+                    name == contest.name.as_str() && count.choice == choice.name.as_str()
+                })
+                .map(|count| count.total)
+                .sum();
+            assert_eq!(view["tally"]["state"]["contests"][contest.id.as_str()]["choices"][index]["total"], expected);
+        }
+    }
+
+    let json = read(&format!("{NIST_RESULTS}.json"));
+    let reply = send(&app, upload(&test.admin_token, "nist-gen-01", "format=nist-json", json.clone())).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.json()["outcome"], "unchanged", "the JSON example carries the XML's numbers");
+    // JSON sent as XML is refused before anything else.
+    let reply = send(&app, upload(&test.admin_token, "nist-gen-01", "format=nist-xml", json)).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
+    assert!(reply.body.contains("not a nist-xml results file"), "{}", reply.body);
+}
