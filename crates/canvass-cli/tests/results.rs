@@ -15,7 +15,7 @@ use std::{fs, path::Path};
 
 use canvass_store::Store;
 use results_definition::{definition_from_file, file_total, state_of};
-use support::{enrol_second_factor, init_node, run, stderr, stdout};
+use support::{Served, admin_bearer, enrol_second_factor, init_node, mint_token, request, run, stderr, stdout};
 
 const CLARKE: &str = "../../../shared/data/results/openelections-ga/20181106__ga__general__clarke__precinct.csv";
 const GEORGIA: &str = "ocd-division/country:us/state:ga";
@@ -184,42 +184,100 @@ fn refusals_list_every_problem_and_certification_needs_an_approved_request() {
     let data = init_node(directory.path(), &[]);
     let data_text = data.to_str().unwrap().to_owned();
     add_definition(&data);
-    let password = directory.path().join("admin-password");
-    let secret = enrol_second_factor(&data, "admin");
+    let password = directory.path().join("staff-password");
+    fs::write(&password, STAFF_PASSWORD).unwrap();
+    let county = format!("{GEORGIA}/county:clarke");
+    let added = run(&[
+        "user",
+        "add",
+        "--data",
+        &data_text,
+        "--username",
+        "reporter",
+        "--role",
+        "results_reporter",
+        "--jurisdiction",
+        &county,
+        "--password-file",
+        password.to_str().unwrap(),
+    ]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let reporter = enrol_second_factor(&data, "reporter");
+    let admin = enrol_second_factor(&data, "admin");
+    let admin_password = directory.path().join("admin-password");
     let now = unix_seconds();
-    let sign_in = |code: String| {
-        vec![
-            "--user".to_owned(),
-            "admin".into(),
+    let command = |words: &[&str], user: &str, password: &Path, code: String| {
+        let mut arguments: Vec<String> = words.iter().map(|word| (*word).to_owned()).collect();
+        arguments.extend([
+            "--data".to_owned(),
+            data_text.clone(),
+            "--user".into(),
+            user.into(),
             "--password-file".into(),
             password.to_str().unwrap().into(),
             "--totp-code".into(),
             code,
-        ]
+        ]);
+        run(&arguments.iter().map(String::as_str).collect::<Vec<_>>())
     };
 
-    let mut arguments: Vec<String> =
-        ["results", "import", "--data", &data_text, "--election", ELECTION, "--format", "clarity", CLARKE]
-            .iter()
-            .map(|it| (*it).to_owned())
-            .collect();
-    arguments.extend(sign_in(secret.code_at(now)));
-    let output = run(&arguments.iter().map(String::as_str).collect::<Vec<_>>());
+    // A CSV declared as Clarity: refused with the reason, nothing written.
+    let output = command(
+        &["results", "import", "--election", ELECTION, "--format", "clarity", CLARKE],
+        "reporter",
+        &password,
+        reporter.code_at(now),
+    );
     assert!(!output.status.success());
     let error = stderr(&output);
     assert!(error.contains("refused") && error.contains("not a clarity results file"), "{error}");
     assert!(!error.contains("panicked"), "{error}");
     assert_eq!(changes(&data), 0);
 
-    let mut arguments: Vec<String> = ["results", "certify", "--data", &data_text, "--election", ELECTION]
-        .iter()
-        .map(|it| (*it).to_owned())
-        .collect();
-    arguments.extend(sign_in(secret.code_at(now + 30)));
-    let output = run(&arguments.iter().map(String::as_str).collect::<Vec<_>>());
+    // Certification without an approved request is refused and says how to get one.
+    let output = command(&["results", "certify", "--election", ELECTION], "admin", &admin_password, admin.code_at(now));
     assert!(!output.status.success());
     assert!(stderr(&output).contains("needs a second administrator's approval"), "{}", stderr(&output));
     assert_eq!(changes(&data), 0);
+
+    // The request is made through the API and approved by a second administrator.
+    let approver_password = directory.path().join("approver-password");
+    fs::write(&approver_password, "the approver's own long password").unwrap();
+    let set = run(&[
+        "admin",
+        "set-password",
+        "--data",
+        &data_text,
+        "--user",
+        "approver",
+        "--password-file",
+        approver_password.to_str().unwrap(),
+    ]);
+    assert!(set.status.success(), "{}", stderr(&set));
+    let approver = format!("Bearer {}", mint_token(&data, "approver", "state_administrator", None));
+    let served = Served::start(&["--data", &data_text], &[]).unwrap();
+    let bearer = admin_bearer(&data);
+    let body = serde_json::json!({ "justification": "the state canvass is complete" }).to_string();
+    let path = format!("/api/elections/{ELECTION}/certify");
+    let made = request(served.admin, "POST", &path, &[("Authorization", bearer.as_str())], Some(&body));
+    assert_eq!(made.status, 201, "{}", made.body);
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    let approve = format!("/api/requests/{id}/approve");
+    let approved = request(served.admin, "POST", &approve, &[("Authorization", approver.as_str())], None);
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    served.stop();
+
+    let output = command(
+        &["results", "certify", "--election", ELECTION, "--request", &id],
+        "admin",
+        &admin_password,
+        admin.code_at(now + 30),
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("Certified the results"), "{}", stdout(&output));
+    assert_eq!(changes(&data), 1);
+    let show = run(&["results", "show", "--data", &data_text, "--election", ELECTION]);
+    assert!(stdout(&show).contains(", certified") && stdout(&show).contains("certification"), "{}", stdout(&show));
 
     let help = run(&["results", "import", "--help"]);
     assert!(stdout(&help).contains("--correction"), "{}", stdout(&help));
