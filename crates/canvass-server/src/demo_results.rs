@@ -9,7 +9,7 @@ use canvass_core::{
     demo::{DemoContent, SplitMix64},
     id::{ContestId, PrecinctId},
     jurisdiction::JurisdictionKind,
-    results::ElectionDefinition,
+    results::{ElectionDefinition, PrecinctReturn, VoteType, Votes},
     voter::VoterStatus,
 };
 use canvass_store::Store;
@@ -43,6 +43,9 @@ pub fn definition(content: &DemoContent) -> ElectionDefinition {
     }
 }
 
+const HEADER: &str =
+    "county,precinct,office,district,party,candidate,votes,election_day,early,absentee_by_mail,provisional\n";
+
 /// A CSV field, quoted (names hold commas and colons).
 fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
@@ -75,9 +78,7 @@ fn row(county: &str, precinct: &str, office: &str, party: &str, candidate: &str,
 pub fn openelections_csv(content: &DemoContent, counties: usize, seed: u64) -> String {
     let definition = definition(content);
     let mut random = SplitMix64::new(seed ^ 0x7e5u64);
-    let mut csv = String::from(
-        "county,precinct,office,district,party,candidate,votes,election_day,early,absentee_by_mail,provisional\n",
-    );
+    let mut csv = String::from(HEADER);
     for county in definition.counties.iter().take(counties) {
         for precinct in definition.precincts.iter().filter(|precinct| precinct.jurisdiction == county.id) {
             let registered = content
@@ -103,6 +104,39 @@ pub fn openelections_csv(content: &DemoContent, counties: usize, seed: u64) -> S
         }
     }
     csv
+}
+
+/// Accepted returns written back as an OpenElections CSV, by the definition's names: a
+/// precinct's ballots cast (when known) and each choice's votes split by vote type. What a
+/// county's tabulator export looks like, for the demo, tests and measurements.
+pub fn returns_csv(definition: &ElectionDefinition, returns: &[PrecinctReturn]) -> String {
+    let mut csv = String::from(HEADER);
+    for precinct_return in returns {
+        let Some(precinct) = definition.precinct(&precinct_return.precinct) else { continue };
+        let county = definition.counties.iter().find(|county| county.id == precinct.jurisdiction);
+        let names = (county.map_or("", |county| county.name.as_str()), precinct.name.as_str());
+        if let Some(ballots) = &precinct_return.ballots_cast {
+            csv.push_str(&row(names.0, names.1, "Ballots Cast", "", "", split(ballots)));
+        }
+        for counted in &precinct_return.contests {
+            let Some(contest) = definition.contest(&counted.contest) else { continue };
+            for (choice, votes) in contest.choices.iter().zip(&counted.choices) {
+                let party = choice.party.as_deref().unwrap_or("");
+                csv.push_str(&row(names.0, names.1, contest.name.as_str(), party, choice.name.as_str(), split(votes)));
+            }
+        }
+    }
+    csv
+}
+
+/// A count's parts in the CSV's column order; a total-only count as election day.
+fn split(votes: &Votes) -> [u64; 4] {
+    if votes.is_split() {
+        [VoteType::ElectionDay, VoteType::Early, VoteType::AbsenteeByMail, VoteType::Provisional]
+            .map(|kind| votes.of(kind))
+    } else {
+        [votes.total, 0, 0, 0]
+    }
 }
 
 /// Stores the demo's definition and sends two counties' results through the intake as the

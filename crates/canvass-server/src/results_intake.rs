@@ -134,7 +134,7 @@ pub async fn import_results(
         .collect();
     authorize_counties(store, audit, grants, &counties).await?;
 
-    let accepted = load_results(store, upload.election).await?;
+    let accepted = results_for(store, definition.clone()).await?;
     let correcting = correction.is_some();
     let mut problems = rule_problems(&definition, &accepted.returns, &matched, correcting);
     if accepted.is_certified() && !correcting {
@@ -283,6 +283,12 @@ pub async fn load_results(store: &dyn Store, election: &ElectionId) -> Result<El
     let Some(definition) = store.election_definition(election).await? else {
         return Err(ServerError::NotFound(format!("no election {election}")));
     };
+    results_for(store, definition).await
+}
+
+/// The results of a definition already loaded.
+async fn results_for(store: &dyn Store, definition: ElectionDefinition) -> Result<ElectionResults, ServerError> {
+    let election = &definition.election.id;
     let stored = store.precinct_returns(election).await?;
     let mut precincts_of: BTreeMap<u64, Vec<PrecinctId>> = BTreeMap::new();
     let mut returns = BTreeMap::new();

@@ -448,3 +448,57 @@ async fn nist_results_import_as_xml_and_the_same_numbers_as_json_are_no_change()
     assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", reply.body);
     assert!(reply.body.contains("not a nist-xml results file"), "{}", reply.body);
 }
+
+/// A state-size election (100 counties, 2,700 precincts, 60 contests): every county's file
+/// goes through the intake one after the other, as on election night; the state tally then
+/// equals the generated returns' sums. Prints the time of the first and last county's upload.
+/// A measurement (minutes in a debug build): `cargo test -p canvass-server --release --test
+/// results_intake state_size -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement: run with --ignored, preferably --release"]
+async fn a_state_size_election_reports_county_by_county() {
+    use canvass_core::results_sample::{SampleShape, sample_election};
+    let test = test_node("", false).await;
+    let app = admin_app(test.node.clone());
+    let mut sample = sample_election(SampleShape::STATE, date!(2026 - 11 - 03), 11).unwrap();
+    // The sample repeats office names across contests; a file names contests, so each gets
+    // its own name here.
+    for contest in &mut sample.definition.contests {
+        contest.name = Name::parse(&format!("{} {}", contest.name, contest.id)).unwrap();
+    }
+    test.node.store().insert_jurisdiction(&sample.state).await.unwrap();
+    test.node.store().insert_election_definition(&sample.definition).await.unwrap();
+    let election = sample.definition.election.id.to_string();
+    let mut timings = Vec::new();
+    for county in &sample.definition.counties {
+        let returns: Vec<_> = sample
+            .returns
+            .iter()
+            .filter(|it| sample.definition.precinct(&it.precinct).unwrap().jurisdiction == county.id)
+            .cloned()
+            .collect();
+        let csv = canvass_server::demo_results::returns_csv(&sample.definition, &returns);
+        let started = std::time::Instant::now();
+        let reply = send(&app, upload(&test.admin_token, &election, "format=openelections", csv.into_bytes())).await;
+        timings.push(started.elapsed());
+        assert_eq!(reply.status, StatusCode::OK, "{}: {}", county.name, reply.body);
+        assert_eq!(reply.json()["precincts"], returns.len());
+    }
+    println!(
+        "state-size intake: first county {:?}, last county {:?}, all {} counties {:?}",
+        timings[0],
+        timings[timings.len() - 1],
+        timings.len(),
+        timings.iter().sum::<std::time::Duration>()
+    );
+    let view = results(&app, &test.admin_token, &election).await;
+    assert_eq!(view["tally"]["state"]["precincts_reporting"], 2_700);
+    let contest = &sample.definition.contests[0];
+    let expected: u64 = sample
+        .returns
+        .iter()
+        .flat_map(|it| it.contests.iter().filter(|counted| counted.contest == contest.id))
+        .map(|counted| counted.choices[0].total)
+        .sum();
+    assert_eq!(view["tally"]["state"]["contests"][contest.id.as_str()]["choices"][0]["total"], expected);
+}
