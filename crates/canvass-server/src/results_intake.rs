@@ -9,7 +9,10 @@
 //! is a denied ledger entry and writes nothing. Access is checked per county the file touches,
 //! so a county's results reporter cannot send another county's precincts.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    sync::{Arc, LazyLock},
+};
 
 use canvass_core::{
     access::{Decision, Grant, Operation, decide},
@@ -126,6 +129,11 @@ pub async fn import_results(
         Ok(matched) => matched,
         Err(error) => return Err(audit.refuse(entry, error).await),
     };
+    // Uploads of one election take turns in this process, so two counties sending at once are
+    // both checked against the state the other left, instead of one being bounced by the
+    // store's compare-and-set (which still guards against other processes).
+    let turn = election_turn(upload.election);
+    let _turn = turn.lock().await;
     let counties: BTreeSet<JurisdictionId> = matched
         .returns
         .iter()
@@ -175,6 +183,15 @@ pub async fn import_results(
     let sequence = change.sequence;
     audit.run(entry, async { write_change(store, &change, &changed).await }).await?;
     Ok(ResultsOutcome::Accepted { sequence, county, precincts: changed.len(), kind })
+}
+
+/// The lock one election's uploads take turns on in this process.
+fn election_turn(election: &ElectionId) -> Arc<tokio::sync::Mutex<()>> {
+    static TURNS: LazyLock<std::sync::Mutex<BTreeMap<ElectionId, Arc<tokio::sync::Mutex<()>>>>> =
+        LazyLock::new(Default::default);
+    // A poisoned map only means another upload panicked while inserting; the map is still whole.
+    let mut turns = TURNS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    turns.entry(election.clone()).or_default().clone()
 }
 
 fn upload_entry(

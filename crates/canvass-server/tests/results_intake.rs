@@ -502,3 +502,47 @@ async fn a_state_size_election_reports_county_by_county() {
         .sum();
     assert_eq!(view["tally"]["state"]["contests"][contest.id.as_str()]["choices"][0]["total"], expected);
 }
+
+/// Three counties sending at the same moment are all accepted, one change each, none bounced.
+#[tokio::test]
+async fn counties_uploading_at_once_are_all_accepted_in_turn() {
+    use canvass_core::results_sample::{SampleShape, sample_election};
+    let test = test_node("", false).await;
+    let app = admin_app(test.node.clone());
+    let mut sample = sample_election(SampleShape::SMALL, date!(2026 - 11 - 03), 5).unwrap();
+    for contest in &mut sample.definition.contests {
+        contest.name = Name::parse(&format!("{} {}", contest.name, contest.id)).unwrap();
+    }
+    test.node.store().insert_jurisdiction(&sample.state).await.unwrap();
+    test.node.store().insert_election_definition(&sample.definition).await.unwrap();
+    let election = sample.definition.election.id.to_string();
+    let files: Vec<Vec<u8>> = sample
+        .definition
+        .counties
+        .iter()
+        .map(|county| {
+            let returns: Vec<_> = sample
+                .returns
+                .iter()
+                .filter(|it| sample.definition.precinct(&it.precinct).unwrap().jurisdiction == county.id)
+                .cloned()
+                .collect();
+            canvass_server::demo_results::returns_csv(&sample.definition, &returns).into_bytes()
+        })
+        .collect();
+    assert_eq!(files.len(), 3);
+    let token = test.admin_token.clone();
+    let [first, second, third] = [0, 1, 2].map(|index| {
+        let app = app.clone();
+        let request = upload(&token, &election, "format=openelections", files[index].clone());
+        tokio::spawn(async move { send(&app, request).await })
+    });
+    let mut sequences = Vec::new();
+    for reply in [first.await.unwrap(), second.await.unwrap(), third.await.unwrap()] {
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+        sequences.push(reply.json()["sequence"].as_u64().unwrap());
+    }
+    sequences.sort_unstable();
+    assert_eq!(sequences, [1, 2, 3]);
+    assert_eq!(stored(test.node.store(), &election).await, (3, 12));
+}
