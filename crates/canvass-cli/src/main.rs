@@ -15,6 +15,7 @@ mod init;
 mod keys;
 mod log_source;
 mod places;
+mod results;
 mod serve;
 mod sign_in;
 mod users;
@@ -90,6 +91,9 @@ enum Command {
     /// Absentee and provisional ballots: record each step, show a voter's ballots.
     #[command(subcommand)]
     Ballots(ballots::BallotsCommand),
+    /// Election-night results: import a county's file, certify, show the totals.
+    #[command(subcommand)]
+    Results(results::ResultsCommand),
 }
 
 fn main() -> ExitCode {
@@ -119,6 +123,7 @@ fn main() -> ExitCode {
             Command::Places(command) => places::run(&cli.data, command).await,
             Command::Ballots(command) => ballots::run(&cli.data, command).await,
             Command::Election(command) => elections::run(&cli.data, command).await,
+            Command::Results(command) => results::run(&cli.data, command).await,
             Command::Witness(arguments) => tokio::task::spawn_blocking(move || witness::run(arguments))
                 .await
                 .map_err(anyhow::Error::from)

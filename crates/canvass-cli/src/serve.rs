@@ -145,6 +145,7 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
         witness: (witness_file, witness_name),
         lookup,
         ballot_lookups,
+        election: loaded.content.election.id.to_string(),
     };
     let result = serve_until_stopped(node, store, &arguments, Some(&demo)).await;
     drop(temporary);
@@ -177,6 +178,8 @@ struct DemoPrint {
     lookup: Option<String>,
     /// Made-up voters with a demo ballot, to type into "Did my ballot count?".
     ballot_lookups: Vec<String>,
+    /// The demo election, whose results two of three counties have reported.
+    election: String,
 }
 
 /// The last segment of an OCD-ID (`county:alder` -> `alder`), for file names.
@@ -222,6 +225,13 @@ async fn serve_until_stopped(
         for ballot in &demo.ballot_lookups {
             println!("  Did my ballot count?  {scheme}://{}/lookup/ballot   try: {ballot}", listeners.public);
         }
+        println!(
+            "  Results:      {scheme}://{}/elections/{}/results   (two of three counties reported; try: canvass results show --data {} --election {})",
+            listeners.admin,
+            demo.election,
+            demo.data.display(),
+            demo.election
+        );
         println!("  Admin sign-in, shown once: user admin, password {password}   (then enrol a second factor)");
         println!("  Admin API token, shown once: {}", demo.token);
         println!(

@@ -163,6 +163,8 @@ actions! {
     VoterDuplicateMerge => "voter.duplicate_merge", "A duplicate pair was merged: one record kept, the other removed as duplicate_merged (or a refused attempt).";
     VoterDuplicateDismiss => "voter.duplicate_dismiss", "A candidate duplicate pair was dismissed as two different voters.";
     ElectionDefine => "election.define", "An election's definition (contests, choices, precincts and their coverage) was imported.";
+    ResultsReport => "results.report", "A county's precinct results were accepted (or a refused upload): election, county, precincts, file hash.";
+    ResultsCorrect => "results.correct", "Accepted precinct results were corrected, with the reason (or a refused correction).";
 }
 
 impl fmt::Display for Action {

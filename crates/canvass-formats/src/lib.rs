@@ -23,6 +23,7 @@ mod nist_document;
 pub mod nist_results;
 pub mod openelections;
 pub mod reported;
+pub mod results_match;
 mod tab_lines;
 pub mod vip5;
 pub mod vri;

@@ -161,6 +161,12 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     route("POST", "/api/requests/{id}/run", Staff(Operation::ViewNode, Handler)),
     route("POST", "/api/break-glass", Staff(Operation::BreakGlass, Handler)),
     route("GET", "/api/incidents", Staff(Operation::SearchLedger, NodeWide)),
+    // Results: the handler checks results.upload on every county the file names.
+    route("POST", "/api/elections/{id}/results", Staff(Operation::UploadResults, Handler)),
+    route("GET", "/api/elections/{id}/results", Staff(Operation::ViewNode, NodeWide)),
+    route("POST", "/api/elections/{id}/certify", Staff(Operation::ViewNode, Handler)),
+    route("GET", "/elections/{id}/results", Staff(Operation::ViewNode, NodeWide)),
+    route("POST", "/elections/{id}/results", Staff(Operation::UploadResults, Handler)),
 ];
 
 /// The entry for a route, if it has one.
@@ -477,9 +483,13 @@ async fn multipart_field(
 ) -> Result<(Option<String>, Request), Response> {
     use axum::extract::FromRequest;
     let (parts, body) = request.into_parts();
-    // An election definition is larger than a signature image; every other form takes images.
-    let limit = if parts.uri.path() == "/elections" {
+    // Upload forms take different sizes: an election definition or a results file is larger
+    // than a signature image, which every other form takes.
+    let path = parts.uri.path();
+    let limit = if path == "/elections" {
         crate::admin_elections::MAX_UPLOAD_BYTES
+    } else if path.starts_with("/elections/") && path.ends_with("/results") {
+        crate::results_intake::MAX_UPLOAD_BYTES
     } else {
         crate::voter_records_pages::MAX_UPLOAD_BYTES
     };

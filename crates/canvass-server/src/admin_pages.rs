@@ -53,6 +53,7 @@ pub fn router() -> Router<Node> {
         .merge(crate::voter_records_pages::router())
         .merge(crate::admin_duplicates::router())
         .merge(crate::admin_elections::router())
+        .merge(crate::admin_results::router())
 }
 
 pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {

@@ -296,6 +296,7 @@ pub fn router() -> OpenApiRouter<Node> {
         .routes(routes!(crate::api_staff::list_incidents))
         .merge(crate::api_duplicates::router())
         .merge(crate::api_elections::router())
+        .merge(crate::api_results::router())
 }
 
 /// Routes that need no authentication: health checks and this document.

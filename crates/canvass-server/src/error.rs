@@ -54,6 +54,9 @@ pub enum ServerError {
     Ballot(String),
     #[error("{0}")]
     UnknownReference(String),
+    /// A results upload refused whole: every problem, each naming its line or element and rule.
+    #[error("the results upload was refused and nothing was written ({} problem{}):\n{}", .0.len(), if .0.len() == 1 { "" } else { "s" }, .0.join("\n"))]
+    ResultsRefused(Vec<String>),
     #[error(
         "jurisdiction {0} is sealed: its officials must unseal it (canvass keys unseal) before its voter data can be used"
     )]
@@ -90,6 +93,7 @@ impl ServerError {
                 | Self::Csrf
                 | Self::ListMaintenance(_)
                 | Self::Ballot(_)
+                | Self::ResultsRefused(_)
         )
     }
 
@@ -113,6 +117,7 @@ impl ServerError {
             Self::ListMaintenance(_) => "list_maintenance_refused",
             Self::Ballot(_) => "ballot_step_refused",
             Self::UnknownReference(_) => "unknown_reference",
+            Self::ResultsRefused(_) => "results_refused",
             Self::Unavailable(_) => "unavailable",
             Self::Sealed(_) => "jurisdiction_sealed",
             Self::NoKeyRing(_) => "no_key_ring",
@@ -136,7 +141,9 @@ impl ServerError {
             Self::ForbiddenPeer => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::UnknownReference(_) | Self::ListMaintenance(_) | Self::Ballot(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::UnknownReference(_) | Self::ListMaintenance(_) | Self::Ballot(_) | Self::ResultsRefused(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Sealed(_) => StatusCode::LOCKED,
             Self::NoKeyRing(_) => StatusCode::CONFLICT,
@@ -174,7 +181,7 @@ pub struct ErrorDetail {
     /// Stable code: invalid_input, malformed_json, unsupported_media_type, body_too_large,
     /// unauthorized, forbidden_peer, not_found, already_exists, unknown_reference,
     /// unavailable, jurisdiction_sealed, no_key_ring, wrong_secret, list_maintenance_refused,
-    /// ballot_step_refused,
+    /// ballot_step_refused, results_refused,
     /// internal.
     pub code: String,
     pub message: String,

@@ -75,8 +75,16 @@ async fn check_subject(node: &Node, request: &NewRequest) -> Result<(), ServerEr
         }
         RequestKind::CertifyResults => {
             let election = ElectionId::parse(&request.subject)?;
-            if node.store().election(&election).await?.is_none() {
-                return Err(ServerError::UnknownReference(format!("no election {election}")));
+            match node.store().election(&election).await? {
+                None => return Err(ServerError::UnknownReference(format!("no election {election}"))),
+                // Certified by the officials of the election's own jurisdiction, not a county's.
+                Some(found) if found.jurisdiction != request.jurisdiction => {
+                    return Err(ServerError::Invalid(format!(
+                        "election {election} is {}'s: make the request in that jurisdiction",
+                        found.jurisdiction
+                    )));
+                }
+                Some(_) => {}
             }
         }
         RequestKind::ExportVoters | RequestKind::RotateKeys | RequestKind::ShredKeys => {}
@@ -263,8 +271,7 @@ async fn execute(node: &Node, audit: &Audit, request: &StoredRequest) -> Result<
         }
         RequestKind::CertifyResults => {
             let election = ElectionId::parse(&request.subject)?;
-            let entry = target(audit.entry(Action::ResultsCertify), format!("election:{election}"))?;
-            audit.record(&entry.with_jurisdiction(jurisdiction)).await?;
+            crate::results_intake::record_certification(store, audit, jurisdiction, &election).await?;
             Ok(Completed::Certified { election })
         }
     }

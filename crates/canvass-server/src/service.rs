@@ -113,7 +113,8 @@ pub async fn load_demo(
     }
     let entry = audit.entry(Action::ElectionAdd).with_jurisdiction(&content.election.jurisdiction);
     let entry = target(entry, format!("election:{}", content.election.id))?;
-    audit.run(entry, async { Ok(store.insert_election(&content.election, &content.contests).await?) }).await?;
+    let definition = crate::demo_results::definition(&content);
+    audit.run(entry, async { Ok(store.insert_election_definition(&definition).await?) }).await?;
     let mut passphrases = Vec::new();
     let mut shares = None;
     for jurisdiction in &content.jurisdictions {
@@ -134,6 +135,7 @@ pub async fn load_demo(
     }
     let shares = shares.ok_or_else(|| ServerError::Internal("the demo has no county".into()))?;
     let staff = add_demo_staff(store, audit, &shares.0).await?;
+    crate::demo_results::load(store, audit, &content, seed).await?;
     Ok(DemoLoaded { content, passphrases, shares, staff })
 }
 

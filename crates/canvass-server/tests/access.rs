@@ -24,10 +24,11 @@ use canvass_core::{
     access::{Decision, Grant, Operation, RequestKind, RequestStatus, StaffRole, decide},
     audit::now_millis,
     credential::{EmailAddress, StaffAccount, Username},
-    election::{Election, ElectionKind},
-    id::{ElectionId, JurisdictionId, PrecinctId},
+    election::{Choice, Contest, ContestKind, Election, ElectionKind, VoteFor},
+    id::{ContestId, ElectionId, JurisdictionId, PrecinctId},
     jurisdiction::{Jurisdiction, JurisdictionKind, Precinct},
     name::Name,
+    results::ElectionDefinition,
 };
 use canvass_crypto::{ExposeSecret, SecretString, TotpSecret, generate_password, sha256};
 use canvass_server::{
@@ -109,6 +110,9 @@ impl World {
                 date: time::macros::date!(2027 - 11 - 02),
             };
             store.insert_election(&election, &[]).await.unwrap();
+        }
+        for (state, county) in [(OWN_STATE, OWN_COUNTY), (OTHER_STATE, OTHER_COUNTY)] {
+            store.insert_election_definition(&results_definition(state, county)).await.unwrap();
         }
         let app = admin_app(test.node.clone());
         Self { test, app, passphrases, rings, counter: Cell::new(0) }
@@ -406,6 +410,8 @@ enum Payload {
     Raw(Vec<u8>),
     /// A multipart form with these fields.
     Fields(Vec<(&'static str, Vec<u8>)>),
+    /// A body as it is, with its content type (a results file; a multipart results form).
+    Typed(String, Vec<u8>),
 }
 
 const BOUNDARY: &str = "matrix-boundary";
@@ -528,9 +534,59 @@ impl Sample {
             Payload::Fields(fields) => builder
                 .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={BOUNDARY}"))
                 .body(Body::from(multipart_fields(fields))),
+            Payload::Typed(content_type, body) => {
+                builder.header(header::CONTENT_TYPE, content_type.as_str()).body(Body::from(body.clone()))
+            }
         }
         .unwrap()
     }
+}
+
+/// An election of the state whose one contest the county's precinct votes on: what the results
+/// routes' samples report.
+fn results_definition(state: &str, county: &str) -> ElectionDefinition {
+    let election = ElectionId::parse(&format!("{state}-results")).unwrap();
+    let contest = Contest {
+        id: ContestId::parse("council").unwrap(),
+        election: election.clone(),
+        district: id(county),
+        name: Name::parse("Council").unwrap(),
+        kind: ContestKind::Candidate,
+        vote_for: VoteFor::ONE,
+        choices: ["Ann", "Bo"].iter().map(|name| Choice { name: Name::parse(name).unwrap(), party: None }).collect(),
+    };
+    let precinct = Precinct {
+        id: PrecinctId::parse(&format!("{county}-p1")).unwrap(),
+        jurisdiction: id(county),
+        name: Name::parse("Precinct 1").unwrap(),
+    };
+    let county_name = if county == OWN_COUNTY { "Own County" } else { "Other County" };
+    ElectionDefinition {
+        election: Election {
+            id: election,
+            jurisdiction: id(state),
+            name: Name::parse("Results Election").unwrap(),
+            kind: ElectionKind::General,
+            date: time::macros::date!(2027 - 11 - 02),
+        },
+        coverage: [(contest.id.clone(), [precinct.id.clone()].into_iter().collect())].into_iter().collect(),
+        contests: vec![contest],
+        counties: vec![Jurisdiction {
+            id: id(county),
+            name: Name::parse(county_name).unwrap(),
+            kind: JurisdictionKind::County,
+            parent: Some(id(state)),
+        }],
+        precincts: vec![precinct],
+    }
+}
+
+/// A county's results file for [`results_definition`] (the same numbers every time: the first
+/// upload reports them, later ones are no change).
+fn results_file(county: &str) -> Vec<u8> {
+    let county_name = if county == OWN_COUNTY { "Own County" } else { "Other County" };
+    format!("county,precinct,office,candidate,votes\n{county_name},Precinct 1,Council,Ann,3\n{county_name},Precinct 1,Council,Bo,4\n")
+        .into_bytes()
 }
 
 /// The sample request of each route, for a caller (None: anonymous) on one side. None for a
@@ -756,6 +812,35 @@ async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>
             .json(serde_json::json!({ "jurisdiction": county, "justification": reason, "minutes": 5 }))
             .checks(Operation::BreakGlass, Scope::Anywhere)
             .reason(Reason::InBody),
+        ("GET", "/api/elections/{id}/results" | "/elections/{id}/results") => {
+            Sample::new(path.replace("{id}", &format!("{state}-results")), &[200])
+        }
+        ("POST", "/api/elections/{id}/results") => {
+            let mut sample =
+                Sample::new(format!("/api/elections/{state}-results/results?format=openelections"), &[200])
+                    .checks(Operation::UploadResults, Scope::At(county));
+            sample.payload = Payload::Typed("application/octet-stream".into(), results_file(county));
+            sample
+        }
+        ("POST", "/elections/{id}/results") => {
+            let mut body = format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\nopenelections\r\n\
+                 --{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n\
+                 Content-Type: text/csv\r\n\r\n"
+            )
+            .into_bytes();
+            body.extend(results_file(county));
+            body.extend(format!("\r\n--{BOUNDARY}--\r\n").into_bytes());
+            let mut sample = Sample::new(path.replace("{id}", &format!("{state}-results")), &[200])
+                .checks(Operation::UploadResults, Scope::At(county));
+            sample.payload = Payload::Typed(format!("multipart/form-data; boundary={BOUNDARY}"), body);
+            sample
+        }
+        ("POST", "/api/elections/{id}/certify") => {
+            Sample::new(path.replace("{id}", &format!("{state}-results")), &[201])
+                .json(serde_json::json!({ "justification": reason }))
+                .checks(Operation::CertifyResults, Scope::At(state))
+        }
         _ => return None,
     };
     Some(sample)

@@ -4,6 +4,7 @@
 mod ballots;
 mod duplicates;
 mod election_definitions;
+mod results;
 
 use std::{collections::HashMap, os::unix::fs::OpenOptionsExt, path::Path, str::FromStr, time::Duration};
 
@@ -2181,5 +2182,27 @@ impl Store for SqliteStore {
         StoreError,
     > {
         election_definitions::contest_coverage(&self.pool, election).await
+    }
+
+    async fn accept_results_change(
+        &self,
+        change: &canvass_store::StoredResultsChange,
+        returns: &[canvass_core::results::PrecinctReturn],
+    ) -> Result<canvass_store::ResultsWrite, StoreError> {
+        results::accept_change(&self.pool, change, returns).await
+    }
+
+    async fn results_changes(
+        &self,
+        election: &ElectionId,
+    ) -> Result<Vec<canvass_store::StoredResultsChange>, StoreError> {
+        results::changes(&self.pool, election).await
+    }
+
+    async fn precinct_returns(
+        &self,
+        election: &ElectionId,
+    ) -> Result<Vec<canvass_store::StoredPrecinctReturn>, StoreError> {
+        results::returns(&self.pool, election).await
     }
 }

@@ -45,6 +45,7 @@ pub struct Scenario {
 
 mod ballots;
 mod definitions;
+mod results;
 
 /// Every scenario, in a stable order.
 pub fn scenarios() -> Vec<Scenario> {
@@ -128,6 +129,7 @@ pub fn scenarios() -> Vec<Scenario> {
     .chain(ballots::scenarios())
     .chain(records::scenarios())
     .chain(definitions::scenarios())
+    .chain(results::scenarios())
     .collect()
 }
 

@@ -8,6 +8,7 @@ pub mod duplicates;
 mod error;
 pub mod ledger;
 pub mod places;
+pub mod results;
 pub mod rows;
 mod sealed;
 pub mod staff;
@@ -35,6 +36,7 @@ pub use ledger::{
     LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, StoredCheckpoint, StoredCosignature,
 };
 pub use places::{StoredPlacesImport, StoredPollingPlace};
+pub use results::{ResultsWrite, StoredPrecinctReturn, StoredResultsChange};
 pub use sealed::{
     BlindIndexes, ImportCounts, IndexLookup, KeyState, KeyVersionUsage, SealedFields, SealedVoter, StoredDataKey,
     StoredImport, StoredKeyRing, VoterBatch, VoterDigest, VoterRevision,
@@ -443,4 +445,22 @@ pub trait Store: Send + Sync + std::fmt::Debug {
             self.jurisdictions().await?.into_iter().filter(|county| county_ids.contains(&county.id)).collect();
         Ok(Some(ElectionDefinition { election, contests, counties, precincts, coverage }))
     }
+
+    // Election-night results (issue 7, `results`): accepted changes and the returns they brought.
+
+    /// Writes an accepted change and its precinct returns in one transaction, if and only if
+    /// `change.sequence` is the election's next (one more than the last stored, 1 for the
+    /// first); otherwise writes nothing and answers `SequenceTaken`, so two uploads checked
+    /// against the same state cannot both be stored. `Missing` for an unknown election or
+    /// precinct. Changes and returns are append-only.
+    async fn accept_results_change(
+        &self,
+        change: &StoredResultsChange,
+        returns: &[canvass_core::results::PrecinctReturn],
+    ) -> Result<ResultsWrite, StoreError>;
+    /// Every accepted change of an election, oldest first.
+    async fn results_changes(&self, election: &ElectionId) -> Result<Vec<StoredResultsChange>, StoreError>;
+    /// Every stored precinct return of an election, by precinct then sequence (the last of each
+    /// precinct is its latest).
+    async fn precinct_returns(&self, election: &ElectionId) -> Result<Vec<StoredPrecinctReturn>, StoreError>;
 }

@@ -23,6 +23,8 @@ use canvass_store_sqlite::{OpenMode, SqliteStore};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+/// Election definitions from a results file's own names (also included by path from the CLI's tests).
+pub mod results_definition;
 /// The test SMTP server (also included by path from other crates' tests).
 pub mod smtp;
 
