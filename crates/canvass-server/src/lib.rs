@@ -43,6 +43,7 @@ mod pages;
 pub mod places_import;
 pub mod qr;
 pub mod requests;
+pub mod results_site;
 pub mod roll;
 pub mod roll_import;
 pub mod roll_search;
