@@ -5,13 +5,19 @@
 (function () {
   "use strict";
   var body = document.body;
-  if (!body || !window.fetch || !window.DOMParser || !window.history || !history.replaceState) {
+  if (!body || !window.fetch || !window.DOMParser || !window.URL || !window.history || !history.replaceState) {
     return;
   }
-  // Set by the page: the way up to the snapshot's root, the page's path below it, its sequence.
+  // Set by the page: the way up to the snapshot's root and the page's path below it. The
+  // snapshot's number is the root's last segment (s/{sequence}/); the page does not carry it, so
+  // a page whose numbers did not change is the same bytes in the next snapshot.
   var root = body.getAttribute("data-root") || "";
   var page = body.getAttribute("data-page") || "index.html";
-  var sequence = Number(body.getAttribute("data-sequence")) || 0;
+  var numbered = /\/s\/(\d+)\/$/.exec(new URL(root || "./", location.href).pathname);
+  if (!numbered) {
+    return;
+  }
+  var sequence = Number(numbered[1]);
   var pointer = root + "../../current.json";
   var busy = false;
 
@@ -39,7 +45,6 @@
       document.title = fresh.title;
     }
     sequence = newer;
-    body.setAttribute("data-sequence", String(newer));
     history.replaceState(null, "", address);
     announce();
   }

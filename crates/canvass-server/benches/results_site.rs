@@ -49,4 +49,18 @@ fn main() {
         largest.path,
         largest.body.len() as f64 / 1e3
     );
+    let mut by_folder: std::collections::BTreeMap<&str, (usize, usize)> = std::collections::BTreeMap::new();
+    for file in &files {
+        let folder = file.path.split_once('/').map_or("(root)", |(folder, _)| folder);
+        let slot = by_folder.entry(folder).or_default();
+        slot.0 += 1;
+        slot.1 += file.body.len();
+    }
+    for (folder, (count, bytes)) in by_folder {
+        println!(
+            "  {folder}: {count} files, {:.1} MB, {:.1} kB each",
+            bytes as f64 / 1e6,
+            bytes as f64 / 1e3 / count as f64
+        );
+    }
 }

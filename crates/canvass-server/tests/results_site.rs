@@ -108,7 +108,7 @@ fn count(text: &str) -> u64 {
 /// The votes per choice in a results table, as rendered.
 fn rendered_votes(page: &str, table_id: &str) -> Vec<u64> {
     let table = element(page, &format!("<table class=\"results\" id=\"{table_id}\""), "table");
-    texts(table, "td", "number votes").into_iter().map(count).collect()
+    texts(table, "td", "votes").into_iter().map(count).collect()
 }
 
 fn percent(share: f64) -> String {
@@ -155,7 +155,7 @@ fn a_county_shows_the_sum_of_its_precincts_and_the_summary_the_tally() {
             &format!("<table class=\"results\" id=\"results-{}\"", slug(contest.id.as_str())),
             "table",
         );
-        let shares: Vec<String> = texts(table, "td", "number share").into_iter().map(str::to_owned).collect();
+        let shares: Vec<String> = texts(table, "td", "share").into_iter().map(str::to_owned).collect();
         let expected: Vec<String> = sums.state.contests[&contest.id].shares().into_iter().map(percent).collect();
         assert_eq!(shares, expected, "{}", contest.id);
         // Every precinct reported: each contest names its winner(s), as many as it elects at most.
@@ -210,6 +210,32 @@ fn certified_results_say_so() {
     assert!(html(&files, "changes.html").contains("Certification of the final results"));
 }
 
+#[test]
+fn a_precinct_page_changes_only_with_its_own_numbers() {
+    let results = small_results();
+    let (_, before) = render(&results, 4);
+    let mut corrected = results.clone();
+    let precinct = corrected.definition.precincts[5].id.clone();
+    let counts = corrected.returns.get_mut(&precinct).unwrap();
+    counts.contests[0].choices[1].total += 2;
+    counts.contests[0].choices[1].by_type[1] += 2;
+    corrected.changes.push(ResultsChange {
+        sequence: 5,
+        at: datetime!(2026-11-05 10:00 UTC),
+        county: Some(corrected.definition.precincts[5].jurisdiction.clone()),
+        precincts: vec![precinct.clone()],
+        kind: ChangeKind::Correction { reason: "Recount of one machine".into() },
+    });
+    let (_, after) = render(&corrected, 5);
+    for other in &results.definition.precincts {
+        let path = format!("precincts/{}.html", slug(other.id.as_str()));
+        assert_eq!(before[&path] == after[&path], other.id != precinct, "{path}");
+    }
+    let page = html(&after, &format!("precincts/{}.html", slug(precinct.as_str())));
+    assert!(page.contains("Corrected <time datetime=\"2026-11-05T10:00:00Z\">"), "{page}");
+    assert_ne!(before["index.html"], after["index.html"], "the summary carries the snapshot's time");
+}
+
 /// Every `href="…"` and `src="…"` value in a page.
 fn references(page: &str) -> Vec<String> {
     let mut found = Vec::new();
@@ -250,17 +276,19 @@ fn every_link_resolves_inside_the_snapshot_and_no_page_has_inline_code() {
         let page = std::str::from_utf8(&file.body).unwrap();
         for reference in references(page) {
             assert!(!reference.starts_with('/') && !reference.contains("://"), "{path}: `{reference}` is not relative");
-            if reference.starts_with('#') {
-                assert!(page.contains(&format!("id=\"{}\"", &reference[1..])), "{path}: no target for {reference}");
-                continue;
-            }
-            match resolve(path, &reference) {
+            let (address, fragment) = reference.split_once('#').unwrap_or((&reference, ""));
+            let target = if address.is_empty() { Some(path.clone()) } else { resolve(path, address) };
+            match target {
                 Some(target) => {
-                    assert!(files.contains_key(&target), "{path}: `{reference}` -> {target} is not in the snapshot")
+                    let file = files.get(&target);
+                    assert!(file.is_some(), "{path}: `{reference}` -> {target} is not in the snapshot");
+                    let text = std::str::from_utf8(&file.unwrap().body).unwrap();
+                    let anchor = format!("id=\"{fragment}\"");
+                    assert!(fragment.is_empty() || text.contains(&anchor), "{path}: no {anchor} in {target}");
                 }
                 None => {
                     let depth = path.matches('/').count();
-                    climbing.insert(reference["../".repeat(depth).len()..].to_owned());
+                    climbing.insert(address["../".repeat(depth).len()..].to_owned());
                 }
             }
         }
@@ -455,10 +483,9 @@ fn every_page_type_passes_axe_at_phone_width_and_updates_in_place() {
         assert_eq!(overflow, json!(0), "{kind}: the page is wider than a 390-px phone screen");
         let problems = browser.problems();
         assert!(problems.is_empty(), "{kind}: the browser reported {problems:?}");
-        if kind == "summary" {
-            let shot = browser.screenshot("results-summary-phone.png");
-            assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "a real picture, not a blank page");
-        }
+        // A picture of each page type at phone width, for a person to look at.
+        let shot = browser.screenshot(&format!("results-{kind}-phone.png"));
+        assert!(std::fs::metadata(&shot).unwrap().len() > 10_000, "{kind}: a real picture, not a blank page");
     }
     assert!(failures.is_empty(), "axe-core found violations:\n{}", failures.join("\n"));
 

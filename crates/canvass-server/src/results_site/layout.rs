@@ -47,7 +47,7 @@ pub(super) fn page(site: &Site, path: &str, depth: Depth, title: &str, body: Mar
                 link rel="stylesheet" href={ (root) (STYLESHEET_PATH) };
                 script src={ (root) (SCRIPT_PATH) } defer {}
             }
-            body data-root=(root) data-page=(path) data-sequence=(site.context.sequence) {
+            body data-root=(root) data-page=(path) {
                 a.skip href="#main" { "Skip to results" }
                 header.site {
                     a.election href={ (root) "index.html" } { (election.name) }

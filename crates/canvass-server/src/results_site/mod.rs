@@ -21,7 +21,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use canvass_core::{
     jurisdiction::{Jurisdiction, Precinct},
-    results::{ElectionResults, Tally},
+    results::{ElectionResults, ResultsChange, Tally},
 };
 
 use crate::site_file::{CSS, JAVASCRIPT, SiteContext, SiteFile};
@@ -93,6 +93,8 @@ struct Site<'a> {
     slugs: HashMap<&'a str, String>,
     counties: HashMap<&'a str, &'a Jurisdiction>,
     precincts_by_county: BTreeMap<&'a str, Vec<&'a Precinct>>,
+    /// The latest change naming each precinct: what its page dates itself by.
+    precinct_changes: HashMap<&'a str, &'a ResultsChange>,
 }
 
 impl<'a> Site<'a> {
@@ -113,7 +115,13 @@ impl<'a> Site<'a> {
         for precinct in &definition.precincts {
             precincts_by_county.entry(precinct.jurisdiction.as_str()).or_default().push(precinct);
         }
-        Self { results, tally, context, slugs, counties, precincts_by_county }
+        let mut precinct_changes = HashMap::new();
+        for change in &results.changes {
+            for precinct in &change.precincts {
+                precinct_changes.insert(precinct.as_str(), change);
+            }
+        }
+        Self { results, tally, context, slugs, counties, precincts_by_county, precinct_changes }
     }
 
     fn slug_of(&self, id: &str) -> String {

@@ -53,13 +53,14 @@ fn winner_word(contest: &Contest) -> &'static str {
     }
 }
 
-/// A horizontal bar of `share` per cent; decorative, the text beside it carries the number.
+/// A horizontal bar of `share` per cent; decorative, the text beside it carries the number. The
+/// track is the SVG's own background (CSS), so a bar is one short element: precinct pages of a
+/// state-size election hold tens of thousands of them.
 pub(super) fn bar(share: f64, winner: bool) -> Markup {
-    let width = format!("{:.2}", share.clamp(0.0, 100.0));
+    let width = format!("{:.1}", share.clamp(0.0, 100.0));
     html! {
-        svg.bar viewBox="0 0 100 4" preserveAspectRatio="none" aria-hidden="true" focusable="false" {
-            rect.track x="0" y="0" width="100" height="4" {}
-            rect.fill.winner[winner] x="0" y="0" width=(width) height="4" {}
+        svg.bar viewBox="0 0 100 1" preserveAspectRatio="none" aria-hidden="true" {
+            rect.winner[winner] width=(width) height="1" {}
         }
     }
 }
@@ -81,8 +82,8 @@ pub(super) fn results_table(id: &str, caption: &str, contest: &Contest, counted:
                             @if row.winner { span.winner-mark { (winner_word(contest)) } }
                             (bar(row.share, row.winner))
                         }
-                        td.number.votes { (number(row.votes.total)) }
-                        td.number.share { (percent(row.share)) }
+                        td.votes { (number(row.votes.total)) }
+                        td.share { (percent(row.share)) }
                     }
                 }
             }
@@ -110,8 +111,8 @@ pub(super) fn breakdown_table(id: &str, caption: &str, contest: &Contest, counte
                     @for row in &rows {
                         tr {
                             th scope="row" { (row.name) }
-                            @for kind in VoteType::ALL { td.number { (number(row.votes.of(kind))) } }
-                            td.number.votes { (number(row.votes.total)) }
+                            @for kind in VoteType::ALL { td { (number(row.votes.of(kind))) } }
+                            td.votes { (number(row.votes.total)) }
                         }
                     }
                 }
@@ -135,8 +136,8 @@ pub(super) fn ballots_table(id: &str, ballots: &Votes) -> Markup {
                 }
                 tbody {
                     tr {
-                        @for kind in VoteType::ALL { td.number { (number(ballots.of(kind))) } }
-                        td.number.votes { (number(ballots.total)) }
+                        @for kind in VoteType::ALL { td { (number(ballots.of(kind))) } }
+                        td.votes { (number(ballots.total)) }
                     }
                 }
             }

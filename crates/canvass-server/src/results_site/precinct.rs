@@ -1,12 +1,17 @@
 //! `precincts/{slug}.html`: one precinct: whether it has reported, ballots cast, turnout, and
-//! every contest it votes on with the vote-type breakdown.
+//! every contest it votes on with the vote-type breakdown. It is dated by the precinct's own
+//! latest change rather than the snapshot's time, so a precinct whose numbers did not change is
+//! the same bytes in the next snapshot (thousands of pages publication need not compress again).
 
-use canvass_core::{jurisdiction::Precinct, results::AreaTally};
+use canvass_core::{
+    jurisdiction::Precinct,
+    results::{AreaTally, ChangeKind},
+};
 use maud::{Markup, html};
 
 use super::{
     Site,
-    layout::{self, Depth, last_updated, number, percent},
+    layout::{self, Depth, number, percent, time_element},
     parts::{ballots_table, bar, breakdown_table, results_table},
     summary::status_badge,
 };
@@ -22,7 +27,7 @@ pub(super) fn page(site: &Site, precinct: &Precinct) -> SiteFile {
         @if let Some(name) = site.county_name(county) {
             p { "A precinct of " a href={ "../" (site.county_path(county)) } { (name) } "." }
         }
-        (last_updated(site))
+        (dated(site, precinct))
         (facts(area, reported))
         @if reported && area.ballots_cast.total > 0 {
             (ballots_table("ballots", &area.ballots_cast))
@@ -44,6 +49,24 @@ pub(super) fn page(site: &Site, precinct: &Precinct) -> SiteFile {
     };
     let path = site.precinct_path(precinct.id.as_str());
     layout::page(site, &path, Depth::Folder, precinct.name.as_str(), body)
+}
+
+/// When the precinct's numbers last changed, and how.
+fn dated(site: &Site, precinct: &Precinct) -> Markup {
+    html! {
+        @if let Some(change) = site.precinct_changes.get(precinct.id.as_str()) {
+            p.updated {
+                @match change.kind {
+                    ChangeKind::Correction { .. } => "Corrected ",
+                    ChangeKind::Report | ChangeKind::Certification => "Reported ",
+                }
+                (time_element(change.at))
+                " ("
+                a href={ "../changes.html#change-" (change.sequence) } { "change " (change.sequence) }
+                ")."
+            }
+        }
+    }
 }
 
 fn facts(area: &AreaTally, reported: bool) -> Markup {
