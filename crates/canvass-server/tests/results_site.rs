@@ -236,6 +236,38 @@ fn a_precinct_page_changes_only_with_its_own_numbers() {
     assert_ne!(before["index.html"], after["index.html"], "the summary carries the snapshot's time");
 }
 
+#[test]
+fn before_any_report_every_page_renders_with_nothing_counted() {
+    let mut results = small_results();
+    results.returns.clear();
+    results.changes.clear();
+    let (_, files) = render(&results, 1);
+    let summary = html(&files, "index.html");
+    assert!(summary.contains("0 of 12</span> precincts reporting (0.0%)"), "{summary}");
+    assert!(!summary.contains("winner-mark"));
+    assert!(html(&files, "changes.html").contains("No results have been reported yet."));
+    for precinct in &results.definition.precincts {
+        let page = html(&files, &format!("precincts/{}.html", slug(precinct.id.as_str())));
+        assert!(page.contains("Not yet reported") && !page.contains("Ballots cast by vote type"));
+    }
+}
+
+#[test]
+fn a_correction_reason_is_text_not_markup() {
+    let mut results = small_results();
+    results.changes.push(ResultsChange {
+        sequence: 5,
+        at: datetime!(2026-11-05 10:00 UTC),
+        county: None,
+        precincts: Vec::new(),
+        kind: ChangeKind::Correction { reason: "<script>alert(1)</script> & \"quoted\"".into() },
+    });
+    let (_, files) = render(&results, 6);
+    let changes = html(&files, "changes.html");
+    assert!(changes.contains("Reason: &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot;"), "{changes}");
+    assert!(!changes.contains("<script>alert"));
+}
+
 /// Every `href="…"` and `src="…"` value in a page.
 fn references(page: &str) -> Vec<String> {
     let mut found = Vec::new();
