@@ -47,6 +47,7 @@ pub mod places_import;
 pub mod qr;
 pub mod requests;
 pub mod results_intake;
+pub mod results_site;
 pub mod roll;
 pub mod roll_import;
 pub mod roll_search;

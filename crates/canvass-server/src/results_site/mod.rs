@@ -1,0 +1,171 @@
+//! The public results site as static HTML: every page of one snapshot (statewide summary, one
+//! page per contest, county and precinct, the change history) with its stylesheet and live-update
+//! script, and the archive page listing every election. Pure functions of the results and their
+//! tally: publication stores and signs what [`pages`] returns, `canvass results publish --to DIR`
+//! writes it, so the bytes a CDN serves are the bytes `canvass serve` serves.
+//!
+//! Every link is relative (a snapshot reads the same under `/results/{election}/s/{n}/` or in any
+//! directory), no page has an inline script or style (the strict CSP), and every page works
+//! without JavaScript; `results.js` only swaps in newer numbers.
+
+mod archive;
+mod changes;
+mod contest;
+mod county;
+mod layout;
+mod parts;
+mod precinct;
+mod summary;
+
+use std::collections::{BTreeMap, HashMap};
+
+use canvass_core::{
+    jurisdiction::{Jurisdiction, Precinct},
+    results::{ElectionResults, ResultsChange, Tally},
+};
+
+use crate::site_file::{CSS, JAVASCRIPT, SiteContext, SiteFile};
+
+pub use archive::{ArchiveEntry, archive_page};
+
+/// The snapshot's stylesheet, also written beside the archive page (`/results/results.css`).
+pub const STYLESHEET_PATH: &str = "results.css";
+const SCRIPT_PATH: &str = "results.js";
+const STYLESHEET: &str = include_str!("../../assets/results.css");
+const SCRIPT: &str = include_str!("../../assets/results.js");
+
+/// The stylesheet every results page links, as a file of the snapshot or of the archive's
+/// directory (the archive page links `results.css` beside itself).
+pub fn stylesheet() -> SiteFile {
+    SiteFile::new(STYLESHEET_PATH, CSS, STYLESHEET)
+}
+
+/// Every HTML page of one snapshot and its two assets, with paths relative to the snapshot's
+/// root. `tally` is `canvass_core::results::tally(results)`, passed in because publication
+/// computes it once for the data files too.
+pub fn pages(results: &ElectionResults, tally: &Tally, context: &SiteContext) -> Vec<SiteFile> {
+    let site = Site::new(results, tally, context);
+    let definition = &results.definition;
+    let mut files =
+        Vec::with_capacity(4 + definition.contests.len() + definition.counties.len() + definition.precincts.len());
+    files.push(stylesheet());
+    files.push(SiteFile::new(SCRIPT_PATH, JAVASCRIPT, SCRIPT));
+    files.push(summary::page(&site));
+    files.push(changes::page(&site));
+    files.extend(definition.contests.iter().map(|contest| contest::page(&site, contest)));
+    files.extend(definition.counties.iter().map(|county| county::page(&site, county)));
+    files.extend(definition.precincts.iter().map(|precinct| precinct::page(&site, precinct)));
+    files
+}
+
+/// The file-name slug of a contest, county or precinct id: safe in a URL and a file system, the
+/// same in every snapshot, and one function for links and paths alike. A plain slug id stays as
+/// it is; an OCD-ID (which holds `/` and `:`) becomes its last segment's value and `~` with 12
+/// hex digits of its SHA-256, since that value (`precinct:p001`) repeats across counties. `~`
+/// is in no slug id, so the two kinds never meet.
+pub fn slug(id: &str) -> String {
+    const READABLE_LENGTH: usize = 40;
+    let last = id.rsplit('/').next().unwrap_or(id);
+    let value = last.rsplit_once(':').map_or(last, |(_, value)| value);
+    let readable: String = value
+        .chars()
+        .take(READABLE_LENGTH)
+        .map(|character| {
+            let safe =
+                character.is_ascii_lowercase() || character.is_ascii_digit() || matches!(character, '-' | '_' | '.');
+            if safe { character } else { '-' }
+        })
+        .collect();
+    if readable == id && !readable.starts_with('.') {
+        return readable;
+    }
+    let digest = canvass_crypto::sha256(&[id.as_bytes()]);
+    let suffix: String = digest[..6].iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("{readable}~{suffix}")
+}
+
+/// What every page of one snapshot shares: the results, their sums, and the lookups (slugs,
+/// names, each county's precincts) computed once rather than per link.
+struct Site<'a> {
+    results: &'a ElectionResults,
+    tally: &'a Tally,
+    context: &'a SiteContext,
+    slugs: HashMap<&'a str, String>,
+    counties: HashMap<&'a str, &'a Jurisdiction>,
+    precincts_by_county: BTreeMap<&'a str, Vec<&'a Precinct>>,
+    /// The latest change naming each precinct: what its page dates itself by.
+    precinct_changes: HashMap<&'a str, &'a ResultsChange>,
+}
+
+impl<'a> Site<'a> {
+    fn new(results: &'a ElectionResults, tally: &'a Tally, context: &'a SiteContext) -> Self {
+        let definition = &results.definition;
+        let mut slugs = HashMap::new();
+        let ids = definition
+            .contests
+            .iter()
+            .map(|contest| contest.id.as_str())
+            .chain(definition.counties.iter().map(|county| county.id.as_str()))
+            .chain(definition.precincts.iter().map(|precinct| precinct.id.as_str()));
+        for id in ids {
+            slugs.entry(id).or_insert_with(|| slug(id));
+        }
+        let counties = definition.counties.iter().map(|county| (county.id.as_str(), county)).collect();
+        let mut precincts_by_county: BTreeMap<&str, Vec<&Precinct>> = BTreeMap::new();
+        for precinct in &definition.precincts {
+            precincts_by_county.entry(precinct.jurisdiction.as_str()).or_default().push(precinct);
+        }
+        let mut precinct_changes = HashMap::new();
+        for change in &results.changes {
+            for precinct in &change.precincts {
+                precinct_changes.insert(precinct.as_str(), change);
+            }
+        }
+        Self { results, tally, context, slugs, counties, precincts_by_county, precinct_changes }
+    }
+
+    fn slug_of(&self, id: &str) -> String {
+        self.slugs.get(id).cloned().unwrap_or_else(|| slug(id))
+    }
+
+    /// Paths below the snapshot's root; a link prefixes the page's way up (`""` or `"../"`).
+    fn contest_path(&self, id: &str) -> String {
+        format!("contests/{}.html", self.slug_of(id))
+    }
+
+    fn county_path(&self, id: &str) -> String {
+        format!("counties/{}.html", self.slug_of(id))
+    }
+
+    fn precinct_path(&self, id: &str) -> String {
+        format!("precincts/{}.html", self.slug_of(id))
+    }
+
+    fn county_name(&self, id: &str) -> Option<&'a str> {
+        self.counties.get(id).map(|county| county.name.as_str())
+    }
+
+    fn precincts_of(&self, county: &str) -> &[&'a Precinct] {
+        self.precincts_by_county.get(county).map_or(&[], Vec::as_slice)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn slugs_keep_plain_ids_and_make_ocd_ids_safe_and_distinct() {
+        assert_eq!(slug("contest-01"), "contest-01");
+        let first = slug("ocd-division/country:us/state:zz/county:c001/precinct:p001");
+        let second = slug("ocd-division/country:us/state:zz/county:c002/precinct:p001");
+        assert!(first.starts_with("p001~") && second.starts_with("p001~"), "{first} {second}");
+        assert_ne!(first, second);
+        assert_eq!(first.len(), "p001~".len() + 12);
+        for made in [first, second, slug("ocd-division/country:us/state:zz/place:st.~john%27s")] {
+            assert!(made.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.~".contains(c)), "{made}");
+        }
+        // The same id gives the same slug in every snapshot.
+        assert_eq!(slug("ocd-division/country:us/state:zz"), slug("ocd-division/country:us/state:zz"));
+    }
+}
