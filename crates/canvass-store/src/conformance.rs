@@ -33,6 +33,7 @@ use crate::{
 
 mod duplicates;
 mod records;
+mod results_snapshots;
 
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
@@ -126,6 +127,7 @@ pub fn scenarios() -> Vec<Scenario> {
     .into_iter()
     .chain(ballots::scenarios())
     .chain(records::scenarios())
+    .chain(results_snapshots::scenarios())
     .collect()
 }
 

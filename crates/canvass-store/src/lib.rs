@@ -8,6 +8,7 @@ pub mod duplicates;
 mod error;
 pub mod ledger;
 pub mod places;
+pub mod results_snapshots;
 pub mod rows;
 mod sealed;
 pub mod staff;
@@ -32,6 +33,7 @@ pub use ledger::{
     LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, StoredCheckpoint, StoredCosignature,
 };
 pub use places::{StoredPlacesImport, StoredPollingPlace};
+pub use results_snapshots::{SnapshotHeader, StoredBody, StoredSnapshot, StoredSnapshotFile};
 pub use sealed::{
     BlindIndexes, ImportCounts, IndexLookup, KeyState, KeyVersionUsage, SealedFields, SealedVoter, StoredDataKey,
     StoredImport, StoredKeyRing, VoterBatch, VoterDigest, VoterRevision,
@@ -410,4 +412,21 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn record_duplicate_decision(&self, decision: &DuplicateDecision) -> Result<i64, StoreError>;
     /// The decisions naming the record (as either of its pair), oldest first.
     async fn duplicate_decisions(&self, registration_number: &str) -> Result<Vec<DuplicateDecision>, StoreError>;
+    // Published results snapshots (`results_snapshots`): append-only, bodies kept once per hash.
+
+    /// Stores a snapshot, its file list and the bodies not stored yet, in one transaction.
+    /// `AlreadyExists` if the election already has a snapshot of that sequence; `Missing` if a
+    /// file names a body neither stored nor given. Bodies already stored are left as they are.
+    async fn put_results_snapshot(&self, snapshot: &StoredSnapshot, bodies: &[StoredBody]) -> Result<(), StoreError>;
+    /// Which of `hashes` have a stored body.
+    async fn known_results_bodies(&self, hashes: &[String]) -> Result<Vec<String>, StoreError>;
+    /// A stored body by its SHA-256.
+    async fn results_body(&self, sha256: &str) -> Result<Option<StoredBody>, StoreError>;
+    /// One snapshot with its manifest, signature and files.
+    async fn results_snapshot(&self, election: &ElectionId, sequence: u64)
+    -> Result<Option<StoredSnapshot>, StoreError>;
+    /// Every snapshot of the election, oldest first.
+    async fn results_snapshots(&self, election: &ElectionId) -> Result<Vec<SnapshotHeader>, StoreError>;
+    /// Each election's latest snapshot (its `current`), newest election day first.
+    async fn latest_results_snapshots(&self) -> Result<Vec<SnapshotHeader>, StoreError>;
 }
