@@ -162,6 +162,7 @@ actions! {
     VoterSignatureSet => "voter.set_signature", "A voter's signature image was added or replaced (sealed; the entry holds no image).";
     VoterDuplicateMerge => "voter.duplicate_merge", "A duplicate pair was merged: one record kept, the other removed as duplicate_merged (or a refused attempt).";
     VoterDuplicateDismiss => "voter.duplicate_dismiss", "A candidate duplicate pair was dismissed as two different voters.";
+    ResultsPublish => "results.publish", "A signed results snapshot was published: the election, its sequence and the SHA-256 of its manifest.";
 }
 
 impl fmt::Display for Action {

@@ -155,7 +155,7 @@ impl EventType {
             | Action::BreakGlass
             | Action::AccessDenied => Self::Authorization,
             Action::IncidentOpen => Self::Incident,
-            Action::ResultsCertify => Self::Results,
+            Action::ResultsCertify | Action::ResultsPublish => Self::Results,
             Action::JurisdictionAdd
             | Action::PrecinctAdd
             | Action::ElectionAdd
