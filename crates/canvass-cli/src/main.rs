@@ -14,6 +14,7 @@ mod init;
 mod keys;
 mod log_source;
 mod places;
+mod results;
 mod serve;
 mod sign_in;
 mod users;
@@ -86,6 +87,9 @@ enum Command {
     /// Absentee and provisional ballots: record each step, show a voter's ballots.
     #[command(subcommand)]
     Ballots(ballots::BallotsCommand),
+    /// Election results: write the published snapshots as a static site, verify a published site.
+    #[command(subcommand)]
+    Results(results::ResultsCommand),
 }
 
 fn main() -> ExitCode {
@@ -114,6 +118,7 @@ fn main() -> ExitCode {
             Command::Voters(command) => voters::run(&cli.data, command).await,
             Command::Places(command) => places::run(&cli.data, command).await,
             Command::Ballots(command) => ballots::run(&cli.data, command).await,
+            Command::Results(command) => results::run(&cli.data, command).await,
             Command::Witness(arguments) => tokio::task::spawn_blocking(move || witness::run(arguments))
                 .await
                 .map_err(anyhow::Error::from)
