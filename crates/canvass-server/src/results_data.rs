@@ -41,11 +41,29 @@ pub const CSV_HEADER: [&str; 13] = [
     "provisional",
 ];
 
+/// A county's precinct-level files as last rendered, by election and county, with the hash of
+/// what they were rendered from: a county whose returns did not change is not rendered again.
+#[derive(Debug, Default)]
+pub struct CountyFiles {
+    rendered: std::sync::Mutex<std::collections::HashMap<String, (String, Vec<SiteFile>)>>,
+}
+
 /// Every data file of the snapshot.
 pub fn data_files(
     results: &ElectionResults,
     tally: &Tally,
     context: &SiteContext,
+) -> Result<Vec<SiteFile>, ServerError> {
+    data_files_with(results, tally, context, &CountyFiles::default())
+}
+
+/// [`data_files`], reusing the counties' precinct-level files rendered before from the same
+/// inputs.
+pub fn data_files_with(
+    results: &ElectionResults,
+    tally: &Tally,
+    context: &SiteContext,
+    cache: &CountyFiles,
 ) -> Result<Vec<SiteFile>, ServerError> {
     let published_at = rfc3339(context)?;
     let mut files = vec![json_file("summary.json", &summary(results, tally, context, &published_at))?];
@@ -53,27 +71,95 @@ pub fn data_files(
         let path = format!("contests/{}.json", slug(contest.id.as_str()));
         files.push(json_file(&path, &contest_json(results, tally, contest))?);
     }
+    let definition_hash = crate::results_publish::sha256_hex(
+        &serde_json::to_vec(&results.definition).map_err(|error| ServerError::Internal(error.to_string()))?,
+    );
     for county in &results.definition.counties {
         let county_slug = slug(county.id.as_str());
         files.push(json_file(&format!("counties/{county_slug}.json"), &county_json(results, tally, county)?)?);
-        files.push(SiteFile::new(format!("counties/{county_slug}/results.csv"), CSV, county_csv(results, county)?));
-        let header = ReportHeader {
-            generated_date: published_at.clone(),
-            issuer: results.definition.election.name.as_str().to_owned(),
-            issuer_abbreviation: issuer_abbreviation(results),
-            sequence: context.sequence,
-            vendor_application_id: format!("Canvass {}", env!("CARGO_PKG_VERSION")),
+        let key = format!("{}/{}", results.definition.election.id.as_str(), county.id.as_str());
+        let inputs = county_inputs(results, county, &definition_hash)?;
+        let cached = cache
+            .rendered
+            .lock()
+            .ok()
+            .and_then(|rendered| rendered.get(&key).filter(|(hash, _)| *hash == inputs).map(|(_, files)| files.clone()));
+        let county_files = match cached {
+            Some(county_files) => county_files,
+            None => {
+                let county_files = county_files(results, county, &county_slug)?;
+                if let Ok(mut rendered) = cache.rendered.lock() {
+                    rendered.insert(key, (inputs, county_files.clone()));
+                }
+                county_files
+            }
         };
-        let only = BTreeSet::from([county.id.clone()]);
-        let report = nist_results::report_of_results(results, Some(&only), &header);
-        let mut xml = Vec::new();
-        nist_results::write_xml(&report, &mut xml).map_err(|error| ServerError::Internal(error.to_string()))?;
-        files.push(SiteFile::new(format!("counties/{county_slug}/results.xml"), XML, xml));
-        let mut nist_json = Vec::new();
-        nist_results::write_json(&report, &mut nist_json).map_err(|error| ServerError::Internal(error.to_string()))?;
-        files.push(SiteFile::new(format!("counties/{county_slug}/results.json"), JSON, nist_json));
+        files.extend(county_files);
     }
     Ok(files)
+}
+
+/// The hash of everything a county's precinct-level files are made from.
+fn county_inputs(
+    results: &ElectionResults,
+    county: &canvass_core::jurisdiction::Jurisdiction,
+    definition_hash: &str,
+) -> Result<String, ServerError> {
+    let precincts: Vec<_> = results
+        .definition
+        .precincts
+        .iter()
+        .filter(|precinct| precinct.jurisdiction == county.id)
+        .map(|precinct| (results.returns.get(&precinct.id), results.registered.get(&precinct.id)))
+        .collect();
+    let version = county_version(results, &county.id)?;
+    let inputs = serde_json::to_vec(&(definition_hash, county.id.as_str(), precincts, version, results.is_certified(), results.returns.len()))
+        .map_err(|error| ServerError::Internal(error.to_string()))?;
+    Ok(crate::results_publish::sha256_hex(&inputs))
+}
+
+/// A county's precinct-level counts as CSV and as NIST 1500-100 XML and JSON.
+fn county_files(
+    results: &ElectionResults,
+    county: &canvass_core::jurisdiction::Jurisdiction,
+    county_slug: &str,
+) -> Result<Vec<SiteFile>, ServerError> {
+    let mut files = vec![SiteFile::new(format!("counties/{county_slug}/results.csv"), CSV, county_csv(results, county)?)];
+    let (sequence, generated_date) = county_version(results, &county.id)?;
+    let header = ReportHeader {
+        generated_date,
+        issuer: results.definition.election.name.as_str().to_owned(),
+        issuer_abbreviation: issuer_abbreviation(results),
+        sequence,
+        vendor_application_id: format!("Canvass {}", env!("CARGO_PKG_VERSION")),
+    };
+    let only = BTreeSet::from([county.id.clone()]);
+    let report = nist_results::report_of_results(results, Some(&only), &header);
+    let mut xml = Vec::new();
+    nist_results::write_xml(&report, &mut xml).map_err(|error| ServerError::Internal(error.to_string()))?;
+    files.push(SiteFile::new(format!("counties/{county_slug}/results.xml"), XML, xml));
+    let mut nist_json = Vec::new();
+    nist_results::write_json(&report, &mut nist_json).map_err(|error| ServerError::Internal(error.to_string()))?;
+    files.push(SiteFile::new(format!("counties/{county_slug}/results.json"), JSON, nist_json));
+    Ok(files)
+}
+
+/// The sequence and time of the last accepted change touching the county (a change naming no
+/// county touches all): a county's NIST files say when its numbers last changed, so they stay
+/// byte for byte the same, and are neither stored nor compressed again, while other counties
+/// report. Before any change, 1 and the election day.
+fn county_version(results: &ElectionResults, county: &canvass_core::id::JurisdictionId) -> Result<(u64, String), ServerError> {
+    let last = results
+        .changes
+        .iter()
+        .rev()
+        .find(|change| change.county.as_ref().is_none_or(|changed| changed == county));
+    let at = match last {
+        Some(change) => change.at,
+        None => results.definition.election.date.midnight().assume_utc(),
+    };
+    let text = at.format(&Rfc3339).map_err(|error| ServerError::Internal(error.to_string()))?;
+    Ok((last.map_or(1, |change| change.sequence.max(1)), text))
 }
 
 fn rfc3339(context: &SiteContext) -> Result<String, ServerError> {

@@ -100,8 +100,21 @@ pub async fn publish(
     let previous = node.store().results_snapshots(&election.id).await?;
     let sequence = previous.last().map_or(1, |header| header.sequence + 1);
     let published_at = now_in_seconds();
-    let built = build(results, pages, sequence, published_at, |manifest| node.sign(manifest))?;
-    check(results, &built, &node.public_key())?;
+    let built = build(results, pages, node.results().county_files(), sequence, published_at, |manifest| node.sign(manifest))?;
+    // Files the previous snapshot published with the same bytes passed these checks then.
+    let previous_files: std::collections::HashMap<String, String> = match previous.last() {
+        Some(header) => node
+            .store()
+            .results_snapshot(&election.id, header.sequence)
+            .await?
+            .map(|snapshot| snapshot.files.into_iter().map(|file| (file.path, file.sha256)).collect())
+            .unwrap_or_default(),
+        None => std::collections::HashMap::new(),
+    };
+    let unchanged = |path: &str| {
+        previous_files.get(path).is_some_and(|hash| built.manifest.files.iter().any(|file| file.path == path && &file.sha256 == hash))
+    };
+    check(results, &built, &node.public_key(), &unchanged)?;
 
     let entry = audit.entry(Action::ResultsPublish).with_jurisdiction(&election.jurisdiction);
     let entry = target(entry, format!("election:{}", election.id.as_str()))?;
@@ -149,13 +162,14 @@ pub struct Built {
 pub fn build(
     results: &ElectionResults,
     pages: &PageRenderer,
+    cache: &results_data::CountyFiles,
     sequence: u64,
     published_at: OffsetDateTime,
     sign: impl FnOnce(&[u8]) -> [u8; 64],
 ) -> Result<Built, ServerError> {
     let context = SiteContext { sequence, published_at };
     let sums = tally(results);
-    let mut rendered = results_data::data_files(results, &sums, &context)?;
+    let mut rendered = results_data::data_files_with(results, &sums, &context, cache)?;
     rendered.extend(pages(results, &sums, &context));
     let mut files = BTreeMap::new();
     let mut bodies = BTreeMap::new();
@@ -234,8 +248,14 @@ pub fn check_path(path: &str) -> Result<(), ServerError> {
 
 /// The checks a snapshot passes before it is kept: the manifest lists exactly the rendered
 /// files with their hashes, the signature verifies under the node's key, and every published
-/// total equals the sum of the precincts' counts.
-pub fn check(results: &ElectionResults, built: &Built, key: &canvass_crypto::PublicKey) -> Result<(), ServerError> {
+/// total equals the sum of the precincts' counts. `unchanged` says which paths hold the same
+/// bytes as in a snapshot that passed these checks (their NIST files are not read again).
+pub fn check(
+    results: &ElectionResults,
+    built: &Built,
+    key: &canvass_crypto::PublicKey,
+    unchanged: &dyn Fn(&str) -> bool,
+) -> Result<(), ServerError> {
     let mut problems = Vec::new();
     if built.manifest.files.len() != built.files.len() {
         problems.push("the manifest does not list every file".to_owned());
@@ -251,7 +271,7 @@ pub fn check(results: &ElectionResults, built: &Built, key: &canvass_crypto::Pub
         problems.push("the manifest's signature does not verify".to_owned());
     }
     let read = |path: &str| built.files.get(path).map(|body| body.to_vec());
-    problems.extend(crate::results_verify::check_totals(&built.manifest, &read));
+    problems.extend(crate::results_verify::check_totals(&built.manifest, &read, unchanged));
     problems.extend(crate::results_verify::check_against_results(results, &built.manifest, &read));
     if problems.is_empty() {
         Ok(())
@@ -291,16 +311,22 @@ fn compress_all(fresh: &[(&String, &Arc<[u8]>)]) -> Result<Vec<StoredBody>, Serv
     })
 }
 
+/// Bodies above this are compressed at a faster level: a county's NIST XML is megabytes, and
+/// the best levels would take seconds for a few per cent.
+const LARGE_BODY: usize = 256 * 1024;
+
 pub fn gzip(body: &[u8]) -> Result<Vec<u8>, ServerError> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let level = if body.len() > LARGE_BODY { flate2::Compression::new(6) } else { flate2::Compression::best() };
+    let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 4 + 64), level);
     encoder.write_all(body).and_then(|()| encoder.finish()).map_err(|error| ServerError::Internal(error.to_string()))
 }
 
-/// Brotli at quality 9: within a few per cent of 11's size at a fraction of its time, which
-/// matters when a county's upload must be served within a second.
+/// Brotli at quality 9 (5 for large bodies): within a few per cent of 11's size at a fraction
+/// of its time, which matters when a county's upload must be served within a second.
 pub fn brotli(body: &[u8]) -> Result<Vec<u8>, ServerError> {
     let mut out = Vec::with_capacity(body.len() / 4 + 64);
-    let params = brotli::enc::BrotliEncoderParams { quality: 9, lgwin: 22, ..Default::default() };
+    let quality = if body.len() > LARGE_BODY { 5 } else { 9 };
+    let params = brotli::enc::BrotliEncoderParams { quality, lgwin: 22, ..Default::default() };
     brotli::BrotliCompress(&mut &body[..], &mut out, &params).map_err(|error| ServerError::Internal(error.to_string()))?;
     Ok(out)
 }

@@ -119,9 +119,15 @@ pub struct HotResults {
     site: RwLock<Arc<HotSite>>,
     /// Publications and loads change the map one at a time.
     writer: tokio::sync::Mutex<()>,
+    /// The counties' precinct-level files last rendered, reused while their returns stand.
+    county_files: crate::results_data::CountyFiles,
 }
 
 impl HotResults {
+    pub(crate) fn county_files(&self) -> &crate::results_data::CountyFiles {
+        &self.county_files
+    }
+
     fn read(&self) -> Arc<HotSite> {
         match self.site.read() {
             Ok(site) => site.clone(),

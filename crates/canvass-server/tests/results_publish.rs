@@ -261,11 +261,12 @@ async fn a_snapshot_failing_its_checks_never_becomes_current() {
     let key = node.node.public_key();
     let signer = canvass_crypto::NodeSigningKey::generate().unwrap();
     let published_at = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
-    let mut built = results_publish::build(&results, &pages, 2, published_at, |bytes| signer.sign(bytes)).unwrap();
+    let cache = canvass_server::results_data::CountyFiles::default();
+    let mut built = results_publish::build(&results, &pages, &cache, 2, published_at, |bytes| signer.sign(bytes)).unwrap();
     let original = built.files["summary.json"].to_vec();
     let altered = bump_first_total(&original);
     built.files.insert("summary.json".into(), altered.into());
-    let error = results_publish::check(&results, &built, &key).unwrap_err().to_string();
+    let error = results_publish::check(&results, &built, &key, &|_| false).unwrap_err().to_string();
     assert!(error.contains("summary.json"), "{error}");
     assert!(error.contains("signature"), "{error}");
 
