@@ -76,7 +76,9 @@ async fn publish(data: &std::path::Path, arguments: &PublishArguments) -> anyhow
 
 fn verify(arguments: &VerifyArguments) -> anyhow::Result<ExitCode> {
     let pinned = match &arguments.key {
-        Some(text) => Some(PublicKey::from_hex(text.trim()).context("--key is not a hex Ed25519 public key (64 hex digits)")?),
+        Some(text) => {
+            Some(PublicKey::from_hex(text.trim()).context("--key is not a hex Ed25519 public key (64 hex digits)")?)
+        }
         None => None,
     };
     let report = if arguments.site.starts_with("http://") || arguments.site.starts_with("https://") {

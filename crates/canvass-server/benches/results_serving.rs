@@ -51,7 +51,13 @@ fn pages(results: &ElectionResults, tally: &Tally, context: &SiteContext) -> Vec
         let mut html = String::new();
         for contest in &definition.contests {
             let Some(contest_tally) = contests.get(&contest.id) else { continue };
-            let _ = write!(html, "<h2>{}</h2><p>{} of {} precincts</p><table>", contest.name.as_str(), contest_tally.precincts_reporting, contest_tally.precincts);
+            let _ = write!(
+                html,
+                "<h2>{}</h2><p>{} of {} precincts</p><table>",
+                contest.name.as_str(),
+                contest_tally.precincts_reporting,
+                contest_tally.precincts
+            );
             for (choice, votes) in contest.choices.iter().zip(&contest_tally.choices) {
                 let _ = write!(html, "<tr><th>{}</th><td>{}</td>", choice.name.as_str(), votes.total);
                 for kind in VoteType::ALL {
@@ -64,7 +70,9 @@ fn pages(results: &ElectionResults, tally: &Tally, context: &SiteContext) -> Vec
         html
     };
     let page = |title: &str, body: String| {
-        format!("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>")
+        format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
+        )
     };
     // Only the summary says which update it is: a page whose numbers did not change keeps its
     // bytes, so it is not stored or compressed again.
@@ -73,15 +81,27 @@ fn pages(results: &ElectionResults, tally: &Tally, context: &SiteContext) -> Vec
     for contest in &definition.contests {
         let single: std::collections::BTreeMap<_, _> =
             tally.state.contests.get(&contest.id).map(|it| (contest.id.clone(), it.clone())).into_iter().collect();
-        files.push(SiteFile::new(format!("contests/{}.html", slug(contest.id.as_str())), HTML, page(contest.name.as_str(), table(&single))));
+        files.push(SiteFile::new(
+            format!("contests/{}.html", slug(contest.id.as_str())),
+            HTML,
+            page(contest.name.as_str(), table(&single)),
+        ));
     }
     for county in &definition.counties {
         let area = &tally.counties[&county.id];
-        files.push(SiteFile::new(format!("counties/{}.html", slug(county.id.as_str())), HTML, page(county.name.as_str(), table(&area.contests))));
+        files.push(SiteFile::new(
+            format!("counties/{}.html", slug(county.id.as_str())),
+            HTML,
+            page(county.name.as_str(), table(&area.contests)),
+        ));
     }
     for precinct in &definition.precincts {
         let area = &tally.precincts[&precinct.id];
-        files.push(SiteFile::new(format!("precincts/{}.html", slug(precinct.id.as_str())), HTML, page(precinct.name.as_str(), table(&area.contests))));
+        files.push(SiteFile::new(
+            format!("precincts/{}.html", slug(precinct.id.as_str())),
+            HTML,
+            page(precinct.name.as_str(), table(&area.contests)),
+        ));
     }
     files
 }
@@ -90,7 +110,11 @@ fn results() -> ElectionResults {
     let sample = sample_election(SampleShape::STATE, time::macros::date!(2026 - 11 - 03), 2026).unwrap();
     ElectionResults {
         definition: sample.definition,
-        returns: sample.returns.into_iter().map(|precinct_return| (precinct_return.precinct.clone(), precinct_return)).collect(),
+        returns: sample
+            .returns
+            .into_iter()
+            .map(|precinct_return| (precinct_return.precinct.clone(), precinct_return))
+            .collect(),
         registered: sample.registered,
         changes: Vec::new(),
     }
@@ -107,8 +131,13 @@ fn change_county(results: &mut ElectionResults, county_index: usize, extra: u64)
         precincts: Vec::new(),
         kind: canvass_core::results::ChangeKind::Correction { reason: "bench".into() },
     });
-    let precincts: Vec<_> =
-        results.definition.precincts.iter().filter(|precinct| precinct.jurisdiction == county).map(|precinct| precinct.id.clone()).collect();
+    let precincts: Vec<_> = results
+        .definition
+        .precincts
+        .iter()
+        .filter(|precinct| precinct.jurisdiction == county)
+        .map(|precinct| precinct.id.clone())
+        .collect();
     for precinct in precincts {
         let Some(precinct_return) = results.returns.get_mut(&precinct) else { continue };
         for contest in &mut precinct_return.contests {
@@ -204,7 +233,8 @@ fn wrk(url: &str, seconds: u64) -> Run {
 }
 
 fn milliseconds(text: &str) -> f64 {
-    let (number, unit) = text.split_at(text.find(|character: char| character.is_ascii_alphabetic()).unwrap_or(text.len()));
+    let (number, unit) =
+        text.split_at(text.find(|character: char| character.is_ascii_alphabetic()).unwrap_or(text.len()));
     let number: f64 = number.parse().unwrap_or(f64::NAN);
     match unit {
         "us" => number / 1000.0,
@@ -256,7 +286,7 @@ fn main() {
 
         let site = work.join("site");
         results_verify::write_site(store.as_ref(), &first.election, &public_key, &site).await.unwrap();
-        let size = Command::new("du").args(["-sb"]).arg(site.join(&first.election.as_str())).output().unwrap();
+        let size = Command::new("du").args(["-sb"]).arg(site.join(first.election.as_str())).output().unwrap();
         println!("written site (with .gz and .br): {} bytes", String::from_utf8_lossy(&size.stdout).split_whitespace().next().unwrap_or("?"));
         let nginx_port = {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

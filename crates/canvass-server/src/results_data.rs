@@ -79,11 +79,9 @@ pub fn data_files_with(
         files.push(json_file(&format!("counties/{county_slug}.json"), &county_json(results, tally, county)?)?);
         let key = format!("{}/{}", results.definition.election.id.as_str(), county.id.as_str());
         let inputs = county_inputs(results, county, &definition_hash)?;
-        let cached = cache
-            .rendered
-            .lock()
-            .ok()
-            .and_then(|rendered| rendered.get(&key).filter(|(hash, _)| *hash == inputs).map(|(_, files)| files.clone()));
+        let cached = cache.rendered.lock().ok().and_then(|rendered| {
+            rendered.get(&key).filter(|(hash, _)| *hash == inputs).map(|(_, files)| files.clone())
+        });
         let county_files = match cached {
             Some(county_files) => county_files,
             None => {
@@ -113,8 +111,15 @@ fn county_inputs(
         .map(|precinct| (results.returns.get(&precinct.id), results.registered.get(&precinct.id)))
         .collect();
     let version = county_version(results, &county.id)?;
-    let inputs = serde_json::to_vec(&(definition_hash, county.id.as_str(), precincts, version, results.is_certified(), results.returns.len()))
-        .map_err(|error| ServerError::Internal(error.to_string()))?;
+    let inputs = serde_json::to_vec(&(
+        definition_hash,
+        county.id.as_str(),
+        precincts,
+        version,
+        results.is_certified(),
+        results.returns.len(),
+    ))
+    .map_err(|error| ServerError::Internal(error.to_string()))?;
     Ok(crate::results_publish::sha256_hex(&inputs))
 }
 
@@ -124,7 +129,8 @@ fn county_files(
     county: &canvass_core::jurisdiction::Jurisdiction,
     county_slug: &str,
 ) -> Result<Vec<SiteFile>, ServerError> {
-    let mut files = vec![SiteFile::new(format!("counties/{county_slug}/results.csv"), CSV, county_csv(results, county)?)];
+    let mut files =
+        vec![SiteFile::new(format!("counties/{county_slug}/results.csv"), CSV, county_csv(results, county)?)];
     let (sequence, generated_date) = county_version(results, &county.id)?;
     let header = ReportHeader {
         generated_date,
@@ -148,12 +154,12 @@ fn county_files(
 /// county touches all): a county's NIST files say when its numbers last changed, so they stay
 /// byte for byte the same, and are neither stored nor compressed again, while other counties
 /// report. Before any change, 1 and the election day.
-fn county_version(results: &ElectionResults, county: &canvass_core::id::JurisdictionId) -> Result<(u64, String), ServerError> {
-    let last = results
-        .changes
-        .iter()
-        .rev()
-        .find(|change| change.county.as_ref().is_none_or(|changed| changed == county));
+fn county_version(
+    results: &ElectionResults,
+    county: &canvass_core::id::JurisdictionId,
+) -> Result<(u64, String), ServerError> {
+    let last =
+        results.changes.iter().rev().find(|change| change.county.as_ref().is_none_or(|changed| changed == county));
     let at = match last {
         Some(change) => change.at,
         None => results.definition.election.date.midnight().assume_utc(),
@@ -245,7 +251,8 @@ fn contest_json(results: &ElectionResults, tally: &Tally, contest: &Contest) -> 
         .filter_map(|county| {
             let county_tally = tally.counties.get(&county.id)?.contests.get(&contest.id)?;
             let mut entry = contest_totals(contest, Some(county_tally));
-            entry["county"] = json!({"id": county.id.as_str(), "slug": slug(county.id.as_str()), "name": county.name.as_str()});
+            entry["county"] =
+                json!({"id": county.id.as_str(), "slug": slug(county.id.as_str()), "name": county.name.as_str()});
             Some(entry)
         })
         .collect();
@@ -310,7 +317,10 @@ fn county_json(
 }
 
 /// The county's precinct-level counts, one row per precinct, contest and choice.
-fn county_csv(results: &ElectionResults, county: &canvass_core::jurisdiction::Jurisdiction) -> Result<Vec<u8>, ServerError> {
+fn county_csv(
+    results: &ElectionResults,
+    county: &canvass_core::jurisdiction::Jurisdiction,
+) -> Result<Vec<u8>, ServerError> {
     let definition = &results.definition;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let failed = |error: csv::Error| ServerError::Internal(error.to_string());

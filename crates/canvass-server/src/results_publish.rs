@@ -100,7 +100,8 @@ pub async fn publish(
     let previous = node.store().results_snapshots(&election.id).await?;
     let sequence = previous.last().map_or(1, |header| header.sequence + 1);
     let published_at = now_in_seconds();
-    let built = build(results, pages, node.results().county_files(), sequence, published_at, |manifest| node.sign(manifest))?;
+    let built =
+        build(results, pages, node.results().county_files(), sequence, published_at, |manifest| node.sign(manifest))?;
     // Files the previous snapshot published with the same bytes passed these checks then.
     let previous_files: std::collections::HashMap<String, String> = match previous.last() {
         Some(header) => node
@@ -112,7 +113,9 @@ pub async fn publish(
         None => std::collections::HashMap::new(),
     };
     let unchanged = |path: &str| {
-        previous_files.get(path).is_some_and(|hash| built.manifest.files.iter().any(|file| file.path == path && &file.sha256 == hash))
+        previous_files
+            .get(path)
+            .is_some_and(|hash| built.manifest.files.iter().any(|file| file.path == path && &file.sha256 == hash))
     };
     check(results, &built, &node.public_key(), &unchanged)?;
 
@@ -276,7 +279,10 @@ pub fn check(
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(ServerError::Invalid(format!("the snapshot failed its checks and was not published: {}", problems.join("; "))))
+        Err(ServerError::Invalid(format!(
+            "the snapshot failed its checks and was not published: {}",
+            problems.join("; ")
+        )))
     }
 }
 
@@ -327,6 +333,7 @@ pub fn brotli(body: &[u8]) -> Result<Vec<u8>, ServerError> {
     let mut out = Vec::with_capacity(body.len() / 4 + 64);
     let quality = if body.len() > LARGE_BODY { 5 } else { 9 };
     let params = brotli::enc::BrotliEncoderParams { quality, lgwin: 22, ..Default::default() };
-    brotli::BrotliCompress(&mut &body[..], &mut out, &params).map_err(|error| ServerError::Internal(error.to_string()))?;
+    brotli::BrotliCompress(&mut &body[..], &mut out, &params)
+        .map_err(|error| ServerError::Internal(error.to_string()))?;
     Ok(out)
 }

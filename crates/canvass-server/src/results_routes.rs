@@ -159,7 +159,8 @@ impl HotResults {
             new_bodies.into_iter().map(|body| (body.sha256.clone(), body)).collect();
         let known = site.elections.get(&election_key).map(|election| known_files(election)).unwrap_or_default();
         let hot = hot_snapshot(node, snapshot, &mut fresh, &known).await?;
-        let mut snapshots = site.elections.get(&election_key).map(|election| election.snapshots.clone()).unwrap_or_default();
+        let mut snapshots =
+            site.elections.get(&election_key).map(|election| election.snapshots.clone()).unwrap_or_default();
         snapshots.insert(snapshot.header.sequence, Arc::new(hot));
         let current = match site.elections.get(&election_key) {
             Some(election) if election.current.sequence > snapshot.header.sequence => election.current.clone(),
@@ -167,14 +168,18 @@ impl HotResults {
         };
         let election = HotElection {
             pointer: Arc::new(ServedFile::made(crate::site_file::JSON, pointer_json(&current))?),
-            landing: Arc::new(ServedFile::made(crate::site_file::HTML, landing_html(&current).into_string().into_bytes())?),
+            landing: Arc::new(ServedFile::made(
+                crate::site_file::HTML,
+                landing_html(&current).into_string().into_bytes(),
+            )?),
             current,
             snapshots,
         };
         let mut elections = site.elections.clone();
         elections.insert(election_key, Arc::new(election));
         let headers = node.store().latest_results_snapshots().await?;
-        let archive = Arc::new(ServedFile::made(crate::site_file::HTML, archive_html(&headers).into_string().into_bytes())?);
+        let archive =
+            Arc::new(ServedFile::made(crate::site_file::HTML, archive_html(&headers).into_string().into_bytes())?);
         let archive_index = Arc::new(ServedFile::made(crate::site_file::JSON, archive_json(&headers))?);
         self.swap(HotSite { archive: Some(archive), archive_index: Some(archive_index), elections });
         Ok(())
@@ -193,11 +198,8 @@ impl HotResults {
             None => vec![latest.sequence],
         };
         for sequence in wanted {
-            let loaded = self
-                .read()
-                .elections
-                .get(election.as_str())
-                .is_some_and(|hot| hot.snapshots.contains_key(&sequence));
+            let loaded =
+                self.read().elections.get(election.as_str()).is_some_and(|hot| hot.snapshots.contains_key(&sequence));
             if loaded {
                 continue;
             }
@@ -218,7 +220,12 @@ impl HotResults {
         Ok(self.read().elections.get(election).cloned())
     }
 
-    async fn snapshot(&self, node: &Node, election: &str, sequence: u64) -> Result<Option<Arc<HotSnapshot>>, ServerError> {
+    async fn snapshot(
+        &self,
+        node: &Node,
+        election: &str,
+        sequence: u64,
+    ) -> Result<Option<Arc<HotSnapshot>>, ServerError> {
         let hot = self.election(node, election).await?;
         if let Some(snapshot) = hot.as_ref().and_then(|hot| hot.snapshots.get(&sequence)) {
             return Ok(Some(snapshot.clone()));
@@ -236,7 +243,8 @@ impl HotResults {
             return Ok((archive.clone(), index.clone()));
         }
         let headers = node.store().latest_results_snapshots().await?;
-        let archive = Arc::new(ServedFile::made(crate::site_file::HTML, archive_html(&headers).into_string().into_bytes())?);
+        let archive =
+            Arc::new(ServedFile::made(crate::site_file::HTML, archive_html(&headers).into_string().into_bytes())?);
         let index = Arc::new(ServedFile::made(crate::site_file::JSON, archive_json(&headers))?);
         Ok((archive, index))
     }
@@ -433,7 +441,8 @@ fn not_modified(headers: &HeaderMap, file: &ServedFile) -> bool {
         let Ok(text) = value.to_str() else { return false };
         text.split(',').map(str::trim).any(|tag| {
             let tag = tag.strip_prefix("W/").unwrap_or(tag);
-            tag == "*" || [&file.etag, &file.gzip_etag, &file.brotli_etag].iter().any(|etag| etag.as_bytes() == tag.as_bytes())
+            tag == "*"
+                || [&file.etag, &file.gzip_etag, &file.brotli_etag].iter().any(|etag| etag.as_bytes() == tag.as_bytes())
         })
     })
 }
@@ -453,7 +462,8 @@ fn serve(method: &Method, headers: &HeaderMap, file: &ServedFile, cache: &'stati
     if not_modified(headers, file) {
         return builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).unwrap_or_default();
     }
-    builder = builder.header(header::CONTENT_TYPE, file.content_type.clone()).header(header::CONTENT_LENGTH, body.len());
+    builder =
+        builder.header(header::CONTENT_TYPE, file.content_type.clone()).header(header::CONTENT_LENGTH, body.len());
     if let Some(coding) = coding {
         builder = builder.header(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
     }

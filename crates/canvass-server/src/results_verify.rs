@@ -49,7 +49,9 @@ struct PrecinctSums {
 
 fn read_sums(manifest: &Manifest, read: &dyn Fn(&str) -> Option<Vec<u8>>, problems: &mut Vec<String>) -> PrecinctSums {
     let mut sums = PrecinctSums::default();
-    for file in manifest.files.iter().filter(|file| file.path.starts_with("counties/") && file.path.ends_with("/results.csv")) {
+    for file in
+        manifest.files.iter().filter(|file| file.path.starts_with("counties/") && file.path.ends_with("/results.csv"))
+    {
         let Some(body) = read(&file.path) else { continue };
         let mut reader = csv::Reader::from_reader(body.as_slice());
         let by_name = sums.by_name.entry(file.path.clone()).or_default();
@@ -140,7 +142,9 @@ pub fn check_totals(
 ) -> Vec<String> {
     let mut problems = Vec::new();
     let sums = read_sums(manifest, read, &mut problems);
-    let state = |contest: &str, choice: &str| sums.state.get(&(contest.to_owned(), choice.to_owned())).copied().unwrap_or_default();
+    let state = |contest: &str, choice: &str| {
+        sums.state.get(&(contest.to_owned(), choice.to_owned())).copied().unwrap_or_default()
+    };
     if let Some(summary) = parse_json("summary.json", read, &mut problems) {
         for contest in summary.get("contests").and_then(Value::as_array).map_or(&[][..], Vec::as_slice) {
             check_contest("summary.json", "", contest, &state, &mut problems);
@@ -156,7 +160,10 @@ pub fn check_totals(
             for county in contest.get("counties").and_then(Value::as_array).map_or(&[][..], Vec::as_slice) {
                 let county_id = county.pointer("/county/id").and_then(Value::as_str).unwrap_or("?").to_owned();
                 let expected = |contest: &str, choice: &str| {
-                    sums.county.get(&(county_id.clone(), contest.to_owned(), choice.to_owned())).copied().unwrap_or_default()
+                    sums.county
+                        .get(&(county_id.clone(), contest.to_owned(), choice.to_owned()))
+                        .copied()
+                        .unwrap_or_default()
                 };
                 check_contest(path, &format!("county {county_id}, "), county, &expected, &mut problems);
             }
@@ -190,7 +197,8 @@ fn check_county(path: &str, county: &Value, sums: &PrecinctSums, problems: &mut 
         .map_or(&[][..], Vec::as_slice)
         .iter()
         .filter_map(|contest| {
-            let choices = contest.get("choices")?.as_array()?.iter().filter_map(|choice| choice.get("name")?.as_str()).collect();
+            let choices =
+                contest.get("choices")?.as_array()?.iter().filter_map(|choice| choice.get("name")?.as_str()).collect();
             Some((contest.get("id")?.as_str()?, choices))
         })
         .collect();
@@ -249,7 +257,8 @@ fn check_nist(
     // A precinct that reported zero everywhere has rows in the CSV; compare what either holds.
     for (key, counts) in expected {
         if found.get(key).copied().unwrap_or_default() != *counts {
-            problems.push(format!("{path}: precinct {}, contest {}, {}: differs from results.csv", key.0, key.1, key.2));
+            problems
+                .push(format!("{path}: precinct {}, contest {}, {}: differs from results.csv", key.0, key.1, key.2));
         }
     }
     for key in found.keys().filter(|key| !expected.contains_key(*key)) {
@@ -275,7 +284,11 @@ pub fn check_against_results(
                 for (index, kind) in canvass_core::results::VoteType::ALL.into_iter().enumerate() {
                     counts[index + 1] = votes.of(kind);
                 }
-                let key = (precinct_return.precinct.as_str().to_owned(), contest.id.as_str().to_owned(), choice.name.as_str().to_owned());
+                let key = (
+                    precinct_return.precinct.as_str().to_owned(),
+                    contest.id.as_str().to_owned(),
+                    choice.name.as_str().to_owned(),
+                );
                 expected.insert(key, counts);
             }
         }
@@ -357,12 +370,14 @@ pub fn verify_site(source: &dyn SiteSource, pinned: Option<&PublicKey>) -> Verif
             return report;
         }
     };
-    let Some(index) = read("index.json", failures).and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok()) else {
+    let Some(index) = read("index.json", failures).and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+    else {
         report.failures.push(format!("index.json: missing or not JSON at {}", source.describe()));
         return report;
     };
     for election in index.get("elections").and_then(Value::as_array).map_or(&[][..], Vec::as_slice) {
-        let Some(id) = election.get("id").and_then(Value::as_str).filter(|id| ElectionId::parse(id).is_ok() && !id.contains('/'))
+        let Some(id) =
+            election.get("id").and_then(Value::as_str).filter(|id| ElectionId::parse(id).is_ok() && !id.contains('/'))
         else {
             report.failures.push("index.json: an election without a valid id".into());
             continue;
@@ -418,7 +433,11 @@ fn verify_snapshot(
             return None;
         }
     };
-    let signature = fetch(SIGNATURE).ok().flatten().and_then(|bytes| String::from_utf8(bytes).ok()).and_then(|text| from_hex(text.trim()));
+    let signature = fetch(SIGNATURE)
+        .ok()
+        .flatten()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| from_hex(text.trim()));
     match signature {
         Some(signature) if key.verify(&manifest_bytes, &signature) => {}
         Some(_) => report.failures.push(format!("{prefix}/{SIGNATURE}: the signature does not verify: {manifest_path} was changed or not signed by this node")),
@@ -429,7 +448,9 @@ fn verify_snapshot(
         return Some(sha256_hex(&manifest_bytes));
     };
     if manifest.election.id != election || manifest.sequence != sequence {
-        report.failures.push(format!("{manifest_path}: names election {} snapshot {}", manifest.election.id, manifest.sequence));
+        report
+            .failures
+            .push(format!("{manifest_path}: names election {} snapshot {}", manifest.election.id, manifest.sequence));
     }
     let mut bodies: HashMap<String, Vec<u8>> = HashMap::new();
     for file in &manifest.files {
@@ -451,7 +472,9 @@ fn verify_snapshot(
         }
     }
     let read = |path: &str| bodies.get(path).cloned();
-    report.failures.extend(check_totals(&manifest, &read, &|_| false).into_iter().map(|problem| format!("{prefix}/{problem}")));
+    report
+        .failures
+        .extend(check_totals(&manifest, &read, &|_| false).into_iter().map(|problem| format!("{prefix}/{problem}")));
     Some(sha256_hex(&manifest_bytes))
 }
 
@@ -459,7 +482,10 @@ fn from_hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
     }
-    (0..text.len()).step_by(2).map(|start| text.get(start..start + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok())).collect()
+    (0..text.len())
+        .step_by(2)
+        .map(|start| text.get(start..start + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .collect()
 }
 
 /// Checks a directory written by `canvass results publish --to DIR`.
@@ -492,7 +518,8 @@ pub async fn write_site(
     let Some(current) = headers.last() else {
         return Err(ServerError::NotFound(format!("election {} has no published results", election.as_str())));
     };
-    let io = |path: &Path, error: std::io::Error| ServerError::Invalid(format!("cannot write {}: {error}", path.display()));
+    let io =
+        |path: &Path, error: std::io::Error| ServerError::Invalid(format!("cannot write {}: {error}", path.display()));
     let write = |path: PathBuf, bytes: &[u8]| -> Result<(), ServerError> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(|error| io(parent, error))?;
@@ -514,7 +541,10 @@ pub async fn write_site(
         let Some(snapshot) = store.results_snapshot(election, header.sequence).await? else { continue };
         let snapshot_dir = election_dir.join("s").join(header.sequence.to_string());
         write_encoded(snapshot_dir.join(MANIFEST), &snapshot.manifest)?;
-        write(snapshot_dir.join(SIGNATURE), format!("{}\n", crate::results_publish::hex(&snapshot.signature)).as_bytes())?;
+        write(
+            snapshot_dir.join(SIGNATURE),
+            format!("{}\n", crate::results_publish::hex(&snapshot.signature)).as_bytes(),
+        )?;
         for file in &snapshot.files {
             check_path(&file.path)?;
             let body = store

@@ -90,10 +90,17 @@ mod tests {
     #[test]
     fn slugs_are_safe_and_unique() {
         assert!(slug("ocd-division/country:us/state:nc/county:wake").starts_with("county-wake-"));
-        assert_ne!(slug("ocd-division/country:us/state:nc/county:wake"), slug("ocd-division/country:us/state:va/county:wake"));
+        assert_ne!(
+            slug("ocd-division/country:us/state:nc/county:wake"),
+            slug("ocd-division/country:us/state:va/county:wake")
+        );
         for id in ["../../etc/passwd", "a b/c?d#e", "", "ÉLECTION/été", "..", "x/"] {
             let made = slug(id);
-            assert!(!made.is_empty() && made.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-'), "{id}: {made}");
+            assert!(
+                !made.is_empty()
+                    && made.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-'),
+                "{id}: {made}"
+            );
             assert!(!made.starts_with('-'), "{id}: {made}");
         }
     }

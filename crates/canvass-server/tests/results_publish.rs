@@ -42,7 +42,11 @@ fn results(seed: u64) -> ElectionResults {
     let sample = sample_election(SampleShape::SMALL, date!(2026 - 11 - 03), seed).unwrap();
     ElectionResults {
         definition: sample.definition,
-        returns: sample.returns.into_iter().map(|precinct_return| (precinct_return.precinct.clone(), precinct_return)).collect(),
+        returns: sample
+            .returns
+            .into_iter()
+            .map(|precinct_return| (precinct_return.precinct.clone(), precinct_return))
+            .collect(),
         registered: sample.registered,
         changes: Vec::new(),
     }
@@ -130,7 +134,8 @@ async fn snapshots_are_served_with_caching_etags_and_encodings() {
     let identity = send(&app, request(&summary_path, &[("accept-encoding", "identity")])).await;
     assert_eq!(identity.bytes, plain.bytes);
 
-    let head = send(&app, Request::builder().method(Method::HEAD).uri(&summary_path).body(Body::empty()).unwrap()).await;
+    let head =
+        send(&app, Request::builder().method(Method::HEAD).uri(&summary_path).body(Body::empty()).unwrap()).await;
     assert_eq!(head.status, StatusCode::OK);
     assert!(head.bytes.is_empty());
     assert_eq!(head.header(header::CONTENT_LENGTH), Some(plain.bytes.len().to_string().as_str()));
@@ -262,7 +267,8 @@ async fn a_snapshot_failing_its_checks_never_becomes_current() {
     let signer = canvass_crypto::NodeSigningKey::generate().unwrap();
     let published_at = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
     let cache = canvass_server::results_data::CountyFiles::default();
-    let mut built = results_publish::build(&results, &pages, &cache, 2, published_at, |bytes| signer.sign(bytes)).unwrap();
+    let mut built =
+        results_publish::build(&results, &pages, &cache, 2, published_at, |bytes| signer.sign(bytes)).unwrap();
     let original = built.files["summary.json"].to_vec();
     let altered = bump_first_total(&original);
     built.files.insert("summary.json".into(), altered.into());
@@ -284,7 +290,8 @@ fn bump_first_total(summary: &[u8]) -> Vec<u8> {
 }
 
 fn temporary(name: &str) -> PathBuf {
-    let directory = Path::new(env!("CARGO_TARGET_TMPDIR")).join("results_publish").join(format!("{name}-{}", std::process::id()));
+    let directory =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("results_publish").join(format!("{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&directory);
     std::fs::create_dir_all(&directory).unwrap();
     directory
@@ -303,7 +310,8 @@ async fn the_nist_export_is_valid_and_reads_back_to_the_same_numbers() {
     let validators = nist_schemas::json_validators(nist);
     let tally = canvass_core::results::tally(&results);
     for county in &results.definition.counties {
-        let folder = dir.join(results.definition.election.id.as_str()).join("s/1/counties").join(slug(county.id.as_str()));
+        let folder =
+            dir.join(results.definition.election.id.as_str()).join("s/1/counties").join(slug(county.id.as_str()));
         let xml_path = folder.join("results.xml");
         assert_eq!(nist_schemas::xmllint_errors(nist, &xml_path), None);
         let json = std::fs::read(folder.join("results.json")).unwrap();
@@ -341,7 +349,8 @@ async fn a_written_site_verifies_and_an_edited_number_is_caught() {
     publish(&node, &results, &pages).await;
     let dir = temporary("verify");
     let key = node.node.public_key();
-    let written = results_verify::write_site(node.node.store(), &results.definition.election.id, &key, &dir).await.unwrap();
+    let written =
+        results_verify::write_site(node.node.store(), &results.definition.election.id, &key, &dir).await.unwrap();
     assert_eq!(written.snapshots, 2);
     let report = verify_dir(&dir, Some(&key));
     assert_eq!(report.failures, Vec::<String>::new());
@@ -367,7 +376,10 @@ async fn a_written_site_verifies_and_an_edited_number_is_caught() {
     let failures = verify_dir(&dir, Some(&key)).failures;
     let named = format!("counties/{county}.json");
     assert!(failures.iter().any(|failure| failure.contains(&named) && failure.contains("SHA-256")), "{failures:#?}");
-    assert!(failures.iter().any(|failure| failure.contains(&named) && failure.contains("precincts sum to")), "{failures:#?}");
+    assert!(
+        failures.iter().any(|failure| failure.contains(&named) && failure.contains("precincts sum to")),
+        "{failures:#?}"
+    );
     assert!(!failures.iter().any(|failure| failure.contains("signature")), "{failures:#?}");
 
     // The same edit with the manifest's hash and size fixed: now the signature fails.
@@ -381,7 +393,13 @@ async fn a_written_site_verifies_and_an_edited_number_is_caught() {
     }
     std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
     let failures = verify_dir(&dir, Some(&key)).failures;
-    assert!(failures.iter().any(|failure| failure.contains("s/2/manifest.sig") && failure.contains("does not verify")), "{failures:#?}");
+    assert!(
+        failures.iter().any(|failure| failure.contains("s/2/manifest.sig") && failure.contains("does not verify")),
+        "{failures:#?}"
+    );
     assert!(!failures.iter().any(|failure| failure.contains("SHA-256")), "{failures:#?}");
-    assert!(failures.iter().any(|failure| failure.contains(&named) && failure.contains("precincts sum to")), "{failures:#?}");
+    assert!(
+        failures.iter().any(|failure| failure.contains(&named) && failure.contains("precincts sum to")),
+        "{failures:#?}"
+    );
 }

@@ -5,7 +5,7 @@ use canvass_core::id::ElectionId;
 use canvass_store::{
     SnapshotHeader, StoreError, StoredBody, StoredSnapshot, StoredSnapshotFile, results_snapshots::check_snapshot,
 };
-use sqlx::{Row, PgPool, error::ErrorKind, postgres::PgRow};
+use sqlx::{PgPool, Row, error::ErrorKind, postgres::PgRow};
 
 use crate::backend;
 
@@ -143,12 +143,13 @@ pub async fn snapshot(
 }
 
 pub async fn snapshots(pool: &PgPool, election: &ElectionId) -> Result<Vec<SnapshotHeader>, StoreError> {
-    let rows =
-        sqlx::query(&format!("SELECT {HEADER_COLUMNS} FROM results_snapshots WHERE election_id = $1 ORDER BY sequence"))
-            .bind(election.as_str())
-            .fetch_all(pool)
-            .await
-            .map_err(backend)?;
+    let rows = sqlx::query(&format!(
+        "SELECT {HEADER_COLUMNS} FROM results_snapshots WHERE election_id = $1 ORDER BY sequence"
+    ))
+    .bind(election.as_str())
+    .fetch_all(pool)
+    .await
+    .map_err(backend)?;
     rows.iter().map(header_row).collect()
 }
 

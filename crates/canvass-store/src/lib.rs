@@ -423,8 +423,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// A stored body by its SHA-256.
     async fn results_body(&self, sha256: &str) -> Result<Option<StoredBody>, StoreError>;
     /// One snapshot with its manifest, signature and files.
-    async fn results_snapshot(&self, election: &ElectionId, sequence: u64)
-    -> Result<Option<StoredSnapshot>, StoreError>;
+    async fn results_snapshot(
+        &self,
+        election: &ElectionId,
+        sequence: u64,
+    ) -> Result<Option<StoredSnapshot>, StoreError>;
     /// Every snapshot of the election, oldest first.
     async fn results_snapshots(&self, election: &ElectionId) -> Result<Vec<SnapshotHeader>, StoreError>;
     /// Each election's latest snapshot (its `current`), newest election day first.

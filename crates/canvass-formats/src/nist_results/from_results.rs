@@ -56,8 +56,11 @@ pub fn report_of_results(
     let definition = &results.definition;
     let included = |county: &JurisdictionId| counties.is_none_or(|set| set.contains(county));
     let precincts: Vec<_> = definition.precincts.iter().filter(|precinct| included(&precinct.jurisdiction)).collect();
-    let precinct_ids: BTreeMap<_, String> =
-        precincts.iter().enumerate().map(|(index, precinct)| (&precinct.id, format!("ru-precinct-{}", index + 1))).collect();
+    let precinct_ids: BTreeMap<_, String> = precincts
+        .iter()
+        .enumerate()
+        .map(|(index, precinct)| (&precinct.id, format!("ru-precinct-{}", index + 1)))
+        .collect();
     let county_ids: BTreeMap<_, String> = definition
         .counties
         .iter()
@@ -124,7 +127,8 @@ pub fn report_of_results(
     let mut contests = Vec::new();
     let mut extra_units = Vec::new();
     for (contest_index, contest) in definition.contests.iter().enumerate() {
-        let covered: Vec<_> = precincts.iter().filter(|precinct| definition.covers(&contest.id, &precinct.id)).collect();
+        let covered: Vec<_> =
+            precincts.iter().filter(|precinct| definition.covers(&contest.id, &precinct.id)).collect();
         if counties.is_some() && covered.is_empty() {
             continue;
         }
@@ -142,7 +146,10 @@ pub fn report_of_results(
                 kind: ReportingUnitType::Other,
                 other_type: Some("district".into()),
                 name: None,
-                composing_gp_unit_ids: covered.iter().filter_map(|precinct| precinct_ids.get(&precinct.id).cloned()).collect(),
+                composing_gp_unit_ids: covered
+                    .iter()
+                    .filter_map(|precinct| precinct_ids.get(&precinct.id).cloned())
+                    .collect(),
                 external_identifiers: vec![identifier(contest.district.as_str())],
                 voters_registered: None,
             });
@@ -183,10 +190,13 @@ pub fn report_of_results(
             selections.push(ContestSelection { object_id: selection_id, choice: choice_model, vote_counts });
         }
         let kind = match contest.kind {
-            CoreContestKind::Candidate => {
-                ContestKind::Candidate { votes_allowed: u64::from(contest.vote_for.get()), primary_party_ids: Vec::new() }
+            CoreContestKind::Candidate => ContestKind::Candidate {
+                votes_allowed: u64::from(contest.vote_for.get()),
+                primary_party_ids: Vec::new(),
+            },
+            CoreContestKind::BallotMeasure | CoreContestKind::Retention => {
+                ContestKind::BallotMeasure { full_text: None }
             }
-            CoreContestKind::BallotMeasure | CoreContestKind::Retention => ContestKind::BallotMeasure { full_text: None },
         };
         contests.push(Contest {
             object_id: contest_id,
