@@ -242,10 +242,14 @@ impl HotResults {
         if let (Some(archive), Some(index)) = (&site.archive, &site.archive_index) {
             return Ok((archive.clone(), index.clone()));
         }
+        // After a restart: made once from the store, then kept until the next publication.
+        let _guard = self.writer.lock().await;
         let headers = node.store().latest_results_snapshots().await?;
         let archive =
             Arc::new(ServedFile::made(crate::site_file::HTML, archive_html(&headers).into_string().into_bytes())?);
         let index = Arc::new(ServedFile::made(crate::site_file::JSON, archive_json(&headers))?);
+        let elections = self.read().elections.clone();
+        self.swap(HotSite { archive: Some(archive.clone()), archive_index: Some(index.clone()), elections });
         Ok((archive, index))
     }
 }
