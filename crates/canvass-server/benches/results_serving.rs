@@ -304,7 +304,37 @@ fn main() {
             assert_eq!(ours.body_mut().read_to_vec().unwrap(), theirs.body_mut().read_to_vec().unwrap(), "{file} differs");
         }
 
+        // Calibration: a bare axum handler answering the same gzip bytes, no middleware.
+        let bare_address = {
+            let mut gzipped = agent
+                .get(&format!("http://127.0.0.1:{nginx_port}{}", path("summary.json")))
+                .header("accept-encoding", "gzip")
+                .call()
+                .unwrap();
+            let body = axum::body::Bytes::from(gzipped.body_mut().with_config().limit(u64::MAX).read_to_vec().unwrap());
+            let bare = axum::Router::new().fallback(move || {
+                let body = body.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json"), (axum::http::header::CONTENT_ENCODING, "gzip")],
+                        body,
+                    )
+                }
+            });
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let bare_address = listener.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(listener, bare).await });
+            bare_address
+        };
         let mut report = String::new();
+        let mut bare = Vec::new();
+        for _ in 0..rounds {
+            bare.push(tokio::task::block_in_place(|| wrk(&format!("http://{bare_address}/"), seconds)).requests_per_second);
+        }
+        let line = format!("bare axum handler, same summary JSON gzip bytes: {:.0} req/s (runs {:?})", median(&mut bare), bare.iter().map(|value| value.round() as u64).collect::<Vec<_>>());
+        println!("{line}");
+        report.push_str(&line);
+        report.push('\n');
         for (file, label) in [("summary.json", "summary JSON"), ("index.html", "summary HTML")] {
             let mut canvass = (Vec::new(), Vec::new());
             let mut static_server = (Vec::new(), Vec::new());
