@@ -97,6 +97,7 @@ pub async fn publish(
     pages: &PageRenderer,
 ) -> Result<SnapshotInfo, ServerError> {
     let election = &results.definition.election;
+    check_election_id(&election.id)?;
     let previous = node.store().results_snapshots(&election.id).await?;
     let sequence = previous.last().map_or(1, |header| header.sequence + 1);
     let published_at = now_in_seconds();
@@ -144,6 +145,18 @@ pub async fn publish(
         files: built.snapshot.files.len(),
         new_bodies,
     })
+}
+
+/// An election's id is one URL segment and one directory name of the published site: an
+/// OCD-ID (with `/`) is refused rather than nested.
+pub fn check_election_id(id: &ElectionId) -> Result<(), ServerError> {
+    if id.as_str().contains('/') || id.is_ocd_id() {
+        return Err(ServerError::Invalid(format!(
+            "results are published only for an election whose id is a slug; {} is an OCD-ID",
+            id.as_str()
+        )));
+    }
+    Ok(())
 }
 
 fn now_in_seconds() -> OffsetDateTime {

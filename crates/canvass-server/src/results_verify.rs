@@ -514,6 +514,7 @@ pub async fn write_site(
     key: &PublicKey,
     dir: &Path,
 ) -> Result<WrittenSite, ServerError> {
+    crate::results_publish::check_election_id(election)?;
     let headers = store.results_snapshots(election).await?;
     let Some(current) = headers.last() else {
         return Err(ServerError::NotFound(format!("election {} has no published results", election.as_str())));
