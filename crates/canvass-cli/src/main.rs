@@ -16,6 +16,7 @@ mod keys;
 mod log_source;
 mod places;
 mod results;
+mod results_publish;
 mod serve;
 mod sign_in;
 mod users;
@@ -91,7 +92,8 @@ enum Command {
     /// Absentee and provisional ballots: record each step, show a voter's ballots.
     #[command(subcommand)]
     Ballots(ballots::BallotsCommand),
-    /// Election-night results: import a county's file, certify, show the totals.
+    /// Election-night results: import a county's file, certify, show the totals, write the
+    /// published snapshots as a static site, verify a published site.
     #[command(subcommand)]
     Results(results::ResultsCommand),
 }

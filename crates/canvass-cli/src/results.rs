@@ -15,7 +15,7 @@ use canvass_server::results_intake::{self, MAX_UPLOAD_BYTES, ResultsFormat, Resu
 use clap::{Args, Subcommand, ValueEnum};
 
 use crate::{
-    data_dir,
+    data_dir, results_publish,
     sign_in::{self, StaffSignIn},
 };
 
@@ -34,6 +34,15 @@ pub enum ResultsCommand {
     /// Print an election's results: precincts reporting per county, statewide totals per
     /// contest, and every accepted change.
     Show(ShowArguments),
+    /// Write an election's published results as static files any web server can serve: every
+    /// stored snapshot (they never change), the `current.json` pointer, the election's page,
+    /// the archive of every election, `index.json` and `node_key.txt`; each file also as `.gz`
+    /// and `.br`. Reads only the stored snapshots; needs no running node.
+    Publish(results_publish::PublishArguments),
+    /// Check a published results site: every snapshot's signature against the node key, every
+    /// file's SHA-256, the pointer, and that every published total equals the sum of its
+    /// precinct counts. Exit 0 when all hold; otherwise 1, with every failure listed.
+    Verify(results_publish::VerifyArguments),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -97,6 +106,10 @@ pub async fn run(data: &Path, command: ResultsCommand) -> anyhow::Result<ExitCod
         ResultsCommand::Import(arguments) => import(data, &arguments).await,
         ResultsCommand::Certify(arguments) => certify(data, &arguments).await,
         ResultsCommand::Show(arguments) => show(data, &arguments).await,
+        ResultsCommand::Publish(arguments) => results_publish::publish(data, &arguments).await,
+        ResultsCommand::Verify(arguments) => tokio::task::spawn_blocking(move || results_publish::verify(&arguments))
+            .await
+            .map_err(anyhow::Error::from)?,
     }
 }
 

@@ -165,6 +165,7 @@ actions! {
     ElectionDefine => "election.define", "An election's definition (contests, choices, precincts and their coverage) was imported.";
     ResultsReport => "results.report", "A county's precinct results were accepted (or a refused upload): election, county, precincts, file hash.";
     ResultsCorrect => "results.correct", "Accepted precinct results were corrected, with the reason (or a refused correction).";
+    ResultsPublish => "results.publish", "A signed results snapshot was published: the election, its sequence and the SHA-256 of its manifest.";
 }
 
 impl fmt::Display for Action {

@@ -155,7 +155,9 @@ impl EventType {
             | Action::BreakGlass
             | Action::AccessDenied => Self::Authorization,
             Action::IncidentOpen => Self::Incident,
-            Action::ResultsCertify | Action::ResultsReport | Action::ResultsCorrect => Self::Results,
+            Action::ResultsCertify | Action::ResultsReport | Action::ResultsCorrect | Action::ResultsPublish => {
+                Self::Results
+            }
             Action::JurisdictionAdd
             | Action::PrecinctAdd
             | Action::ElectionAdd

@@ -33,6 +33,7 @@
 //! counts may be written as doubles (`12.0`) as long as they are whole. Results are public
 //! records, so refusals may quote the identifiers at fault.
 
+mod from_results;
 mod read;
 mod reported;
 mod write;
@@ -44,6 +45,7 @@ use time::Date;
 use crate::{FormatsError, nist_document::vocabulary};
 
 pub use crate::nist_document::Vocabulary;
+pub use from_results::{ReportHeader, count_item_type, report_of_results};
 pub use reported::ReportedByLevel;
 
 /// The XML namespace of 1500-100 version 2.

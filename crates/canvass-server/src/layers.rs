@@ -39,6 +39,7 @@ pub fn public_app(node: Node) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .merge(lookup::router())
+        .merge(crate::results_routes::router())
         .fallback(pages::not_found);
     finish(routes, node, ListenerName::Public)
 }

@@ -35,6 +35,8 @@ struct Inner {
     read_monitor: ReadMonitor,
     totp_key: SecretKey,
     outbox_signal: Arc<tokio::sync::Notify>,
+    /// The published results snapshots kept in memory for the public listener.
+    results: crate::results_routes::HotResults,
 }
 
 /// What the node says about itself on `/api/node` and the admin page.
@@ -82,6 +84,7 @@ impl Node {
             read_monitor: ReadMonitor::default(),
             totp_key,
             outbox_signal,
+            results: crate::results_routes::HotResults::default(),
         })))
     }
 
@@ -148,6 +151,16 @@ impl Node {
 
     pub fn public_key(&self) -> PublicKey {
         self.0.signing_key.public_key()
+    }
+
+    /// The results snapshots served from memory.
+    pub(crate) fn results(&self) -> &crate::results_routes::HotResults {
+        &self.0.results
+    }
+
+    /// Signs a results snapshot's manifest with the node key.
+    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
+        self.0.signing_key.sign(message)
     }
 
     pub(crate) fn metrics(&self) -> &Metrics {

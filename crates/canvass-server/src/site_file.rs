@@ -53,3 +53,55 @@ pub const CSV: &str = "text/csv; charset=utf-8";
 pub const XML: &str = "application/xml";
 pub const CSS: &str = "text/css; charset=utf-8";
 pub const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
+
+/// The file-name part of a contest's or county's URL: the id's last segment (an OCD-ID's
+/// `county:wake` becomes `county-wake`), lowercase ASCII letters, digits and `-` only, plus a
+/// short hash of the whole id, so two ids whose segments read the same stay apart. Safe in a
+/// URL and as a file name on any system; the same id always gives the same slug.
+pub fn slug(id: &str) -> String {
+    let segment = id.rsplit('/').next().unwrap_or(id);
+    let mut slug = String::with_capacity(segment.len() + 7);
+    for character in segment.chars() {
+        if character.is_ascii_alphanumeric() {
+            slug.push(character.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    // A long segment is cut: the hash keeps it unique.
+    slug.truncate(48);
+    while slug.ends_with('-') {
+        slug.pop();
+    }
+    let hash = canvass_crypto::sha256(&[id.as_bytes()]);
+    if !slug.is_empty() {
+        slug.push('-');
+    }
+    for byte in &hash[..3] {
+        slug.push_str(&format!("{byte:02x}"));
+    }
+    slug
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn slugs_are_safe_and_unique() {
+        assert!(slug("ocd-division/country:us/state:nc/county:wake").starts_with("county-wake-"));
+        assert_ne!(
+            slug("ocd-division/country:us/state:nc/county:wake"),
+            slug("ocd-division/country:us/state:va/county:wake")
+        );
+        for id in ["../../etc/passwd", "a b/c?d#e", "", "ÉLECTION/été", "..", "x/"] {
+            let made = slug(id);
+            assert!(
+                !made.is_empty()
+                    && made.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'-'),
+                "{id}: {made}"
+            );
+            assert!(!made.starts_with('-'), "{id}: {made}");
+        }
+    }
+}

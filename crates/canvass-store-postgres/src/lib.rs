@@ -4,6 +4,7 @@
 mod duplicates;
 mod election_definitions;
 mod results;
+mod results_snapshots;
 
 #[cfg(feature = "test-cluster")]
 pub mod test_cluster;
@@ -2226,5 +2227,37 @@ impl Store for PostgresStore {
         election: &ElectionId,
     ) -> Result<Vec<canvass_store::StoredPrecinctReturn>, StoreError> {
         results::returns(&self.pool, election).await
+    }
+
+    async fn put_results_snapshot(
+        &self,
+        snapshot: &canvass_store::StoredSnapshot,
+        bodies: &[canvass_store::StoredBody],
+    ) -> Result<(), StoreError> {
+        results_snapshots::put(&self.pool, snapshot, bodies).await
+    }
+
+    async fn known_results_bodies(&self, hashes: &[String]) -> Result<Vec<String>, StoreError> {
+        results_snapshots::known_bodies(&self.pool, hashes).await
+    }
+
+    async fn results_body(&self, sha256: &str) -> Result<Option<canvass_store::StoredBody>, StoreError> {
+        results_snapshots::body(&self.pool, sha256).await
+    }
+
+    async fn results_snapshot(
+        &self,
+        election: &ElectionId,
+        sequence: u64,
+    ) -> Result<Option<canvass_store::StoredSnapshot>, StoreError> {
+        results_snapshots::snapshot(&self.pool, election, sequence).await
+    }
+
+    async fn results_snapshots(&self, election: &ElectionId) -> Result<Vec<canvass_store::SnapshotHeader>, StoreError> {
+        results_snapshots::snapshots(&self.pool, election).await
+    }
+
+    async fn latest_results_snapshots(&self) -> Result<Vec<canvass_store::SnapshotHeader>, StoreError> {
+        results_snapshots::latest(&self.pool).await
     }
 }

@@ -33,6 +33,7 @@ use crate::{
 
 mod duplicates;
 mod records;
+mod results_snapshots;
 
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
@@ -130,6 +131,7 @@ pub fn scenarios() -> Vec<Scenario> {
     .chain(records::scenarios())
     .chain(definitions::scenarios())
     .chain(results::scenarios())
+    .chain(results_snapshots::scenarios())
     .collect()
 }
 

@@ -9,6 +9,7 @@ mod error;
 pub mod ledger;
 pub mod places;
 pub mod results;
+pub mod results_snapshots;
 pub mod rows;
 mod sealed;
 pub mod staff;
@@ -37,6 +38,7 @@ pub use ledger::{
 };
 pub use places::{StoredPlacesImport, StoredPollingPlace};
 pub use results::{ResultsWrite, StoredPrecinctReturn, StoredResultsChange};
+pub use results_snapshots::{SnapshotHeader, StoredBody, StoredSnapshot, StoredSnapshotFile};
 pub use sealed::{
     BlindIndexes, ImportCounts, IndexLookup, KeyState, KeyVersionUsage, SealedFields, SealedVoter, StoredDataKey,
     StoredImport, StoredKeyRing, VoterBatch, VoterDigest, VoterRevision,
@@ -463,4 +465,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Every stored precinct return of an election, by precinct then sequence (the last of each
     /// precinct is its latest).
     async fn precinct_returns(&self, election: &ElectionId) -> Result<Vec<StoredPrecinctReturn>, StoreError>;
+    // Published results snapshots (`results_snapshots`): append-only, bodies kept once per hash.
+
+    /// Stores a snapshot, its file list and the bodies not stored yet, in one transaction.
+    /// `AlreadyExists` if the election already has a snapshot of that sequence; `Missing` if a
+    /// file names a body neither stored nor given. Bodies already stored are left as they are.
+    async fn put_results_snapshot(&self, snapshot: &StoredSnapshot, bodies: &[StoredBody]) -> Result<(), StoreError>;
+    /// Which of `hashes` have a stored body.
+    async fn known_results_bodies(&self, hashes: &[String]) -> Result<Vec<String>, StoreError>;
+    /// A stored body by its SHA-256.
+    async fn results_body(&self, sha256: &str) -> Result<Option<StoredBody>, StoreError>;
+    /// One snapshot with its manifest, signature and files.
+    async fn results_snapshot(
+        &self,
+        election: &ElectionId,
+        sequence: u64,
+    ) -> Result<Option<StoredSnapshot>, StoreError>;
+    /// Every snapshot of the election, oldest first.
+    async fn results_snapshots(&self, election: &ElectionId) -> Result<Vec<SnapshotHeader>, StoreError>;
+    /// Each election's latest snapshot (its `current`), newest election day first.
+    async fn latest_results_snapshots(&self) -> Result<Vec<SnapshotHeader>, StoreError>;
 }

@@ -1,0 +1,389 @@
+//! Election-night results under load (issue 7): the current summary (JSON and HTML) served by
+//! the node's public listener against nginx serving the identical bytes as static files, in the
+//! same run, alternating; then the time from a county's changed returns to its snapshot being
+//! served, and peak memory.
+//!
+//! `cargo bench -p canvass-server --bench results_serving`. It generates the state-size sample
+//! election (100 counties, 2,700 precincts, 60 contests) with full returns, publishes it through
+//! `results_publish::publish` into a fresh SQLite store with a stand-in page renderer (a summary,
+//! contest, county and precinct page each: about 2,900 pages), serves the node's public app on
+//! 127.0.0.1 (tokio, multi-threaded), writes the same snapshot with `write_site` and serves that
+//! directory with nginx (`worker_processes auto`, `gzip_static on`, `open_file_cache`,
+//! `access_log off`) on another loopback port. wrk (`-t2 -c64`, `RESULTS_BENCH_SECONDS` per
+//! run, default 10, `RESULTS_BENCH_ROUNDS` rounds, default 3) asks both for the summary JSON and
+//! the summary HTML with `Accept-Encoding: gzip`. Then `RESULTS_BENCH_UPDATES` times (default 5)
+//! one county's returns change and the election is published again; the time is from the
+//! publish call to `current.json` answering with the new sequence over HTTP. Needs `nginx` and
+//! `wrk` (Debian packages, which scripts/bench installs); load goes only to 127.0.0.1 and stops
+//! by itself.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    fmt::Write as _,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use canvass_core::{
+    config::NodeConfig,
+    results::{ElectionResults, Tally, VoteType},
+    results_sample::{SampleShape, sample_election},
+};
+use canvass_crypto::NodeSigningKey;
+use canvass_server::{
+    Node, public_app, results_publish, results_verify,
+    site_file::{HTML, SiteContext, SiteFile, slug},
+};
+use canvass_store::Store;
+use canvass_store_sqlite::{OpenMode, SqliteStore};
+
+fn variable(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|value| value.parse().ok()).unwrap_or(default)
+}
+
+/// A stand-in for the results pages: the summary, each contest, county and precinct, as plain
+/// tables of names and numbers (the real pages are `results_site::pages`).
+fn pages(results: &ElectionResults, tally: &Tally, context: &SiteContext) -> Vec<SiteFile> {
+    let definition = &results.definition;
+    let table = |contests: &std::collections::BTreeMap<_, canvass_core::results::ContestTally>| {
+        let mut html = String::new();
+        for contest in &definition.contests {
+            let Some(contest_tally) = contests.get(&contest.id) else { continue };
+            let _ = write!(
+                html,
+                "<h2>{}</h2><p>{} of {} precincts</p><table>",
+                contest.name.as_str(),
+                contest_tally.precincts_reporting,
+                contest_tally.precincts
+            );
+            for (choice, votes) in contest.choices.iter().zip(&contest_tally.choices) {
+                let _ = write!(html, "<tr><th>{}</th><td>{}</td>", choice.name.as_str(), votes.total);
+                for kind in VoteType::ALL {
+                    let _ = write!(html, "<td>{}</td>", votes.of(kind));
+                }
+                html.push_str("</tr>");
+            }
+            html.push_str("</table>");
+        }
+        html
+    };
+    let page = |title: &str, body: String| {
+        format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
+        )
+    };
+    // Only the summary says which update it is: a page whose numbers did not change keeps its
+    // bytes, so it is not stored or compressed again.
+    let summary = format!("<p>Update {}</p>{}", context.sequence, table(&tally.state.contests));
+    let mut files = vec![SiteFile::new("index.html", HTML, page(definition.election.name.as_str(), summary))];
+    for contest in &definition.contests {
+        let single: std::collections::BTreeMap<_, _> =
+            tally.state.contests.get(&contest.id).map(|it| (contest.id.clone(), it.clone())).into_iter().collect();
+        files.push(SiteFile::new(
+            format!("contests/{}.html", slug(contest.id.as_str())),
+            HTML,
+            page(contest.name.as_str(), table(&single)),
+        ));
+    }
+    for county in &definition.counties {
+        let area = &tally.counties[&county.id];
+        files.push(SiteFile::new(
+            format!("counties/{}.html", slug(county.id.as_str())),
+            HTML,
+            page(county.name.as_str(), table(&area.contests)),
+        ));
+    }
+    for precinct in &definition.precincts {
+        let area = &tally.precincts[&precinct.id];
+        files.push(SiteFile::new(
+            format!("precincts/{}.html", slug(precinct.id.as_str())),
+            HTML,
+            page(precinct.name.as_str(), table(&area.contests)),
+        ));
+    }
+    files
+}
+
+fn results() -> ElectionResults {
+    let sample = sample_election(SampleShape::STATE, time::macros::date!(2026 - 11 - 03), 2026).unwrap();
+    ElectionResults {
+        definition: sample.definition,
+        returns: sample
+            .returns
+            .into_iter()
+            .map(|precinct_return| (precinct_return.precinct.clone(), precinct_return))
+            .collect(),
+        registered: sample.registered,
+        changes: Vec::new(),
+    }
+}
+
+/// One county's precincts report more election-day votes for every first choice.
+fn change_county(results: &mut ElectionResults, county_index: usize, extra: u64) {
+    let county = results.definition.counties[county_index % results.definition.counties.len()].id.clone();
+    let sequence = results.changes.len() as u64 + 1;
+    results.changes.push(canvass_core::results::ResultsChange {
+        sequence,
+        at: time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap(),
+        county: Some(county.clone()),
+        precincts: Vec::new(),
+        kind: canvass_core::results::ChangeKind::Correction { reason: "bench".into() },
+    });
+    let precincts: Vec<_> = results
+        .definition
+        .precincts
+        .iter()
+        .filter(|precinct| precinct.jurisdiction == county)
+        .map(|precinct| precinct.id.clone())
+        .collect();
+    for precinct in precincts {
+        let Some(precinct_return) = results.returns.get_mut(&precinct) else { continue };
+        for contest in &mut precinct_return.contests {
+            if let Some(first) = contest.choices.first_mut() {
+                first.total += extra;
+                if first.is_split() {
+                    first.by_type[0] += extra;
+                }
+            }
+        }
+        if let Some(ballots) = &mut precinct_return.ballots_cast {
+            ballots.total += extra;
+            if ballots.is_split() {
+                ballots.by_type[0] += extra;
+            }
+        }
+    }
+}
+
+fn start_nginx(root: &Path, port: u16, work: &Path) -> Child {
+    let config = work.join("nginx.conf");
+    std::fs::write(
+        &config,
+        format!(
+            "worker_processes auto;\n\
+             daemon off;\n\
+             pid {pid};\n\
+             error_log {error} warn;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{\n\
+               include /etc/nginx/mime.types;\n\
+               access_log off;\n\
+               sendfile on;\n\
+               tcp_nopush on;\n\
+               keepalive_requests 1000000;\n\
+               open_file_cache max=10000 inactive=60s;\n\
+               open_file_cache_valid 60s;\n\
+               gzip_static on;\n\
+               etag on;\n\
+               client_body_temp_path {work}/body;\n\
+               proxy_temp_path {work}/proxy;\n\
+               fastcgi_temp_path {work}/fastcgi;\n\
+               uwsgi_temp_path {work}/uwsgi;\n\
+               scgi_temp_path {work}/scgi;\n\
+               server {{\n\
+                 listen 127.0.0.1:{port};\n\
+                 location /results/ {{ alias {root}/; }}\n\
+               }}\n\
+             }}\n",
+            pid = work.join("nginx.pid").display(),
+            error = work.join("nginx-error.log").display(),
+            work = work.display(),
+            root = root.display(),
+        ),
+    )
+    .unwrap();
+    let child = Command::new("nginx")
+        .arg("-c")
+        .arg(&config)
+        .arg("-p")
+        .arg(work)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("cannot run nginx: install the Debian package nginx (scripts/bench does)");
+    std::thread::sleep(Duration::from_millis(500));
+    child
+}
+
+struct Run {
+    requests_per_second: f64,
+    p99_ms: f64,
+}
+
+fn wrk(url: &str, seconds: u64) -> Run {
+    let output = Command::new("wrk")
+        .args(["-t2", "-c64", &format!("-d{seconds}s"), "--latency", "-H", "Accept-Encoding: gzip", url])
+        .output()
+        .expect("cannot run wrk: install the Debian package wrk (scripts/bench does)");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(!text.contains("Non-2xx"), "{url} answered errors:\n{text}");
+    let requests_per_second = text
+        .lines()
+        .find_map(|line| line.strip_prefix("Requests/sec:"))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Requests/sec in wrk's output:\n{text}"));
+    let p99 = text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("99%"))
+        .map(str::trim)
+        .unwrap_or_else(|| panic!("no 99% latency in wrk's output:\n{text}"));
+    Run { requests_per_second, p99_ms: milliseconds(p99) }
+}
+
+fn milliseconds(text: &str) -> f64 {
+    let (number, unit) =
+        text.split_at(text.find(|character: char| character.is_ascii_alphabetic()).unwrap_or(text.len()));
+    let number: f64 = number.parse().unwrap_or(f64::NAN);
+    match unit {
+        "us" => number / 1000.0,
+        "ms" => number,
+        "s" => number * 1000.0,
+        _ => f64::NAN,
+    }
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|line| line.starts_with("VmHWM"))
+        .map(|line| line.trim_start_matches("VmHWM:").trim().to_owned())
+        .unwrap_or_default()
+}
+
+fn main() {
+    let seconds = variable("RESULTS_BENCH_SECONDS", 10);
+    let rounds = variable("RESULTS_BENCH_ROUNDS", 3);
+    let updates = variable("RESULTS_BENCH_UPDATES", 5);
+    let work = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("results_serving-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let started = Instant::now();
+        let mut results = results();
+        println!("generated the state-size election in {:.2?}", started.elapsed());
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&work.join("canvass.db"), OpenMode::Create).await.unwrap());
+        let signing_key = NodeSigningKey::generate().unwrap();
+        let public_key = signing_key.public_key();
+        let node = Node::start(store.clone(), signing_key, NodeConfig::parse("").unwrap(), false).await.unwrap();
+        let audit = node.system_audit();
+        let started = Instant::now();
+        let first = results_publish::publish(&node, &audit, &results, &pages).await.unwrap();
+        println!("first publication: {} files, {} bodies, in {:.2?}", first.files, first.new_bodies, started.elapsed());
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let app = public_app(node.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let site = work.join("site");
+        results_verify::write_site(store.as_ref(), &first.election, &public_key, &site).await.unwrap();
+        let size = Command::new("du").args(["-sb"]).arg(site.join(first.election.as_str())).output().unwrap();
+        println!("written site (with .gz and .br): {} bytes", String::from_utf8_lossy(&size.stdout).split_whitespace().next().unwrap_or("?"));
+        let nginx_port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap().port()
+        };
+        let mut nginx = start_nginx(&site, nginx_port, &work);
+        let election = first.election.as_str().to_owned();
+        let path = |file: &str| format!("/results/{election}/s/{}/{file}", first.sequence);
+
+        // The same bytes from both.
+        let agent = ureq::Agent::new_with_defaults();
+        for file in ["summary.json", "index.html"] {
+            let mut ours = agent.get(&format!("http://{address}{}", path(file))).call().unwrap();
+            let mut theirs = agent.get(&format!("http://127.0.0.1:{nginx_port}{}", path(file))).call().unwrap();
+            assert_eq!(ours.body_mut().read_to_vec().unwrap(), theirs.body_mut().read_to_vec().unwrap(), "{file} differs");
+        }
+
+        // Calibration: a bare axum handler answering the same gzip bytes, no middleware.
+        let bare_address = {
+            let mut gzipped = agent
+                .get(&format!("http://127.0.0.1:{nginx_port}{}", path("summary.json")))
+                .header("accept-encoding", "gzip")
+                .call()
+                .unwrap();
+            let body = axum::body::Bytes::from(gzipped.body_mut().with_config().limit(u64::MAX).read_to_vec().unwrap());
+            let bare = axum::Router::new().fallback(move || {
+                let body = body.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json"), (axum::http::header::CONTENT_ENCODING, "gzip")],
+                        body,
+                    )
+                }
+            });
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let bare_address = listener.local_addr().unwrap();
+            tokio::spawn(async move { axum::serve(listener, bare).await });
+            bare_address
+        };
+        let mut report = String::new();
+        let mut bare = Vec::new();
+        for _ in 0..rounds {
+            bare.push(tokio::task::block_in_place(|| wrk(&format!("http://{bare_address}/"), seconds)).requests_per_second);
+        }
+        let line = format!("bare axum handler, same summary JSON gzip bytes: {:.0} req/s (runs {:?})", median(&mut bare), bare.iter().map(|value| value.round() as u64).collect::<Vec<_>>());
+        println!("{line}");
+        report.push_str(&line);
+        report.push('\n');
+        for (file, label) in [("summary.json", "summary JSON"), ("index.html", "summary HTML")] {
+            let mut canvass = (Vec::new(), Vec::new());
+            let mut static_server = (Vec::new(), Vec::new());
+            for _ in 0..rounds {
+                let run = tokio::task::block_in_place(|| wrk(&format!("http://{address}{}", path(file)), seconds));
+                canvass.0.push(run.requests_per_second);
+                canvass.1.push(run.p99_ms);
+                let run = tokio::task::block_in_place(|| wrk(&format!("http://127.0.0.1:{nginx_port}{}", path(file)), seconds));
+                static_server.0.push(run.requests_per_second);
+                static_server.1.push(run.p99_ms);
+            }
+            let (ours, theirs) = (median(&mut canvass.0), median(&mut static_server.0));
+            let line = format!(
+                "{label} (gzip): canvass {ours:.0} req/s (runs {:?}), p99 {:.2} ms; nginx {theirs:.0} req/s (runs {:?}), p99 {:.2} ms; ratio {:.2}",
+                canvass.0.iter().map(|value| value.round() as u64).collect::<Vec<_>>(),
+                median(&mut canvass.1),
+                static_server.0.iter().map(|value| value.round() as u64).collect::<Vec<_>>(),
+                median(&mut static_server.1),
+                ours / theirs
+            );
+            println!("{line}");
+            report.push_str(&line);
+            report.push('\n');
+        }
+        let _ = nginx.kill();
+        let _ = nginx.wait();
+
+        // A county uploads: its returns change, and the election is published again.
+        let mut timings = Vec::new();
+        for update in 0..updates {
+            change_county(&mut results, usize::try_from(update).unwrap() * 7, 3);
+            let started = Instant::now();
+            let info = results_publish::publish(&node, &audit, &results, &pages).await.unwrap();
+            let pointer = agent.get(&format!("http://{address}/results/{election}/current.json")).call().unwrap().body_mut().read_to_string().unwrap();
+            let elapsed = started.elapsed();
+            assert!(pointer.contains(&format!("\"sequence\":{}", info.sequence)), "{pointer}");
+            println!("county update {}: {} new bodies of {} files, served after {:.0?}", update + 1, info.new_bodies, info.files, elapsed);
+            timings.push(elapsed.as_secs_f64() * 1000.0);
+        }
+        let mut sorted = timings.clone();
+        let line = format!(
+            "county upload to snapshot served: median {:.0} ms (runs {:?} ms)\npeak memory (VmHWM) of the bench process: {}",
+            median(&mut sorted),
+            timings.iter().map(|value| value.round() as u64).collect::<Vec<_>>(),
+            peak_memory()
+        );
+        println!("{line}");
+        report.push_str(&line);
+        println!("\n{report}");
+    });
+    let _ = std::fs::remove_dir_all(&work);
+}

@@ -1,0 +1,405 @@
+//! Signed results snapshots (issue 7), published from a generated election through the real
+//! code path and served by the real public router: caching headers, ETag and 304, encodings,
+//! immutability of old snapshots, path traversal, the manifest's signature and ledger entry,
+//! that a snapshot failing its checks never becomes current, the NIST export against NIST's
+//! schemas and read back, and a written site that `verify_dir` passes and that catches an
+//! edited number (hash) or an edited number with its hash fixed (signature).
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+#[path = "../../canvass-formats/tests/support/nist_schemas.rs"]
+mod nist_schemas;
+
+use std::{
+    collections::BTreeMap,
+    io::Read,
+    path::{Path, PathBuf},
+};
+
+use axum::{
+    body::Body,
+    http::{Method, Request, StatusCode, header},
+};
+use canvass_core::{
+    results::{ElectionResults, Tally},
+    results_sample::{SampleShape, sample_election},
+};
+use canvass_server::{
+    public_app,
+    results_publish::{self, PageRenderer},
+    results_verify::{self, verify_dir},
+    site_file::{HTML, SiteContext, SiteFile, slug},
+};
+use canvass_store::LedgerQuery;
+use support::{TestNode, get, send, test_node};
+use time::macros::date;
+
+const NIST: &str = "../../../shared/data/nist";
+
+fn results(seed: u64) -> ElectionResults {
+    let sample = sample_election(SampleShape::SMALL, date!(2026 - 11 - 03), seed).unwrap();
+    ElectionResults {
+        definition: sample.definition,
+        returns: sample
+            .returns
+            .into_iter()
+            .map(|precinct_return| (precinct_return.precinct.clone(), precinct_return))
+            .collect(),
+        registered: sample.registered,
+        changes: Vec::new(),
+    }
+}
+
+/// A stand-in for the pages: one summary page naming the snapshot.
+fn pages(_: &ElectionResults, tally: &Tally, context: &SiteContext) -> Vec<SiteFile> {
+    let body = format!(
+        "<!doctype html><title>Results</title><p>Update {} with {} of {} precincts</p>",
+        context.sequence, tally.state.precincts_reporting, tally.state.precincts
+    );
+    vec![SiteFile::new("index.html", HTML, body)]
+}
+
+/// The ledger's origin is fixed so another process (another key) can open the same store.
+const CONFIG: &str = "[ledger]\norigin = \"results.test/log\"\n";
+
+async fn node() -> TestNode {
+    test_node(CONFIG, false).await
+}
+
+async fn publish(node: &TestNode, results: &ElectionResults, renderer: &PageRenderer) -> results_publish::SnapshotInfo {
+    results_publish::publish(&node.node, &node.node.system_audit(), results, renderer).await.unwrap()
+}
+
+fn request(path: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    let mut builder = Request::get(path);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    builder.body(Body::empty()).unwrap()
+}
+
+fn election_path(results: &ElectionResults) -> String {
+    format!("/results/{}", results.definition.election.id.as_str())
+}
+
+#[tokio::test]
+async fn snapshots_are_served_with_caching_etags_and_encodings() {
+    let node = node().await;
+    let results = results(1);
+    let info = publish(&node, &results, &pages).await;
+    assert_eq!(info.sequence, 1);
+    let app = public_app(node.node.clone());
+    let base = election_path(&results);
+
+    let pointer = send(&app, get(&format!("{base}/current.json"))).await;
+    assert_eq!(pointer.status, StatusCode::OK);
+    assert_eq!(pointer.header(header::CACHE_CONTROL), Some("public, max-age=5"));
+    assert_eq!(pointer.json()["sequence"], 1);
+    assert_eq!(pointer.json()["manifest_sha256"], info.manifest_sha256);
+    let landing = send(&app, get(&format!("{base}/"))).await;
+    assert!(landing.body.contains("s/1/"), "{}", landing.body);
+    let archive = send(&app, get("/results/")).await;
+    assert!(archive.body.contains(results.definition.election.name.as_str()));
+
+    let summary_path = format!("{base}/s/1/summary.json");
+    let plain = send(&app, get(&summary_path)).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert_eq!(plain.header(header::CACHE_CONTROL), Some("public, max-age=31536000, immutable"));
+    assert_eq!(plain.header(header::CONTENT_TYPE), Some("application/json"));
+    assert_eq!(plain.header(header::VARY), Some("Accept-Encoding"));
+    assert_eq!(plain.header(header::CONTENT_ENCODING), None);
+    let etag = plain.header(header::ETAG).unwrap().to_owned();
+    assert_eq!(etag, format!("\"{}\"", results_publish::sha256_hex(&plain.bytes)));
+    assert_eq!(plain.json()["precincts_reporting"], 12);
+
+    let not_modified = send(&app, request(&summary_path, &[("if-none-match", &etag)])).await;
+    assert_eq!(not_modified.status, StatusCode::NOT_MODIFIED);
+    assert!(not_modified.bytes.is_empty());
+    let other = send(&app, request(&summary_path, &[("if-none-match", "\"0000\"")])).await;
+    assert_eq!(other.status, StatusCode::OK);
+
+    let brotli = send(&app, request(&summary_path, &[("accept-encoding", "gzip, deflate, br")])).await;
+    assert_eq!(brotli.header(header::CONTENT_ENCODING), Some("br"));
+    let mut decoded = Vec::new();
+    brotli::Decompressor::new(brotli.bytes.as_slice(), 4096).read_to_end(&mut decoded).unwrap();
+    assert_eq!(decoded, plain.bytes);
+    let gzip = send(&app, request(&summary_path, &[("accept-encoding", "gzip;q=1.0, br;q=0")])).await;
+    assert_eq!(gzip.header(header::CONTENT_ENCODING), Some("gzip"));
+    let mut decoded = Vec::new();
+    flate2::read::GzDecoder::new(gzip.bytes.as_slice()).read_to_end(&mut decoded).unwrap();
+    assert_eq!(decoded, plain.bytes);
+    assert_ne!(gzip.header(header::ETAG), Some(etag.as_str()), "each encoding has its own strong ETag");
+    let identity = send(&app, request(&summary_path, &[("accept-encoding", "identity")])).await;
+    assert_eq!(identity.bytes, plain.bytes);
+
+    let head =
+        send(&app, Request::builder().method(Method::HEAD).uri(&summary_path).body(Body::empty()).unwrap()).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert!(head.bytes.is_empty());
+    assert_eq!(head.header(header::CONTENT_LENGTH), Some(plain.bytes.len().to_string().as_str()));
+
+    let page = send(&app, get(&format!("{base}/s/1/"))).await;
+    assert_eq!(page.header(header::CONTENT_TYPE), Some(HTML));
+    assert!(page.body.contains("Update 1"));
+}
+
+#[tokio::test]
+async fn the_manifest_is_signed_and_the_publication_is_in_the_ledger() {
+    let node = node().await;
+    let results = results(2);
+    let info = publish(&node, &results, &pages).await;
+    let app = public_app(node.node.clone());
+    let base = election_path(&results);
+    let manifest = send(&app, get(&format!("{base}/s/1/manifest.json"))).await;
+    let signature = send(&app, get(&format!("{base}/s/1/manifest.sig"))).await;
+    let signature: Vec<u8> = (0..128)
+        .step_by(2)
+        .map(|start| u8::from_str_radix(&signature.body.trim()[start..start + 2], 16).unwrap())
+        .collect();
+    assert!(node.node.public_key().verify(&manifest.bytes, &signature));
+    assert!(!node.node.public_key().verify(&[manifest.bytes.as_slice(), b" "].concat(), &signature));
+    assert_eq!(results_publish::sha256_hex(&manifest.bytes), info.manifest_sha256);
+    let listed = manifest.json()["files"].as_array().unwrap().len();
+    assert_eq!(listed, info.files);
+    // Every file the manifest lists is served with the hash it lists.
+    for file in manifest.json()["files"].as_array().unwrap() {
+        let served = send(&app, get(&format!("{base}/s/1/{}", file["path"].as_str().unwrap()))).await;
+        assert_eq!(served.status, StatusCode::OK, "{}", file["path"]);
+        assert_eq!(results_publish::sha256_hex(&served.bytes), file["sha256"].as_str().unwrap());
+    }
+    let key = send(&app, get("/results/node_key.txt")).await;
+    assert_eq!(key.body.trim(), node.node.public_key().to_hex());
+
+    let entries = node
+        .node
+        .store()
+        .search_ledger(&LedgerQuery { action: Some("results.publish".into()), limit: 10, ..LedgerQuery::default() })
+        .await
+        .unwrap();
+    assert_eq!(entries.len(), 1);
+    let entry = String::from_utf8(entries[0].body.clone()).unwrap();
+    assert!(entry.contains(&format!("manifest:{}", info.manifest_sha256)), "{entry}");
+    assert!(entry.contains("snapshot:1"), "{entry}");
+}
+
+#[tokio::test]
+async fn publishing_again_makes_a_new_snapshot_and_old_urls_keep_their_bytes() {
+    let node = node().await;
+    let mut results = results(3);
+    publish(&node, &results, &pages).await;
+    let app = public_app(node.node.clone());
+    let base = election_path(&results);
+    let first = send(&app, get(&format!("{base}/s/1/summary.json"))).await;
+
+    // One precinct's count changes (a correction): a new sequence, the old one unchanged.
+    let precinct = results.returns.values_mut().next().unwrap();
+    precinct.contests[0].choices[0].total += 5;
+    precinct.contests[0].choices[0].by_type[0] += 5;
+    let info = publish(&node, &results, &pages).await;
+    assert_eq!(info.sequence, 2);
+    assert!(info.new_bodies < info.files, "unchanged files share their stored bodies");
+    let again = send(&app, get(&format!("{base}/s/1/summary.json"))).await;
+    assert_eq!(again.bytes, first.bytes);
+    assert_eq!(again.header(header::ETAG), first.header(header::ETAG));
+    let second = send(&app, get(&format!("{base}/s/2/summary.json"))).await;
+    assert_ne!(second.bytes, first.bytes);
+    assert_eq!(send(&app, get(&format!("{base}/current.json"))).await.json()["sequence"], 2);
+
+    // A fresh node process on the same store serves both from the store.
+    let restarted = canvass_server::Node::start(
+        node.node.shared_store(),
+        canvass_crypto::NodeSigningKey::generate().unwrap(),
+        canvass_core::config::NodeConfig::parse(CONFIG).unwrap(),
+        false,
+    )
+    .await
+    .unwrap();
+    let app = public_app(restarted);
+    assert_eq!(send(&app, get(&format!("{base}/s/1/summary.json"))).await.bytes, first.bytes);
+    assert_eq!(send(&app, get(&format!("{base}/current.json"))).await.json()["sequence"], 2);
+}
+
+#[tokio::test]
+async fn unknown_paths_and_traversal_get_the_error_page() {
+    let node = node().await;
+    let results = results(4);
+    publish(&node, &results, &pages).await;
+    let app = public_app(node.node.clone());
+    let base = election_path(&results);
+    for path in [
+        format!("{base}/s/1/../../../../etc/passwd"),
+        format!("{base}/s/1/%2e%2e/%2e%2e/current.json"),
+        format!("{base}/s/1/contests/..%2Fsummary.json"),
+        format!("{base}/s/1//summary.json"),
+        format!("{base}/s/1/no-such-file.json"),
+        format!("{base}/s/9/summary.json"),
+        format!("{base}/s/one/summary.json"),
+        "/results/zz-no-such-election/current.json".to_owned(),
+        "/results/..%2F..%2Fetc/current.json".to_owned(),
+    ] {
+        let reply = send(&app, get(&path)).await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(reply.body.contains("<html"), "{path}: not the site's error page: {}", reply.body);
+        assert!(!reply.body.contains("root:"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_snapshot_failing_its_checks_never_becomes_current() {
+    let node = node().await;
+    let results = results(5);
+    publish(&node, &results, &pages).await;
+    let app = public_app(node.node.clone());
+    let base = election_path(&results);
+
+    // A renderer whose page would overwrite a data file, and one that escapes the snapshot.
+    let clashing = |_: &ElectionResults, _: &Tally, _: &SiteContext| vec![SiteFile::new("summary.json", HTML, "x")];
+    let escaping = |_: &ElectionResults, _: &Tally, _: &SiteContext| vec![SiteFile::new("../index.html", HTML, "x")];
+    for renderer in [&clashing as &PageRenderer, &escaping] {
+        let refused = results_publish::publish(&node.node, &node.node.system_audit(), &results, renderer).await;
+        assert!(refused.is_err());
+    }
+    // A built snapshot whose summary was altered fails the totals check, whether or not its
+    // manifest entry is fixed (then the signature fails as well).
+    let key = node.node.public_key();
+    let signer = canvass_crypto::NodeSigningKey::generate().unwrap();
+    let published_at = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let cache = canvass_server::results_data::CountyFiles::default();
+    let mut built =
+        results_publish::build(&results, &pages, &cache, 2, published_at, |bytes| signer.sign(bytes)).unwrap();
+    let original = built.files["summary.json"].to_vec();
+    let altered = bump_first_total(&original);
+    built.files.insert("summary.json".into(), altered.into());
+    let error = results_publish::check(&results, &built, &key, &|_| false).unwrap_err().to_string();
+    assert!(error.contains("summary.json"), "{error}");
+    assert!(error.contains("signature"), "{error}");
+
+    assert_eq!(node.node.store().results_snapshots(&results.definition.election.id).await.unwrap().len(), 1);
+    assert_eq!(send(&app, get(&format!("{base}/current.json"))).await.json()["sequence"], 1);
+    assert_eq!(send(&app, get(&format!("{base}/s/2/summary.json"))).await.status, StatusCode::NOT_FOUND);
+}
+
+/// The summary with its first contest's first choice's total one higher.
+fn bump_first_total(summary: &[u8]) -> Vec<u8> {
+    let mut value: serde_json::Value = serde_json::from_slice(summary).unwrap();
+    let total = &mut value["contests"][0]["choices"][0]["votes"]["total"];
+    *total = (total.as_u64().unwrap() + 1).into();
+    serde_json::to_vec(&value).unwrap()
+}
+
+fn temporary(name: &str) -> PathBuf {
+    let directory =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("results_publish").join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    std::fs::create_dir_all(&directory).unwrap();
+    directory
+}
+
+#[tokio::test]
+async fn the_nist_export_is_valid_and_reads_back_to_the_same_numbers() {
+    let node = node().await;
+    let results = results(6);
+    publish(&node, &results, &pages).await;
+    let dir = temporary("nist");
+    results_verify::write_site(node.node.store(), &results.definition.election.id, &node.node.public_key(), &dir)
+        .await
+        .unwrap();
+    let nist = Path::new(NIST);
+    let validators = nist_schemas::json_validators(nist);
+    let tally = canvass_core::results::tally(&results);
+    for county in &results.definition.counties {
+        let folder =
+            dir.join(results.definition.election.id.as_str()).join("s/1/counties").join(slug(county.id.as_str()));
+        let xml_path = folder.join("results.xml");
+        assert_eq!(nist_schemas::xmllint_errors(nist, &xml_path), None);
+        let json = std::fs::read(folder.join("results.json")).unwrap();
+        assert_eq!(nist_schemas::json_schema_errors(&validators, &json), Vec::<String>::new());
+
+        // Read back: the county's sums per contest and choice are the tally's.
+        for report in [
+            canvass_formats::nist_results::read_xml(std::fs::read(&xml_path).unwrap().as_slice()).unwrap(),
+            canvass_formats::nist_results::read_json(json.as_slice()).unwrap(),
+        ] {
+            let reported = report.reported();
+            assert!(reported.precincts.problems.is_empty(), "{:?}", reported.precincts.problems);
+            let mut sums: BTreeMap<(String, String), u64> = BTreeMap::new();
+            for count in &reported.precincts.counts {
+                *sums.entry((count.contest.clone(), count.choice.clone())).or_default() += count.total;
+            }
+            let mut expected = BTreeMap::new();
+            for (contest_id, contest_tally) in &tally.counties[&county.id].contests {
+                let contest = results.definition.contest(contest_id).unwrap();
+                for (choice, votes) in contest.choices.iter().zip(&contest_tally.choices) {
+                    expected.insert((contest.name.as_str().to_owned(), choice.name.as_str().to_owned()), votes.total);
+                }
+            }
+            assert_eq!(sums, expected, "county {}", county.id.as_str());
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_written_site_verifies_and_an_edited_number_is_caught() {
+    let node = node().await;
+    let mut results = results(7);
+    publish(&node, &results, &pages).await;
+    results.returns.values_mut().next().unwrap().contests[0].choices[0].total += 0;
+    publish(&node, &results, &pages).await;
+    let dir = temporary("verify");
+    let key = node.node.public_key();
+    let written =
+        results_verify::write_site(node.node.store(), &results.definition.election.id, &key, &dir).await.unwrap();
+    assert_eq!(written.snapshots, 2);
+    let report = verify_dir(&dir, Some(&key));
+    assert_eq!(report.failures, Vec::<String>::new());
+    assert_eq!((report.elections, report.snapshots), (1, 2));
+    assert!(dir.join(results.definition.election.id.as_str()).join("s/2/summary.json.gz").is_file());
+    assert!(dir.join(results.definition.election.id.as_str()).join("s/2/summary.json.br").is_file());
+
+    // Another key pinned: every signature fails.
+    let stranger = canvass_crypto::NodeSigningKey::generate().unwrap().public_key();
+    assert!(verify_dir(&dir, Some(&stranger)).failures.iter().any(|failure| failure.contains("manifest.sig")));
+
+    // A number edited in a county's JSON, the manifest left alone: the hash fails, and the
+    // total no longer equals its precincts' sum.
+    let snapshot = dir.join(results.definition.election.id.as_str()).join("s/2");
+    let county = slug(results.definition.counties[0].id.as_str());
+    let county_path = snapshot.join(format!("counties/{county}.json"));
+    let original = std::fs::read(&county_path).unwrap();
+    let mut value: serde_json::Value = serde_json::from_slice(&original).unwrap();
+    let total = &mut value["contests"][0]["choices"][0]["votes"]["total"];
+    *total = (total.as_u64().unwrap() + 100).into();
+    let edited = serde_json::to_vec(&value).unwrap();
+    std::fs::write(&county_path, &edited).unwrap();
+    let failures = verify_dir(&dir, Some(&key)).failures;
+    let named = format!("counties/{county}.json");
+    assert!(failures.iter().any(|failure| failure.contains(&named) && failure.contains("SHA-256")), "{failures:#?}");
+    assert!(
+        failures.iter().any(|failure| failure.contains(&named) && failure.contains("precincts sum to")),
+        "{failures:#?}"
+    );
+    assert!(!failures.iter().any(|failure| failure.contains("signature")), "{failures:#?}");
+
+    // The same edit with the manifest's hash and size fixed: now the signature fails.
+    let manifest_path = snapshot.join("manifest.json");
+    let mut manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    for file in manifest["files"].as_array_mut().unwrap() {
+        if file["path"] == format!("counties/{county}.json") {
+            file["sha256"] = results_publish::sha256_hex(&edited).into();
+            file["size"] = edited.len().into();
+        }
+    }
+    std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
+    let failures = verify_dir(&dir, Some(&key)).failures;
+    assert!(
+        failures.iter().any(|failure| failure.contains("s/2/manifest.sig") && failure.contains("does not verify")),
+        "{failures:#?}"
+    );
+    assert!(!failures.iter().any(|failure| failure.contains("SHA-256")), "{failures:#?}");
+    assert!(
+        failures.iter().any(|failure| failure.contains(&named) && failure.contains("precincts sum to")),
+        "{failures:#?}"
+    );
+}
