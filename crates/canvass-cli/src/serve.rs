@@ -80,6 +80,8 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
     let today = OffsetDateTime::now_utc().date();
     let audit = Audit { ledger: node.ledger().clone(), actor: Actor::System, request_id: None };
     let loaded = service::load_demo(store.as_ref(), &audit, node.keys(), today, arguments.demo_seed).await?;
+    // The demo's reported counties are on the public results site from the first request.
+    canvass_server::results_publisher::publish_if_changed(&node, &loaded.content.election.id).await?;
     tracing::info!(
         jurisdictions = loaded.content.jurisdictions.len(),
         precincts = loaded.content.precincts.len(),
@@ -225,6 +227,10 @@ async fn serve_until_stopped(
         for ballot in &demo.ballot_lookups {
             println!("  Did my ballot count?  {scheme}://{}/lookup/ballot   try: {ballot}", listeners.public);
         }
+        println!(
+            "  Live results: {scheme}://{}/results/{}/   (signed snapshots; the archive at /results/)",
+            listeners.public, demo.election
+        );
         println!(
             "  Results:      {scheme}://{}/elections/{}/results   (two of three counties reported; try: canvass results show --data {} --election {})",
             listeners.admin,

@@ -52,18 +52,21 @@ fn fold_county(name: &str) -> String {
 /// the definition. A file that gives neither is taken at its word.
 pub fn election_problems(reported: &ReportedResults, definition: &ElectionDefinition) -> Vec<Problem> {
     let election = &definition.election;
+    let other_day = reported.election_date.filter(|date| *date != election.date);
+    let other_name = reported.election_name.as_ref().filter(|name| fold(name) != fold(election.name.as_str()));
     let mut problems = Vec::new();
-    if let Some(name) = &reported.election_name
-        && fold(name) != fold(election.name.as_str())
+    // The day decides: senders name one election differently (NIST's own GEN-01 files call it
+    // "GEN-01 General Election" before and "Unnamed Election" after), so a different name on
+    // the right day is not another election; only a file giving no day is judged by its name.
+    if let Some(name) = other_name
+        && (other_day.is_some() || reported.election_date.is_none())
     {
         problems.push(Problem {
             location: Location::Element("ElectionName".into()),
             message: format!("the file is for the election {name:?}, not {:?}", election.name.as_str()),
         });
     }
-    if let Some(date) = reported.election_date
-        && date != election.date
-    {
+    if let Some(date) = other_day {
         problems.push(Problem {
             location: Location::Element("ElectionDate".into()),
             message: format!("the file is for an election on {date}, not on {}", election.date),
@@ -155,6 +158,13 @@ impl<'a> Names<'a> {
     }
 }
 
+/// Whether a choice name is a write-in line as results files name them (`Write-in`,
+/// `Write-in 2`, Clarity's `Write-In Totals`).
+fn is_write_in(name: &str) -> bool {
+    let folded: String = name.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+    folded.starts_with("writein")
+}
+
 /// The index of the choice a count names in its contest; a party tells same-named choices apart.
 fn choice_index(contest: &Contest, count: &ReportedCount) -> Result<usize, String> {
     let folded = fold(&count.choice);
@@ -238,6 +248,8 @@ pub fn match_returns(
         }
         let index = match choice_index(contest, count) {
             Ok(index) => index,
+            // Write-in lines are not choices (definitions keep none): their counts are left out.
+            Err(_) if is_write_in(&count.choice) => continue,
             Err(message) => {
                 problems.push(problem(message));
                 continue;
@@ -395,6 +407,15 @@ mod tests {
     }
 
     #[test]
+    fn write_in_lines_are_left_out_not_refused() {
+        assert!(is_write_in("Write-in 2") && is_write_in("Write-In Totals") && !is_write_in("Whitney"));
+        let file = "county,precinct,office,candidate,votes\nClarke,1B Church,Governor,Kemp,3\nClarke,1B Church,Governor,Abrams,4\nClarke,1B Church,Governor,Write-in,2\n";
+        let reported = openelections::read(file.as_bytes()).unwrap();
+        let matched = match_returns(&reported, &definition()).unwrap();
+        assert_eq!(matched.returns[0].contests[0].choices, vec![Votes::total_only(3), Votes::total_only(4)]);
+    }
+
+    #[test]
     fn counts_given_as_totals_only_stay_totals() {
         let file = "county,precinct,office,candidate,votes\nClarke,1B Church,Governor,Kemp,3\nClarke,1B Church,Governor,Abrams,4\n";
         let reported = openelections::read(file.as_bytes()).unwrap();
@@ -452,5 +473,13 @@ mod tests {
             ..ReportedResults::default()
         };
         assert!(election_problems(&same, &definition()).is_empty());
+        let renamed = ReportedResults {
+            election_name: Some("Unnamed Election".into()),
+            election_date: Some(date!(2018 - 11 - 06)),
+            ..ReportedResults::default()
+        };
+        assert!(election_problems(&renamed, &definition()).is_empty(), "the right day decides");
+        let undated = ReportedResults { election_name: Some("2014 Primary".into()), ..ReportedResults::default() };
+        assert_eq!(election_problems(&undated, &definition()).len(), 1, "without a day the name decides");
     }
 }

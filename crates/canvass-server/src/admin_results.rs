@@ -184,6 +184,9 @@ async fn results_upload(
     let upload = ResultsUpload { election: &election, format, bytes: &file, correction: form.correction };
     match results_intake::import_results(node.store(), &audit, &principal.grants, &upload).await {
         Ok(outcome) => {
+            if let ResultsOutcome::Accepted { .. } = outcome {
+                crate::results_publisher::publish_after_upload(&node, &election).await;
+            }
             let message = match outcome {
                 ResultsOutcome::Accepted { sequence, precincts, .. } => {
                     format!("Accepted as change {sequence}: {precincts} precincts.")

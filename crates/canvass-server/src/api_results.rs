@@ -98,6 +98,9 @@ pub async fn upload_results(
         correction: query.correction,
     };
     let outcome = results_intake::import_results(node.store(), &audit, &principal.grants, &upload).await?;
+    if let ResultsOutcome::Accepted { .. } = outcome {
+        crate::results_publisher::publish_after_upload(&node, &election).await;
+    }
     Ok(Json(outcome.into()))
 }
 

@@ -49,6 +49,7 @@ pub mod requests;
 pub mod results_data;
 pub mod results_intake;
 pub mod results_publish;
+pub mod results_publisher;
 mod results_routes;
 pub mod results_site;
 pub mod results_verify;

@@ -22,6 +22,16 @@ use crate::{
 #[derive(Clone)]
 pub struct Node(Arc<Inner>);
 
+/// A [`Node`] that background tasks hold without keeping it alive.
+#[derive(Debug, Clone)]
+pub(crate) struct WeakNode(std::sync::Weak<Inner>);
+
+impl WeakNode {
+    pub(crate) fn upgrade(weak: &WeakNode) -> Option<Node> {
+        weak.0.upgrade().map(Node)
+    }
+}
+
 struct Inner {
     store: Arc<dyn Store>,
     signing_key: Arc<NodeSigningKey>,
@@ -71,7 +81,7 @@ impl Node {
             Some(mailer) => crate::monitor::spawn_outbox(store.clone(), mailer, outbox_signal.clone()),
             None => tracing::info!("no [mail] smtp_host configured: notifications stay queued in the outbox"),
         }
-        Ok(Self(Arc::new(Inner {
+        let node = Self(Arc::new(Inner {
             store,
             signing_key,
             config,
@@ -85,7 +95,14 @@ impl Node {
             totp_key,
             outbox_signal,
             results: crate::results_routes::HotResults::default(),
-        })))
+        }));
+        crate::results_publisher::spawn(&node);
+        Ok(node)
+    }
+
+    /// A handle that does not keep the node alive, for background tasks that should end with it.
+    pub(crate) fn downgrade(&self) -> WeakNode {
+        WeakNode(Arc::downgrade(&self.0))
     }
 
     /// Where this node's actions are recorded.

@@ -74,6 +74,13 @@ pub struct ManifestFile {
     pub content_type: String,
 }
 
+/// The SHA-256 of the results a snapshot is made from (their canonical JSON: every map in
+/// them is ordered), which its manifest names.
+pub fn results_sha256(results: &ElectionResults) -> Result<String, ServerError> {
+    let json = serde_json::to_vec(results).map_err(|error| ServerError::Internal(error.to_string()))?;
+    Ok(sha256_hex(&json))
+}
+
 /// Lowercase hex SHA-256, through the crypto crate.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&canvass_crypto::sha256(&[bytes]))
@@ -214,7 +221,6 @@ pub fn build(
     listed.sort_by(|left, right| left.path.cmp(&right.path));
     stored_files.sort_by(|left, right| left.path.cmp(&right.path));
     let election = &results.definition.election;
-    let results_json = serde_json::to_vec(results).map_err(|error| ServerError::Internal(error.to_string()))?;
     let manifest = Manifest {
         election: ManifestElection {
             id: election.id.as_str().to_owned(),
@@ -224,7 +230,7 @@ pub fn build(
         },
         sequence,
         published_at: published_at.format(&Rfc3339).map_err(|error| ServerError::Internal(error.to_string()))?,
-        results_sha256: sha256_hex(&results_json),
+        results_sha256: results_sha256(results)?,
         files: listed,
     };
     let manifest_bytes =

@@ -38,6 +38,12 @@ pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// The pointer, the election's page and the archive move with every publication.
 pub const SHORT: &str = "public, max-age=5";
 
+/// The public listener's policy plus the results pages' own script, which fetches the pointer
+/// and the next snapshot's page from the same origin (the security layer keeps a policy a
+/// handler set).
+const RESULTS_CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; \
+     style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 pub fn router() -> Router<Node> {
     Router::new()
         .route("/results/", get(archive))
@@ -462,7 +468,8 @@ fn serve(method: &Method, headers: &HeaderMap, file: &ServedFile, cache: &'stati
         .header(header::CACHE_CONTROL, HeaderValue::from_static(cache))
         .header(header::ETAG, etag.clone())
         .header(header::VARY, HeaderValue::from_static("Accept-Encoding"))
-        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+        .header(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"))
+        .header(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(RESULTS_CONTENT_SECURITY_POLICY));
     if not_modified(headers, file) {
         return builder.status(StatusCode::NOT_MODIFIED).body(Body::empty()).unwrap_or_default();
     }

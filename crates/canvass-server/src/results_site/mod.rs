@@ -58,31 +58,9 @@ pub fn pages(results: &ElectionResults, tally: &Tally, context: &SiteContext) ->
     files
 }
 
-/// The file-name slug of a contest, county or precinct id: safe in a URL and a file system, the
-/// same in every snapshot, and one function for links and paths alike. A plain slug id stays as
-/// it is; an OCD-ID (which holds `/` and `:`) becomes its last segment's value and `~` with 12
-/// hex digits of its SHA-256, since that value (`precinct:p001`) repeats across counties. `~`
-/// is in no slug id, so the two kinds never meet.
-pub fn slug(id: &str) -> String {
-    const READABLE_LENGTH: usize = 40;
-    let last = id.rsplit('/').next().unwrap_or(id);
-    let value = last.rsplit_once(':').map_or(last, |(_, value)| value);
-    let readable: String = value
-        .chars()
-        .take(READABLE_LENGTH)
-        .map(|character| {
-            let safe =
-                character.is_ascii_lowercase() || character.is_ascii_digit() || matches!(character, '-' | '_' | '.');
-            if safe { character } else { '-' }
-        })
-        .collect();
-    if readable == id && !readable.starts_with('.') {
-        return readable;
-    }
-    let digest = canvass_crypto::sha256(&[id.as_bytes()]);
-    let suffix: String = digest[..6].iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("{readable}~{suffix}")
-}
+/// The file-name slug of a contest, county or precinct id: one rule for the pages, the data
+/// files, links and paths alike ([`crate::site_file::slug`]).
+pub use crate::site_file::slug;
 
 /// What every page of one snapshot shares: the results, their sums, and the lookups (slugs,
 /// names, each county's precincts) computed once rather than per link.
@@ -155,16 +133,11 @@ mod tests {
     use super::slug;
 
     #[test]
-    fn slugs_keep_plain_ids_and_make_ocd_ids_safe_and_distinct() {
-        assert_eq!(slug("contest-01"), "contest-01");
+    fn precincts_of_the_same_number_in_two_counties_get_different_pages() {
         let first = slug("ocd-division/country:us/state:zz/county:c001/precinct:p001");
         let second = slug("ocd-division/country:us/state:zz/county:c002/precinct:p001");
-        assert!(first.starts_with("p001~") && second.starts_with("p001~"), "{first} {second}");
+        assert!(first.starts_with("precinct-p001-") && second.starts_with("precinct-p001-"), "{first} {second}");
         assert_ne!(first, second);
-        assert_eq!(first.len(), "p001~".len() + 12);
-        for made in [first, second, slug("ocd-division/country:us/state:zz/place:st.~john%27s")] {
-            assert!(made.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.~".contains(c)), "{made}");
-        }
         // The same id gives the same slug in every snapshot.
         assert_eq!(slug("ocd-division/country:us/state:zz"), slug("ocd-division/country:us/state:zz"));
     }
