@@ -5,8 +5,8 @@
 //!
 //! `cargo bench -p canvass-server --bench results_serving`. It generates the state-size sample
 //! election (100 counties, 2,700 precincts, 60 contests) with full returns, publishes it through
-//! `results_publish::publish` into a fresh SQLite store with a stand-in page renderer (a summary,
-//! contest, county and precinct page each: about 2,900 pages), serves the node's public app on
+//! `results_publish::publish` into a fresh SQLite store with the real pages (`results_site::pages`:
+//! summary, change history, contest, county and precinct pages), serves the node's public app on
 //! 127.0.0.1 (tokio, multi-threaded), writes the same snapshot with `write_site` and serves that
 //! directory with nginx (`worker_processes auto`, `gzip_static on`, `open_file_cache`,
 //! `access_log off`) on another loopback port. wrk (`-t2 -c64`, `RESULTS_BENCH_SECONDS` per
@@ -19,7 +19,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::{
-    fmt::Write as _,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::Arc,
@@ -28,82 +27,16 @@ use std::{
 
 use canvass_core::{
     config::NodeConfig,
-    results::{ElectionResults, Tally, VoteType},
+    results::ElectionResults,
     results_sample::{SampleShape, sample_election},
 };
 use canvass_crypto::NodeSigningKey;
-use canvass_server::{
-    Node, public_app, results_publish, results_verify,
-    site_file::{HTML, SiteContext, SiteFile, slug},
-};
+use canvass_server::{Node, public_app, results_publish, results_verify};
 use canvass_store::Store;
 use canvass_store_sqlite::{OpenMode, SqliteStore};
 
 fn variable(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|value| value.parse().ok()).unwrap_or(default)
-}
-
-/// A stand-in for the results pages: the summary, each contest, county and precinct, as plain
-/// tables of names and numbers (the real pages are `results_site::pages`).
-fn pages(results: &ElectionResults, tally: &Tally, context: &SiteContext) -> Vec<SiteFile> {
-    let definition = &results.definition;
-    let table = |contests: &std::collections::BTreeMap<_, canvass_core::results::ContestTally>| {
-        let mut html = String::new();
-        for contest in &definition.contests {
-            let Some(contest_tally) = contests.get(&contest.id) else { continue };
-            let _ = write!(
-                html,
-                "<h2>{}</h2><p>{} of {} precincts</p><table>",
-                contest.name.as_str(),
-                contest_tally.precincts_reporting,
-                contest_tally.precincts
-            );
-            for (choice, votes) in contest.choices.iter().zip(&contest_tally.choices) {
-                let _ = write!(html, "<tr><th>{}</th><td>{}</td>", choice.name.as_str(), votes.total);
-                for kind in VoteType::ALL {
-                    let _ = write!(html, "<td>{}</td>", votes.of(kind));
-                }
-                html.push_str("</tr>");
-            }
-            html.push_str("</table>");
-        }
-        html
-    };
-    let page = |title: &str, body: String| {
-        format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>"
-        )
-    };
-    // Only the summary says which update it is: a page whose numbers did not change keeps its
-    // bytes, so it is not stored or compressed again.
-    let summary = format!("<p>Update {}</p>{}", context.sequence, table(&tally.state.contests));
-    let mut files = vec![SiteFile::new("index.html", HTML, page(definition.election.name.as_str(), summary))];
-    for contest in &definition.contests {
-        let single: std::collections::BTreeMap<_, _> =
-            tally.state.contests.get(&contest.id).map(|it| (contest.id.clone(), it.clone())).into_iter().collect();
-        files.push(SiteFile::new(
-            format!("contests/{}.html", slug(contest.id.as_str())),
-            HTML,
-            page(contest.name.as_str(), table(&single)),
-        ));
-    }
-    for county in &definition.counties {
-        let area = &tally.counties[&county.id];
-        files.push(SiteFile::new(
-            format!("counties/{}.html", slug(county.id.as_str())),
-            HTML,
-            page(county.name.as_str(), table(&area.contests)),
-        ));
-    }
-    for precinct in &definition.precincts {
-        let area = &tally.precincts[&precinct.id];
-        files.push(SiteFile::new(
-            format!("precincts/{}.html", slug(precinct.id.as_str())),
-            HTML,
-            page(precinct.name.as_str(), table(&area.contests)),
-        ));
-    }
-    files
 }
 
 fn results() -> ElectionResults {
@@ -276,7 +209,7 @@ fn main() {
         let node = Node::start(store.clone(), signing_key, NodeConfig::parse("").unwrap(), false).await.unwrap();
         let audit = node.system_audit();
         let started = Instant::now();
-        let first = results_publish::publish(&node, &audit, &results, &pages).await.unwrap();
+        let first = results_publish::publish(&node, &audit, &results, &canvass_server::results_site::pages).await.unwrap();
         println!("first publication: {} files, {} bodies, in {:.2?}", first.files, first.new_bodies, started.elapsed());
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -367,7 +300,7 @@ fn main() {
         for update in 0..updates {
             change_county(&mut results, usize::try_from(update).unwrap() * 7, 3);
             let started = Instant::now();
-            let info = results_publish::publish(&node, &audit, &results, &pages).await.unwrap();
+            let info = results_publish::publish(&node, &audit, &results, &canvass_server::results_site::pages).await.unwrap();
             let pointer = agent.get(&format!("http://{address}/results/{election}/current.json")).call().unwrap().body_mut().read_to_string().unwrap();
             let elapsed = started.elapsed();
             assert!(pointer.contains(&format!("\"sequence\":{}", info.sequence)), "{pointer}");
