@@ -7,7 +7,10 @@ use std::{io::Read, path::PathBuf, process::ExitCode, time::Duration};
 use anyhow::{Context, bail};
 use canvass_core::id::ElectionId;
 use canvass_crypto::PublicKey;
-use canvass_server::results_verify::{self, DirSource, SiteSource, VerifyReport};
+use canvass_server::{
+    ledger,
+    results_verify::{self, DirSource, SiteSource, VerifyReport},
+};
 use clap::Args;
 
 use crate::data_dir;
@@ -36,8 +39,16 @@ pub struct VerifyArguments {
 
 pub async fn publish(data: &std::path::Path, arguments: &PublishArguments) -> anyhow::Result<ExitCode> {
     let election = ElectionId::parse(&arguments.election).context("--election")?;
-    let key = data_dir::load_signing_key(data)?.public_key();
-    let (_, store) = data_dir::open_existing(data).await?;
+    let signing_key = std::sync::Arc::new(data_dir::load_signing_key(data)?);
+    let key = signing_key.public_key();
+    let (config, store) = data_dir::open_existing(data).await?;
+    // Each snapshot's ledger.json proves its entry against a signed checkpoint: sign the
+    // newest entries first, as `audit publish` does (safe beside a running node).
+    let identity = ledger::LogIdentity::new(config.ledger.origin.as_deref(), &signing_key, &config.ledger.witnesses)?;
+    if let Err(error) = ledger::Ledger::integrate_once(store.clone(), signing_key, identity).await {
+        let detail = crate::operator_message(&anyhow::Error::from(error));
+        eprintln!("warning: could not sign the newest ledger entries ({detail})");
+    }
     let written = results_verify::write_site(store.as_ref(), &election, &key, &arguments.to).await;
     store.close().await;
     let written = written?;
@@ -48,6 +59,12 @@ pub async fn publish(data: &std::path::Path, arguments: &PublishArguments) -> an
         election.as_str(),
         arguments.to.display()
     );
+    if written.without_ledger_proof > 0 {
+        eprintln!(
+            "warning: {} snapshots have no ledger.json yet (their ledger entry is not in a signed checkpoint); run this again",
+            written.without_ledger_proof
+        );
+    }
     println!("Serve that directory as /results/ on any web server; `canvass results verify DIR` checks it.");
     Ok(ExitCode::SUCCESS)
 }

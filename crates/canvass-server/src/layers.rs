@@ -40,6 +40,7 @@ pub fn public_app(node: Node) -> Router {
         .route("/readyz", get(api::readyz))
         .merge(lookup::router())
         .merge(crate::results_routes::router())
+        .merge(crate::results_ledger::router())
         .fallback(pages::not_found);
     finish(routes, node, ListenerName::Public)
 }

@@ -48,6 +48,7 @@ pub mod qr;
 pub mod requests;
 pub mod results_data;
 pub mod results_intake;
+pub mod results_ledger;
 pub mod results_publish;
 pub mod results_publisher;
 mod results_routes;

@@ -4,8 +4,9 @@
 //! `/results/` through the CLI's HTTP source): the node key (`node_key.txt`, or pinned), every
 //! snapshot of every election in `index.json`, each manifest's signature, each file's size and
 //! SHA-256, the pointer, and that each published total (summary, contest and county JSON, the
-//! NIST files) equals the sum of its precinct counts (the counties' `results.csv`). Every failure
-//! is listed, naming the file.
+//! NIST files) equals the sum of its precinct counts (the counties' `results.csv`), and each
+//! snapshot's `ledger.json` (see [`crate::results_ledger`]). Every failure is listed, naming the
+//! file.
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -19,6 +20,7 @@ use serde_json::Value;
 
 use crate::{
     ServerError,
+    results_ledger::{self, LEDGER},
     results_publish::{MANIFEST, Manifest, SIGNATURE, check_path, sha256_hex},
     results_routes::{archive_html, archive_json, encodings, landing_html, node_key_text, pointer_json},
 };
@@ -443,6 +445,7 @@ fn verify_snapshot(
         Some(_) => report.failures.push(format!("{prefix}/{SIGNATURE}: the signature does not verify: {manifest_path} was changed or not signed by this node")),
         None => report.failures.push(format!("{prefix}/{SIGNATURE}: missing or not hex")),
     }
+    check_ledger(&fetch, key, election, sequence, prefix, &sha256_hex(&manifest_bytes), report);
     let Ok(manifest) = serde_json::from_slice::<Manifest>(&manifest_bytes) else {
         report.failures.push(format!("{manifest_path}: not a manifest"));
         return Some(sha256_hex(&manifest_bytes));
@@ -478,6 +481,28 @@ fn verify_snapshot(
     Some(sha256_hex(&manifest_bytes))
 }
 
+/// The snapshot's `ledger.json`: its publication recorded in the signed audit ledger.
+fn check_ledger(
+    fetch: &dyn Fn(&str) -> Result<Option<Vec<u8>>, String>,
+    key: &PublicKey,
+    election: &str,
+    sequence: u64,
+    prefix: &str,
+    manifest_sha256: &str,
+    report: &mut VerifyReport,
+) {
+    let path = format!("{prefix}/{LEDGER}");
+    match fetch(LEDGER) {
+        Ok(Some(bytes)) => {
+            if let Err(rule) = results_ledger::check_proof(&bytes, key, election, sequence, manifest_sha256) {
+                report.failures.push(format!("{path}: {rule}"));
+            }
+        }
+        Ok(None) => report.failures.push(format!("{path}: missing: the snapshot's ledger entry is not proven")),
+        Err(error) => report.failures.push(error),
+    }
+}
+
 fn from_hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;
@@ -501,6 +526,9 @@ pub fn verify_dir(dir: &Path, pinned: Option<&PublicKey>) -> VerifyReport {
 pub struct WrittenSite {
     pub snapshots: usize,
     pub files: usize,
+    /// Snapshots written without `ledger.json`: their ledger entry is not integrated into a
+    /// signed checkpoint yet (the site fails `verify` until it is written again).
+    pub without_ledger_proof: usize,
 }
 
 /// Writes every stored snapshot of the election under `dir` in the published layout (see
@@ -542,6 +570,10 @@ pub async fn write_site(
         let Some(snapshot) = store.results_snapshot(election, header.sequence).await? else { continue };
         let snapshot_dir = election_dir.join("s").join(header.sequence.to_string());
         write_encoded(snapshot_dir.join(MANIFEST), &snapshot.manifest)?;
+        match results_ledger::snapshot_proof(store, election.as_str(), header.sequence, &header.manifest_sha256).await? {
+            Some(proof) => write_encoded(snapshot_dir.join(LEDGER), &results_ledger::to_json(&proof)?)?,
+            None => written.without_ledger_proof += 1,
+        }
         write(
             snapshot_dir.join(SIGNATURE),
             format!("{}\n", crate::results_publish::hex(&snapshot.signature)).as_bytes(),

@@ -29,6 +29,7 @@ use canvass_core::{
 use canvass_server::{
     public_app,
     results_publish::{self, PageRenderer},
+    results_ledger,
     results_verify::{self, verify_dir},
     site_file::{HTML, SiteContext, SiteFile, slug},
 };
@@ -347,6 +348,7 @@ async fn a_written_site_verifies_and_an_edited_number_is_caught() {
     publish(&node, &results, &pages).await;
     results.returns.values_mut().next().unwrap().contests[0].choices[0].total += 0;
     publish(&node, &results, &pages).await;
+    node.node.ledger().integrate_now().await.unwrap();
     let dir = temporary("verify");
     let key = node.node.public_key();
     let written =
@@ -402,4 +404,84 @@ async fn a_written_site_verifies_and_an_edited_number_is_caught() {
         failures.iter().any(|failure| failure.contains(&named) && failure.contains("precincts sum to")),
         "{failures:#?}"
     );
+    // And the ledger recorded another manifest.
+    assert!(
+        failures.iter().any(|failure| failure.contains("s/2/ledger.json: entry:") && failure.contains("hash differs")),
+        "{failures:#?}"
+    );
+}
+
+#[tokio::test]
+async fn each_snapshot_proves_its_ledger_entry_and_a_wrong_or_missing_proof_is_caught() {
+    let node = node().await;
+    let results = results(8);
+    let first = publish(&node, &results, &pages).await;
+    // The same results again: another sequence, so another manifest.
+    let second = publish(&node, &results, &pages).await;
+    assert_ne!(first.manifest_sha256, second.manifest_sha256);
+    node.node.ledger().integrate_now().await.unwrap();
+    let key = node.node.public_key();
+    let id = results.definition.election.id.as_str();
+
+    // Served: made on request, and it proves the entry against the node key.
+    let app = public_app(node.node.clone());
+    let served = send(&app, get(&format!("/results/{id}/s/1/ledger.json"))).await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.header(header::CONTENT_TYPE), Some("application/json"));
+    assert_eq!(results_ledger::check_proof(&served.bytes, &key, id, 1, &first.manifest_sha256), Ok(()));
+    let wrong = results_ledger::check_proof(&served.bytes, &key, id, 2, &second.manifest_sha256).unwrap_err();
+    assert!(wrong.contains("entry: not an allowed results.publish"), "{wrong}");
+    assert_eq!(send(&app, get(&format!("/results/{id}/s/3/ledger.json"))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(send(&app, get(&format!("/results/{id}/s/x/ledger.json"))).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(send(&app, get("/results/no-such/s/1/ledger.json")).await.status, StatusCode::NOT_FOUND);
+
+    // Written: every snapshot has one, and the site verifies.
+    let dir = temporary("ledger");
+    let written = results_verify::write_site(node.node.store(), &results.definition.election.id, &key, &dir)
+        .await
+        .unwrap();
+    assert_eq!((written.snapshots, written.without_ledger_proof), (2, 0));
+    assert_eq!(verify_dir(&dir, Some(&key)).failures, Vec::<String>::new());
+    let snapshots = dir.join(id).join("s");
+    let proof_of = |sequence: u64| snapshots.join(format!("{sequence}/{}", results_ledger::LEDGER));
+    let originals = [std::fs::read(proof_of(1)).unwrap(), std::fs::read(proof_of(2)).unwrap()];
+
+    // Another key pinned: the checkpoint's signature fails too.
+    let stranger = canvass_crypto::NodeSigningKey::generate().unwrap().public_key();
+    let failures = verify_dir(&dir, Some(&stranger)).failures;
+    assert!(
+        failures.iter().any(|failure| failure.contains("s/1/ledger.json") && failure.contains("checkpoint's signature")),
+        "{failures:#?}"
+    );
+
+    // Snapshot 2's proof put in snapshot 1: a good proof of an entry naming another manifest.
+    std::fs::write(proof_of(1), &originals[1]).unwrap();
+    let failures = verify_dir(&dir, Some(&key)).failures;
+    assert_eq!(failures.len(), 1, "{failures:#?}");
+    assert!(failures[0].contains(&format!("{id}/s/1/ledger.json: entry:")), "{failures:#?}");
+    std::fs::write(proof_of(1), &originals[0]).unwrap();
+
+    // A proof hash changed: the inclusion proof fails.
+    let mut proof: serde_json::Value = serde_json::from_slice(&originals[1]).unwrap();
+    let hashes = proof["inclusion_proof"].as_array_mut().unwrap();
+    assert!(!hashes.is_empty(), "two snapshots and their entries make a tree of more than one leaf");
+    hashes[0] = canvass_ledger::Hash([7; 32]).to_base64().into();
+    std::fs::write(proof_of(2), serde_json::to_vec(&proof).unwrap()).unwrap();
+    let failures = verify_dir(&dir, Some(&key)).failures;
+    assert_eq!(failures.len(), 1, "{failures:#?}");
+    assert!(failures[0].contains(&format!("{id}/s/2/ledger.json")) && failures[0].contains("the proof fails"));
+
+    // The entry edited (another sequence named): its leaf hash changes, so the proof fails.
+    let mut proof: serde_json::Value = serde_json::from_slice(&originals[1]).unwrap();
+    let entry = proof["entry"].as_str().unwrap().replace("snapshot:2", "snapshot:1");
+    proof["entry"] = entry.into();
+    std::fs::write(proof_of(2), serde_json::to_vec(&proof).unwrap()).unwrap();
+    let failures = verify_dir(&dir, Some(&key)).failures;
+    assert!(failures.iter().any(|failure| failure.contains("s/2/ledger.json") && failure.contains("the proof fails")));
+    std::fs::write(proof_of(2), &originals[1]).unwrap();
+
+    // Missing: named, and nothing else fails.
+    std::fs::remove_file(proof_of(1)).unwrap();
+    let failures = verify_dir(&dir, Some(&key)).failures;
+    assert_eq!(failures, vec![format!("{id}/s/1/ledger.json: missing: the snapshot's ledger entry is not proven")]);
 }
