@@ -34,6 +34,16 @@ fn signed(arguments: &[&str], user: &str, password: &Path, code: &str) -> std::p
     run(&all)
 }
 
+/// Waits until the node serves the snapshot's ledger proof (its entry is integrated into a
+/// signed checkpoint about a second after publication).
+fn wait_for_ledger_proof(served: &Served, sequence: u64) {
+    let started = Instant::now();
+    while get(served.public, &format!("/results/{ELECTION}/s/{sequence}/ledger.json")).status != 200 {
+        assert!(started.elapsed() < Duration::from_secs(60), "no ledger proof: {}", served.logged());
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 /// Waits until the node serves the election's pointer (the background publisher looks every
 /// two seconds); returns its JSON.
 fn wait_for_pointer(served: &Served) -> serde_json::Value {
@@ -128,6 +138,9 @@ fn imported_results_are_published_signed_written_out_and_verified() {
     let page = get(served.public, &format!("/results/{ELECTION}/s/{sequence}/index.html"));
     assert_eq!(page.status, 200);
 
+    for earlier in 1..=sequence {
+        wait_for_ledger_proof(&served, earlier);
+    }
     let live = run(&["results", "verify", &format!("http://{}/results/", served.public)]);
     assert!(live.status.success(), "{}{}", stdout(&live), stderr(&live));
 
