@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use canvass_core::audit::{Action, AuditEntry, Outcome};
 use canvass_crypto::PublicKey;
 use canvass_ledger::{
-    Checkpoint, Hash, LedgerError, Note, NoteVerifier, TilePath, TileReader, TileSource, VerifierKey,
-    inclusion_proof, leaf_hash, verify_inclusion,
+    Checkpoint, Hash, LedgerError, Note, NoteVerifier, TilePath, TileReader, TileSource, VerifierKey, inclusion_proof,
+    leaf_hash, verify_inclusion,
 };
 use canvass_store::{LEDGER_SEARCH_LIMIT, LedgerQuery, Store};
 use serde::{Deserialize, Serialize};
@@ -185,7 +185,8 @@ async fn serve(
     let Ok(id) = canvass_core::id::ElectionId::parse(&election) else { return Err(missing()) };
     let headers = node.store().results_snapshots(&id).await?;
     let header = headers.iter().find(|header| header.sequence == sequence).ok_or_else(missing)?;
-    let proof = snapshot_proof(node.store(), &election, sequence, &header.manifest_sha256).await?.ok_or_else(missing)?;
+    let proof =
+        snapshot_proof(node.store(), &election, sequence, &header.manifest_sha256).await?.ok_or_else(missing)?;
     let mut response = to_json(&proof)?.into_response();
     let response_headers = response.headers_mut();
     response_headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::site_file::JSON));

@@ -445,7 +445,7 @@ fn verify_snapshot(
         Some(_) => report.failures.push(format!("{prefix}/{SIGNATURE}: the signature does not verify: {manifest_path} was changed or not signed by this node")),
         None => report.failures.push(format!("{prefix}/{SIGNATURE}: missing or not hex")),
     }
-    check_ledger(&fetch, key, election, sequence, prefix, &sha256_hex(&manifest_bytes), report);
+    check_ledger(source, key, election, sequence, prefix, &sha256_hex(&manifest_bytes), report);
     let Ok(manifest) = serde_json::from_slice::<Manifest>(&manifest_bytes) else {
         report.failures.push(format!("{manifest_path}: not a manifest"));
         return Some(sha256_hex(&manifest_bytes));
@@ -483,7 +483,7 @@ fn verify_snapshot(
 
 /// The snapshot's `ledger.json`: its publication recorded in the signed audit ledger.
 fn check_ledger(
-    fetch: &dyn Fn(&str) -> Result<Option<Vec<u8>>, String>,
+    source: &dyn SiteSource,
     key: &PublicKey,
     election: &str,
     sequence: u64,
@@ -492,7 +492,7 @@ fn check_ledger(
     report: &mut VerifyReport,
 ) {
     let path = format!("{prefix}/{LEDGER}");
-    match fetch(LEDGER) {
+    match source.read(&path) {
         Ok(Some(bytes)) => {
             if let Err(rule) = results_ledger::check_proof(&bytes, key, election, sequence, manifest_sha256) {
                 report.failures.push(format!("{path}: {rule}"));
@@ -570,7 +570,8 @@ pub async fn write_site(
         let Some(snapshot) = store.results_snapshot(election, header.sequence).await? else { continue };
         let snapshot_dir = election_dir.join("s").join(header.sequence.to_string());
         write_encoded(snapshot_dir.join(MANIFEST), &snapshot.manifest)?;
-        match results_ledger::snapshot_proof(store, election.as_str(), header.sequence, &header.manifest_sha256).await? {
+        match results_ledger::snapshot_proof(store, election.as_str(), header.sequence, &header.manifest_sha256).await?
+        {
             Some(proof) => write_encoded(snapshot_dir.join(LEDGER), &results_ledger::to_json(&proof)?)?,
             None => written.without_ledger_proof += 1,
         }

@@ -27,9 +27,8 @@ use canvass_core::{
     results_sample::{SampleShape, sample_election},
 };
 use canvass_server::{
-    public_app,
+    public_app, results_ledger,
     results_publish::{self, PageRenderer},
-    results_ledger,
     results_verify::{self, verify_dir},
     site_file::{HTML, SiteContext, SiteFile, slug},
 };
@@ -437,9 +436,8 @@ async fn each_snapshot_proves_its_ledger_entry_and_a_wrong_or_missing_proof_is_c
 
     // Written: every snapshot has one, and the site verifies.
     let dir = temporary("ledger");
-    let written = results_verify::write_site(node.node.store(), &results.definition.election.id, &key, &dir)
-        .await
-        .unwrap();
+    let written =
+        results_verify::write_site(node.node.store(), &results.definition.election.id, &key, &dir).await.unwrap();
     assert_eq!((written.snapshots, written.without_ledger_proof), (2, 0));
     assert_eq!(verify_dir(&dir, Some(&key)).failures, Vec::<String>::new());
     let snapshots = dir.join(id).join("s");
@@ -450,7 +448,9 @@ async fn each_snapshot_proves_its_ledger_entry_and_a_wrong_or_missing_proof_is_c
     let stranger = canvass_crypto::NodeSigningKey::generate().unwrap().public_key();
     let failures = verify_dir(&dir, Some(&stranger)).failures;
     assert!(
-        failures.iter().any(|failure| failure.contains("s/1/ledger.json") && failure.contains("checkpoint's signature")),
+        failures
+            .iter()
+            .any(|failure| failure.contains("s/1/ledger.json") && failure.contains("checkpoint's signature")),
         "{failures:#?}"
     );
 
