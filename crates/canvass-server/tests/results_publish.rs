@@ -485,3 +485,116 @@ async fn each_snapshot_proves_its_ledger_entry_and_a_wrong_or_missing_proof_is_c
     let failures = verify_dir(&dir, Some(&key)).failures;
     assert_eq!(failures, vec![format!("{id}/s/1/ledger.json: missing: the snapshot's ledger entry is not proven")]);
 }
+
+const CLARKE: &str = "../../../shared/data/results/openelections-ga/20181106__ga__general__clarke__precinct.csv";
+
+/// The real Clarke County, GA file: read, matched to a definition made from its own names,
+/// published, exported as NIST 1500-100 (valid against the XSD and the JSON schema), and read
+/// back to the same numbers: per contest and choice, and in all, the file's own sum.
+#[tokio::test]
+async fn the_clarke_county_file_round_trips_through_our_nist_export() {
+    let reported = canvass_formats::openelections::read(std::fs::read(CLARKE).unwrap().as_slice()).unwrap();
+    assert!(reported.problems.is_empty(), "{:?}", reported.problems);
+    let definition = support::results_definition::definition_from_file(
+        &reported,
+        "ga-2018-general",
+        "2018 General",
+        date!(2018 - 11 - 06),
+        "ocd-division/country:us/state:ga",
+        "clarke",
+        "Clarke",
+    );
+    let file_total: u64 = reported.counts.iter().map(|count| count.total).sum();
+    round_trip("clarke", &reported, definition, file_total).await;
+}
+
+const GEN_01: &str = "../../../shared/data/nist/cdf-test-method/test_data/synthetic/gen-01/err_v2";
+
+/// NIST's GEN-01: the definition from its pre-election file, the counts from its results file;
+/// our export reads back to the file's every precinct-level vote except the write-ins (which are
+/// not choices).
+#[tokio::test]
+async fn nists_gen_01_round_trips_through_our_nist_export() {
+    use canvass_formats::election_definition::{DefinitionFormat, DefinitionScope, read};
+    let scope = DefinitionScope {
+        jurisdiction: canvass_core::jurisdiction::Jurisdiction {
+            id: canvass_core::id::JurisdictionId::parse("ocd-division/country:us/state:ex").unwrap(),
+            name: canvass_core::name::Name::parse("Example State").unwrap(),
+            kind: canvass_core::jurisdiction::JurisdictionKind::State,
+            parent: None,
+        },
+        election_id: Some(canvass_core::id::ElectionId::parse("gen-01").unwrap()),
+    };
+    let pre_election = std::fs::read(format!("{GEN_01}/pe-err-gen-01.xml")).unwrap();
+    let definition = read(DefinitionFormat::NistXml, &pre_election, &scope).unwrap();
+    let report =
+        canvass_formats::nist_results::read_xml(std::fs::read(format!("{GEN_01}/err-gen-01.xml")).unwrap().as_slice())
+            .unwrap();
+    let reported = report.reported().precincts;
+    let file_total: u64 = reported
+        .counts
+        .iter()
+        .filter(|count| !count.choice.to_ascii_lowercase().starts_with("write-in"))
+        .map(|count| count.total)
+        .sum();
+    assert!(file_total > 0);
+    round_trip("gen-01", &reported, definition, file_total).await;
+}
+
+/// Matches a file to its definition, publishes it, and checks every county's NIST export: valid
+/// against the schemas, and read back to the same sums per contest and choice as the accepted
+/// counts, and to `file_total` in all.
+async fn round_trip(
+    name: &str,
+    reported: &canvass_formats::reported::ReportedResults,
+    definition: canvass_core::results::ElectionDefinition,
+    file_total: u64,
+) {
+    let matched = canvass_formats::results_match::match_returns(reported, &definition).unwrap();
+    let results = ElectionResults {
+        definition,
+        returns: matched.returns.into_iter().map(|it| (it.precinct.clone(), it)).collect(),
+        registered: BTreeMap::new(),
+        changes: Vec::new(),
+    };
+    let node = node().await;
+    publish(&node, &results, &pages).await;
+    let dir = temporary(name);
+    let election = &results.definition.election.id;
+    results_verify::write_site(node.node.store(), election, &node.node.public_key(), &dir).await.unwrap();
+    let nist = Path::new(NIST);
+    let validators = nist_schemas::json_validators(nist);
+    let tally = canvass_core::results::tally(&results);
+    let mut read_back_total = 0;
+    for county in &results.definition.counties {
+        let folder = dir.join(election.as_str()).join("s/1/counties").join(slug(county.id.as_str()));
+        assert_eq!(nist_schemas::xmllint_errors(nist, &folder.join("results.xml")), None);
+        let json = std::fs::read(folder.join("results.json")).unwrap();
+        assert_eq!(nist_schemas::json_schema_errors(&validators, &json), Vec::<String>::new());
+        let xml = std::fs::read(folder.join("results.xml")).unwrap();
+        let mut county_totals = Vec::new();
+        for report in [
+            canvass_formats::nist_results::read_xml(xml.as_slice()).unwrap(),
+            canvass_formats::nist_results::read_json(json.as_slice()).unwrap(),
+        ] {
+            let read_back = report.reported();
+            assert!(read_back.precincts.problems.is_empty(), "{:?}", read_back.precincts.problems);
+            let mut sums: BTreeMap<(String, String), u64> = BTreeMap::new();
+            for count in &read_back.precincts.counts {
+                *sums.entry((count.contest.clone(), count.choice.clone())).or_default() += count.total;
+            }
+            let mut expected = BTreeMap::new();
+            for (contest_id, contest_tally) in &tally.counties[&county.id].contests {
+                let contest = results.definition.contest(contest_id).unwrap();
+                for (choice, votes) in contest.choices.iter().zip(&contest_tally.choices) {
+                    expected.insert((contest.name.as_str().to_owned(), choice.name.as_str().to_owned()), votes.total);
+                }
+            }
+            assert_eq!(sums, expected, "county {}", county.id);
+            county_totals.push(sums.values().sum::<u64>());
+        }
+        assert_eq!(county_totals[0], county_totals[1], "XML and JSON agree");
+        read_back_total += county_totals[0];
+    }
+    assert_eq!(read_back_total, file_total, "every vote of the file, and no other");
+}
