@@ -173,11 +173,23 @@ fn rotation_while_the_node_keeps_writing_leaves_every_row_readable_and_none_on_a
         ));
         let jurisdiction = JurisdictionId::parse(COUNTY).unwrap();
         // Rows written after the rotation's last pass may still sit on version 1: a second
-        // pass of the same steps moves them, then version 1 retires.
-        let ring =
-            keys::unseal_with_passphrase(&store, &audit, &jurisdiction, PASSPHRASE.to_owned().into()).await.unwrap();
-        while voters::reseal_batch(&store, &audit, &ring, 1, 100).await.unwrap() > 0 {}
-        keys::retire_unused(&store, &audit, &jurisdiction).await.unwrap();
+        // pass of the same steps moves them, then version 1 retires. When no row was left the
+        // rotation has already retired it (which of the two happens depends on timing).
+        let retired_already = store
+            .key_ring(&jurisdiction)
+            .await
+            .unwrap()
+            .unwrap()
+            .keys
+            .iter()
+            .any(|key| key.purpose == "field" && key.version == 1 && key.state == KeyState::Retired);
+        if !retired_already {
+            let ring = keys::unseal_with_passphrase(&store, &audit, &jurisdiction, PASSPHRASE.to_owned().into())
+                .await
+                .unwrap();
+            while voters::reseal_batch(&store, &audit, &ring, 1, 100).await.unwrap() > 0 {}
+            keys::retire_unused(&store, &audit, &jurisdiction).await.unwrap();
+        }
 
         let stored = store.key_ring(&jurisdiction).await.unwrap().unwrap();
         let retired: Vec<u32> = stored
