@@ -45,7 +45,7 @@ pub async fn tile(store: &dyn Store, path: &str) -> Result<Option<Vec<u8>>, Serv
 }
 
 /// The bytes of `tile` in the tree of `size` entries, or `None` if that tree has no such file.
-async fn tile_of_tree(store: &dyn Store, tile: TilePath, size: u64) -> Result<Option<Vec<u8>>, ServerError> {
+pub(crate) async fn tile_of_tree(store: &dyn Store, tile: TilePath, size: u64) -> Result<Option<Vec<u8>>, ServerError> {
     let width = tile.width() as u64;
     let (items, index) = match tile {
         TilePath::Hashes { level, index, .. } => (size >> (u32::from(level) * 8), index),

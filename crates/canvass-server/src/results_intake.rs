@@ -106,8 +106,7 @@ pub async fn import_results(
 ) -> Result<ResultsOutcome, ServerError> {
     let correction = upload.correction.as_deref().map(str::trim);
     let action = if correction.is_some() { Action::ResultsCorrect } else { Action::ResultsReport };
-    let file_sha256: String =
-        canvass_crypto::sha256(&[upload.bytes]).iter().map(|byte| format!("{byte:02x}")).collect();
+    let file_sha256 = crate::results_publish::sha256_hex(upload.bytes);
     let entry = upload_entry(audit, action, upload.election, &file_sha256)?;
     // The reason goes into the ledger as the entry's justification: checked (not empty, not
     // too long) before anything else.

@@ -107,16 +107,12 @@ async fn proof_from_store(store: &dyn Store, index: u64, size: u64) -> Result<Ve
         match attempt {
             Ok(proof) => return Ok(proof),
             Err(LedgerError::Fetch { path, .. }) if !fetched.0.contains_key(&path) => {
-                let tile_path = TilePath::parse(&path).map_err(internal)?;
-                let TilePath::Hashes { level, index: tile, .. } = tile_path else {
-                    return Err(internal(format!("unexpected tile {path}")));
-                };
-                let width = tile_path.width();
-                let hashes = store.ledger_tile(level, tile).await?.unwrap_or_default();
-                let Some(prefix) = hashes.get(..width * 32) else {
+                // The same reading `/log/tile/...` serves: the tile of the tree of `size`.
+                let tile = TilePath::parse(&path).map_err(internal)?;
+                let Some(bytes) = crate::audit_log::tile_of_tree(store, tile, size).await? else {
                     return Err(internal(format!("tile {path} is not stored")));
                 };
-                fetched.0.insert(path, prefix.to_vec());
+                fetched.0.insert(path, bytes);
             }
             Err(error) => return Err(internal(error)),
         }
