@@ -6,9 +6,11 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "support/nist_schemas.rs"]
+mod nist_schemas;
+
 use std::{
     path::{Path, PathBuf},
-    process::Command,
     sync::{
         LazyLock,
         atomic::{AtomicUsize, Ordering},
@@ -24,7 +26,6 @@ use canvass_formats::{
     reported::{Location, VoteType},
 };
 use proptest::prelude::*;
-use serde_json::Value;
 
 /// Tests run in the crate's directory; the repository's parent holds shared/.
 const NIST: &str = "../../../shared/data/nist";
@@ -97,43 +98,16 @@ fn xmllint(xml: &str) -> Result<(), String> {
 }
 
 fn xmllint_file(file: &Path) -> Result<(), String> {
-    let output = Command::new("xmllint")
-        .args(["--noout", "--nonet", "--schema"])
-        .arg(nist_file("1500-100/NIST_V2_election_results_reporting.xsd"))
-        .arg(file)
-        .output()
-        .unwrap_or_else(|error| panic!("cannot run xmllint ({error}): install libxml2-utils, as scripts/test does"));
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!("{}: {}", file.display(), String::from_utf8_lossy(&output.stderr)))
-    }
+    nist_schemas::xmllint_errors(Path::new(NIST), file).map_or(Ok(()), Err)
 }
 
 /// NIST publishes the JSON schema twice, beside the XSD and in the CDF test method; an export
 /// must pass both. Formats (date-time, date) are checked too.
-static JSON_SCHEMAS: LazyLock<Vec<(&'static str, jsonschema::Validator)>> = LazyLock::new(|| {
-    [
-        "1500-100/NIST_V2_election_results_reporting.json",
-        "cdf-test-method/catalog_documents/NIST_V2_election_results_reporting.json",
-    ]
-    .into_iter()
-    .map(|path| {
-        let schema: Value = serde_json::from_slice(&std::fs::read(nist_file(path)).unwrap()).unwrap();
-        let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
-        (path, validator)
-    })
-    .collect()
-});
+static JSON_SCHEMAS: LazyLock<Vec<(&'static str, jsonschema::Validator)>> =
+    LazyLock::new(|| nist_schemas::json_validators(Path::new(NIST)));
 
 fn json_schema_errors(json: &str) -> Vec<String> {
-    let value: Value = serde_json::from_str(json).unwrap();
-    JSON_SCHEMAS
-        .iter()
-        .flat_map(|(path, validator)| {
-            validator.iter_errors(&value).map(move |error| format!("{path}: {error} at {}", error.instance_path()))
-        })
-        .collect()
+    nist_schemas::json_schema_errors(&JSON_SCHEMAS, json.as_bytes())
 }
 
 /// Writes both encodings, checks both against NIST's schemas, reads both back and checks they
