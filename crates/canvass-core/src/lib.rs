@@ -6,6 +6,7 @@
 pub mod absentee_request;
 pub mod access;
 pub mod audit;
+pub mod ballot_styles;
 pub mod ballots;
 pub mod config;
 pub mod credential;
