@@ -24,6 +24,7 @@ mod api_voters;
 pub mod audit_log;
 pub mod backup;
 mod ballot_lookup;
+pub mod ballot_pdf;
 pub mod ballots;
 pub mod demo_ballots;
 pub mod demo_results;
