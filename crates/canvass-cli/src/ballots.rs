@@ -31,6 +31,9 @@ pub enum BallotsCommand {
     /// recorded in the ledger.
     #[command(after_help = provisional_codes_help())]
     Provisional(ProvisionalArguments),
+    /// Blank ballots as PDF, one per ballot style of an election: `--style S --out FILE` or
+    /// `--all --out DIR`. The same bytes every run; `--sample` marks them as sample ballots.
+    Pdf(crate::ballot_pdfs::PdfArguments),
     /// List a voter's ballots with their history and the line the voter sees on "Did my
     /// ballot count?". Needs `ballots.read`.
     Show(ShowArguments),
@@ -157,6 +160,7 @@ pub async fn run(data: &Path, command: BallotsCommand) -> anyhow::Result<ExitCod
             record(data, &arguments.target, step, &arguments.staff).await
         }
         BallotsCommand::Show(arguments) => show(data, &arguments).await,
+        BallotsCommand::Pdf(arguments) => crate::ballot_pdfs::run(data, &arguments).await,
     }
 }
 

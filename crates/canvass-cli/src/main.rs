@@ -5,6 +5,7 @@
 mod admin_client;
 mod audit;
 mod backup;
+mod ballot_pdfs;
 mod ballots;
 mod catalog;
 mod data_dir;

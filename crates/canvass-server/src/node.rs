@@ -47,6 +47,8 @@ struct Inner {
     outbox_signal: Arc<tokio::sync::Notify>,
     /// The published results snapshots kept in memory for the public listener.
     results: crate::results_routes::HotResults,
+    /// Election definitions, ballot styles and sample ballot PDFs, made once (issue 9).
+    sample_ballots: crate::sample_ballots::SampleBallots,
 }
 
 /// What the node says about itself on `/api/node` and the admin page.
@@ -95,6 +97,7 @@ impl Node {
             totp_key,
             outbox_signal,
             results: crate::results_routes::HotResults::default(),
+            sample_ballots: crate::sample_ballots::SampleBallots::default(),
         }));
         crate::results_publisher::spawn(&node);
         Ok(node)
@@ -168,6 +171,11 @@ impl Node {
 
     pub fn public_key(&self) -> PublicKey {
         self.0.signing_key.public_key()
+    }
+
+    /// The sample ballots served from memory.
+    pub fn sample_ballots(&self) -> &crate::sample_ballots::SampleBallots {
+        &self.0.sample_ballots
     }
 
     /// The results snapshots served from memory.

@@ -41,7 +41,7 @@ fn jurisdiction_href(id: &JurisdictionId) -> String {
     format!("/jurisdictions/{}", utf8_percent_encode(id.as_str(), SEGMENT))
 }
 
-fn election_href(id: &ElectionId) -> String {
+pub(crate) fn election_href(id: &ElectionId) -> String {
     format!("/elections/{}", utf8_percent_encode(id.as_str(), SEGMENT))
 }
 
@@ -304,6 +304,8 @@ pub async fn election(State(node): State<Node>, ApiPath(id): ApiPath<String>) ->
             a href=(jurisdiction_href(&election.jurisdiction)) { (name_of(&election.jurisdiction)) }
         }
         p.muted { "Results will appear on this page as counties report them on election night." }
+        p { a href={ (election_href(&election.id)) "/sample-ballots" } { "Sample ballots" }
+            ": see the ballot of your precinct, or practise marking it online." }
         h2 { "On the ballot" }
         @for contest in &contests {
             h3 { (contest.name) }

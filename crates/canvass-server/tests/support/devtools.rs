@@ -133,6 +133,32 @@ impl Chromium {
         }
     }
 
+    /// The next message before `deadline`, or `None` once it has passed.
+    pub fn receive_until(&mut self, deadline: Instant) -> Option<Value> {
+        let socket = self.socket.as_mut().expect("connected");
+        while Instant::now() < deadline {
+            match socket.read() {
+                Ok(Message::Text(text)) => return Some(serde_json::from_str(text.as_str()).unwrap()),
+                Ok(_) => continue,
+                Err(tungstenite::Error::Io(error))
+                    if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+                {
+                    continue;
+                }
+                Err(error) => panic!("the DevTools connection failed: {error}"),
+            }
+        }
+        None
+    }
+
+    /// Takes the events named `method` that arrived while waiting for answers.
+    pub fn drain_events(&mut self, method: &str) -> Vec<Value> {
+        let (taken, kept): (Vec<Value>, VecDeque<Value>) =
+            self.events.drain(..).partition(|event| event["method"] == method);
+        self.events = kept;
+        taken
+    }
+
     /// Sends a DevTools command (to the page's session, or to the browser) and returns its result.
     pub fn try_call(&mut self, method: &str, params: Value, on_page: bool) -> Result<Value, Value> {
         let id = self.next_id;
