@@ -41,6 +41,8 @@ pub fn marking_page(definition: &ElectionDefinition, style: &BallotStyle) -> Res
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { "Mark your ballot: " (election.name) " · Canvass" }
+                // An empty icon, so the browser asks the server for nothing else.
+                link rel="icon" href="data:,";
                 link rel="stylesheet" href="/assets/canvass.css";
                 link rel="stylesheet" href="/assets/ballot-marking.css";
                 script src="/assets/ballot-marking.js" defer {}

@@ -107,7 +107,7 @@ enum Weight {
 #[derive(Debug, Clone, PartialEq)]
 enum Mark {
     Text { x: f32, y: f32, size: f32, weight: Weight, text: String },
-    Oval { x: f32, y: f32 },
+    Oval { x: f32, y: f32, filled: bool },
     Line { from: (f32, f32), to: (f32, f32), width: f32 },
     Shade { x: f32, y: f32, width: f32, height: f32 },
 }
@@ -116,7 +116,7 @@ impl Mark {
     fn moved(&self, dx: f32, dy: f32) -> Mark {
         match self.clone() {
             Mark::Text { x, y, size, weight, text } => Mark::Text { x: x + dx, y: y + dy, size, weight, text },
-            Mark::Oval { x, y } => Mark::Oval { x: x + dx, y: y + dy },
+            Mark::Oval { x, y, filled } => Mark::Oval { x: x + dx, y: y + dy, filled },
             Mark::Line { from, to, width } => {
                 Mark::Line { from: (from.0 + dx, from.1 + dy), to: (to.0 + dx, to.1 + dy), width }
             }
@@ -273,8 +273,7 @@ fn text_rows(lines: &[&str]) -> Vec<Row> {
 fn instructions_block() -> Block {
     let mut rows = vec![heading_row("Instructions", None)];
     rows.extend(text_rows(&INSTRUCTIONS));
-    let mut example = Row { height: 22.0, marks: vec![Mark::Oval { x: 8.0, y: 6.0 }] };
-    example.marks.push(Mark::Shade { x: 9.5, y: 7.0, width: OVAL_WIDTH - 3.0, height: OVAL_HEIGHT - 2.0 });
+    let mut example = Row { height: 22.0, marks: vec![Mark::Oval { x: 8.0, y: 6.0, filled: true }] };
     example.marks.push(Mark::Text {
         x: CHOICE_INSET,
         y: 14.5,
@@ -316,7 +315,7 @@ fn choice_row(name: &str, party: Option<&str>) -> Row {
         marks.extend(more);
         height += more_height;
     }
-    marks.push(Mark::Oval { x: 8.0, y: 6.0 });
+    marks.push(Mark::Oval { x: 8.0, y: 6.0, filled: false });
     let height = (height + 8.0).max(OVAL_HEIGHT + 12.0);
     marks.push(Mark::Line { from: (0.0, height), to: (COLUMN_WIDTH, height), width: 0.3 });
     Row { height, marks }
@@ -325,7 +324,7 @@ fn choice_row(name: &str, party: Option<&str>) -> Row {
 fn write_in_row() -> Row {
     let height = 30.0;
     let marks = vec![
-        Mark::Oval { x: 8.0, y: 8.0 },
+        Mark::Oval { x: 8.0, y: 8.0, filled: false },
         Mark::Line { from: (CHOICE_INSET, 19.0), to: (COLUMN_WIDTH - 8.0, 19.0), width: 0.6 },
         Mark::Text { x: CHOICE_INSET, y: 27.0, size: 7.0, weight: Weight::Regular, text: "Write-in".into() },
         Mark::Line { from: (0.0, height), to: (COLUMN_WIDTH, height), width: 0.3 },
@@ -561,9 +560,9 @@ fn draw(surface: &mut krilla::surface::Surface<'_>, fonts: &Fonts, mark: &Mark) 
             surface.set_fill(Some(fill(0)));
             surface.draw_text(Point::from_xy(*x, *y), font, *size, text, false, TextDirection::Auto);
         }
-        Mark::Oval { x, y } => {
+        Mark::Oval { x, y, filled } => {
             if let Some(path) = oval_path(*x, *y) {
-                surface.set_fill(None);
+                surface.set_fill(filled.then(|| fill(0)));
                 surface.set_stroke(Some(stroke(1.1)));
                 surface.draw_path(&path);
             }

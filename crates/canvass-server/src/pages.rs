@@ -167,6 +167,7 @@ fn election_cards(elections: &[Election], names: &BTreeMap<JurisdictionId, Strin
                         a href=(election_href(&election.id)) { strong { (election.name) } }
                         div.date { (election.date) " · " (when(election.date)) }
                         div.muted { (names.get(&election.jurisdiction).map_or("", String::as_str)) }
+                        div { a href={ (election_href(&election.id)) "/sample-ballots" } { "Sample ballots" } }
                     }
                 }
             }

@@ -132,9 +132,10 @@ async fn sample_ballots_page(
     let definition = &ballots.definition;
     let base = format!("{}/sample-ballots", election_href(&definition.election.id));
     let mark_base = format!("{}/mark", election_href(&definition.election.id));
-    let style_of = |precinct: &canvass_core::id::PrecinctId| {
-        ballots.styles.iter().find(|style| style.precincts.contains(precinct))
-    };
+    // Each precinct's style, looked up once per precinct (a state has thousands).
+    let by_precinct: HashMap<&canvass_core::id::PrecinctId, &BallotStyle> =
+        ballots.styles.iter().flat_map(|style| style.precincts.iter().map(move |precinct| (precinct, style))).collect();
+    let style_of = |precinct: &canvass_core::id::PrecinctId| by_precinct.get(precinct).copied();
     let matches: Vec<_> = match search {
         Some(text) => {
             let wanted = text.to_lowercase();

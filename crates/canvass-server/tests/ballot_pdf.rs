@@ -88,9 +88,11 @@ fn poppler(program: &str) -> Command {
     Command::new(program)
 }
 
-/// The text of a PDF (or of one page), whitespace collapsed so wrapped names read whole.
+/// The text of a PDF (or of one page) in the order it is drawn (`-raw`: a contest's heading,
+/// then its choices, whatever the columns), whitespace collapsed so wrapped names read whole.
 fn pdf_text(pdf: &Path, page: Option<usize>) -> String {
     let mut command = poppler("pdftotext");
+    command.arg("-raw");
     if let Some(page) = page {
         command.args(["-f", &page.to_string(), "-l", &page.to_string()]);
     }
@@ -114,6 +116,9 @@ fn check_style_pdf(definition: &ElectionDefinition, style: &BallotStyle, pdf: &[
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join(format!("{}.pdf", style.id));
     std::fs::write(&path, pdf).unwrap();
+    // Kept under the target's test directory for a person to look at.
+    let kept = format!("ballot-{}{}.pdf", style.id, if sample { "-sample" } else { "" });
+    std::fs::write(Path::new(env!("CARGO_TARGET_TMPDIR")).join(kept), pdf).unwrap();
     let text = pdf_text(&path, None);
     let on_ballot: Vec<&canvass_core::election::Contest> =
         definition.contests.iter().filter(|contest| style.contests.contains(&contest.id)).collect();
@@ -133,7 +138,11 @@ fn check_style_pdf(definition: &ElectionDefinition, style: &BallotStyle, pdf: &[
         }
         assert!(!text.contains(&name), "{}: contest {name} is not on this style but is in its PDF", style.id);
     }
-    let headings = text.matches(" Vote for ").count() - text.matches("(continued)").count();
+    let vote_for_n = text
+        .match_indices("Vote for ")
+        .filter(|(at, found)| text[at + found.len()..].starts_with(|c: char| c.is_ascii_digit()))
+        .count();
+    let headings = vote_for_n - text.matches("(continued)").count();
     assert_eq!(headings, on_ballot.len(), "{}: one heading per contest of the style", style.id);
     let write_ins: u32 = on_ballot.iter().map(|contest| ballot_pdf::write_in_lines(contest)).sum();
     assert_eq!(text.matches("Write-in").count(), write_ins as usize, "{}: write-in lines", style.id);
@@ -234,6 +243,24 @@ async fn the_sample_ballots_page_finds_a_precinct_and_refuses_bad_input() {
     for network in ["fetch(", "XMLHttpRequest", "sendBeacon", "WebSocket", "localStorage", "submit("] {
         assert!(!script.body.contains(network), "the marking script uses {network}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_links_its_sample_ballots_and_a_practice_marking_page() {
+    let test = test_node("", true).await;
+    let app = public_app(test.node.clone());
+    let home = send(&app, get("/")).await;
+    let link = home.body.split("href=\"").skip(1).filter_map(|rest| rest.split('"').next()).find(|href| href.ends_with("/sample-ballots"));
+    let link = link.expect("the demo's home page links an election's sample ballots").to_owned();
+    let page = send(&app, get(&link)).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let marking = page.body.split("href=\"").skip(1).filter_map(|rest| rest.split('"').next()).find(|href| href.contains("/mark/style-1"));
+    let marking = send(&app, get(marking.expect("the sample ballots page links a practice marking page"))).await;
+    assert_eq!(marking.status, StatusCode::OK);
+    assert!(marking.body.contains("<fieldset"));
+    let (status, content_type, pdf) = fetch_bytes(&app, &format!("{link}/style-1.pdf")).await;
+    assert_eq!((status, content_type.as_deref()), (StatusCode::OK, Some("application/pdf")));
+    assert!(pdf.starts_with(b"%PDF-"));
 }
 
 /// The public listener on a loopback port, for the browser.

@@ -153,10 +153,10 @@ impl Chromium {
 
     /// Takes the events named `method` that arrived while waiting for answers.
     pub fn drain_events(&mut self, method: &str) -> Vec<Value> {
-        let (taken, kept): (Vec<Value>, VecDeque<Value>) =
+        let (taken, kept): (VecDeque<Value>, VecDeque<Value>) =
             self.events.drain(..).partition(|event| event["method"] == method);
         self.events = kept;
-        taken
+        taken.into()
     }
 
     /// Sends a DevTools command (to the page's session, or to the browser) and returns its result.
