@@ -37,7 +37,8 @@ pub struct PdfArguments {
 }
 
 pub async fn run(data: &Path, arguments: &PdfArguments) -> anyhow::Result<ExitCode> {
-    let election = ElectionId::parse(arguments.election.trim()).map_err(|error| anyhow::anyhow!("--election: {error}"))?;
+    let election =
+        ElectionId::parse(arguments.election.trim()).map_err(|error| anyhow::anyhow!("--election: {error}"))?;
     let (_, store) = data_dir::open_existing(data).await?;
     let definition = store.election_definition(&election).await;
     store.close().await;
@@ -47,8 +48,11 @@ pub async fn run(data: &Path, arguments: &PdfArguments) -> anyhow::Result<ExitCo
         anyhow::bail!("--election: {election} has no ballot style (no precinct votes on any of its contests)");
     }
     if let Some(wanted) = &arguments.style {
-        let style = styles.iter().find(|style| &style.id == wanted.trim()).ok_or_else(|| {
-            anyhow::anyhow!("--style: {election} has no style {wanted}; its styles are style-1 to style-{}", styles.len())
+        let style = styles.iter().find(|style| style.id == wanted.trim()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "--style: {election} has no style {wanted}; its styles are style-1 to style-{}",
+                styles.len()
+            )
         })?;
         let pdf = ballot_pdf::style_pdf(&definition, style, arguments.sample)?;
         std::fs::write(&arguments.out, pdf).with_context(|| format!("cannot write {}", arguments.out.display()))?;

@@ -63,11 +63,23 @@ fn ballots_pdf_writes_every_style_the_same_way_each_time() {
         fs::read_dir(&all).unwrap().map(|entry| entry.unwrap().file_name().into_string().unwrap()).collect();
     written.sort();
     assert!(written.len() > 1 && written.iter().all(|name| name.starts_with("style-") && name.ends_with(".pdf")));
-    assert!(stdout(&output).contains(&format!("Wrote {} ballot styles of gen-01", written.len())), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains(&format!("Wrote {} ballot styles of gen-01", written.len())),
+        "{}",
+        stdout(&output)
+    );
 
     let single = directory.path().join("one.pdf");
     let output = run(&[
-        "ballots", "pdf", "--data", data_text, "--election", "gen-01", "--style", "style-1", "--out",
+        "ballots",
+        "pdf",
+        "--data",
+        data_text,
+        "--election",
+        "gen-01",
+        "--style",
+        "style-1",
+        "--out",
         single.to_str().unwrap(),
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -79,7 +91,15 @@ fn ballots_pdf_writes_every_style_the_same_way_each_time() {
 
     let again = directory.path().join("again");
     let output = run(&[
-        "ballots", "pdf", "--data", data_text, "--election", "gen-01", "--all", "--sample", "--out",
+        "ballots",
+        "pdf",
+        "--data",
+        data_text,
+        "--election",
+        "gen-01",
+        "--all",
+        "--sample",
+        "--out",
         again.to_str().unwrap(),
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -94,7 +114,18 @@ fn ballots_pdf_writes_every_style_the_same_way_each_time() {
         "there is no election no-such",
     );
     assert_refused(
-        &run(&["ballots", "pdf", "--data", data_text, "--election", "gen-01", "--style", "style-99", "--out", out_text]),
+        &run(&[
+            "ballots",
+            "pdf",
+            "--data",
+            data_text,
+            "--election",
+            "gen-01",
+            "--style",
+            "style-99",
+            "--out",
+            out_text,
+        ]),
         "--style: gen-01 has no style style-99",
     );
     let neither = run(&["ballots", "pdf", "--data", data_text, "--election", "gen-01", "--out", out_text]);

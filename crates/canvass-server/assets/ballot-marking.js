@@ -12,6 +12,10 @@
     var all = boxes(contest);
     var marked = all.filter(function (box) { return box.checked; }).length;
     all.forEach(function (box) { box.disabled = !box.checked && marked >= limit; });
+    Array.prototype.forEach.call(contest.querySelectorAll("input.write-in-name"), function (field) {
+      var box = document.getElementById(field.getAttribute("data-box"));
+      field.disabled = Boolean(box && box.disabled && field.value.trim() === "");
+    });
     var status = contest.querySelector(".marked");
     if (status) {
       status.textContent = "Vote for " + limit + ": " + marked + " marked." +

@@ -70,7 +70,10 @@ pub fn style_contests<'a>(
         .iter()
         .map(|id| {
             definition.contest(id).ok_or_else(|| {
-                ServerError::Invalid(format!("ballot style {}: contest {id} is not in the election definition", style.id))
+                ServerError::Invalid(format!(
+                    "ballot style {}: contest {id} is not in the election definition",
+                    style.id
+                ))
             })
         })
         .collect()
@@ -442,7 +445,13 @@ fn page_frame(ballot: &Ballot<'_>, number: usize, count: usize) -> Vec<Mark> {
     let second = 36.0 + title_height.min(38.0) + 14.0;
     marks.push(Mark::Text { x: MARGIN, y: second, size: 10.0, weight: Weight::Bold, text: kind.into() });
     let date = election.date.to_string();
-    marks.push(Mark::Text { x: right(&date, 10.0, Weight::Regular), y: 51.0, size: 10.0, weight: Weight::Regular, text: date });
+    marks.push(Mark::Text {
+        x: right(&date, 10.0, Weight::Regular),
+        y: 51.0,
+        size: 10.0,
+        weight: Weight::Regular,
+        text: date,
+    });
     marks.push(Mark::Text {
         x: right(&style_label, 10.0, Weight::Bold),
         y: second,
@@ -633,9 +642,8 @@ mod tests {
         let contests = style_contests(&definition, &style).unwrap();
         let pages = layout(&Ballot { definition: &definition, style: &style, sample: false }, &contests);
         assert!(pages.len() >= 2, "{} pages", pages.len());
-        let continued = pages.iter().flatten().any(
-            |mark| matches!(mark, Mark::Text { text, .. } if text.contains("(continued)")),
-        );
+        let continued =
+            pages.iter().flatten().any(|mark| matches!(mark, Mark::Text { text, .. } if text.contains("(continued)")));
         assert!(continued);
         for marks in &pages {
             for mark in marks {

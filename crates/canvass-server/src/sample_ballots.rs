@@ -30,7 +30,9 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::{
-    Node, ServerError, api::ApiPath, ballot_marking, ballot_pdf,
+    Node, ServerError,
+    api::ApiPath,
+    ballot_marking, ballot_pdf,
     pages::{PageError, election_href, layout},
 };
 

@@ -250,11 +250,21 @@ async fn the_demo_links_its_sample_ballots_and_a_practice_marking_page() {
     let test = test_node("", true).await;
     let app = public_app(test.node.clone());
     let home = send(&app, get("/")).await;
-    let link = home.body.split("href=\"").skip(1).filter_map(|rest| rest.split('"').next()).find(|href| href.ends_with("/sample-ballots"));
+    let link = home
+        .body
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.ends_with("/sample-ballots"));
     let link = link.expect("the demo's home page links an election's sample ballots").to_owned();
     let page = send(&app, get(&link)).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    let marking = page.body.split("href=\"").skip(1).filter_map(|rest| rest.split('"').next()).find(|href| href.contains("/mark/style-1"));
+    let marking = page
+        .body
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .find(|href| href.contains("/mark/style-1"));
     let marking = send(&app, get(marking.expect("the sample ballots page links a practice marking page"))).await;
     assert_eq!(marking.status, StatusCode::OK);
     assert!(marking.body.contains("<fieldset"));
@@ -323,6 +333,15 @@ async fn marking_a_ballot_in_chromium_sends_no_request_and_passes_axe() {
     tokio::task::spawn_blocking(move || {
         let mut browser = Chromium::launch("ballot-marking", 390, 844);
         browser.watch_problems();
+        // The sample ballots page, where voters come from, passes too.
+        let samples = format!("/elections/{ELECTION}/sample-ballots");
+        browser.open(&format!("http://{address}{samples}"), &samples);
+        let violations = axe_violations(&mut browser, &axe);
+        assert!(violations.is_empty(), "sample ballots page, axe-core:\n{}", violations.join("\n"));
+        let overflow = browser.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+        assert_eq!(overflow, json!(0), "the sample ballots page is wider than a phone");
+        browser.screenshot("sample-ballots-phone.png");
+        browser.problems();
         browser.open(&url, &path);
         let problems = browser.problems();
         assert!(problems.is_empty(), "loading the page: {problems:?}");
@@ -365,6 +384,11 @@ async fn marking_a_ballot_in_chromium_sends_no_request_and_passes_axe() {
         }
         let requests = requests_sent(&mut browser);
         assert!(requests.is_empty(), "marking the ballot made requests: {requests:?}");
+        // The watch itself works: an image the test adds to the page is a request it sees.
+        browser.evaluate("(() => { const probe = new Image(); probe.src = '/probe.png'; document.body.append(probe); return true; })()");
+        let probe = requests_sent(&mut browser);
+        assert!(probe.iter().any(|url| url.ends_with("/probe.png")), "the Network watch saw {probe:?}");
+        browser.problems();
         let problems = browser.problems();
         assert!(problems.is_empty(), "marking: {problems:?}");
 
