@@ -385,7 +385,7 @@ async fn marking_a_ballot_in_chromium_sends_no_request_and_passes_axe() {
         let requests = requests_sent(&mut browser);
         assert!(requests.is_empty(), "marking the ballot made requests: {requests:?}");
         // The watch itself works: an image the test adds to the page is a request it sees.
-        browser.evaluate("(() => { const probe = new Image(); probe.src = '/probe.png'; document.body.append(probe); return true; })()");
+        browser.evaluate("window.probe = new Image(); window.probe.src = '/probe.png'; true");
         let probe = requests_sent(&mut browser);
         assert!(probe.iter().any(|url| url.ends_with("/probe.png")), "the Network watch saw {probe:?}");
         browser.problems();
