@@ -155,7 +155,7 @@ async fn sample_ballots_page(
         p { "Every precinct votes one of the ballot styles below. Find your precinct to see the sample ballot
             you will receive (a PDF), or practise marking it online: nothing you mark leaves your device." }
         p { "Not sure of your precinct? " a href="/lookup/registration" { "Look up your registration" }
-            " : it shows your precinct." }
+            ": it shows your precinct." }
         form.search method="get" action=(base) {
             label for="precinct" { "Precinct name" }
             " "
@@ -183,7 +183,7 @@ async fn sample_ballots_page(
                 li {
                     a href={ (base) "/" (style.id) ".pdf" } { "Sample ballot " (style.id) " (PDF)" }
                     " · " a href={ (mark_base) "/" (style.id) } { "practise marking " (style.id) }
-                    " · " (style.contests.len()) " contests, " (style.precincts.len()) " precincts"
+                    " · " (plural(style.contests.len(), "contest")) ", " (plural(style.precincts.len(), "precinct"))
                 }
             }
         }
@@ -202,6 +202,10 @@ async fn sample_ballots_page(
         }
     };
     Ok(layout(&format!("Sample ballots: {}", definition.election.name), node.is_demo(), body))
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 { format!("1 {noun}") } else { format!("{count} {noun}s") }
 }
 
 /// `GET /elections/{id}/sample-ballots/{style}.pdf`.

@@ -393,9 +393,8 @@ async fn marking_a_ballot_in_chromium_sends_no_request_and_passes_axe() {
         assert!(problems.is_empty(), "marking: {problems:?}");
 
         // The policy stops a script that tries to send the choices anyway.
-        let attempt = browser.evaluate_async(
-            "fetch('/collect', { method: 'POST', body: 'x' }).then(() => 'sent', () => 'blocked')",
-        );
+        let attempt = browser
+            .evaluate_async("fetch('/collect', { method: 'POST', body: 'x' }).then(() => 'sent', () => 'blocked')");
         assert_eq!(attempt, json!("blocked"));
 
         let violations = axe_violations(&mut browser, &axe);
