@@ -31,6 +31,7 @@ pub mod demo_roll;
 pub mod duplicates;
 pub mod election_import;
 mod error;
+mod hot_path;
 pub mod keys;
 mod layers;
 pub mod ledger;
