@@ -54,6 +54,7 @@ pub fn router() -> Router<Node> {
         .merge(crate::admin_duplicates::router())
         .merge(crate::admin_elections::router())
         .merge(crate::admin_results::router())
+        .merge(crate::admin_incidents::router())
 }
 
 pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {
@@ -65,6 +66,7 @@ pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principa
                 a href="/approvals" { "Approvals" } " · "
                 a href="/voters" { "Search voters" } " · "
                 a href="/elections" { "Elections" } " · "
+                a href="/incidents" { "Incidents" } " · "
                 a href="/account" { "My account (" (principal.username) ")" } " · "
                 form.inline method="post" action="/logout" {
                     (csrf(principal))

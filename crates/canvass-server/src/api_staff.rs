@@ -600,7 +600,14 @@ pub struct IncidentBody {
     pub summary: String,
     pub subject: Option<String>,
     pub records_affected: u64,
+    /// open, investigating, contained or closed.
     pub status: String,
+    pub detected_at: i64,
+    /// voter_confidential, voter_public, results, ledger, credentials, backup.
+    pub data_classes: Vec<String>,
+    pub actions_taken: String,
+    /// Updates so far.
+    pub revision: u32,
 }
 
 impl From<StoredIncident> for IncidentBody {
@@ -615,6 +622,10 @@ impl From<StoredIncident> for IncidentBody {
             subject: incident.subject.map(String::from),
             records_affected: incident.records_affected,
             status: incident.status,
+            detected_at: incident.detected_at,
+            data_classes: incident.data_classes,
+            actions_taken: incident.actions_taken,
+            revision: incident.revision,
         }
     }
 }
