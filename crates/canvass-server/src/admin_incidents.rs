@@ -110,10 +110,7 @@ async fn incident_page(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Markup, PageError> {
     let (incident, updates) = visible_detail(&node, &audit, &principal, &id).await?;
-    let may_update = match &incident.jurisdiction {
-        Some(jurisdiction) => principal.may(&node, Operation::ManageIncidents, Some(jurisdiction)).await?,
-        None => principal.may(&node, Operation::ManageIncidents, None).await?,
-    };
+    let may_update = principal.may(&node, Operation::ManageIncidents, incident.jurisdiction.as_ref()).await?;
     let statuses: Vec<IncidentStatus> = match IncidentStatus::parse(&incident.status) {
         Ok(current) => IncidentStatus::ALL.into_iter().filter(|next| current.may_become(*next)).collect(),
         Err(_) => Vec::new(),

@@ -50,6 +50,10 @@ pub async fn bulk_read(
         subject: Some(username.clone()),
         data_classes: vec![DataClass::VoterConfidential],
         records_affected: read,
+        mail_subject: Some(format!(
+            "Canvass: account {username} suspended after reading {} voter records",
+            read + asked
+        )),
     };
     detect(&Register::of_node(node), detection).await.map(|_| ())
 }
@@ -92,6 +96,7 @@ pub async fn failed_sign_ins(
             subject: account.cloned(),
             data_classes: vec![DataClass::Credentials],
             records_affected: 0,
+            mail_subject: None,
         })
         .await?;
     }
@@ -108,6 +113,7 @@ pub async fn failed_sign_ins(
             subject: None,
             data_classes: vec![DataClass::Credentials],
             records_affected: 0,
+            mail_subject: None,
         })
         .await?;
     }
@@ -159,6 +165,7 @@ pub async fn failed_unseal(register: &Register<'_>, jurisdiction: &JurisdictionI
         subject: None,
         data_classes: vec![DataClass::VoterConfidential],
         records_affected: 0,
+        mail_subject: None,
     })
     .await
     .map(|_| ())
@@ -176,6 +183,7 @@ pub async fn ledger_verification_failed(register: &Register<'_>, what: &str) -> 
         subject: None,
         data_classes: vec![DataClass::Ledger],
         records_affected: 0,
+        mail_subject: None,
     })
     .await
     .map(|_| ())
@@ -193,6 +201,7 @@ pub async fn witness_refused(register: &Register<'_>, witness: &str, reason: &st
         subject: None,
         data_classes: vec![DataClass::Ledger],
         records_affected: 0,
+        mail_subject: None,
     })
     .await
     .map(|_| ())
@@ -209,6 +218,7 @@ pub async fn backup_verification_failed(register: &Register<'_>, file_name: &str
         subject: None,
         data_classes: vec![DataClass::Backup],
         records_affected: 0,
+        mail_subject: None,
     })
     .await
     .map(|_| ())

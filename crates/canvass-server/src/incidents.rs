@@ -84,6 +84,8 @@ pub struct Detection {
     pub subject: Option<Username>,
     pub data_classes: Vec<DataClass>,
     pub records_affected: u64,
+    /// The notification's subject, when the detector says it better than the default.
+    pub mail_subject: Option<String>,
 }
 
 /// A change asked for; absent fields stay as they are.
@@ -185,7 +187,7 @@ pub async fn open_by_hand(register: &Register<'_>, audit: &Audit, new: NewIncide
         revision: 0,
     };
     record_opening(register.store(), audit, &incident).await?;
-    announce(register, &incident, "New").await?;
+    announce(register, &incident, "New", None).await?;
     Ok(incident)
 }
 
@@ -219,7 +221,7 @@ pub async fn detect(register: &Register<'_>, detection: Detection) -> Result<Sto
         match record_opening(register.store(), &register.system, &incident).await {
             Ok(()) => {
                 tracing::warn!(incident = %incident.id, kind = detection.kind, "incident opened by a detector");
-                announce(register, &incident, "New").await?;
+                announce(register, &incident, "New", detection.mail_subject.as_deref()).await?;
                 return Ok(incident);
             }
             // Another process opened it first: add to theirs.
@@ -343,21 +345,29 @@ async fn apply(
     }
     let updated = find(store, &incident.id).await?;
     if is_escalation(&before, &after) {
-        announce(register, &updated, "Escalated").await?;
+        announce(register, &updated, "Escalated", None).await?;
     }
     Ok(Some(updated))
 }
 
 /// Mails the administrators of the incident's jurisdiction and every jurisdiction above it
 /// (its state, the node); a node-wide incident goes to node-wide administrators.
-async fn announce(register: &Register<'_>, incident: &StoredIncident, headline: &str) -> Result<usize, ServerError> {
+async fn announce(
+    register: &Register<'_>,
+    incident: &StoredIncident,
+    headline: &str,
+    subject: Option<&str>,
+) -> Result<usize, ServerError> {
     let store = register.store();
     let chain = match &incident.jurisdiction {
         Some(jurisdiction) => lineage(store, jurisdiction).await?,
         None => Vec::new(),
     };
     let place = incident.jurisdiction.as_ref().map_or_else(|| "the whole node".to_owned(), ToString::to_string);
-    let subject = format!("Canvass: {headline} {} incident in {place}: {}", incident.severity, incident.kind);
+    let subject = subject.map_or_else(
+        || format!("Canvass: {headline} {} incident in {place}: {}", incident.severity, incident.kind),
+        str::to_owned,
+    );
     let body = format!(
         "{headline} security incident {id}\n\nJurisdiction: {place}\nSeverity: {severity}\nStatus: {status}\n\
          Records affected: {records}\n\n{summary}\n\nSee it on the admin listener at /incidents/{id} or with \

@@ -22,7 +22,7 @@ use tokio::sync::Notify;
 use crate::{
     Node, ServerError,
     access::{Principal, lineage},
-    ledger::{Audit, target},
+    ledger::Audit,
     mail::Mailer,
 };
 
