@@ -211,12 +211,13 @@ async fn open_submit(
     principal: Principal,
     ApiForm(form): ApiForm<IncidentForm>,
 ) -> Result<Response, PageError> {
+    let data_classes = form.data_classes();
     let new = parse_new(NewIncidentBody {
         jurisdiction: Some(form.jurisdiction),
         severity: form.severity,
         summary: form.summary,
         detected_at: None,
-        data_classes: form.data_classes(),
+        data_classes,
         records_affected: count(&form.records_affected)?,
         actions_taken: form.actions_taken,
     })?;

@@ -38,6 +38,12 @@ pub struct Register<'a> {
     pub outbox: Option<&'a Notify>,
 }
 
+impl std::fmt::Debug for Register<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_struct("Register").field("system", &self.system).finish_non_exhaustive()
+    }
+}
+
 impl<'a> Register<'a> {
     pub fn of_node(node: &'a Node) -> Self {
         Self { store: node.store(), system: node.system_audit(), outbox: Some(node.outbox_signal()) }

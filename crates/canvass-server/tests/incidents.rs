@@ -174,7 +174,9 @@ async fn new_and_escalated_incidents_are_mailed_to_the_county_and_state_administ
 
     let entries = world.ledger(&format!("action=incident.update&record=incident:{id}")).await;
     let outcomes: Vec<&str> = entries.iter().map(|entry| entry["outcome"].as_str().unwrap()).collect();
-    assert_eq!(outcomes, ["allowed", "denied", "allowed", "allowed", "allowed"], "newest first: {entries:?}");
+    // Newest first: the reopening, the empty update (failed: bad input), the refused step, the
+    // closing, the raised severity, the investigation.
+    assert_eq!(outcomes, ["allowed", "failed", "denied", "allowed", "allowed", "allowed"], "{entries:?}");
     assert_eq!(world.ledger(&format!("action=incident.open&record=incident:{id}")).await.len(), 1);
 }
 

@@ -111,8 +111,9 @@ pub async fn matching(pool: &PgPool, query: &IncidentQuery) -> Result<Vec<Stored
 pub async fn add_update(pool: &PgPool, entry: &StoredIncidentUpdate) -> Result<bool, StoreError> {
     let classes = join_classes(&entry.data_classes)?;
     let records = rows::integer(entry.records_affected, "records affected")?;
-    let mut transaction = begin_write(pool).await?;
-    let revision: Option<i64> = sqlx::query_scalar("SELECT revision FROM incidents WHERE id = $1")
+    let mut transaction = pool.begin().await.map_err(backend)?;
+    // The row lock makes the revision check and the write one step against other writers.
+    let revision: Option<i64> = sqlx::query_scalar("SELECT revision FROM incidents WHERE id = $1 FOR UPDATE")
         .bind(&entry.incident_id)
         .fetch_optional(&mut *transaction)
         .await
