@@ -241,6 +241,7 @@ mod tests {
     #[test]
     fn an_update_must_change_or_say_something() {
         use IncidentStatus::*;
+        use Severity::Low;
         let before = state(Open, Low);
         assert_eq!(check_update(&before, &before, false), Err(UpdateProblem::Empty));
         assert_eq!(check_update(&before, &before, true), Ok(()));
