@@ -126,3 +126,69 @@ fn administrators_open_and_update_incidents_and_a_failed_backup_verification_ope
     assert_eq!(backups[0]["data_classes"], serde_json::json!(["backup"]));
     assert!(backups[0]["summary"].as_str().unwrap().contains("truncated.backup"), "{all}");
 }
+
+/// The file named `name` anywhere under `directory`, two levels deep at most.
+fn find_file(directory: &std::path::Path, name: &str) -> Option<std::path::PathBuf> {
+    for entry in fs::read_dir(directory).ok()?.flatten() {
+        let path = entry.path();
+        if path.file_name().is_some_and(|file| file == name) {
+            return Some(path);
+        }
+        if path.is_dir()
+            && let Some(found) = find_file(&path, name)
+        {
+            return Some(found);
+        }
+    }
+    None
+}
+
+#[test]
+fn the_demo_shows_an_incident_with_its_timeline_and_a_refusing_witness_opens_one() {
+    let temporary = tempfile::tempdir().unwrap();
+    let served = support::Served::start(&["--demo"], &[("TMPDIR", temporary.path().to_str().unwrap())]).unwrap();
+    let bearer = format!("Bearer {}", served.token.clone().unwrap());
+    let incidents = |served: &support::Served| {
+        let listed = support::request(served.admin, "GET", "/api/incidents", &[("Authorization", &bearer)], None);
+        assert_eq!(listed.status, 200, "{}", listed.body);
+        listed.json().as_array().unwrap().clone()
+    };
+    let listed = incidents(&served);
+    let demo: Vec<&Value> = listed.iter().filter(|incident| incident["kind"] == "manual").collect();
+    assert_eq!(demo.len(), 1, "{listed:?}");
+    assert_eq!(demo[0]["status"], "contained");
+    let path = format!("/api/incidents/{}", demo[0]["id"].as_str().unwrap());
+    let detail = support::request(served.admin, "GET", &path, &[("Authorization", &bearer)], None).json();
+    assert_eq!(detail["updates"].as_array().unwrap().len(), 2, "{detail}");
+    let page = support::get(served.admin, "/incidents");
+    assert_eq!(page.status, 303, "the page needs a sign-in");
+
+    // The demo witness cosigns, then finds its state claiming a longer log than the node's:
+    // it refuses (truncation), and the refusal is an incident.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let state = loop {
+        if let Some(found) = find_file(temporary.path(), "demo-witness.state.json") {
+            break found;
+        }
+        assert!(std::time::Instant::now() < deadline, "the demo witness never cosigned");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    let mut states: Value = serde_json::from_str(&fs::read_to_string(&state).unwrap()).unwrap();
+    for (_, witnessed) in states.as_object_mut().unwrap() {
+        witnessed["size"] = Value::from(10_000_000_u64);
+    }
+    fs::write(&state, states.to_string()).unwrap();
+    let refusal = loop {
+        let found: Vec<Value> =
+            incidents(&served).into_iter().filter(|incident| incident["kind"] == "witness_refusal").collect();
+        if !found.is_empty() {
+            break found;
+        }
+        assert!(std::time::Instant::now() < deadline, "no incident for the witness's refusal");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert_eq!(refusal.len(), 1, "later refusals are updates: {refusal:?}");
+    assert_eq!(refusal[0]["severity"], "critical");
+    assert!(refusal[0]["summary"].as_str().unwrap().contains("shrank"), "{refusal:?}");
+    assert!(served.stop().success());
+}
