@@ -141,7 +141,9 @@ async fn load_postgres_snapshot(data: &Path, snapshot: &Path) -> anyhow::Result<
 /// an incident on the node whose data dir `--data` names; a wrong passphrase or a missing file
 /// is the operator's typo, not an incident. A detector failure is reported, never fatal.
 async fn record_failed_verification(data: &Path, file: &Path, error: &canvass_server::ServerError) {
-    if matches!(error, canvass_server::ServerError::WrongSecret(_)) || !file.is_file() || !data_dir::config_path(data).exists()
+    if matches!(error, canvass_server::ServerError::WrongSecret(_))
+        || !file.is_file()
+        || !data_dir::config_path(data).exists()
     {
         return;
     }

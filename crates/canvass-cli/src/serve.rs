@@ -81,12 +81,8 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
     let audit = Audit { ledger: node.ledger().clone(), actor: Actor::System, request_id: None };
     let loaded = service::load_demo(store.as_ref(), &audit, node.keys(), today, arguments.demo_seed).await?;
     // An incident with a timeline, so the register shows from the first page.
-    canvass_server::demo_incidents::load(
-        &canvass_server::incidents::Register::of_node(&node),
-        &audit,
-        &loaded.content,
-    )
-    .await?;
+    canvass_server::demo_incidents::load(&canvass_server::incidents::Register::of_node(&node), &audit, &loaded.content)
+        .await?;
     // The demo's reported counties are on the public results site from the first request.
     canvass_server::results_publisher::publish_if_changed(&node, &loaded.content.election.id).await?;
     tracing::info!(

@@ -31,21 +31,41 @@ fn administrators_open_and_update_incidents_and_a_failed_backup_verification_ope
     let password = directory.path().join("admin-password");
     let password_text = password.to_str().unwrap();
     succeed(&[
-        "user", "add", "--data", data_text, "--username", "auditor", "--role", "auditor", "--jurisdiction", "nc",
-        "--password-file", password_text,
+        "user",
+        "add",
+        "--data",
+        data_text,
+        "--username",
+        "auditor",
+        "--role",
+        "auditor",
+        "--jurisdiction",
+        "nc",
+        "--password-file",
+        password_text,
     ]);
     succeed(&[
-        "user", "add", "--data", data_text, "--username", "node-auditor", "--role", "auditor", "--password-file",
+        "user",
+        "add",
+        "--data",
+        data_text,
+        "--username",
+        "node-auditor",
+        "--role",
+        "auditor",
+        "--password-file",
         password_text,
     ]);
     // Each code works once and enrolment used the previous step: two commands.
     let admin = enrol_second_factor(&data, "admin");
     let now = unix_seconds();
     let (first_code, second_code) = (admin.code_at(now), admin.code_at(now + 30));
-    let as_admin = |code: &str| vec!["--data", data_text, "--user", "admin", "--password-file", password_text, "--totp-code", code]
-        .into_iter()
-        .map(str::to_owned)
-        .collect::<Vec<_>>();
+    let as_admin = |code: &str| {
+        vec!["--data", data_text, "--user", "admin", "--password-file", password_text, "--totp-code", code]
+            .into_iter()
+            .map(str::to_owned)
+            .collect::<Vec<_>>()
+    };
     let as_auditor = ["--data", data_text, "--user", "auditor", "--password-file", password_text];
 
     let help = succeed(&["incidents", "update", "--help"]);
@@ -56,8 +76,16 @@ fn administrators_open_and_update_incidents_and_a_failed_backup_verification_ope
     );
 
     let mut open: Vec<String> = [
-        "incidents", "open", "--jurisdiction", "nc", "--severity", "medium", "--summary",
-        "A staff laptop was lost.", "--data-classes", "credentials",
+        "incidents",
+        "open",
+        "--jurisdiction",
+        "nc",
+        "--severity",
+        "medium",
+        "--summary",
+        "A staff laptop was lost.",
+        "--data-classes",
+        "credentials",
     ]
     .into_iter()
     .map(str::to_owned)
@@ -77,7 +105,8 @@ fn administrators_open_and_update_incidents_and_a_failed_backup_verification_ope
     assert!(updated.contains("investigating") && updated.contains("#1"), "{updated}");
 
     // The auditor reads; it may not write.
-    let listed: Value = serde_json::from_str(&succeed(&[&["incidents", "list", "--json"][..], &as_auditor[..]].concat())).unwrap();
+    let listed: Value =
+        serde_json::from_str(&succeed(&[&["incidents", "list", "--json"][..], &as_auditor[..]].concat())).unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
     assert_eq!(listed[0]["status"], "investigating");
     let shown: Value =
@@ -97,23 +126,47 @@ fn administrators_open_and_update_incidents_and_a_failed_backup_verification_ope
     fs::write(&backup_passphrase, "backup passphrase for the test").unwrap();
     let backup_passphrase_text = backup_passphrase.to_str().unwrap();
     let file = directory.path().join("node.backup");
-    succeed(&["backup", "create", "--data", data_text, "--to", file.to_str().unwrap(), "--passphrase-file", backup_passphrase_text]);
+    succeed(&[
+        "backup",
+        "create",
+        "--data",
+        data_text,
+        "--to",
+        file.to_str().unwrap(),
+        "--passphrase-file",
+        backup_passphrase_text,
+    ]);
     let wrong = directory.path().join("wrong");
     fs::write(&wrong, "not the backup passphrase").unwrap();
     assert_refused(
-        &run(&["backup", "verify", "--data", data_text, file.to_str().unwrap(), "--passphrase-file", wrong.to_str().unwrap()]),
+        &run(&[
+            "backup",
+            "verify",
+            "--data",
+            data_text,
+            file.to_str().unwrap(),
+            "--passphrase-file",
+            wrong.to_str().unwrap(),
+        ]),
         "passphrase is wrong",
     );
     let bytes = fs::read(&file).unwrap();
     let truncated = directory.path().join("truncated.backup");
     fs::write(&truncated, &bytes[..bytes.len() - 500]).unwrap();
     let refused = run(&[
-        "backup", "verify", "--data", data_text, truncated.to_str().unwrap(), "--passphrase-file", backup_passphrase_text,
+        "backup",
+        "verify",
+        "--data",
+        data_text,
+        truncated.to_str().unwrap(),
+        "--passphrase-file",
+        backup_passphrase_text,
     ]);
     assert!(!refused.status.success());
     let said = stderr(&refused);
     assert!(said.contains("damaged or truncated") && said.contains("An incident was opened"), "{said}");
-    let listed: Value = serde_json::from_str(&succeed(&[&["incidents", "list", "--json"][..], &as_auditor[..]].concat())).unwrap();
+    let listed: Value =
+        serde_json::from_str(&succeed(&[&["incidents", "list", "--json"][..], &as_auditor[..]].concat())).unwrap();
     // The auditor's grant is on nc; the backup incident is node-wide: not theirs to see.
     assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
     let as_node_auditor = ["--data", data_text, "--user", "node-auditor", "--password-file", password_text];
@@ -121,7 +174,8 @@ fn administrators_open_and_update_incidents_and_a_failed_backup_verification_ope
         &[&["incidents", "list", "--json", "--status", "open"][..], &as_node_auditor[..]].concat(),
     ))
     .unwrap();
-    let backups: Vec<&Value> = all.as_array().unwrap().iter().filter(|incident| incident["kind"] == "backup_verification").collect();
+    let backups: Vec<&Value> =
+        all.as_array().unwrap().iter().filter(|incident| incident["kind"] == "backup_verification").collect();
     assert_eq!(backups.len(), 1, "{all}");
     assert_eq!(backups[0]["data_classes"], serde_json::json!(["backup"]));
     assert!(backups[0]["summary"].as_str().unwrap().contains("truncated.backup"), "{all}");

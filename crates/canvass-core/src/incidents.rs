@@ -28,12 +28,10 @@ impl Severity {
     }
 
     pub fn parse(value: &str) -> Result<Self, CoreError> {
-        Self::ALL.into_iter().find(|severity| severity.as_str() == value).ok_or_else(|| {
-            CoreError::UnknownVariant {
-                what: "incident severity",
-                value: value.to_owned(),
-                expected: "low, medium, high, critical",
-            }
+        Self::ALL.into_iter().find(|severity| severity.as_str() == value).ok_or_else(|| CoreError::UnknownVariant {
+            what: "incident severity",
+            value: value.to_owned(),
+            expected: "low, medium, high, critical",
         })
     }
 }

@@ -61,7 +61,8 @@ fn class_boxes(checked: &[String]) -> Markup {
 
 async fn incidents_page(State(node): State<Node>, principal: Principal) -> Result<Markup, PageError> {
     let incidents = visible_incidents(&node, &principal, 200).await?;
-    let may_open = principal.grants.iter().any(|grant| canvass_core::access::rule(Operation::ManageIncidents, grant.role).allowed);
+    let may_open =
+        principal.grants.iter().any(|grant| canvass_core::access::rule(Operation::ManageIncidents, grant.role).allowed);
     let body = html! {
         h1 { "Incidents" }
         p.muted { "Every security incident, opened by a detector or by hand. Incidents are never edited or deleted: each change is an update on its timeline and an entry in the ledger." }

@@ -135,12 +135,16 @@ pub fn parse_change(body: UpdateRequestBody) -> Result<IncidentChange, ServerErr
         status: body
             .status
             .as_deref()
-            .map(|status| IncidentStatus::parse(status).map_err(|error| ServerError::Invalid(format!("status: {error}"))))
+            .map(|status| {
+                IncidentStatus::parse(status).map_err(|error| ServerError::Invalid(format!("status: {error}")))
+            })
             .transpose()?,
         severity: body
             .severity
             .as_deref()
-            .map(|severity| Severity::parse(severity).map_err(|error| ServerError::Invalid(format!("severity: {error}"))))
+            .map(|severity| {
+                Severity::parse(severity).map_err(|error| ServerError::Invalid(format!("severity: {error}")))
+            })
             .transpose()?,
         records_affected: body.records_affected,
         data_classes: body.data_classes.as_deref().map(classes).transpose()?,
@@ -158,9 +162,12 @@ pub fn parse_new(body: NewIncidentBody) -> Result<NewIncident, ServerError> {
             .as_deref()
             .map(str::trim)
             .filter(|text| !text.is_empty())
-            .map(|text| JurisdictionId::parse(text).map_err(|error| ServerError::Invalid(format!("jurisdiction: {error}"))))
+            .map(|text| {
+                JurisdictionId::parse(text).map_err(|error| ServerError::Invalid(format!("jurisdiction: {error}")))
+            })
             .transpose()?,
-        severity: Severity::parse(&body.severity).map_err(|error| ServerError::Invalid(format!("severity: {error}")))?,
+        severity: Severity::parse(&body.severity)
+            .map_err(|error| ServerError::Invalid(format!("severity: {error}")))?,
         summary: body.summary,
         detected_at: body.detected_at,
         data_classes: classes(&body.data_classes)?,
@@ -279,9 +286,7 @@ pub async fn refuse_rewrite(audit: &Audit, id: &str, what: &str) -> Response {
         // The refusal could not be recorded: say so rather than refuse silently.
         return recorded.into_response();
     }
-    let body = ErrorBody {
-        error: crate::error::ErrorDetail { code: "method_not_allowed".into(), message },
-    };
+    let body = ErrorBody { error: crate::error::ErrorDetail { code: "method_not_allowed".into(), message } };
     let mut response = (StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response();
     response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET"));
     response

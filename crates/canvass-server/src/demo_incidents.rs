@@ -17,7 +17,11 @@ use crate::{
 };
 
 /// Opens the demo's incident and adds its two updates.
-pub async fn load(register: &Register<'_>, audit: &Audit, content: &DemoContent) -> Result<StoredIncident, ServerError> {
+pub async fn load(
+    register: &Register<'_>,
+    audit: &Audit,
+    content: &DemoContent,
+) -> Result<StoredIncident, ServerError> {
     let county = content.jurisdictions.iter().find(|jurisdiction| jurisdiction.kind == JurisdictionKind::County);
     let new = NewIncident {
         jurisdiction: county.map(|county| county.id.clone()),
@@ -29,21 +33,31 @@ pub async fn load(register: &Register<'_>, audit: &Audit, content: &DemoContent)
         actions_taken: "The clerk's sessions and API tokens were revoked.".into(),
     };
     let incident = incidents::open_by_hand(register, audit, new).await?;
-    incidents::update(register, audit, &incident.id, IncidentChange {
-        status: Some(IncidentStatus::Investigating),
-        public_text: "We are investigating a lost staff laptop. No voter data is stored on staff laptops.".into(),
-        internal_text: "Asked the clerk for the last sign-in time; checking the ledger for reads since.".into(),
-        ..IncidentChange::default()
-    })
+    incidents::update(
+        register,
+        audit,
+        &incident.id,
+        IncidentChange {
+            status: Some(IncidentStatus::Investigating),
+            public_text: "We are investigating a lost staff laptop. No voter data is stored on staff laptops.".into(),
+            internal_text: "Asked the clerk for the last sign-in time; checking the ledger for reads since.".into(),
+            ..IncidentChange::default()
+        },
+    )
     .await?;
-    incidents::update(register, audit, &incident.id, IncidentChange {
-        status: Some(IncidentStatus::Contained),
-        actions_taken: Some(
-            "The clerk's sessions and API tokens were revoked; the password and second factor were reset.".into(),
-        ),
-        public_text: "The ledger shows no access from the laptop after it was lost. No voter records were read."
-            .into(),
-        ..IncidentChange::default()
-    })
+    incidents::update(
+        register,
+        audit,
+        &incident.id,
+        IncidentChange {
+            status: Some(IncidentStatus::Contained),
+            actions_taken: Some(
+                "The clerk's sessions and API tokens were revoked; the password and second factor were reset.".into(),
+            ),
+            public_text: "The ledger shows no access from the laptop after it was lost. No voter records were read."
+                .into(),
+            ..IncidentChange::default()
+        },
+    )
     .await
 }

@@ -81,40 +81,42 @@ pub async fn failed_sign_ins(
             Some(username) => home_jurisdiction(node.store(), username).await?,
             None => None,
         };
-        let who = account.map_or_else(
-            || "names that match no account".to_owned(),
-            |username| format!("staff account {username}"),
-        );
-        detect(&register, Detection {
-            kind: "failed_sign_in",
-            key: format!("failed_sign_in:account:{name}"),
-            jurisdiction,
-            severity: Severity::Medium,
-            summary: format!(
-                "Repeated failed sign-ins for {who}; further attempts are refused for a while."
-            ),
-            subject: account.cloned(),
-            data_classes: vec![DataClass::Credentials],
-            records_affected: 0,
-            mail_subject: None,
-        })
+        let who = account
+            .map_or_else(|| "names that match no account".to_owned(), |username| format!("staff account {username}"));
+        detect(
+            &register,
+            Detection {
+                kind: "failed_sign_in",
+                key: format!("failed_sign_in:account:{name}"),
+                jurisdiction,
+                severity: Severity::Medium,
+                summary: format!("Repeated failed sign-ins for {who}; further attempts are refused for a while."),
+                subject: account.cloned(),
+                data_classes: vec![DataClass::Credentials],
+                records_affected: 0,
+                mail_subject: None,
+            },
+        )
         .await?;
     }
     if let (true, Some(ip)) = (hit.address, address) {
         // The address is in the key (for de-duplication, staff-only), not in the summary.
-        detect(&register, Detection {
-            kind: "failed_sign_in",
-            key: format!("failed_sign_in:address:{ip}"),
-            jurisdiction: None,
-            severity: Severity::Medium,
-            summary: "Repeated failed sign-ins from one client address, against one or more accounts; further \
+        detect(
+            &register,
+            Detection {
+                kind: "failed_sign_in",
+                key: format!("failed_sign_in:address:{ip}"),
+                jurisdiction: None,
+                severity: Severity::Medium,
+                summary: "Repeated failed sign-ins from one client address, against one or more accounts; further \
                       attempts from it are refused for a while."
-                .into(),
-            subject: None,
-            data_classes: vec![DataClass::Credentials],
-            records_affected: 0,
-            mail_subject: None,
-        })
+                    .into(),
+                subject: None,
+                data_classes: vec![DataClass::Credentials],
+                records_affected: 0,
+                mail_subject: None,
+            },
+        )
         .await?;
     }
     Ok(())
@@ -174,17 +176,20 @@ pub async fn failed_unseal(register: &Register<'_>, jurisdiction: &JurisdictionI
 /// The ledger failed verification: its stored tiles do not reproduce its signed checkpoint,
 /// or a verifier found an altered entry. `what` says which check and where, without values.
 pub async fn ledger_verification_failed(register: &Register<'_>, what: &str) -> Result<(), ServerError> {
-    detect(register, Detection {
-        kind: "ledger_verification",
-        key: "ledger_verification:node".into(),
-        jurisdiction: None,
-        severity: Severity::Critical,
-        summary: format!("The audit ledger failed verification: {what}"),
-        subject: None,
-        data_classes: vec![DataClass::Ledger],
-        records_affected: 0,
-        mail_subject: None,
-    })
+    detect(
+        register,
+        Detection {
+            kind: "ledger_verification",
+            key: "ledger_verification:node".into(),
+            jurisdiction: None,
+            severity: Severity::Critical,
+            summary: format!("The audit ledger failed verification: {what}"),
+            subject: None,
+            data_classes: vec![DataClass::Ledger],
+            records_affected: 0,
+            mail_subject: None,
+        },
+    )
     .await
     .map(|_| ())
 }
@@ -192,34 +197,44 @@ pub async fn ledger_verification_failed(register: &Register<'_>, what: &str) -> 
 /// A witness refused to cosign a checkpoint (the log shrank, forked or did not prove it
 /// extends what the witness saw).
 pub async fn witness_refused(register: &Register<'_>, witness: &str, reason: &str) -> Result<(), ServerError> {
-    detect(register, Detection {
-        kind: "witness_refusal",
-        key: format!("witness_refusal:{witness}"),
-        jurisdiction: None,
-        severity: Severity::Critical,
-        summary: format!("Witness {witness} refused to cosign the ledger's checkpoint: {reason}"),
-        subject: None,
-        data_classes: vec![DataClass::Ledger],
-        records_affected: 0,
-        mail_subject: None,
-    })
+    detect(
+        register,
+        Detection {
+            kind: "witness_refusal",
+            key: format!("witness_refusal:{witness}"),
+            jurisdiction: None,
+            severity: Severity::Critical,
+            summary: format!("Witness {witness} refused to cosign the ledger's checkpoint: {reason}"),
+            subject: None,
+            data_classes: vec![DataClass::Ledger],
+            records_affected: 0,
+            mail_subject: None,
+        },
+    )
     .await
     .map(|_| ())
 }
 
 /// A backup failed verification (unreadable, altered, or not a Canvass backup).
-pub async fn backup_verification_failed(register: &Register<'_>, file_name: &str, reason: &str) -> Result<(), ServerError> {
-    detect(register, Detection {
-        kind: "backup_verification",
-        key: format!("backup_verification:{file_name}"),
-        jurisdiction: None,
-        severity: Severity::High,
-        summary: format!("Backup {file_name} failed verification: {reason}"),
-        subject: None,
-        data_classes: vec![DataClass::Backup],
-        records_affected: 0,
-        mail_subject: None,
-    })
+pub async fn backup_verification_failed(
+    register: &Register<'_>,
+    file_name: &str,
+    reason: &str,
+) -> Result<(), ServerError> {
+    detect(
+        register,
+        Detection {
+            kind: "backup_verification",
+            key: format!("backup_verification:{file_name}"),
+            jurisdiction: None,
+            severity: Severity::High,
+            summary: format!("Backup {file_name} failed verification: {reason}"),
+            subject: None,
+            data_classes: vec![DataClass::Backup],
+            records_affected: 0,
+            mail_subject: None,
+        },
+    )
     .await
     .map(|_| ())
 }
@@ -231,7 +246,6 @@ pub async fn report_failure(result: Result<(), ServerError>, detector: &str) {
         tracing::error!(%error, detector, "a detector could not record its incident");
     }
 }
-
 
 /// The node refuses to start when its stored tree does not reproduce its last signed
 /// checkpoint (`ledger::rebuild`): that refusal opens a ledger incident, recorded straight in

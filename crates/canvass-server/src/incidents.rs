@@ -163,7 +163,11 @@ pub async fn record_opening(store: &dyn Store, audit: &Audit, incident: &StoredI
 }
 
 /// Opens an incident by hand. The caller has checked `incidents.manage` on its jurisdiction.
-pub async fn open_by_hand(register: &Register<'_>, audit: &Audit, new: NewIncident) -> Result<StoredIncident, ServerError> {
+pub async fn open_by_hand(
+    register: &Register<'_>,
+    audit: &Audit,
+    new: NewIncident,
+) -> Result<StoredIncident, ServerError> {
     let now = now_millis();
     let summary = check_text("summary", &new.summary, true)?;
     let actions_taken = check_text("actions_taken", &new.actions_taken, false)?;

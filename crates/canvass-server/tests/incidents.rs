@@ -160,7 +160,10 @@ async fn new_and_escalated_incidents_are_mailed_to_the_county_and_state_administ
 
     // Closed, then reopened: a reopening is an escalation.
     let closed = serde_json::json!({ "status": "closed", "public_text": "Resolved." });
-    assert_eq!(world.call(&county_admin, Method::POST, &format!("{path}/updates"), Some(closed)).await.status, StatusCode::CREATED);
+    assert_eq!(
+        world.call(&county_admin, Method::POST, &format!("{path}/updates"), Some(closed)).await.status,
+        StatusCode::CREATED
+    );
     let back_to_contained = serde_json::json!({ "status": "contained" });
     let refused = world.call(&county_admin, Method::POST, &format!("{path}/updates"), Some(back_to_contained)).await;
     assert_eq!((refused.status, refused.error_code().as_str()), (StatusCode::FORBIDDEN, "refused"), "{}", refused.body);
@@ -203,7 +206,10 @@ async fn deleting_or_replacing_an_incident_is_refused_and_recorded() {
     assert!(world.store().incident_updates(&id).await.unwrap().is_empty());
 }
 
-fn from_address(mut request: axum::http::Request<axum::body::Body>, address: &str) -> axum::http::Request<axum::body::Body> {
+fn from_address(
+    mut request: axum::http::Request<axum::body::Body>,
+    address: &str,
+) -> axum::http::Request<axum::body::Body> {
     let socket: SocketAddr = format!("{address}:40000").parse().unwrap();
     request.extensions_mut().insert(ConnectInfo(socket));
     request

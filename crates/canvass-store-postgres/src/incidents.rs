@@ -164,12 +164,11 @@ pub async fn add_update(pool: &PgPool, entry: &StoredIncidentUpdate) -> Result<b
 }
 
 pub async fn updates(pool: &PgPool, id: &str) -> Result<Vec<StoredIncidentUpdate>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {UPDATE_COLUMNS} FROM incident_updates WHERE incident_id = $1 ORDER BY sequence"
-    ))
-    .bind(id)
-    .fetch_all(pool)
-    .await
-    .map_err(backend)?;
+    let rows =
+        sqlx::query(&format!("SELECT {UPDATE_COLUMNS} FROM incident_updates WHERE incident_id = $1 ORDER BY sequence"))
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?;
     rows.iter().map(update_row).collect()
 }

@@ -24,12 +24,12 @@ use canvass_core::{
     jurisdiction::{Jurisdiction, Precinct},
 };
 use canvass_store::{
-    DuplicateCandidate, DuplicateDecision, DuplicateQuery, IncidentQuery, IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery,
-    LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount, SealedVoter, Store, StoreError, StoredBallot,
-    StoredBallotChange, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident, StoredIncidentUpdate,
-    StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession, StoredSignature,
-    StoredStatusChange, StoredToken, StoredVote, VoteHistoryBatch, VoteHistoryWritten, VoterBatch, VoterDigest,
-    VoterRevision, ledger, places, rows,
+    DuplicateCandidate, DuplicateDecision, DuplicateQuery, IncidentQuery, IndexLookup, KeyVersionUsage, LedgerAppend,
+    LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount, SealedVoter, Store, StoreError,
+    StoredBallot, StoredBallotChange, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
+    StoredIncidentUpdate, StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession,
+    StoredSignature, StoredStatusChange, StoredToken, StoredVote, VoteHistoryBatch, VoteHistoryWritten, VoterBatch,
+    VoterDigest, VoterRevision, ledger, places, rows,
 };
 use sqlx::{
     PgPool, Postgres, QueryBuilder, Row,

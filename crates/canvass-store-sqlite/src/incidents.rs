@@ -123,23 +123,21 @@ pub async fn add_update(pool: &SqlitePool, entry: &StoredIncidentUpdate) -> Resu
     if i64::from(entry.sequence) != revision + 1 {
         return Ok(false);
     }
-    sqlx::query(&format!(
-        "INSERT INTO incident_updates ({UPDATE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    ))
-    .bind(&entry.incident_id)
-    .bind(i64::from(entry.sequence))
-    .bind(entry.at)
-    .bind(&entry.author)
-    .bind(&entry.status)
-    .bind(&entry.severity)
-    .bind(records)
-    .bind(&classes)
-    .bind(&entry.actions_taken)
-    .bind(&entry.public_text)
-    .bind(&entry.internal_text)
-    .execute(&mut *transaction)
-    .await
-    .map_err(backend)?;
+    sqlx::query(&format!("INSERT INTO incident_updates ({UPDATE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+        .bind(&entry.incident_id)
+        .bind(i64::from(entry.sequence))
+        .bind(entry.at)
+        .bind(&entry.author)
+        .bind(&entry.status)
+        .bind(&entry.severity)
+        .bind(records)
+        .bind(&classes)
+        .bind(&entry.actions_taken)
+        .bind(&entry.public_text)
+        .bind(&entry.internal_text)
+        .execute(&mut *transaction)
+        .await
+        .map_err(backend)?;
     sqlx::query(
         "UPDATE incidents SET status = ?, severity = ?, records_affected = ?, data_classes = ?, actions_taken = ?, \
          revision = revision + 1 WHERE id = ?",
@@ -163,12 +161,11 @@ pub async fn add_update(pool: &SqlitePool, entry: &StoredIncidentUpdate) -> Resu
 }
 
 pub async fn updates(pool: &SqlitePool, id: &str) -> Result<Vec<StoredIncidentUpdate>, StoreError> {
-    let rows = sqlx::query(&format!(
-        "SELECT {UPDATE_COLUMNS} FROM incident_updates WHERE incident_id = ? ORDER BY sequence"
-    ))
-    .bind(id)
-    .fetch_all(pool)
-    .await
-    .map_err(backend)?;
+    let rows =
+        sqlx::query(&format!("SELECT {UPDATE_COLUMNS} FROM incident_updates WHERE incident_id = ? ORDER BY sequence"))
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?;
     rows.iter().map(update_row).collect()
 }

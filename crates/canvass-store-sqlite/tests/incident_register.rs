@@ -50,7 +50,10 @@ async fn incidents_and_their_timeline_cannot_be_rewritten_with_raw_sql() {
         assert!(error.contains(message), "{statement}: {error}");
     }
     let stored = store.incident("inc-1").await.unwrap().unwrap();
-    assert_eq!((stored.status.as_str(), stored.summary.as_str(), stored.revision), ("investigating", "A laptop was lost", 1));
+    assert_eq!(
+        (stored.status.as_str(), stored.summary.as_str(), stored.revision),
+        ("investigating", "A laptop was lost", 1)
+    );
     assert_eq!(store.incident_updates("inc-1").await.unwrap(), vec![update]);
     store.close().await;
 }

@@ -5,8 +5,8 @@
 pub mod ballots;
 pub mod conformance;
 pub mod duplicates;
-pub mod incidents;
 mod error;
+pub mod incidents;
 pub mod ledger;
 pub mod places;
 pub mod results;

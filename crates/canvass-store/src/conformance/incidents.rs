@@ -130,7 +130,9 @@ fn incidents_are_found_by_jurisdiction_status_and_detector(store: &dyn Store) ->
             ["inc-2", "inc-1"]
         );
         assert!(store.incidents_matching(&query(None, &["closed"], None)).await.unwrap().is_empty());
-        assert!(store.incidents_matching(&IncidentQuery { limit: 0, ..query(None, &[], None) }).await.unwrap().is_empty());
+        assert!(
+            store.incidents_matching(&IncidentQuery { limit: 0, ..query(None, &[], None) }).await.unwrap().is_empty()
+        );
 
         // Closed, the key is free for a new incident; reopening the old one would give the key
         // two unfinished incidents and is refused.
