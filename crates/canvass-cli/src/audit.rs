@@ -398,7 +398,7 @@ async fn record_discrepancy(data: &Path) {
     }
     .await;
     match recorded {
-        Ok(()) => eprintln!("An incident was opened on this node for the failed verification."),
+        Ok(()) => println!("An incident was opened on this node for the failed verification."),
         Err(error) => eprintln!("warning: could not open an incident for this failure: {error:#}"),
     }
 }

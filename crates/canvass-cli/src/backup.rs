@@ -159,7 +159,7 @@ async fn record_failed_verification(data: &Path, file: &Path, error: &canvass_se
     }
     .await;
     match recorded {
-        Ok(()) => eprintln!("An incident was opened for this backup's failed verification."),
+        Ok(()) => println!("An incident was opened for this backup's failed verification."),
         Err(detector_error) => eprintln!("warning: could not open an incident for this failure: {detector_error:#}"),
     }
 }

@@ -544,7 +544,7 @@ fn an_altered_stored_hash_is_named_and_an_altered_right_edge_stops_the_node() {
     // verify run with the node's data dir adds an update to it.
     let with_data = run(&["audit", "verify", "--data", text(&data), "--log", text(&again)]);
     assert_eq!(with_data.status.code(), Some(2), "{}", stderr(&with_data));
-    assert!(stderr(&with_data).contains("An incident was opened"), "{}", stderr(&with_data));
+    assert!(stdout(&with_data).contains("An incident was opened"), "{}", stdout(&with_data));
     let incidents = block_on(async {
         use canvass_store::Store;
         let store =
