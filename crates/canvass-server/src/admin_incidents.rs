@@ -36,7 +36,7 @@ pub fn router() -> Router<Node> {
         .route("/incidents/{id}/updates", post(update_submit))
 }
 
-fn incident_path(id: &str) -> String {
+pub(crate) fn incident_path(id: &str) -> String {
     format!("/incidents/{}", form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>())
 }
 

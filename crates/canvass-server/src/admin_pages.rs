@@ -277,11 +277,13 @@ async fn dashboard(State(node): State<Node>, principal: Principal) -> Result<Mar
             table {
                 thead { tr { th { "Opened" } th { "Severity" } th { "What happened" } th { "Records" } th { "Status" } } }
                 tbody { @for incident in &incidents {
-                    tr { td { (time_text(incident.opened_at)) } td { (incident.severity) } td { (incident.summary) }
+                    tr { td { (time_text(incident.opened_at)) } td { (incident.severity) }
+                         td { a href=(crate::admin_incidents::incident_path(&incident.id)) { (incident.summary) } }
                          td { (incident.records_affected) } td { (incident.status) } }
                 } }
             }
         }
+        p { a href="/incidents" { "All incidents" } }
         h2 { "Confidential reads, last hour" }
         (read_volume_chart(&volumes))
         (baseline_table(&baselines))

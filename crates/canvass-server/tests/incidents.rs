@@ -288,3 +288,61 @@ async fn repeated_wrong_unseal_passphrases_open_an_incident_and_later_ones_add_u
     assert!(timeline[0].internal_text.starts_with("Detected again"), "{timeline:?}");
     assert_eq!(world.mailed("failed_unseal").await, ["county-boss@example.gov"], "mailed once: no escalation");
 }
+
+#[tokio::test]
+async fn the_admin_pages_list_show_and_update_an_incident() {
+    let world = World::new("").await;
+    let county_admin = world.staff("county-boss", StaffRole::CountyAdministrator, Some(COUNTY)).await;
+    let page_form = |path: &str, fields: &[(&str, &str)]| {
+        let mut request = support::form(path, fields, &[]);
+        request
+            .headers_mut()
+            .insert(axum::http::header::AUTHORIZATION, support::bearer(&county_admin).parse().unwrap());
+        request
+    };
+    let fields = [
+        ("jurisdiction", COUNTY),
+        ("severity", "high"),
+        ("summary", "Phishing mail reached the county's clerks."),
+        ("class_credentials", "on"),
+        ("records_affected", "0"),
+    ];
+    let opened = send(&world.app, page_form("/incidents", &fields)).await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER, "{}", opened.body);
+    let location = opened.header(axum::http::header::LOCATION).unwrap().to_owned();
+    assert!(location.starts_with("/incidents/inc-"), "{location}");
+
+    let listed = world.call(&county_admin, Method::GET, "/incidents", None).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert!(
+        listed.body.contains("Phishing mail reached the county") && listed.body.contains(&location),
+        "{}",
+        listed.body
+    );
+    let dashboard = world.call(&county_admin, Method::GET, "/", None).await;
+    assert!(dashboard.body.contains(&location), "the dashboard links the incident");
+
+    let update = [
+        ("status", "contained"),
+        ("severity", "high"),
+        ("class_credentials", "on"),
+        ("class_voter_public", "on"),
+        ("records_affected", "3"),
+        ("actions_taken", "Passwords reset."),
+        ("public_text", "Three accounts were reset."),
+        ("internal_text", "Sender blocked at the gateway."),
+    ];
+    let updated = send(&world.app, page_form(&format!("{location}/updates"), &update)).await;
+    assert_eq!(updated.status, StatusCode::SEE_OTHER, "{}", updated.body);
+    let shown = world.call(&county_admin, Method::GET, &location, None).await;
+    for expected in
+        ["contained", "Three accounts were reset.", "Sender blocked at the gateway.", "credentials, voter_public"]
+    {
+        assert!(shown.body.contains(expected), "{expected}: {}", shown.body);
+    }
+    let bad =
+        send(&world.app, page_form(&format!("{location}/updates"), &[("status", "open"), ("public_text", "x")])).await;
+    assert_eq!(bad.status, StatusCode::FORBIDDEN, "contained cannot go back to open: {}", bad.body);
+    let id = location.trim_start_matches("/incidents/");
+    assert_eq!(world.store().incident_updates(id).await.unwrap().len(), 1);
+}
