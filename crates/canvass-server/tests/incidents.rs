@@ -181,6 +181,18 @@ async fn new_and_escalated_incidents_are_mailed_to_the_county_and_state_administ
     // closing, the raised severity, the investigation.
     assert_eq!(outcomes, ["allowed", "failed", "denied", "allowed", "allowed", "allowed"], "{entries:?}");
     assert_eq!(world.ledger(&format!("action=incident.open&record=incident:{id}")).await.len(), 1);
+
+    // The listing filters by jurisdiction and status, and refuses an unknown status.
+    for (query, expected) in [
+        (format!("jurisdiction={COUNTY}&status=investigating"), 1),
+        (format!("jurisdiction={OTHER_COUNTY}"), 0),
+        ("status=closed".to_owned(), 0),
+    ] {
+        let listed = world.call(&county_admin, Method::GET, &format!("/api/incidents?{query}"), None).await.json();
+        assert_eq!(listed.as_array().map(Vec::len), Some(expected), "{query}: {listed}");
+    }
+    let bad = world.call(&county_admin, Method::GET, "/api/incidents?status=resolved", None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
 }
 
 #[tokio::test]
