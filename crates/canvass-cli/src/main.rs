@@ -11,6 +11,7 @@ mod data_dir;
 mod doctor;
 mod duplicates;
 mod elections;
+mod incidents;
 mod init;
 mod keys;
 mod log_source;
@@ -96,6 +97,9 @@ enum Command {
     /// published snapshots as a static site, verify a published site.
     #[command(subcommand)]
     Results(results::ResultsCommand),
+    /// Security incidents: list, show with the timeline, open by hand, add an update.
+    #[command(subcommand)]
+    Incidents(incidents::IncidentsCommand),
 }
 
 fn main() -> ExitCode {
@@ -126,6 +130,7 @@ fn main() -> ExitCode {
             Command::Ballots(command) => ballots::run(&cli.data, command).await,
             Command::Election(command) => elections::run(&cli.data, command).await,
             Command::Results(command) => results::run(&cli.data, command).await,
+            Command::Incidents(command) => incidents::run(&cli.data, command).await,
             Command::Witness(arguments) => tokio::task::spawn_blocking(move || witness::run(arguments))
                 .await
                 .map_err(anyhow::Error::from)

@@ -146,6 +146,7 @@ operations! {
     GrantAdministrator => "staff.grant_administrator", false, "Grant an administrator role.";
     ManageTokens => "tokens.manage", false, "Issue and revoke API tokens for machines.";
     BreakGlass => "access.break_glass", false, "Open time-limited emergency administrator access.";
+    ManageIncidents => "incidents.manage", false, "Open a security incident by hand and add updates to incidents (status, severity, counts, actions, public and internal notes); incidents are never deleted.";
 }
 
 impl fmt::Display for Operation {
@@ -200,6 +201,7 @@ const POLICY: &[(Operation, [Rule; 6])] = &[
     (Operation::GrantAdministrator, [TWO, TWO, NO, NO, NO, NO]),
     (Operation::ManageTokens, [YES, YES, NO, NO, NO, NO]),
     (Operation::BreakGlass, [WHY, WHY, NO, NO, NO, NO]),
+    (Operation::ManageIncidents, [YES, YES, NO, NO, NO, NO]),
 ];
 
 /// The table's cell; an operation without a row is denied to everyone.

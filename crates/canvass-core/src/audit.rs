@@ -166,6 +166,7 @@ actions! {
     ResultsReport => "results.report", "A county's precinct results were accepted (or a refused upload): election, county, precincts, file hash.";
     ResultsCorrect => "results.correct", "Accepted precinct results were corrected, with the reason (or a refused correction).";
     ResultsPublish => "results.publish", "A signed results snapshot was published: the election, its sequence and the SHA-256 of its manifest.";
+    IncidentUpdate => "incident.update", "A security incident was updated: its status, severity, counts or actions, with public and internal notes (or a refused change).";
 }
 
 impl fmt::Display for Action {

@@ -15,6 +15,7 @@ pub mod doctor;
 pub mod election;
 mod error;
 pub mod id;
+pub mod incidents;
 pub mod jurisdiction;
 pub mod lifecycle;
 pub mod name;

@@ -297,6 +297,7 @@ pub fn router() -> OpenApiRouter<Node> {
         .merge(crate::api_duplicates::router())
         .merge(crate::api_elections::router())
         .merge(crate::api_results::router())
+        .merge(crate::api_incidents::router())
 }
 
 /// Routes that need no authentication: health checks and this document.

@@ -148,6 +148,25 @@ impl World {
         access::issue_token(self.store(), &audit, owner, &grant, "test", 1).await.unwrap().1
     }
 
+    /// An incident of `county`, stored directly; its id.
+    async fn stored_incident(&self, county: &str) -> String {
+        let incident_id = format!("inc-matrix-{}", self.next());
+        let now = now_millis();
+        let incident = canvass_store::StoredIncident {
+            id: incident_id.clone(),
+            jurisdiction: Some(id(county)),
+            opened_at: now,
+            detected_at: now,
+            kind: "manual".into(),
+            severity: "low".into(),
+            summary: "Matrix test incident".into(),
+            status: "open".into(),
+            ..canvass_store::StoredIncident::default()
+        };
+        self.store().insert_incident(&incident).await.unwrap();
+        incident_id
+    }
+
     /// Enrols a second factor by writing the sealed secret, as enrolment would.
     async fn enrol(&self, username: &Username) -> TotpSecret {
         let secret = TotpSecret::generate().unwrap();
@@ -607,8 +626,34 @@ async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>
             "GET",
             "/healthz" | "/readyz" | "/api/openapi.json" | "/assets/canvass.css" | "/login" | "/account" | "/metrics" | "/"
             | "/users" | "/approvals" | "/api/node" | "/api/jurisdictions" | "/api/precincts" | "/api/elections"
-            | "/api/keys" | "/api/users" | "/api/tokens" | "/api/requests" | "/api/incidents",
+            | "/api/keys" | "/api/users" | "/api/tokens" | "/api/requests" | "/api/incidents" | "/incidents",
         ) => Sample::new(path, &[200]),
+        ("POST", "/api/incidents") => Sample::new(path, &[201])
+            .json(serde_json::json!({ "jurisdiction": county, "severity": "low", "summary": "Matrix test incident" }))
+            .checks(Operation::ManageIncidents, Scope::At(county)),
+        ("POST", "/incidents") => Sample::new(path, &[303])
+            .form(&[("jurisdiction", county), ("severity", "low"), ("summary", "Matrix test incident")])
+            .checks(Operation::ManageIncidents, Scope::At(county)),
+        ("GET", "/api/incidents/{id}" | "/incidents/{id}") => {
+            let incident = world.stored_incident(county).await;
+            Sample::new(path.replace("{id}", &incident), &[200]).checks(Operation::SearchLedger, Scope::At(county))
+        }
+        ("POST", "/api/incidents/{id}/updates") => {
+            let incident = world.stored_incident(county).await;
+            Sample::new(path.replace("{id}", &incident), &[201])
+                .json(serde_json::json!({ "public_text": "Matrix test note" }))
+                .checks(Operation::ManageIncidents, Scope::At(county))
+        }
+        ("POST", "/incidents/{id}/updates") => {
+            let incident = world.stored_incident(county).await;
+            Sample::new(path.replace("{id}", &incident), &[303])
+                .form(&[("public_text", "Matrix test note")])
+                .checks(Operation::ManageIncidents, Scope::At(county))
+        }
+        ("PUT" | "DELETE", "/api/incidents/{id}") => {
+            let incident = world.stored_incident(county).await;
+            Sample::new(path.replace("{id}", &incident), &[405])
+        }
         ("POST", "/login") => Sample::new(path, &[303]).form(&[("username", "door"), ("password", PASSWORD)]),
         ("POST", "/logout") => Sample::new(path, &[303]).form(&[]),
         ("POST", "/account/second-factor") => {

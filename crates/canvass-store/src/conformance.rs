@@ -32,6 +32,7 @@ use crate::{
 };
 
 mod duplicates;
+mod incidents;
 mod records;
 mod results_snapshots;
 
@@ -132,6 +133,7 @@ pub fn scenarios() -> Vec<Scenario> {
     .chain(definitions::scenarios())
     .chain(results::scenarios())
     .chain(results_snapshots::scenarios())
+    .chain(incidents::scenarios())
     .collect()
 }
 
@@ -800,6 +802,9 @@ fn incident(incident_id: &str, opened_at: i64) -> StoredIncident {
         subject: Some(user("alice")),
         records_affected: 5_000,
         status: "open".into(),
+        detected_at: opened_at,
+        data_classes: vec!["voter_confidential".into()],
+        ..StoredIncident::default()
     }
 }
 

@@ -6,6 +6,7 @@ pub mod ballots;
 pub mod conformance;
 pub mod duplicates;
 mod error;
+pub mod incidents;
 pub mod ledger;
 pub mod places;
 pub mod results;
@@ -33,6 +34,7 @@ use time::Date;
 pub use ballots::{StoredBallot, StoredBallotChange};
 pub use duplicates::{DuplicateCandidate, DuplicateDecision, DuplicateQuery, DuplicateRule, DuplicateVerdict};
 pub use error::StoreError;
+pub use incidents::{IncidentQuery, StoredIncidentUpdate};
 pub use ledger::{
     LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, StoredCheckpoint, StoredCosignature,
 };
@@ -485,4 +487,18 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn results_snapshots(&self, election: &ElectionId) -> Result<Vec<SnapshotHeader>, StoreError>;
     /// Each election's latest snapshot (its `current`), newest election day first.
     async fn latest_results_snapshots(&self) -> Result<Vec<SnapshotHeader>, StoreError>;
+
+    // The incident register's timeline (issue 8, migration 0016).
+
+    /// One incident by id.
+    async fn incident(&self, id: &str) -> Result<Option<StoredIncident>, StoreError>;
+    /// Incidents matching the query, newest first.
+    async fn incidents_matching(&self, query: &IncidentQuery) -> Result<Vec<StoredIncident>, StoreError>;
+    /// Appends an update and sets the incident's values to the update's, in one transaction.
+    /// `Ok(false)` when the update's sequence is not the incident's revision + 1 (someone else
+    /// updated it first; nothing written); `Missing` for an unknown incident; `AlreadyExists`
+    /// when reopening would give a detector key a second unfinished incident.
+    async fn add_incident_update(&self, update: &StoredIncidentUpdate) -> Result<bool, StoreError>;
+    /// An incident's updates, oldest first.
+    async fn incident_updates(&self, id: &str) -> Result<Vec<StoredIncidentUpdate>, StoreError>;
 }
