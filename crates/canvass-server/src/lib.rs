@@ -61,6 +61,8 @@ pub mod service;
 pub mod signatures;
 pub mod site_file;
 pub mod staff;
+pub mod transparency;
+mod transparency_site;
 pub mod vote_history;
 mod voter_records_pages;
 pub mod voter_status;
