@@ -166,6 +166,7 @@ actions! {
     ResultsReport => "results.report", "A county's precinct results were accepted (or a refused upload): election, county, precincts, file hash.";
     ResultsCorrect => "results.correct", "Accepted precinct results were corrected, with the reason (or a refused correction).";
     ResultsPublish => "results.publish", "A signed results snapshot was published: the election, its sequence and the SHA-256 of its manifest.";
+    IncidentAffectedVoters => "incident.affected_voters", "The voter records an incident's subject read were listed (or exported) for breach notification: the incident, the window and the count.";
 }
 
 impl fmt::Display for Action {

@@ -289,7 +289,7 @@ pub async fn statistics(store: &dyn Store, jurisdiction: &JurisdictionId) -> Res
 }
 
 fn is_export(kind: RequestKind) -> bool {
-    matches!(kind, RequestKind::ExportVoters)
+    matches!(kind, RequestKind::ExportVoters | RequestKind::ExportAffectedVoters)
 }
 
 /// One jurisdiction's section of the report.
