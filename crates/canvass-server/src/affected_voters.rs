@@ -81,19 +81,33 @@ pub async fn incident(store: &dyn Store, id: &str) -> Result<StoredIncident, Ser
         .ok_or_else(|| ServerError::NotFound(format!("no incident {id}")))
 }
 
-/// The registration numbers the incident's subject read in the window, in order, each once.
-/// Nothing for an incident without a subject.
+/// The registration numbers the incident's subject read in the window, in order, each once:
+/// reads signed in as the account and through any API token it owns. Nothing for an incident
+/// without a subject.
 pub async fn registration_numbers_read(
     store: &dyn Store,
     incident: &StoredIncident,
     window: Window,
 ) -> Result<Vec<String>, ServerError> {
     let Some(subject) = &incident.subject else { return Ok(Vec::new()) };
+    let mut actors = vec![Actor::User(subject.clone())];
+    for token in store.api_tokens().await? {
+        if token.owner == *subject {
+            actors.push(Actor::Token(token.id));
+        }
+    }
     let mut numbers = BTreeSet::new();
+    for actor in actors {
+        read_by(store, &actor, window, &mut numbers).await?;
+    }
+    Ok(numbers.into_iter().collect())
+}
+
+async fn read_by(store: &dyn Store, actor: &Actor, window: Window, numbers: &mut BTreeSet<String>) -> Result<(), ServerError> {
     let mut before_index = None;
     loop {
         let query = LedgerQuery {
-            actor: Some(Actor::User(subject.clone()).to_string()),
+            actor: Some(actor.to_string()),
             action: Some(Action::VoterRead.as_str().to_owned()),
             outcome: Some("allowed".to_owned()),
             since_millis: Some(window.since),
@@ -109,7 +123,7 @@ pub async fn registration_numbers_read(
         }
         before_index = rows.last().map(|row| row.index);
         if (rows.len() as u32) < LEDGER_SEARCH_LIMIT || before_index.is_none() {
-            return Ok(numbers.into_iter().collect());
+            return Ok(());
         }
     }
 }

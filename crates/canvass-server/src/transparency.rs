@@ -246,7 +246,8 @@ async fn entries(store: &dyn Store, action: Action, jurisdiction: &JurisdictionI
 }
 
 /// The role a reader held when reading: the grant the policy would have used then.
-fn role_of(actor: &Actor, grants: &BTreeMap<Username, Vec<Grant>>, lineage: &[JurisdictionId], time: i64) -> String {
+fn role_of(actor: &Actor, readers: &Readers, lineage: &[JurisdictionId], time: i64) -> String {
+    let Readers { grants, tokens } = readers;
     match actor {
         Actor::User(username) => {
             let held = grants.get(username).map_or(&[][..], Vec::as_slice);
@@ -255,11 +256,20 @@ fn role_of(actor: &Actor, grants: &BTreeMap<Username, Vec<Grant>>, lineage: &[Ju
                 Decision::Denied => "former role".to_owned(),
             }
         }
-        Actor::Token(_) => "API token".to_owned(),
+        Actor::Token(id) => match tokens.get(id) {
+            Some(role) => format!("{} (API token)", role.title()),
+            None => "API token".to_owned(),
+        },
         Actor::Operator => "node operator".to_owned(),
         Actor::System => "the node itself".to_owned(),
         Actor::Anonymous => "anonymous".to_owned(),
     }
+}
+
+/// Who could read: each account's grants, each token's role.
+struct Readers {
+    grants: BTreeMap<Username, Vec<Grant>>,
+    tokens: BTreeMap<String, canvass_core::access::StaffRole>,
 }
 
 pub async fn statistics(store: &dyn Store, jurisdiction: &JurisdictionId) -> Result<LedgerStatistics, ServerError> {
@@ -267,12 +277,14 @@ pub async fn statistics(store: &dyn Store, jurisdiction: &JurisdictionId) -> Res
     for (username, grant) in store.all_grants().await? {
         grants.entry(username).or_default().push(grant);
     }
+    let tokens = store.api_tokens().await?.into_iter().map(|token| (token.id, token.role)).collect();
+    let readers = Readers { grants, tokens };
     let lineage = crate::access::lineage(store, jurisdiction).await?;
     let mut statistics = LedgerStatistics::default();
     for entry in entries(store, Action::VoterRead, jurisdiction).await? {
         let records = entry.targets.iter().filter(|target| target.starts_with("voter:")).count() as u64;
         let month = format!("{:04}-{:02}", entry.time.year(), u8::from(entry.time.month()));
-        let role = role_of(&entry.actor, &grants, &lineage, entry.unix_millis());
+        let role = role_of(&entry.actor, &readers, &lineage, entry.unix_millis());
         *statistics.reads.entry((month, role)).or_default() += records;
     }
     for entry in entries(store, Action::RequestApprove, jurisdiction).await? {

@@ -609,6 +609,23 @@ async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>
             | "/users" | "/approvals" | "/api/node" | "/api/jurisdictions" | "/api/precincts" | "/api/elections"
             | "/api/keys" | "/api/users" | "/api/tokens" | "/api/requests" | "/api/incidents",
         ) => Sample::new(path, &[200]),
+        ("GET", "/api/incidents/{id}/affected") => {
+            let incident = canvass_store::StoredIncident {
+                id: format!("inc-matrix-{number}"),
+                jurisdiction: Some(id(county)),
+                opened_at: now_millis(),
+                kind: "bulk_read".to_owned(),
+                severity: "high".to_owned(),
+                summary: "Matrix test".to_owned(),
+                subject: Some(user(&victim)),
+                records_affected: 0,
+                status: "open".to_owned(),
+            };
+            world.store().insert_incident(&incident).await.unwrap();
+            Sample::new(path.replace("{id}", &incident.id), &[200])
+                .checks(Operation::ReadVoters, Scope::At(county))
+                .reason(Reason::Header)
+        }
         ("POST", "/login") => Sample::new(path, &[303]).form(&[("username", "door"), ("password", PASSWORD)]),
         ("POST", "/logout") => Sample::new(path, &[303]).form(&[]),
         ("POST", "/account/second-factor") => {
