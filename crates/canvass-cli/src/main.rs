@@ -11,6 +11,7 @@ mod data_dir;
 mod doctor;
 mod duplicates;
 mod elections;
+mod incidents_affected;
 mod init;
 mod keys;
 mod log_source;
@@ -19,6 +20,7 @@ mod results;
 mod results_publish;
 mod serve;
 mod sign_in;
+mod transparency;
 mod users;
 mod voter_records;
 mod voters;
@@ -96,6 +98,12 @@ enum Command {
     /// published snapshots as a static site, verify a published site.
     #[command(subcommand)]
     Results(results::ResultsCommand),
+    /// The public transparency report: write it (incidents, statistics, signed feeds) as static files.
+    #[command(subcommand)]
+    Transparency(transparency::TransparencyCommand),
+    /// Security incidents: list the voter records an incident's subject read (affected voters).
+    #[command(subcommand)]
+    Incidents(incidents_affected::IncidentsCommand),
 }
 
 fn main() -> ExitCode {
@@ -126,6 +134,8 @@ fn main() -> ExitCode {
             Command::Ballots(command) => ballots::run(&cli.data, command).await,
             Command::Election(command) => elections::run(&cli.data, command).await,
             Command::Results(command) => results::run(&cli.data, command).await,
+            Command::Transparency(command) => transparency::run(&cli.data, command).await,
+            Command::Incidents(command) => incidents_affected::run(&cli.data, command).await,
             Command::Witness(arguments) => tokio::task::spawn_blocking(move || witness::run(arguments))
                 .await
                 .map_err(anyhow::Error::from)
