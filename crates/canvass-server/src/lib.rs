@@ -28,6 +28,7 @@ pub mod backup;
 mod ballot_lookup;
 pub mod ballots;
 pub mod demo_ballots;
+pub mod demo_incident;
 pub mod demo_results;
 pub mod demo_roll;
 pub mod duplicates;
