@@ -4,12 +4,16 @@
 //! attributes, so the listener's strict CSP (no inline styles) holds.
 
 use maud::{DOCTYPE, Markup, html};
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use crate::{
     site_file::slug,
     transparency::{JurisdictionReport, PublicIncident, Report, incident_title},
 };
+
+/// Characters escaped in a jurisdiction id used as one path segment (OCD-IDs contain `/`).
+const SEGMENT: &AsciiSet =
+    &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}').add(b'/').add(b'%');
 
 /// Where the pages link: the live listener or a static directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +32,7 @@ impl Links {
 
     pub fn jurisdiction(self, id: &str) -> String {
         match self {
-            Self::Live => format!("/transparency/{}", utf8_percent_encode(id, NON_ALPHANUMERIC)),
+            Self::Live => format!("/transparency/{}", utf8_percent_encode(id, SEGMENT)),
             Self::Static => jurisdiction_file(id),
         }
     }
@@ -61,6 +65,8 @@ fn layout(title: &str, links: Links, demo: bool, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Canvass" }
+                // No icon to fetch: a static host may have none, and a 404 is noise in its logs.
+                link rel="icon" href="data:,";
                 link rel="stylesheet" href=(links.stylesheet());
                 link rel="alternate" type="application/atom+xml" title="Security incidents (Atom)" href=(links.file("feed.atom"));
             }
@@ -98,7 +104,7 @@ fn incidents_table(incidents: &[PublicIncident], links: Links) -> Markup {
         @if incidents.is_empty() {
             p { "No incident has been recorded." }
         } @else {
-            div.table-scroll tabindex="0" role="region" aria-label="Scrollable table" {
+            div.table-scroll tabindex="0" role="region" aria-label="Incidents table" {
                 table.incidents {
                     caption { "Security incidents, newest first" }
                     thead { tr { th scope="col" { "Incident" } th scope="col" { "Opened (UTC)" } th scope="col" { "Severity" }
@@ -160,7 +166,7 @@ fn checkpoint(report: &Report, links: Links) -> Markup {
         @match &report.checkpoint {
             None => p.muted { "No signed checkpoint yet: the first appears within a second of the first entry." },
             Some(checkpoint) => {
-                div.table-scroll tabindex="0" role="region" aria-label="Scrollable table" { table {
+                div.table-scroll tabindex="0" role="region" aria-label="Signed checkpoint table" { table {
                     tbody {
                         tr { th scope="row" { "Log origin" } td { code { (checkpoint.origin) } } }
                         tr { th scope="row" { "Entries" } td { (checkpoint.size) } }
