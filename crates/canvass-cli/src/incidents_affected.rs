@@ -100,7 +100,8 @@ async fn affected(
             if since.is_some() || until.is_some() {
                 bail!("an export covers the window its request names: leave out --since and --until");
             }
-            window = Window::for_incident(&incident, requested.map(|(since, _)| since), requested.map(|(_, until)| until))?;
+            window =
+                Window::for_incident(&incident, requested.map(|(since, _)| since), requested.map(|(_, until)| until))?;
         }
         if signed_in.authorize(store.as_ref(), Operation::ExportVoters, &jurisdiction).await? {
             let request = arguments.request.as_deref();

@@ -37,7 +37,8 @@ pub async fn run(data: &std::path::Path, command: TransparencyCommand) -> anyhow
         let detail = crate::operator_message(&anyhow::Error::from(error));
         eprintln!("warning: could not sign the newest ledger entries ({detail})");
     }
-    let written = transparency::write_report(store.as_ref(), &key, |bytes| signing_key.sign(bytes), &arguments.to).await;
+    let written =
+        transparency::write_report(store.as_ref(), &key, |bytes| signing_key.sign(bytes), &arguments.to).await;
     store.close().await;
     let written = written?;
     println!(
@@ -47,6 +48,8 @@ pub async fn run(data: &std::path::Path, command: TransparencyCommand) -> anyhow
         written.files,
         arguments.to.display()
     );
-    println!("Serve that directory on any web server; feed.json.sig is its Ed25519 signature by the key in node_key.txt.");
+    println!(
+        "Serve that directory on any web server; feed.json.sig is its Ed25519 signature by the key in node_key.txt."
+    );
     Ok(ExitCode::SUCCESS)
 }

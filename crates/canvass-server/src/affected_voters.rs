@@ -42,7 +42,11 @@ impl Window {
     }
 
     /// The default, with either end replaced.
-    pub fn for_incident(incident: &StoredIncident, since: Option<i64>, until: Option<i64>) -> Result<Self, ServerError> {
+    pub fn for_incident(
+        incident: &StoredIncident,
+        since: Option<i64>,
+        until: Option<i64>,
+    ) -> Result<Self, ServerError> {
         let default = Self::default_for(incident);
         let window = Self { since: since.unwrap_or(default.since), until: until.unwrap_or(default.until) };
         if window.since >= window.until {
@@ -103,7 +107,12 @@ pub async fn registration_numbers_read(
     Ok(numbers.into_iter().collect())
 }
 
-async fn read_by(store: &dyn Store, actor: &Actor, window: Window, numbers: &mut BTreeSet<String>) -> Result<(), ServerError> {
+async fn read_by(
+    store: &dyn Store,
+    actor: &Actor,
+    window: Window,
+    numbers: &mut BTreeSet<String>,
+) -> Result<(), ServerError> {
     let mut before_index = None;
     loop {
         let query = LedgerQuery {
@@ -161,7 +170,9 @@ pub async fn open_names(
     for number in numbers {
         let voter = match store.voter(number).await? {
             Some(sealed) => {
-                let ring = rings.get(&sealed.jurisdiction).ok_or_else(|| ServerError::Sealed(sealed.jurisdiction.to_string()))?;
+                let ring = rings
+                    .get(&sealed.jurisdiction)
+                    .ok_or_else(|| ServerError::Sealed(sealed.jurisdiction.to_string()))?;
                 let record = crate::roll::open_row(ring, &sealed, &policy, false)?;
                 AffectedVoter {
                     registration_number: number.clone(),
@@ -216,9 +227,7 @@ pub async fn list_as(
     justification: Option<&str>,
 ) -> Result<(StoredIncident, Window, Vec<AffectedVoter>), ServerError> {
     let incident = incident(node.store(), incident_id).await?;
-    principal
-        .authorize_now(node, audit, Operation::ReadVoters, incident.jurisdiction.as_ref(), justification)
-        .await?;
+    principal.authorize_now(node, audit, Operation::ReadVoters, incident.jurisdiction.as_ref(), justification).await?;
     let window = Window::for_incident(&incident, since, until)?;
     let voters = collect(node, &incident, window).await?;
     audit.record(&entry(audit, &incident, window, voters.len(), justification, false)?).await?;
@@ -226,7 +235,11 @@ pub async fn list_as(
 }
 
 /// The numbers read in the window, opened with the node's unsealed rings.
-pub async fn collect(node: &Node, incident: &StoredIncident, window: Window) -> Result<Vec<AffectedVoter>, ServerError> {
+pub async fn collect(
+    node: &Node,
+    incident: &StoredIncident,
+    window: Window,
+) -> Result<Vec<AffectedVoter>, ServerError> {
     let store = node.store();
     let numbers = registration_numbers_read(store, incident, window).await?;
     let mut rings = BTreeMap::new();
@@ -240,7 +253,11 @@ pub async fn collect(node: &Node, incident: &StoredIncident, window: Window) -> 
 /// The list as CSV (RFC 4180 quoting): registration number, last name, first name.
 pub fn to_csv(voters: &[AffectedVoter]) -> String {
     fn field(value: &str) -> String {
-        if value.contains([',', '"', '\n', '\r']) { format!("\"{}\"", value.replace('"', "\"\"")) } else { value.to_owned() }
+        if value.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", value.replace('"', "\"\""))
+        } else {
+            value.to_owned()
+        }
     }
     let mut text = String::from("registration_number,last_name,first_name\n");
     for voter in voters {
@@ -263,13 +280,20 @@ pub async fn check_request_subject(
     let (id, _) = parse_subject(subject)?;
     let found = incident(store, &id).await.map_err(|_| ServerError::UnknownReference(format!("no incident {id}")))?;
     if found.jurisdiction.as_ref() != Some(jurisdiction) {
-        return Err(ServerError::Invalid(format!("incident {id} is not {jurisdiction}'s: make the request in its jurisdiction")));
+        return Err(ServerError::Invalid(format!(
+            "incident {id} is not {jurisdiction}'s: make the request in its jurisdiction"
+        )));
     }
     Ok(())
 }
 
 /// Runs an approved export request (already marked executed): the list as CSV, its entry first.
-pub async fn export(node: &Node, audit: &Audit, subject: &str, justification: &str) -> Result<(usize, String), ServerError> {
+pub async fn export(
+    node: &Node,
+    audit: &Audit,
+    subject: &str,
+    justification: &str,
+) -> Result<(usize, String), ServerError> {
     let (id, window) = parse_subject(subject)?;
     let incident = incident(node.store(), &id).await?;
     let window = Window::for_incident(&incident, window.map(|(since, _)| since), window.map(|(_, until)| until))?;

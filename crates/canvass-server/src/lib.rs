@@ -6,13 +6,13 @@
 //! socket; [`listen`] binds and serves them.
 
 pub mod access;
-pub mod affected_voters;
 mod admin_ballots;
 mod admin_duplicates;
 mod admin_elections;
 mod admin_pages;
 mod admin_results;
 mod admin_voters;
+pub mod affected_voters;
 mod api;
 mod api_affected;
 pub mod api_audit;

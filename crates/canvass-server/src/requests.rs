@@ -93,7 +93,8 @@ async fn check_subject(node: &Node, request: &NewRequest) -> Result<(), ServerEr
             }
         }
         RequestKind::ExportAffectedVoters => {
-            crate::affected_voters::check_request_subject(node.store(), &request.jurisdiction, &request.subject).await?;
+            crate::affected_voters::check_request_subject(node.store(), &request.jurisdiction, &request.subject)
+                .await?;
         }
         RequestKind::ExportVoters | RequestKind::RotateKeys | RequestKind::ShredKeys => {}
     }

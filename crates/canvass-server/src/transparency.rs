@@ -153,11 +153,20 @@ pub fn atom(feed: &Feed, title: &str) -> String {
             );
             Entry {
                 id: format!("urn:canvass:{}:incident:{}", feed.node_key, incident.id),
-                title: Text::plain(format!("{} ({} severity, {})", incident_title(incident), incident.severity, incident.status)),
+                title: Text::plain(format!(
+                    "{} ({} severity, {})",
+                    incident_title(incident),
+                    incident.severity,
+                    incident.status
+                )),
                 updated: date(&incident.opened_at),
                 published: Some(date(&incident.opened_at)),
                 summary: Some(Text::plain(incident.summary.clone())),
-                content: Some(Content { value: Some(content), content_type: Some("text".to_owned()), ..Content::default() }),
+                content: Some(Content {
+                    value: Some(content),
+                    content_type: Some("text".to_owned()),
+                    ..Content::default()
+                }),
                 ..Entry::default()
             }
         })
@@ -223,7 +232,11 @@ pub struct LedgerStatistics {
 }
 
 /// Every entry of one action in one jurisdiction, allowed ones only, oldest page last.
-async fn entries(store: &dyn Store, action: Action, jurisdiction: &JurisdictionId) -> Result<Vec<AuditEntry>, ServerError> {
+async fn entries(
+    store: &dyn Store,
+    action: Action,
+    jurisdiction: &JurisdictionId,
+) -> Result<Vec<AuditEntry>, ServerError> {
     let mut found = Vec::new();
     let mut before_index = None;
     loop {
@@ -323,7 +336,11 @@ pub struct Report {
     pub demo: bool,
 }
 
-pub async fn report(store: &dyn Store, node_key: &canvass_crypto::PublicKey, demo: bool) -> Result<Report, ServerError> {
+pub async fn report(
+    store: &dyn Store,
+    node_key: &canvass_crypto::PublicKey,
+    demo: bool,
+) -> Result<Report, ServerError> {
     let incidents = public_incidents(store).await?;
     let mut jurisdictions = Vec::new();
     let mut all: Vec<Jurisdiction> = store.jurisdictions().await?;
@@ -475,5 +492,9 @@ pub async fn write_report(
         std::fs::write(&path, bytes)
             .map_err(|error| ServerError::Invalid(format!("cannot write {}: {error}", path.display())))?;
     }
-    Ok(WrittenReport { files: files.len(), incidents: report.incidents.len(), jurisdictions: report.jurisdictions.len() })
+    Ok(WrittenReport {
+        files: files.len(),
+        incidents: report.incidents.len(),
+        jurisdictions: report.jurisdictions.len(),
+    })
 }

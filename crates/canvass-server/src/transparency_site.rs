@@ -12,8 +12,18 @@ use crate::{
 };
 
 /// Characters escaped in a jurisdiction id used as one path segment (OCD-IDs contain `/`).
-const SEGMENT: &AsciiSet =
-    &CONTROLS.add(b' ').add(b'"').add(b'#').add(b'<').add(b'>').add(b'?').add(b'`').add(b'{').add(b'}').add(b'/').add(b'%');
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}')
+    .add(b'/')
+    .add(b'%');
 
 /// Where the pages link: the live listener or a static directory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

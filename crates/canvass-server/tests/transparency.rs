@@ -64,10 +64,12 @@ async fn scenario() -> Scenario {
     let test = test_node("[access.read_limits]\nregistration_clerk = 5\n", false).await;
     let store = test.node.store();
     let audit = test.node.system_audit();
-    for (place, name, kind, parent) in
-        [(STATE, "Transparency State", JurisdictionKind::State, None), (COUNTY, "Transparency County", JurisdictionKind::County, Some(STATE))]
-    {
-        let jurisdiction = Jurisdiction { id: id(place), name: Name::parse(name).unwrap(), kind, parent: parent.map(id) };
+    for (place, name, kind, parent) in [
+        (STATE, "Transparency State", JurisdictionKind::State, None),
+        (COUNTY, "Transparency County", JurisdictionKind::County, Some(STATE)),
+    ] {
+        let jurisdiction =
+            Jurisdiction { id: id(place), name: Name::parse(name).unwrap(), kind, parent: parent.map(id) };
         service::add_jurisdiction(store, &audit, &jurisdiction).await.unwrap();
     }
     let precinct = Precinct {
@@ -108,12 +110,12 @@ async fn scenario() -> Scenario {
     let admin_read = call(&admin, &test.admin_token, Method::GET, &search("registration_number=TR008"), None).await;
     assert_eq!(admin_read.status, StatusCode::OK, "{}", admin_read.body);
     for number in READ {
-        let reply = call(&admin, &clerk_token, Method::GET, &search(&format!("registration_number={number}")), None).await;
+        let reply =
+            call(&admin, &clerk_token, Method::GET, &search(&format!("registration_number={number}")), None).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
         assert_eq!(reply.json().as_array().unwrap().len(), 1);
     }
-    let crossing =
-        call(&admin, &clerk_token, Method::GET, &search("last_name=Zebediah&first_name=Group"), None).await;
+    let crossing = call(&admin, &clerk_token, Method::GET, &search("last_name=Zebediah&first_name=Group"), None).await;
     assert_eq!(crossing.status, StatusCode::FORBIDDEN, "{}", crossing.body);
     let incidents = call(&admin, &test.admin_token, Method::GET, "/api/incidents", None).await.json();
     let incidents = incidents.as_array().unwrap();
@@ -126,9 +128,17 @@ async fn scenario() -> Scenario {
 
 /// Nothing a reader could use to find a person or the account: names, numbers, the username.
 fn assert_no_pii(what: &str, text: &str) {
-    for secret in
-        [CLERK, "Quarrington", "Ottoline", "Ellsworth", "Zebediah", "Pemberton", "TR00", "1980-02-09", "example.invalid"]
-    {
+    for secret in [
+        CLERK,
+        "Quarrington",
+        "Ottoline",
+        "Ellsworth",
+        "Zebediah",
+        "Pemberton",
+        "TR00",
+        "1980-02-09",
+        "example.invalid",
+    ] {
         assert!(!text.contains(secret), "{what} holds {secret}: {text}");
     }
 }
@@ -226,8 +236,12 @@ async fn the_affected_voter_list_names_exactly_the_records_the_subject_read() {
     let reply = call(&world.admin, &world.first_admin, Method::GET, &format!("{path}?reason=Notification"), None).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let listed = reply.json();
-    let numbers: Vec<&str> =
-        listed["voters"].as_array().unwrap().iter().map(|voter| voter["registration_number"].as_str().unwrap()).collect();
+    let numbers: Vec<&str> = listed["voters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|voter| voter["registration_number"].as_str().unwrap())
+        .collect();
     assert_eq!(numbers, READ, "the three records read, not the refused four nor the administrator's read");
     assert_eq!(listed["voters"][0]["last_name"], "Quarrington");
     assert_eq!(listed["voters"][0]["first_name"], "Ottoline");
@@ -249,10 +263,12 @@ async fn the_affected_voter_list_names_exactly_the_records_the_subject_read() {
     assert_no_pii("the ledger entry", &String::from_utf8(recorded[0].body.clone()).unwrap());
 
     // A window that ends before the reads lists nobody; an unknown incident is 404.
-    let early = call(&world.admin, &world.first_admin, Method::GET, &format!("{path}?reason=x&until=1000&since=0"), None).await;
+    let early =
+        call(&world.admin, &world.first_admin, Method::GET, &format!("{path}?reason=x&until=1000&since=0"), None).await;
     assert_eq!(early.status, StatusCode::OK, "{}", early.body);
     assert!(early.json()["voters"].as_array().unwrap().is_empty());
-    let unknown = call(&world.admin, &world.first_admin, Method::GET, "/api/incidents/inc-nope/affected?reason=x", None).await;
+    let unknown =
+        call(&world.admin, &world.first_admin, Method::GET, "/api/incidents/inc-nope/affected?reason=x", None).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
 
@@ -268,7 +284,8 @@ async fn exporting_the_affected_voters_needs_a_second_person() {
     let run = format!("/api/requests/{request}/run");
     let too_early = call(&world.admin, &world.first_admin, Method::POST, &run, None).await;
     assert_eq!(too_early.status, StatusCode::CONFLICT, "{}", too_early.body);
-    let own = call(&world.admin, &world.first_admin, Method::POST, &format!("/api/requests/{request}/approve"), None).await;
+    let own =
+        call(&world.admin, &world.first_admin, Method::POST, &format!("/api/requests/{request}/approve"), None).await;
     assert_eq!((own.status, own.error_code().as_str()), (StatusCode::FORBIDDEN, "refused"));
     let approved =
         call(&world.admin, &world.second_admin, Method::POST, &format!("/api/requests/{request}/approve"), None).await;
@@ -303,10 +320,14 @@ async fn the_static_publication_writes_the_same_report_and_a_verifiable_feed() {
     let world = scenario().await;
     let directory = tempfile::tempdir().unwrap();
     let key = NodeSigningKey::generate().unwrap();
-    let written =
-        transparency::write_report(world.test.node.store(), &key.public_key(), |bytes| key.sign(bytes), directory.path())
-            .await
-            .unwrap();
+    let written = transparency::write_report(
+        world.test.node.store(),
+        &key.public_key(),
+        |bytes| key.sign(bytes),
+        directory.path(),
+    )
+    .await
+    .unwrap();
     assert_eq!((written.incidents, written.jurisdictions), (1, 2));
     let read = |name: &str| std::fs::read_to_string(directory.path().join(name)).unwrap();
     let feed = read("feed.json");

@@ -71,10 +71,7 @@ pub fn scenarios() -> Vec<Scenario> {
             run: requests_move_only_from_the_expected_status,
         },
         Scenario { name: "incidents_are_listed_newest_first", run: incidents_are_listed_newest_first },
-        Scenario {
-            name: "every_request_kind_is_stored_and_moves",
-            run: every_request_kind_is_stored_and_moves,
-        },
+        Scenario { name: "every_request_kind_is_stored_and_moves", run: every_request_kind_is_stored_and_moves },
         Scenario { name: "mail_outbox_queues_sends_and_retries", run: mail_outbox_queues_sends_and_retries },
         Scenario { name: "unicode_names_round_trip", run: unicode_names_round_trip },
         Scenario { name: "demo_content_loads", run: demo_content_loads },
@@ -682,7 +679,13 @@ fn every_request_kind_is_stored_and_moves(store: &dyn Store) -> ScenarioFuture<'
             store.insert_request(&stored).await.unwrap();
             assert_eq!(store.request(&stored.id).await.unwrap(), Some(stored.clone()));
             let moved = store
-                .transition_request(&stored.id, RequestStatus::Pending, RequestStatus::Approved, Some(&user("bob")), 2_000)
+                .transition_request(
+                    &stored.id,
+                    RequestStatus::Pending,
+                    RequestStatus::Approved,
+                    Some(&user("bob")),
+                    2_000,
+                )
                 .await
                 .unwrap();
             assert!(moved, "{kind:?}");
