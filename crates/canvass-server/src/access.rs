@@ -163,6 +163,7 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     route("GET", "/api/incidents", Staff(Operation::SearchLedger, NodeWide)),
     // The handler asks for voters.read (with an administrator's reason) on the incident's jurisdiction.
     route("GET", "/api/incidents/{id}/affected", Staff(Operation::ReadVoters, Handler)),
+    route("GET", "/incidents/{id}/affected", Staff(Operation::ReadVoters, Handler)),
     // Results: the handler checks results.upload on every county the file names.
     route("POST", "/api/elections/{id}/results", Staff(Operation::UploadResults, Handler)),
     route("GET", "/api/elections/{id}/results", Staff(Operation::ViewNode, NodeWide)),

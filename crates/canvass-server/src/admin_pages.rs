@@ -54,6 +54,7 @@ pub fn router() -> Router<Node> {
         .merge(crate::admin_duplicates::router())
         .merge(crate::admin_elections::router())
         .merge(crate::admin_results::router())
+        .merge(crate::admin_affected::router())
 }
 
 pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {
@@ -276,7 +277,8 @@ async fn dashboard(State(node): State<Node>, principal: Principal) -> Result<Mar
                 thead { tr { th { "Opened" } th { "Severity" } th { "What happened" } th { "Records" } th { "Status" } } }
                 tbody { @for incident in &incidents {
                     tr { td { (time_text(incident.opened_at)) } td { (incident.severity) } td { (incident.summary) }
-                         td { (incident.records_affected) } td { (incident.status) } }
+                         td { (incident.records_affected) } td { (incident.status)
+                            @if incident.subject.is_some() { br; a href={ "/incidents/" (incident.id) "/affected" } { "affected voters" } } } }
                 } }
             }
         }

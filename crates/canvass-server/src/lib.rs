@@ -6,6 +6,7 @@
 //! socket; [`listen`] binds and serves them.
 
 pub mod access;
+mod admin_affected;
 mod admin_ballots;
 mod admin_duplicates;
 mod admin_elections;
