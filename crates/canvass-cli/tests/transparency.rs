@@ -48,7 +48,9 @@ fn record_reads_and_incident(data: &Path, numbers: &[String]) {
             actor: canvass_core::audit::Actor::User(subject.clone()),
             request_id: None,
         };
-        voters::record_reads(&audit, &jurisdiction, Some("Checking"), numbers.iter().map(String::as_str)).await.unwrap();
+        voters::record_reads(&audit, &jurisdiction, Some("Checking"), numbers.iter().map(String::as_str))
+            .await
+            .unwrap();
         let incident = canvass_store::StoredIncident {
             id: INCIDENT.to_owned(),
             jurisdiction: Some(jurisdiction),
@@ -73,7 +75,18 @@ fn affected_lists_exactly_the_records_read_and_publish_writes_a_signed_report() 
     let passphrase = directory.path().join("key-passphrase");
     fs::write(&passphrase, PASSPHRASE).unwrap();
     let passphrase_text = passphrase.to_str().unwrap();
-    succeed(&["jurisdiction", "add", "--data", data_text, "--id", STATE, "--name", "North Carolina", "--kind", "state"]);
+    succeed(&[
+        "jurisdiction",
+        "add",
+        "--data",
+        data_text,
+        "--id",
+        STATE,
+        "--name",
+        "North Carolina",
+        "--kind",
+        "state",
+    ]);
     succeed(&["keys", "init", "--data", data_text, "--jurisdiction", STATE, "--passphrase-file", passphrase_text]);
     let file = directory.path().join("voters.tsv");
     succeed(&["voters", "generate", "--out", file.to_str().unwrap(), "--rows", "20"]);
@@ -86,9 +99,24 @@ fn affected_lists_exactly_the_records_read_and_publish_writes_a_signed_report() 
     let admin = enrol_second_factor(&data, "admin");
     let code = admin.code_at(unix_seconds());
     succeed(&[
-        "voters", "import", "--jurisdiction", STATE, "--format", "ncvoter", "--add-places", file.to_str().unwrap(), "--data", data_text,
-        "--user", "admin", "--password-file", admin_password.to_str().unwrap(), "--totp-code", &code,
-        "--passphrase-file", passphrase_text,
+        "voters",
+        "import",
+        "--jurisdiction",
+        STATE,
+        "--format",
+        "ncvoter",
+        "--add-places",
+        file.to_str().unwrap(),
+        "--data",
+        data_text,
+        "--user",
+        "admin",
+        "--password-file",
+        admin_password.to_str().unwrap(),
+        "--totp-code",
+        &code,
+        "--passphrase-file",
+        passphrase_text,
     ]);
     // The subject read five records; the other fifteen are not affected.
     let read: Vec<String> = numbers[..5].to_vec();
@@ -98,17 +126,38 @@ fn affected_lists_exactly_the_records_read_and_publish_writes_a_signed_report() 
     let boss_password = directory.path().join("boss-password");
     fs::write(&boss_password, "a long enough boss password\n").unwrap();
     succeed(&[
-        "user", "add", "--data", data_text, "--username", "boss", "--role", "state_administrator", "--jurisdiction",
-        STATE, "--password-file", boss_password.to_str().unwrap(),
+        "user",
+        "add",
+        "--data",
+        data_text,
+        "--username",
+        "boss",
+        "--role",
+        "state_administrator",
+        "--jurisdiction",
+        STATE,
+        "--password-file",
+        boss_password.to_str().unwrap(),
     ]);
     let boss = enrol_second_factor(&data, "boss");
     let listed = succeed(&[
-        "incidents", "affected", INCIDENT, "--reason", "Breach notification", "--data", data_text, "--user", "boss",
-        "--password-file", boss_password.to_str().unwrap(), "--totp-code", &boss.code_at(unix_seconds()),
-        "--passphrase-file", passphrase_text,
+        "incidents",
+        "affected",
+        INCIDENT,
+        "--reason",
+        "Breach notification",
+        "--data",
+        data_text,
+        "--user",
+        "boss",
+        "--password-file",
+        boss_password.to_str().unwrap(),
+        "--totp-code",
+        &boss.code_at(unix_seconds()),
+        "--passphrase-file",
+        passphrase_text,
     ]);
-    let mut shown: Vec<&str> =
-        listed.lines().skip(1).map(|line| line.split('\t').next().unwrap()).collect();
+    let mut shown: Vec<&str> = listed.lines().skip(1).map(|line| line.split('\t').next().unwrap()).collect();
     shown.sort_unstable();
     let mut expected: Vec<&str> = read.iter().map(String::as_str).collect();
     expected.sort_unstable();
@@ -118,15 +167,40 @@ fn affected_lists_exactly_the_records_read_and_publish_writes_a_signed_report() 
     // The export is a two-person operation: without an approved request it is refused, no file.
     let export = directory.path().join("affected.csv");
     let refused = run(&[
-        "incidents", "affected", INCIDENT, "--reason", "Breach notification", "--export", export.to_str().unwrap(),
-        "--data", data_text, "--user", "admin", "--password-file", admin_password.to_str().unwrap(), "--totp-code",
-        &admin.code_at(unix_seconds() + 30), "--passphrase-file", passphrase_text,
+        "incidents",
+        "affected",
+        INCIDENT,
+        "--reason",
+        "Breach notification",
+        "--export",
+        export.to_str().unwrap(),
+        "--data",
+        data_text,
+        "--user",
+        "admin",
+        "--password-file",
+        admin_password.to_str().unwrap(),
+        "--totp-code",
+        &admin.code_at(unix_seconds() + 30),
+        "--passphrase-file",
+        passphrase_text,
     ]);
     assert_refused(&refused, "second administrator's approval");
     assert!(!export.exists(), "nothing is written without the approval");
     let unknown = run(&[
-        "incidents", "affected", "inc-nope", "--reason", "x", "--data", data_text, "--user", "boss",
-        "--password-file", boss_password.to_str().unwrap(), "--totp-code", &boss.code_at(unix_seconds() + 30),
+        "incidents",
+        "affected",
+        "inc-nope",
+        "--reason",
+        "x",
+        "--data",
+        data_text,
+        "--user",
+        "boss",
+        "--password-file",
+        boss_password.to_str().unwrap(),
+        "--totp-code",
+        &boss.code_at(unix_seconds() + 30),
     ]);
     assert_refused(&unknown, "no incident inc-nope");
 
@@ -152,5 +226,7 @@ fn affected_lists_exactly_the_records_read_and_publish_writes_a_signed_report() 
     assert_eq!(fs::read_to_string(site.join("node_key.txt")).unwrap().trim(), key.to_hex());
     let index = fs::read_to_string(site.join("index.html")).unwrap();
     assert!(index.contains(INCIDENT) && !index.contains(SUBJECT));
-    assert!(fs::read_to_string(site.join("feed.atom")).unwrap().contains("<feed xmlns=\"http://www.w3.org/2005/Atom\""));
+    assert!(
+        fs::read_to_string(site.join("feed.atom")).unwrap().contains("<feed xmlns=\"http://www.w3.org/2005/Atom\"")
+    );
 }

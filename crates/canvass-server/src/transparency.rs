@@ -498,3 +498,39 @@ pub async fn write_report(
         jurisdictions: report.jurisdictions.len(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn incident(status: &str) -> StoredIncident {
+        StoredIncident {
+            id: "inc-1".to_owned(),
+            jurisdiction: None,
+            opened_at: 1_795_000_000_000,
+            kind: "bulk_read".to_owned(),
+            severity: "high".to_owned(),
+            summary: "Staff account mallory tried to read 60 confidential voter records within an hour (limit 50)."
+                .to_owned(),
+            subject: Some(Username::parse("mallory").unwrap_or_else(|_| unreachable!())),
+            records_affected: 40,
+            status: status.to_owned(),
+        }
+    }
+
+    #[test]
+    fn an_open_incident_withholds_its_summary_and_a_closed_one_hides_only_the_account() {
+        let open = PublicIncident::of(&incident("open"));
+        assert!(open.details_withheld);
+        assert!(!open.summary.contains("limit 50") && !open.summary.contains("mallory"), "{}", open.summary);
+        assert_eq!(open.opened_at, "2026-11-18T11:06:40Z");
+        let closed = PublicIncident::of(&incident("closed"));
+        assert!(!closed.details_withheld);
+        assert_eq!(
+            closed.summary,
+            "Staff account [staff account] tried to read 60 confidential voter records within an hour (limit 50)."
+        );
+        let json = serde_json::to_string(&closed).unwrap_or_default();
+        assert!(!json.contains("mallory") && !json.contains("subject"), "{json}");
+    }
+}
