@@ -211,6 +211,7 @@ async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() 
             "/api/elections/{id}/definition",
             "/api/elections/{id}/results",
             "/api/incidents",
+            "/api/incidents/{id}/affected",
             "/api/jurisdictions",
             "/api/jurisdictions/{id}",
             "/api/jurisdictions/{id}/duplicates",
