@@ -176,7 +176,10 @@ pub fn atom(feed: &Feed, title: &str) -> String {
         title: Text::plain(title.to_owned()),
         updated: date(&feed.updated),
         authors: vec![Person { name: "Canvass node".to_owned(), ..Person::default() }],
-        subtitle: Some(Text::plain(format!("Security incidents, signed by node key {}", feed.node_key))),
+        subtitle: Some(Text::plain(format!(
+            "Security incidents recorded by the Canvass node with key {}",
+            feed.node_key
+        ))),
         entries,
         ..atom_syndication::Feed::default()
     };
