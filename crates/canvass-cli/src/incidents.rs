@@ -40,6 +40,13 @@ pub enum IncidentsCommand {
     #[command(after_help = "Statuses: open -> investigating | contained | closed; investigating -> contained | \
                             closed; contained -> investigating | closed; closed -> investigating (reopen).")]
     Update(UpdateArguments),
+    /// List the voter records an incident's subject (the staff account involved) read in a
+    /// window, from the audit ledger: by default from 24 hours before the incident was opened
+    /// until it was opened. Confidential: needs `voters.read` on the incident's jurisdiction and
+    /// a --reason; recorded in the ledger. With --export FILE, writes them as CSV instead: a
+    /// two-person operation (an export_affected_voters request whose subject is the incident id,
+    /// approved by a second administrator; give its id with --request).
+    Affected(crate::incidents_affected::AffectedArguments),
 }
 
 #[derive(Debug, Args)]
@@ -118,15 +125,24 @@ pub struct UpdateArguments {
 }
 
 pub async fn run(data: &Path, command: IncidentsCommand) -> anyhow::Result<ExitCode> {
+    if let IncidentsCommand::Affected(arguments) = command {
+        return crate::incidents_affected::run(data, arguments).await;
+    }
     let (_, store) = data_dir::open_existing(data).await?;
     let outcome = match command {
         IncidentsCommand::List(arguments) => list(data, &store, &arguments).await,
         IncidentsCommand::Show(arguments) => show(data, &store, &arguments).await,
         IncidentsCommand::Open(arguments) => open(data, &store, arguments).await,
         IncidentsCommand::Update(arguments) => update(data, &store, arguments).await,
+        IncidentsCommand::Affected(_) => unreachable_affected(),
     };
     store.close().await;
     outcome
+}
+
+/// `affected` runs before the store is opened here (it opens its own).
+fn unreachable_affected() -> anyhow::Result<ExitCode> {
+    Err(anyhow::anyhow!("internal: `incidents affected` is handled before the store is opened"))
 }
 
 /// Whether the signed-in member may do `operation` where the incident is (None: the whole

@@ -12,6 +12,7 @@ mod doctor;
 mod duplicates;
 mod elections;
 mod incidents;
+mod incidents_affected;
 mod init;
 mod keys;
 mod log_source;
@@ -20,6 +21,7 @@ mod results;
 mod results_publish;
 mod serve;
 mod sign_in;
+mod transparency;
 mod users;
 mod voter_records;
 mod voters;
@@ -100,6 +102,9 @@ enum Command {
     /// Security incidents: list, show with the timeline, open by hand, add an update.
     #[command(subcommand)]
     Incidents(incidents::IncidentsCommand),
+    /// The public transparency report: write it (incidents, statistics, signed feeds) as static files.
+    #[command(subcommand)]
+    Transparency(transparency::TransparencyCommand),
 }
 
 fn main() -> ExitCode {
@@ -131,6 +136,7 @@ fn main() -> ExitCode {
             Command::Election(command) => elections::run(&cli.data, command).await,
             Command::Results(command) => results::run(&cli.data, command).await,
             Command::Incidents(command) => incidents::run(&cli.data, command).await,
+            Command::Transparency(command) => transparency::run(&cli.data, command).await,
             Command::Witness(arguments) => tokio::task::spawn_blocking(move || witness::run(arguments))
                 .await
                 .map_err(anyhow::Error::from)

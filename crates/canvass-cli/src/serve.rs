@@ -100,6 +100,8 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
         temporary.path(),
     )
     .await?;
+    // An over-reading clerk, suspended, and the incident it opened: on the transparency page.
+    canvass_server::demo_incident::load(&node, &loaded.content).await?;
     tracing::info!(
         voters = roll.counts.inserted,
         polling_places = roll.places,
@@ -233,6 +235,10 @@ async fn serve_until_stopped(
         println!(
             "  Live results: {scheme}://{}/results/{}/   (signed snapshots; the archive at /results/)",
             listeners.public, demo.election
+        );
+        println!(
+            "  Transparency: {scheme}://{}/transparency   (incidents, statistics; signed feed.json, feed.atom)",
+            listeners.public
         );
         println!(
             "  Results:      {scheme}://{}/elections/{}/results   (two of three counties reported; try: canvass results show --data {} --election {})",

@@ -288,11 +288,20 @@ pub enum RequestKind {
     ShredKeys,
     GrantAdministrator,
     CertifyResults,
+    /// The voters an incident's subject read (registration numbers and names), for breach
+    /// notification; the subject names the incident.
+    ExportAffectedVoters,
 }
 
 impl RequestKind {
-    pub const ALL: [Self; 5] =
-        [Self::ExportVoters, Self::RotateKeys, Self::ShredKeys, Self::GrantAdministrator, Self::CertifyResults];
+    pub const ALL: [Self; 6] = [
+        Self::ExportVoters,
+        Self::RotateKeys,
+        Self::ShredKeys,
+        Self::GrantAdministrator,
+        Self::CertifyResults,
+        Self::ExportAffectedVoters,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -301,6 +310,7 @@ impl RequestKind {
             Self::ShredKeys => "shred_keys",
             Self::GrantAdministrator => "grant_administrator",
             Self::CertifyResults => "certify_results",
+            Self::ExportAffectedVoters => "export_affected_voters",
         }
     }
 
@@ -311,6 +321,7 @@ impl RequestKind {
             Self::ShredKeys => "Shred the key ring",
             Self::GrantAdministrator => "Grant an administrator role",
             Self::CertifyResults => "Certify results",
+            Self::ExportAffectedVoters => "Export an incident's affected voters",
         }
     }
 
@@ -322,6 +333,7 @@ impl RequestKind {
             Self::ShredKeys => Operation::ShredKeys,
             Self::GrantAdministrator => Operation::GrantAdministrator,
             Self::CertifyResults => Operation::CertifyResults,
+            Self::ExportAffectedVoters => Operation::ExportVoters,
         }
     }
 
@@ -329,7 +341,7 @@ impl RequestKind {
         Self::ALL.into_iter().find(|kind| kind.as_str() == value).ok_or_else(|| CoreError::UnknownVariant {
             what: "request kind",
             value: value.to_owned(),
-            expected: "export_voters, rotate_keys, shred_keys, grant_administrator, certify_results",
+            expected: "export_voters, rotate_keys, shred_keys, grant_administrator, certify_results, export_affected_voters",
         })
     }
 }

@@ -167,6 +167,7 @@ actions! {
     ResultsCorrect => "results.correct", "Accepted precinct results were corrected, with the reason (or a refused correction).";
     ResultsPublish => "results.publish", "A signed results snapshot was published: the election, its sequence and the SHA-256 of its manifest.";
     IncidentUpdate => "incident.update", "A security incident was updated: its status, severity, counts or actions, with public and internal notes (or a refused change).";
+    IncidentAffectedVoters => "incident.affected_voters", "The voter records an incident's subject read were listed (or exported) for breach notification: the incident, the window and the count.";
 }
 
 impl fmt::Display for Action {

@@ -154,7 +154,7 @@ impl EventType {
             | Action::RequestExecute
             | Action::BreakGlass
             | Action::AccessDenied => Self::Authorization,
-            Action::IncidentOpen | Action::IncidentUpdate => Self::Incident,
+            Action::IncidentOpen | Action::IncidentUpdate | Action::IncidentAffectedVoters => Self::Incident,
             Action::ResultsCertify | Action::ResultsReport | Action::ResultsCorrect | Action::ResultsPublish => {
                 Self::Results
             }

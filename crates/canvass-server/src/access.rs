@@ -172,6 +172,9 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     // Never allowed: the handlers answer 405 and record the attempt, whoever asks.
     route("PUT", "/api/incidents/{id}", SignedIn),
     route("DELETE", "/api/incidents/{id}", SignedIn),
+    // The handler asks for voters.read (with an administrator's reason) on the incident's jurisdiction.
+    route("GET", "/api/incidents/{id}/affected", Staff(Operation::ReadVoters, Handler)),
+    route("GET", "/incidents/{id}/affected", Staff(Operation::ReadVoters, Handler)),
     // Results: the handler checks results.upload on every county the file names.
     route("POST", "/api/elections/{id}/results", Staff(Operation::UploadResults, Handler)),
     route("GET", "/api/elections/{id}/results", Staff(Operation::ViewNode, NodeWide)),

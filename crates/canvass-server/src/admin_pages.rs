@@ -55,6 +55,7 @@ pub fn router() -> Router<Node> {
         .merge(crate::admin_elections::router())
         .merge(crate::admin_results::router())
         .merge(crate::admin_incidents::router())
+        .merge(crate::admin_affected::router())
 }
 
 pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {
@@ -279,7 +280,8 @@ async fn dashboard(State(node): State<Node>, principal: Principal) -> Result<Mar
                 tbody { @for incident in &incidents {
                     tr { td { (time_text(incident.opened_at)) } td { (incident.severity) }
                          td { a href=(crate::admin_incidents::incident_path(&incident.id)) { (incident.summary) } }
-                         td { (incident.records_affected) } td { (incident.status) } }
+                         td { (incident.records_affected) } td { (incident.status)
+                            @if incident.subject.is_some() { br; a href={ "/incidents/" (incident.id) "/affected" } { "affected voters" } } } }
                 } }
             }
         }

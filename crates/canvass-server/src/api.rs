@@ -295,6 +295,7 @@ pub fn router() -> OpenApiRouter<Node> {
         .routes(routes!(crate::api_staff::open_break_glass))
         .routes(routes!(crate::api_staff::list_incidents))
         .merge(crate::api_duplicates::router())
+        .merge(crate::api_affected::router())
         .merge(crate::api_elections::router())
         .merge(crate::api_results::router())
         .merge(crate::api_incidents::router())

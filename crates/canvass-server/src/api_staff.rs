@@ -555,7 +555,7 @@ pub async fn run_request(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ServerError> {
     let outcome = match requests::run(&node, &audit, &principal, &id).await? {
-        Completed::Export { csv, .. } => {
+        Completed::Export { csv, .. } | Completed::AffectedExport { csv, .. } => {
             return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], csv)
                 .into_response());
         }

@@ -41,6 +41,7 @@ pub fn public_app(node: Node) -> Router {
         .merge(lookup::router())
         .merge(crate::results_routes::router())
         .merge(crate::results_ledger::router())
+        .merge(crate::transparency::router())
         .fallback(pages::not_found);
     finish(routes, node, ListenerName::Public)
 }

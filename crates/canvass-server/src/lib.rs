@@ -6,6 +6,7 @@
 //! socket; [`listen`] binds and serves them.
 
 pub mod access;
+mod admin_affected;
 mod admin_ballots;
 mod admin_duplicates;
 mod admin_elections;
@@ -13,7 +14,9 @@ mod admin_incidents;
 mod admin_pages;
 mod admin_results;
 mod admin_voters;
+pub mod affected_voters;
 mod api;
+mod api_affected;
 pub mod api_audit;
 mod api_ballots;
 mod api_duplicates;
@@ -28,6 +31,7 @@ pub mod backup;
 mod ballot_lookup;
 pub mod ballots;
 pub mod demo_ballots;
+pub mod demo_incident;
 pub mod demo_incidents;
 pub mod demo_results;
 pub mod demo_roll;
@@ -67,6 +71,8 @@ pub mod service;
 pub mod signatures;
 pub mod site_file;
 pub mod staff;
+pub mod transparency;
+pub mod transparency_site;
 pub mod vote_history;
 mod voter_records_pages;
 pub mod voter_status;

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 use crate::{Node, ServerError, api::ApiPath};
 
-const STYLESHEET: &str = include_str!("../assets/canvass.css");
+pub(crate) const STYLESHEET: &str = include_str!("../assets/canvass.css");
 
 /// Characters escaped in an id used as one path segment (OCD-IDs contain `/`).
 const SEGMENT: &AsciiSet = &CONTROLS

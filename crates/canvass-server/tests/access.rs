@@ -608,6 +608,24 @@ fn results_file(county: &str) -> Vec<u8> {
         .into_bytes()
 }
 
+/// An incident of `county` whose subject is the matrix's victim account; returns its id.
+async fn matrix_incident(world: &World, county: &str, number: u32, victim: &str) -> String {
+    let incident = canvass_store::StoredIncident {
+        id: format!("inc-matrix-{number}"),
+        jurisdiction: Some(id(county)),
+        opened_at: now_millis(),
+        kind: "bulk_read".to_owned(),
+        severity: "high".to_owned(),
+        summary: "Matrix test".to_owned(),
+        subject: Some(user(victim)),
+        records_affected: 0,
+        status: "open".to_owned(),
+        ..Default::default()
+    };
+    world.store().insert_incident(&incident).await.unwrap();
+    incident.id
+}
+
 /// The sample request of each route, for a caller (None: anonymous) on one side. None for a
 /// route this table does not know: the matrix fails on it.
 async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>, side: Side) -> Option<Sample> {
@@ -653,6 +671,18 @@ async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>
         ("PUT" | "DELETE", "/api/incidents/{id}") => {
             let incident = world.stored_incident(county).await;
             Sample::new(path.replace("{id}", &incident), &[405])
+        }
+        ("GET", "/api/incidents/{id}/affected") => {
+            let incident = matrix_incident(world, county, number, &victim).await;
+            Sample::new(path.replace("{id}", &incident), &[200])
+                .checks(Operation::ReadVoters, Scope::At(county))
+                .reason(Reason::Header)
+        }
+        ("GET", "/incidents/{id}/affected") => {
+            let incident = matrix_incident(world, county, number, &victim).await;
+            Sample::new(format!("/incidents/{incident}/affected?reason=Matrix%20test"), &[200])
+                .checks(Operation::ReadVoters, Scope::At(county))
+                .reason(Reason::InBody)
         }
         ("POST", "/login") => Sample::new(path, &[303]).form(&[("username", "door"), ("password", PASSWORD)]),
         ("POST", "/logout") => Sample::new(path, &[303]).form(&[]),

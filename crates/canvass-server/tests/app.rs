@@ -212,6 +212,7 @@ async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() 
             "/api/elections/{id}/results",
             "/api/incidents",
             "/api/incidents/{id}",
+            "/api/incidents/{id}/affected",
             "/api/incidents/{id}/updates",
             "/api/jurisdictions",
             "/api/jurisdictions/{id}",
