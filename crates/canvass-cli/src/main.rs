@@ -19,6 +19,7 @@ mod results;
 mod results_publish;
 mod serve;
 mod sign_in;
+mod uocava;
 mod users;
 mod voter_records;
 mod voters;
@@ -96,6 +97,10 @@ enum Command {
     /// published snapshots as a static site, verify a published site.
     #[command(subcommand)]
     Results(results::ResultsCommand),
+    /// Overseas and military voters (UOCAVA): send blank ballots, the 45-day deadline check,
+    /// record a Federal Write-In Absentee Ballot.
+    #[command(subcommand)]
+    Uocava(uocava::UocavaCommand),
 }
 
 fn main() -> ExitCode {
@@ -126,6 +131,7 @@ fn main() -> ExitCode {
             Command::Ballots(command) => ballots::run(&cli.data, command).await,
             Command::Election(command) => elections::run(&cli.data, command).await,
             Command::Results(command) => results::run(&cli.data, command).await,
+            Command::Uocava(command) => uocava::run(&cli.data, command).await,
             Command::Witness(arguments) => tokio::task::spawn_blocking(move || witness::run(arguments))
                 .await
                 .map_err(anyhow::Error::from)

@@ -166,6 +166,10 @@ actions! {
     ResultsReport => "results.report", "A county's precinct results were accepted (or a refused upload): election, county, precincts, file hash.";
     ResultsCorrect => "results.correct", "Accepted precinct results were corrected, with the reason (or a refused correction).";
     ResultsPublish => "results.publish", "A signed results snapshot was published: the election, its sequence and the SHA-256 of its manifest.";
+    UocavaRequest => "uocava.request", "An overseas or military voter's ballot request (FPCA) was received: the voter by number, the year, the delivery and classification codes.";
+    UocavaSend => "uocava.send", "A blank ballot was sent to an overseas or military voter: by mail, or as a one-time download link (never the link itself).";
+    UocavaDownload => "uocava.download", "A blank ballot was downloaded through a one-time link after the voter's date of birth was checked (or a refused attempt).";
+    UocavaFwab => "uocava.fwab", "A Federal Write-In Absentee Ballot was recorded as received.";
 }
 
 impl fmt::Display for Action {

@@ -61,6 +61,8 @@ pub mod service;
 pub mod signatures;
 pub mod site_file;
 pub mod staff;
+pub mod uocava;
+mod uocava_pages;
 pub mod vote_history;
 mod voter_records_pages;
 pub mod voter_status;

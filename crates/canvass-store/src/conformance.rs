@@ -34,6 +34,7 @@ use crate::{
 mod duplicates;
 mod records;
 mod results_snapshots;
+mod uocava;
 
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
@@ -132,6 +133,7 @@ pub fn scenarios() -> Vec<Scenario> {
     .chain(definitions::scenarios())
     .chain(results::scenarios())
     .chain(results_snapshots::scenarios())
+    .chain(uocava::scenarios())
     .collect()
 }
 
