@@ -54,6 +54,7 @@ pub fn router() -> Router<Node> {
         .merge(crate::admin_duplicates::router())
         .merge(crate::admin_elections::router())
         .merge(crate::admin_results::router())
+        .merge(crate::admin_uocava::router())
 }
 
 pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {

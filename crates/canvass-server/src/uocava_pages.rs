@@ -158,8 +158,49 @@ fn parse_fpca(fields: &FpcaFields, counties: &[Jurisdiction], precincts: &[Preci
         return Err(FieldError("mailing_address", "Enter the address where the ballot should be mailed.".into()));
     }
     let party = optional(fields.party.as_deref().unwrap_or_default(), "party")?;
+    let details = FpcaDetails {
+        first_name: first.to_owned(),
+        middle_name: middle.map(str::to_owned),
+        last_name: last.to_owned(),
+        birth_date,
+        county_name: county.name.to_string(),
+        precinct,
+        street: street.to_owned(),
+        city: city.to_owned(),
+        zip: zip.to_owned(),
+        mailing_address: mailing.map(str::to_owned),
+        email: email.map(str::to_owned),
+        classification,
+        party: party.map(str::to_owned),
+        delivery,
+    };
     let today = now().date();
-    let request = VoterRecordsRequest {
+    let request = fpca_request(&details, year_period(today), today);
+    Ok(Fpca { county: county.id.clone(), request })
+}
+
+/// What an FPCA says, checked.
+pub(crate) struct FpcaDetails {
+    pub(crate) first_name: String,
+    pub(crate) middle_name: Option<String>,
+    pub(crate) last_name: String,
+    pub(crate) birth_date: Date,
+    pub(crate) county_name: String,
+    pub(crate) precinct: PrecinctId,
+    pub(crate) street: String,
+    pub(crate) city: String,
+    pub(crate) zip: String,
+    pub(crate) mailing_address: Option<String>,
+    pub(crate) email: Option<String>,
+    pub(crate) classification: Classification,
+    pub(crate) party: Option<String>,
+    pub(crate) delivery: Delivery,
+}
+
+/// The FPCA as the VRI request it stands for (`Form` `fpca`, registration and ballot request),
+/// so it takes the import's path.
+pub(crate) fn fpca_request(details: &FpcaDetails, period: BallotPeriod, today: Date) -> VoterRecordsRequest {
+    VoterRecordsRequest {
         request_types: vec![RequestType::Registration, RequestType::BallotRequest],
         other_request_type: None,
         form: Some(RequestForm::FederalPostCardApplication),
@@ -170,36 +211,41 @@ fn parse_fpca(fields: &FpcaFields, counties: &[Jurisdiction], precincts: &[Preci
         issuer: None,
         transaction_id: None,
         vendor_application_id: None,
-        additional_info: vec![AdditionalInfo { name: PRECINCT_INFO.into(), value: Some(precinct.to_string()), file: None }],
+        additional_info: vec![AdditionalInfo {
+            name: PRECINCT_INFO.into(),
+            value: Some(details.precinct.to_string()),
+            file: None,
+        }],
         ballot_request: Some(BallotRequest {
-            period: year_period(today),
-            receipt_preferences: vec![receipt(delivery)],
+            period,
+            receipt_preferences: vec![receipt(details.delivery)],
             mail_forwarding_address: None,
         }),
         request_helpers: Vec::new(),
         subject: Voter {
             name: Name {
-                first: Some(first.into()),
-                middle: middle.map(|middle| vec![middle.to_owned()]).unwrap_or_default(),
-                last: Some(last.into()),
+                first: Some(details.first_name.clone()),
+                middle: details.middle_name.iter().cloned().collect(),
+                last: Some(details.last_name.clone()),
                 ..Name::default()
             },
             previous_name: None,
-            date_of_birth: Some(birth_date),
+            date_of_birth: Some(details.birth_date),
             gender: None,
             ethnicity: None,
-            contact_methods: email
+            contact_methods: details
+                .email
+                .iter()
                 .map(|email| ContactMethod {
                     kind: ContactMethodType::Email,
                     other_type: None,
-                    value: email.to_owned(),
+                    value: email.clone(),
                     capabilities: Vec::new(),
                 })
-                .into_iter()
                 .collect(),
             voter_ids: Vec::new(),
             classifications: vec![VoterClassification {
-                kind: match classification {
+                kind: match details.classification {
                     Classification::Military => VoterClassificationType::ActiveDuty,
                     Classification::Overseas => VoterClassificationType::CitizenAbroadIntentToReturn,
                 },
@@ -207,32 +253,38 @@ fn parse_fpca(fields: &FpcaFields, counties: &[Jurisdiction], precincts: &[Preci
                 assertion: Assertion::Yes,
                 other_assertion: None,
             }],
-            party: party.map(|party| Party { name: party.to_owned(), abbreviation: Some(party.to_uppercase()) }),
+            party: details
+                .party
+                .as_ref()
+                .map(|party| Party { name: party.clone(), abbreviation: Some(party.to_uppercase()) }),
             residence_address: Address::DeliveryPoint {
-                delivery_point: street.to_owned(),
+                delivery_point: details.street.clone(),
                 place: Place::Parts {
                     names: vec![
-                        PlaceName { name: city.to_owned(), kind: Some(PlaceNameType::PostalCommunity), sequence_number: None },
                         PlaceName {
-                            name: county.name.to_string(),
+                            name: details.city.clone(),
+                            kind: Some(PlaceNameType::PostalCommunity),
+                            sequence_number: None,
+                        },
+                        PlaceName {
+                            name: details.county_name.clone(),
                             kind: Some(PlaceNameType::County),
                             sequence_number: None,
                         },
                     ],
                     state: None,
-                    zip_code: Some(zip.to_owned()),
+                    zip_code: Some(details.zip.clone()),
                     zip_plus_four: None,
                     country: None,
                 },
             },
-            mailing_address: mailing.map(mailing_address),
+            mailing_address: details.mailing_address.as_deref().map(mailing_address),
             previous_residence_address: None,
             residence_address_is_mailing_address: None,
             signature: None,
             previous_signature: None,
         },
-    };
-    Ok(Fpca { county: county.id.clone(), request })
+    }
 }
 
 /// An overseas address as typed: its first line, then the rest as place lines.
