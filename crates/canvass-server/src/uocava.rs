@@ -602,7 +602,8 @@ pub async fn record_fwab(
         actor: audit.actor.to_string(),
         recorded_at: now_millis(),
     };
-    fwab.id = audit.run(entry, async { Ok(store.insert_uocava_fwab(&fwab).await?) }).await?;
+    let id = audit.run(entry, async { Ok(store.insert_uocava_fwab(&fwab).await?) }).await?;
+    fwab.id = id;
     Ok(fwab)
 }
 
