@@ -64,6 +64,7 @@ pub mod signatures;
 pub mod site_file;
 pub mod staff;
 pub mod uocava;
+mod uocava_check;
 mod uocava_pages;
 pub mod vote_history;
 mod voter_records_pages;

@@ -103,7 +103,7 @@ fn text<'a>(value: &'a Option<String>, field: &'static str, label: &str) -> Resu
     optional(value, field).map(|value| value.unwrap_or_default())
 }
 
-fn optional(value: &str, field: &'static str) -> Result<Option<&str>, FieldError> {
+fn optional<'a>(value: &'a str, field: &'static str) -> Result<Option<&'a str>, FieldError> {
     let value = value.trim();
     if value.chars().count() > MAX_FIELD_CHARS || value.chars().any(|character| character.is_control() && character != '\n' && character != '\r') {
         return Err(FieldError(field, format!("The {field} field is too long or holds characters it cannot.")));
@@ -430,7 +430,11 @@ async fn fpca_submit(
     };
     let fpca = match parse_fpca(&fields, &counties, &precincts) {
         Ok(fpca) => fpca,
-        Err(FieldError(_, message)) => return again(StatusCode::BAD_REQUEST, &message),
+        Err(FieldError(field, message)) => {
+            // The field's name only: what was typed stays out of the log.
+            tracing::debug!(field, "an FPCA form was refused");
+            return again(StatusCode::BAD_REQUEST, &message);
+        }
     };
     let ring = match roll_of(&node, &fpca.county).await {
         Ok(Some(ring)) => ring,
