@@ -103,8 +103,7 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
         "demo voter file and polling places imported through the real import paths"
     );
     // The link is printed against the listener's real address once it is bound: a path here.
-    let uocava =
-        canvass_server::demo_uocava::load(store.as_ref(), &audit, node.keys(), &loaded.content, "").await?;
+    let uocava = canvass_server::demo_uocava::load(store.as_ref(), &audit, node.keys(), &loaded.content, "").await?;
     let ballot_lookups = roll
         .ballots
         .iter()

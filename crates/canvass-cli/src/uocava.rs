@@ -187,7 +187,10 @@ async fn fwab(data: &Path, arguments: &FwabArguments) -> anyhow::Result<ExitCode
         signed_in.authorize(store.as_ref(), Operation::RecordBallots, &jurisdiction).await?;
         let number = arguments.registration_number.trim();
         let fwab = uocava::record_fwab(store.as_ref(), &signed_in.audit, &jurisdiction, number, &election, on).await?;
-        println!("{}: FWAB for {} recorded as received on {}.", fwab.registration_number, fwab.election, fwab.received_on);
+        println!(
+            "{}: FWAB for {} recorded as received on {}.",
+            fwab.registration_number, fwab.election, fwab.received_on
+        );
         Ok(ExitCode::SUCCESS)
     }
     .await;

@@ -11,7 +11,11 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use canvass_core::{access::Operation, audit::now, id::{ElectionId, JurisdictionId}};
+use canvass_core::{
+    access::Operation,
+    audit::now,
+    id::{ElectionId, JurisdictionId},
+};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -124,7 +128,8 @@ async fn fwab_submit(
     let on = match form.on.trim() {
         "" => None,
         text => Some(
-            canvass_formats::ncvoter::parse_date(text).map_err(|reason| ServerError::Invalid(format!("on: {reason}")))?,
+            canvass_formats::ncvoter::parse_date(text)
+                .map_err(|reason| ServerError::Invalid(format!("on: {reason}")))?,
         ),
     };
     uocava::record_fwab(node.store(), &audit, &jurisdiction, form.registration_number.trim(), &election, on).await?;

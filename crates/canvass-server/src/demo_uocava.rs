@@ -85,11 +85,11 @@ pub async fn load(
         digest: format!("demo-fpca-{}", canvass_crypto::random_hex(8)?),
     };
     let ring = rings.current(store, &county.id).await?;
-    let settings = VriSettings { jurisdiction: JurisdictionId::parse(ring.jurisdiction())?, actor: "demo".into(), precinct: None };
+    let settings =
+        VriSettings { jurisdiction: JurisdictionId::parse(ring.jurisdiction())?, actor: "demo".into(), precinct: None };
     let receipt = uocava::receive_fpca(store, audit, &ring, &read, VriEncoding::Json, &settings).await?;
     let settings = SendSettings { public_url: public_url.to_owned(), link_days: DEFAULT_LINK_DAYS };
-    let sent =
-        uocava::send_due(store, audit, &election.id, Some(&receipt.registration_number), &settings).await?;
+    let sent = uocava::send_due(store, audit, &election.id, Some(&receipt.registration_number), &settings).await?;
     let link = sent
         .into_iter()
         .find_map(|sent| sent.link)

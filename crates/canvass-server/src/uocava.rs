@@ -34,8 +34,8 @@ use crate::{
     ballots::{self, AbsenteeRequestOutcome, BallotRequest, BallotStep},
     keys::UnsealedRing,
     ledger::{Audit, target},
-    vri_import::{self, ReadRequest, RegistrationChange, VriEncoding, VriSettings},
     voters::Sealer,
+    vri_import::{self, ReadRequest, RegistrationChange, VriEncoding, VriSettings},
 };
 
 /// How long a download link works unless the office says otherwise.
@@ -136,9 +136,10 @@ async fn request_ballots(
     audit: &Audit,
     request: &StoredUocavaRequest,
 ) -> Result<Vec<AbsenteeRequestOutcome>, ServerError> {
-    let (Ok(start), Ok(end)) =
-        (Date::from_calendar_date(request.year, Month::January, 1), Date::from_calendar_date(request.year, Month::December, 31))
-    else {
+    let (Ok(start), Ok(end)) = (
+        Date::from_calendar_date(request.year, Month::January, 1),
+        Date::from_calendar_date(request.year, Month::December, 31),
+    ) else {
         return Err(ServerError::Invalid(format!("year: {} is not a calendar year", request.year)));
     };
     let absentee = AbsenteeRequest {
@@ -354,7 +355,10 @@ pub enum LinkRefusal {
 }
 
 /// A link that still works: its delivery.
-pub async fn usable_link(store: &dyn Store, token: &str) -> Result<Result<StoredUocavaDelivery, LinkRefusal>, ServerError> {
+pub async fn usable_link(
+    store: &dyn Store,
+    token: &str,
+) -> Result<Result<StoredUocavaDelivery, LinkRefusal>, ServerError> {
     // A token is 64 hexadecimal digits; anything else is not one of ours, and is not hashed
     // or looked up.
     if token.len() != 64 || !token.bytes().all(|byte| byte.is_ascii_hexdigit()) {
@@ -432,10 +436,8 @@ pub async fn download(
 /// A small, valid one-page PDF naming the style and its contests: the same bytes for every
 /// voter of the style.
 fn style_pdf_bytes(definition: &ElectionDefinition, style: &BallotStyle) -> Result<Vec<u8>, ServerError> {
-    let mut lines = vec![
-        format!("Official ballot: {}", definition.election.name),
-        format!("Ballot style {}", style.id),
-    ];
+    let mut lines =
+        vec![format!("Official ballot: {}", definition.election.name), format!("Ballot style {}", style.id)];
     for contest in definition.contests.iter().filter(|contest| style.contests.contains(&contest.id)) {
         lines.push(contest.name.to_string());
     }
@@ -519,7 +521,11 @@ fn day_of(millis: i64) -> Date {
 
 /// Every UOCAVA request of the election's year from voters who vote in it, with where each
 /// stands against the deadline and the ballot's tracking, as of `today`.
-pub async fn deadline_report(store: &dyn Store, election: &ElectionId, today: Date) -> Result<DeadlineReport, ServerError> {
+pub async fn deadline_report(
+    store: &dyn Store,
+    election: &ElectionId,
+    today: Date,
+) -> Result<DeadlineReport, ServerError> {
     let election = store
         .election(election)
         .await?
@@ -535,12 +541,18 @@ pub async fn deadline_report(store: &dyn Store, election: &ElectionId, today: Da
         }
         let delivered = deliveries.iter().find(|delivery| delivery.registration_number == number);
         let sent_on = delivered.map(|delivery| day_of(delivery.sent_at));
-        let ballot = store.voter_ballots(number).await?.into_iter().rfind(|ballot| {
-            ballot.election == election.id && ballot.kind() == BallotKind::Absentee
-        });
+        let ballot = store
+            .voter_ballots(number)
+            .await?
+            .into_iter()
+            .rfind(|ballot| ballot.election == election.id && ballot.kind() == BallotKind::Absentee);
         let tracking = match (ballot, fwabs.iter().any(|fwab| fwab.registration_number == number)) {
-            (Some(ballot), _) if ballot.status != BallotStatus::Absentee(AbsenteeStatus::Requested)
-                && ballot.status != BallotStatus::Absentee(AbsenteeStatus::Sent) => ballot.status.as_str().to_owned(),
+            (Some(ballot), _)
+                if ballot.status != BallotStatus::Absentee(AbsenteeStatus::Requested)
+                    && ballot.status != BallotStatus::Absentee(AbsenteeStatus::Sent) =>
+            {
+                ballot.status.as_str().to_owned()
+            }
             (_, true) => "fwab".to_owned(),
             (Some(ballot), false) => ballot.status.as_str().to_owned(),
             (None, false) => "requested".to_owned(),

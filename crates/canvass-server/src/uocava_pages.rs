@@ -105,7 +105,9 @@ fn text<'a>(value: &'a Option<String>, field: &'static str, label: &str) -> Resu
 
 fn optional<'a>(value: &'a str, field: &'static str) -> Result<Option<&'a str>, FieldError> {
     let value = value.trim();
-    if value.chars().count() > MAX_FIELD_CHARS || value.chars().any(|character| character.is_control() && character != '\n' && character != '\r') {
+    if value.chars().count() > MAX_FIELD_CHARS
+        || value.chars().any(|character| character.is_control() && character != '\n' && character != '\r')
+    {
         return Err(FieldError(field, format!("The {field} field is too long or holds characters it cannot.")));
     }
     Ok((!value.is_empty()).then_some(value))
@@ -383,7 +385,8 @@ async fn fpca_page(State(node): State<Node>) -> Result<Markup, PageError> {
 }
 
 fn throttled_page(node: &Node, title: &str, wait: std::time::Duration) -> Response {
-    let page = layout(title, node.is_demo(), html! { h1 { (title) } p.error role="alert" { (lookup::too_many(wait)) } });
+    let page =
+        layout(title, node.is_demo(), html! { h1 { (title) } p.error role="alert" { (lookup::too_many(wait)) } });
     let retry_after = HeaderValue::from(lookup::retry_after_seconds(wait));
     (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, retry_after)], page).into_response()
 }
@@ -395,10 +398,7 @@ fn public_audit(node: &Node) -> Audit {
 
 /// The roll a county's voters are on: the nearest jurisdiction of its lineage whose key ring
 /// is unsealed here.
-async fn roll_of(
-    node: &Node,
-    county: &JurisdictionId,
-) -> Result<Option<Arc<crate::keys::UnsealedRing>>, ServerError> {
+async fn roll_of(node: &Node, county: &JurisdictionId) -> Result<Option<Arc<crate::keys::UnsealedRing>>, ServerError> {
     for jurisdiction in crate::access::lineage(node.store(), county).await? {
         if let Ok(ring) = node.keys().current(node.store(), &jurisdiction).await {
             return Ok(Some(ring));
@@ -485,7 +485,9 @@ async fn fpca_submit(
 
 fn refusal_page(node: &Node, refusal: LinkRefusal) -> Response {
     let (status, message) = match refusal {
-        LinkRefusal::Unknown => (StatusCode::NOT_FOUND, "This ballot link is not valid. Check that you copied the whole link."),
+        LinkRefusal::Unknown => {
+            (StatusCode::NOT_FOUND, "This ballot link is not valid. Check that you copied the whole link.")
+        }
         LinkRefusal::Used => (
             StatusCode::GONE,
             "This ballot link was already used: each link works once. If you need your ballot again, contact your election office.",
@@ -545,17 +547,20 @@ async fn link_submit(
         Err(error) => return PageError(error).into_response(),
     };
     if wrong.count(delivery.id) >= MAX_WRONG_BIRTH_DATES {
-        let message = "Too many wrong dates of birth: this link no longer works. Contact your election office for a new one.";
-        let page = layout(BALLOT_TITLE, node.is_demo(), html! { h1 { (BALLOT_TITLE) } p.error role="alert" { (message) } });
+        let message =
+            "Too many wrong dates of birth: this link no longer works. Contact your election office for a new one.";
+        let page =
+            layout(BALLOT_TITLE, node.is_demo(), html! { h1 { (BALLOT_TITLE) } p.error role="alert" { (message) } });
         return (StatusCode::FORBIDDEN, page).into_response();
     }
     let form_again = |status: StatusCode, message: &str| {
         (status, layout(BALLOT_TITLE, node.is_demo(), birth_date_form(&token, Some(message)))).into_response()
     };
-    let birth_date = match body.ok().and_then(|axum::Form(field)| lookup::parse_birth_date(field.birth_date.as_deref()).ok()) {
-        Some(date) => date,
-        None => return form_again(StatusCode::BAD_REQUEST, "Enter your date of birth as YYYY-MM-DD."),
-    };
+    let birth_date =
+        match body.ok().and_then(|axum::Form(field)| lookup::parse_birth_date(field.birth_date.as_deref()).ok()) {
+            Some(date) => date,
+            None => return form_again(StatusCode::BAD_REQUEST, "Enter your date of birth as YYYY-MM-DD."),
+        };
     let voter = match node.store().voter(&delivery.registration_number).await {
         Ok(Some(voter)) => voter,
         Ok(None) => return refusal_page(&node, LinkRefusal::Unknown),

@@ -2,7 +2,7 @@
 
 use canvass_core::id::ElectionId;
 use canvass_store::{StoreError, StoredFwab, StoredUocavaDelivery, StoredUocavaRequest, uocava as rows};
-use sqlx::{Row, PgPool, postgres::PgRow};
+use sqlx::{PgPool, Row, postgres::PgRow};
 
 use crate::{backend, insert_error, text};
 
@@ -90,10 +90,7 @@ fn delivery_row(row: &PgRow) -> Result<StoredUocavaDelivery, StoreError> {
     })
 }
 
-pub(crate) async fn deliveries(
-    pool: &PgPool,
-    election: &ElectionId,
-) -> Result<Vec<StoredUocavaDelivery>, StoreError> {
+pub(crate) async fn deliveries(pool: &PgPool, election: &ElectionId) -> Result<Vec<StoredUocavaDelivery>, StoreError> {
     let rows =
         sqlx::query(&format!("SELECT {DELIVERY_COLUMNS} FROM uocava_deliveries WHERE election_id = $1 ORDER BY id"))
             .bind(election.as_str())

@@ -31,7 +31,10 @@ pub struct StoredUocavaRequest {
 pub enum DeliveryMethod {
     Mail,
     /// A one-time download link: its token's SHA-256 (hex) and when it stops working.
-    Link { token_hash: String, expires_at: i64 },
+    Link {
+        token_hash: String,
+        expires_at: i64,
+    },
 }
 
 /// One blank ballot sent to one voter for one election.

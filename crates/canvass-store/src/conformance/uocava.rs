@@ -73,10 +73,13 @@ fn uocava_requests_and_deliveries_round_trip(store: &dyn Store) -> ScenarioFutur
         let mailed = store.insert_uocava_delivery(&mail).await.unwrap();
         let linked = store.insert_uocava_delivery(&link("ab12", 9_000)).await.unwrap();
         let stored = store.uocava_deliveries(&election()).await.unwrap();
-        assert_eq!(stored, vec![StoredUocavaDelivery { id: mailed, ..mail }, StoredUocavaDelivery {
-            id: linked,
-            ..link("ab12", 9_000)
-        }]);
+        assert_eq!(
+            stored,
+            vec![
+                StoredUocavaDelivery { id: mailed, ..mail },
+                StoredUocavaDelivery { id: linked, ..link("ab12", 9_000) }
+            ]
+        );
         let taken = store.insert_uocava_delivery(&link("ab12", 9_000)).await;
         assert!(matches!(taken, Err(StoreError::AlreadyExists { .. })), "{taken:?}");
         let unknown = StoredUocavaDelivery { election: ElectionId::parse("nowhere-2027").unwrap(), ..link("cd34", 1) };
