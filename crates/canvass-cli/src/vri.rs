@@ -101,11 +101,10 @@ pub async fn import(data: &Path, arguments: &ImportArguments, encoding: VriEncod
                     };
                     match received {
                         Ok(receipt) => println!(
-                            "{}: FPCA of voter {} received ({} {} voter, ballots for {} by {}; {} election(s) on file).",
+                            "{}: FPCA of voter {} received ({} UOCAVA voter, ballots for {} by {}; {} election(s) on file).",
                             file.display(),
                             receipt.registration_number,
                             receipt.classification.as_str(),
-                            "UOCAVA",
                             receipt.year,
                             receipt.delivery.as_str(),
                             receipt.ballots.len()
