@@ -257,3 +257,48 @@ async fn the_45_day_report_lists_a_request_not_served_in_time() {
     assert_eq!(earlier.rows[0].standing, DeadlineStanding::DaysLeft(10));
     assert!(uocava::deadline_report(store, &ElectionId::parse("nowhere").unwrap(), today).await.is_err());
 }
+
+#[tokio::test]
+async fn an_fpca_in_a_vri_file_takes_the_same_path() {
+    use canvass_formats::vri::{
+        BallotPeriod, BallotReceiptMethod, BallotRequest, Election as VriElection, RequestForm, RequestType,
+    };
+    use canvass_server::{
+        ballots::AbsenteeRequestOutcome,
+        vri_export,
+        vri_import::{self, VriEncoding, VriSettings},
+    };
+    let (test, _app) = demo().await;
+    let store = test.node.store();
+    let content = &test.demo.as_ref().unwrap().content;
+    let voter = &content.voters[0];
+    let ring = test.node.keys().current(store, &voter.county).await.unwrap();
+    // A voter already on the roll, written out as VRI and sent back as an FPCA asking for
+    // the demo election's ballot by mail.
+    let mut request = vri_export::export_request(store, &ring, &voter.registration_number).await.unwrap();
+    request.form = Some(RequestForm::FederalPostCardApplication);
+    request.request_types = vec![RequestType::Registration, RequestType::BallotRequest];
+    request.ballot_request = Some(BallotRequest {
+        period: BallotPeriod::ElectionBased(VriElection {
+            name: None,
+            start_date: content.election.date,
+            end_date: None,
+        }),
+        receipt_preferences: vec![BallotReceiptMethod::Mail],
+        mail_forwarding_address: None,
+    });
+    let bytes = vri_export::encode(&request, VriEncoding::Json).unwrap();
+    let read = vri_import::read_bytes(&bytes, VriEncoding::Json).unwrap();
+    assert!(uocava::is_fpca(&read));
+    let settings = VriSettings { jurisdiction: voter.county.clone(), actor: "admin".into(), precinct: None };
+    let audit = test.node.system_audit();
+    let receipt = uocava::receive_fpca(store, &audit, &ring, &read, VriEncoding::Json, &settings).await.unwrap();
+    assert_eq!(receipt.registration_number, voter.registration_number);
+    assert_eq!((receipt.delivery, receipt.year), (Delivery::Mail, content.election.date.year()));
+    assert_eq!(receipt.ballots, vec![AbsenteeRequestOutcome::Recorded(content.election.id.clone())]);
+    let stored = store.voter(&voter.registration_number).await.unwrap().unwrap();
+    assert_eq!(stored.status, voter.status, "a voter already on the roll keeps their status");
+    let requests = store.uocava_requests(content.election.date.year()).await.unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].registration_number, voter.registration_number);
+}
