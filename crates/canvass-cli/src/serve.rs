@@ -238,6 +238,10 @@ async fn serve_until_stopped(
             listeners.public, demo.uocava.0, demo.uocava.1
         );
         println!(
+            "  UOCAVA deadlines: {scheme}://{}/elections/{}/uocava   (or: canvass uocava deadlines --election {})",
+            listeners.admin, demo.election, demo.election
+        );
+        println!(
             "  Live results: {scheme}://{}/results/{}/   (signed snapshots; the archive at /results/)",
             listeners.public, demo.election
         );
