@@ -22,6 +22,7 @@ mod results_publish;
 mod serve;
 mod sign_in;
 mod transparency;
+mod uocava;
 mod users;
 mod voter_records;
 mod voters;
@@ -105,6 +106,10 @@ enum Command {
     /// The public transparency report: write it (incidents, statistics, signed feeds) as static files.
     #[command(subcommand)]
     Transparency(transparency::TransparencyCommand),
+    /// Overseas and military voters (UOCAVA): send blank ballots, the 45-day deadline check,
+    /// record a Federal Write-In Absentee Ballot.
+    #[command(subcommand)]
+    Uocava(uocava::UocavaCommand),
 }
 
 fn main() -> ExitCode {
@@ -137,6 +142,7 @@ fn main() -> ExitCode {
             Command::Results(command) => results::run(&cli.data, command).await,
             Command::Incidents(command) => incidents::run(&cli.data, command).await,
             Command::Transparency(command) => transparency::run(&cli.data, command).await,
+            Command::Uocava(command) => uocava::run(&cli.data, command).await,
             Command::Witness(arguments) => tokio::task::spawn_blocking(move || witness::run(arguments))
                 .await
                 .map_err(anyhow::Error::from)

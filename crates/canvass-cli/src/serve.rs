@@ -107,6 +107,8 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
         polling_places = roll.places,
         "demo voter file and polling places imported through the real import paths"
     );
+    // The link is printed against the listener's real address once it is bound: a path here.
+    let uocava = canvass_server::demo_uocava::load(store.as_ref(), &audit, node.keys(), &loaded.content, "").await?;
     let ballot_lookups = roll
         .ballots
         .iter()
@@ -152,6 +154,7 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
         witness: (witness_file, witness_name),
         lookup,
         ballot_lookups,
+        uocava: (uocava.link, uocava.birth_date),
         election: loaded.content.election.id.to_string(),
     };
     let result = serve_until_stopped(node, store, &arguments, Some(&demo)).await;
@@ -185,6 +188,8 @@ struct DemoPrint {
     lookup: Option<String>,
     /// Made-up voters with a demo ballot, to type into "Did my ballot count?".
     ballot_lookups: Vec<String>,
+    /// The demo overseas voter's one-time ballot link (a path) and date of birth.
+    uocava: (String, String),
     /// The demo election, whose results two of three counties have reported.
     election: String,
 }
@@ -232,6 +237,15 @@ async fn serve_until_stopped(
         for ballot in &demo.ballot_lookups {
             println!("  Did my ballot count?  {scheme}://{}/lookup/ballot   try: {ballot}", listeners.public);
         }
+        println!("  Overseas voters (FPCA): {scheme}://{}/uocava/fpca", listeners.public);
+        println!(
+            "  UOCAVA ballot link (works once): {scheme}://{}{}   date of birth {}",
+            listeners.public, demo.uocava.0, demo.uocava.1
+        );
+        println!(
+            "  UOCAVA deadlines: {scheme}://{}/elections/{}/uocava   (or: canvass uocava deadlines --election {})",
+            listeners.admin, demo.election, demo.election
+        );
         println!(
             "  Live results: {scheme}://{}/results/{}/   (signed snapshots; the archive at /results/)",
             listeners.public, demo.election

@@ -22,6 +22,7 @@ pub mod name;
 pub mod normalize;
 pub mod results;
 pub mod results_sample;
+pub mod uocava;
 pub mod voter;
 pub mod voter_policy;
 

@@ -180,7 +180,11 @@ impl EventType {
             | Action::BallotRecord
             | Action::VoterSignatureSet
             | Action::VoterDuplicateMerge
-            | Action::VoterDuplicateDismiss => Self::VoterRecords,
+            | Action::VoterDuplicateDismiss
+            | Action::UocavaRequest
+            | Action::UocavaSend
+            | Action::UocavaDownload
+            | Action::UocavaFwab => Self::VoterRecords,
             Action::BackupCreate | Action::BackupRestore => Self::Backup,
             Action::LedgerStart => Self::Ledger,
         }

@@ -181,6 +181,10 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     route("POST", "/api/elections/{id}/certify", Staff(Operation::ViewNode, Handler)),
     route("GET", "/elections/{id}/results", Staff(Operation::ViewNode, NodeWide)),
     route("POST", "/elections/{id}/results", Staff(Operation::UploadResults, Handler)),
+    // UOCAVA: the handler checks ballots.read on the election's jurisdiction, ballots.record
+    // on the roll the form names.
+    route("GET", "/elections/{id}/uocava", Staff(Operation::ReadBallots, Handler)),
+    route("POST", "/elections/{id}/uocava/fwab", Staff(Operation::RecordBallots, Handler)),
 ];
 
 /// The entry for a route, if it has one.

@@ -56,6 +56,7 @@ pub fn router() -> Router<Node> {
         .merge(crate::admin_results::router())
         .merge(crate::admin_incidents::router())
         .merge(crate::admin_affected::router())
+        .merge(crate::admin_uocava::router())
 }
 
 pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {

@@ -39,6 +39,7 @@ pub fn public_app(node: Node) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .merge(lookup::router())
+        .merge(crate::uocava_pages::router())
         .merge(crate::results_routes::router())
         .merge(crate::results_ledger::router())
         .merge(crate::transparency::router())

@@ -103,6 +103,7 @@ impl Node {
             results: crate::results_routes::HotResults::default(),
         }));
         crate::results_publisher::spawn(&node);
+        crate::uocava_check::spawn(&node);
         Ok(node)
     }
 

@@ -887,6 +887,13 @@ async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>
             .json(serde_json::json!({ "jurisdiction": county, "justification": reason, "minutes": 5 }))
             .checks(Operation::BreakGlass, Scope::Anywhere)
             .reason(Reason::InBody),
+        ("GET", "/elections/{id}/uocava") => Sample::new(path.replace("{id}", &format!("{state}-results")), &[200])
+            .checks(Operation::ReadBallots, Scope::At(state)),
+        ("POST", "/elections/{id}/uocava/fwab") => {
+            Sample::new(path.replace("{id}", &format!("{state}-results")), &[404])
+                .form(&[("jurisdiction", county), ("registration_number", "NOBODY"), ("on", "")])
+                .checks(Operation::RecordBallots, Scope::At(county))
+        }
         ("GET", "/api/elections/{id}/results" | "/elections/{id}/results") => {
             Sample::new(path.replace("{id}", &format!("{state}-results")), &[200])
         }

@@ -6,6 +6,7 @@ mod election_definitions;
 mod incidents;
 mod results;
 mod results_snapshots;
+mod uocava;
 
 #[cfg(feature = "test-cluster")]
 pub mod test_cluster;
@@ -2240,5 +2241,43 @@ impl Store for PostgresStore {
 
     async fn incident_updates(&self, id: &str) -> Result<Vec<StoredIncidentUpdate>, StoreError> {
         incidents::updates(&self.pool, id).await
+    }
+
+    async fn insert_uocava_request(&self, request: &canvass_store::StoredUocavaRequest) -> Result<i64, StoreError> {
+        uocava::insert_request(&self.pool, request).await
+    }
+
+    async fn uocava_requests(&self, year: i32) -> Result<Vec<canvass_store::StoredUocavaRequest>, StoreError> {
+        uocava::requests(&self.pool, year).await
+    }
+
+    async fn insert_uocava_delivery(&self, delivery: &canvass_store::StoredUocavaDelivery) -> Result<i64, StoreError> {
+        uocava::insert_delivery(&self.pool, delivery).await
+    }
+
+    async fn uocava_deliveries(
+        &self,
+        election: &ElectionId,
+    ) -> Result<Vec<canvass_store::StoredUocavaDelivery>, StoreError> {
+        uocava::deliveries(&self.pool, election).await
+    }
+
+    async fn uocava_delivery_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<canvass_store::StoredUocavaDelivery>, StoreError> {
+        uocava::delivery_by_token(&self.pool, token_hash).await
+    }
+
+    async fn use_uocava_link(&self, id: i64, at: i64) -> Result<bool, StoreError> {
+        uocava::use_link(&self.pool, id, at).await
+    }
+
+    async fn insert_uocava_fwab(&self, fwab: &canvass_store::StoredFwab) -> Result<i64, StoreError> {
+        uocava::insert_fwab(&self.pool, fwab).await
+    }
+
+    async fn uocava_fwabs(&self, election: &ElectionId) -> Result<Vec<canvass_store::StoredFwab>, StoreError> {
+        uocava::fwabs(&self.pool, election).await
     }
 }

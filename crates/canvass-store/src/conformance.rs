@@ -35,6 +35,7 @@ mod duplicates;
 mod incidents;
 mod records;
 mod results_snapshots;
+mod uocava;
 
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
@@ -135,6 +136,7 @@ pub fn scenarios() -> Vec<Scenario> {
     .chain(results::scenarios())
     .chain(results_snapshots::scenarios())
     .chain(incidents::scenarios())
+    .chain(uocava::scenarios())
     .collect()
 }
 
