@@ -117,6 +117,10 @@ pub async fn run(data: &Path, command: AuditCommand) -> anyhow::Result<ExitCode>
     match command {
         AuditCommand::Verify(arguments) => {
             match tokio::task::spawn_blocking(move || verify_command(&arguments)).await.context("verifier task")? {
+                Ok(code) if code == ExitCode::from(DISCREPANCY_EXIT) => {
+                    record_discrepancy(data).await;
+                    Ok(code)
+                }
                 Ok(code) => Ok(code),
                 // Exit 2 means the log contradicts itself; anything else that stops the check
                 // (no log key, an unreadable state file, a malformed key) is the ordinary failure, 1.
@@ -371,4 +375,30 @@ async fn write_export(
     let count = writer.events();
     writer.finish()?.flush()?;
     Ok(count)
+}
+
+/// A discrepancy found while `--data` names this node's data dir (an office checking its own
+/// published log) opens a ledger incident there; an outside verifier without the data dir
+/// just reports it. A detector failure is reported, never fatal.
+async fn record_discrepancy(data: &Path) {
+    if !data_dir::config_path(data).exists() {
+        return;
+    }
+    let recorded = async {
+        let (_, store) = data_dir::open_existing(data).await?;
+        let audit = canvass_server::ledger::Audit::operator(store.clone());
+        let register = canvass_server::incidents::Register::beside(store.as_ref(), &audit);
+        let detected = canvass_server::incident_detectors::ledger_verification_failed(
+            &register,
+            "`canvass audit verify` found the published log inconsistent with its signed checkpoints.",
+        )
+        .await;
+        store.close().await;
+        detected.map_err(anyhow::Error::from)
+    }
+    .await;
+    match recorded {
+        Ok(()) => println!("An incident was opened on this node for the failed verification."),
+        Err(error) => eprintln!("warning: could not open an incident for this failure: {error:#}"),
+    }
 }

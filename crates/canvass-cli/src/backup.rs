@@ -81,7 +81,11 @@ pub async fn run(data: &Path, command: BackupCommand) -> anyhow::Result<ExitCode
                 .then(|| data_dir::load_signing_key(data))
                 .transpose()?
                 .map(|key| key.public_key());
-            let manifest = backup::verify(&file, &passphrase, expected)?;
+            let verified = backup::verify(&file, &passphrase, expected);
+            if let Err(error) = &verified {
+                record_failed_verification(data, &file, error).await;
+            }
+            let manifest = verified?;
             println!(
                 "The backup {} is intact{}.",
                 file.display(),
@@ -131,4 +135,31 @@ async fn load_postgres_snapshot(data: &Path, snapshot: &Path) -> anyhow::Result<
     canvass_store_postgres::restore_snapshot(url, snapshot).await?;
     std::fs::remove_file(snapshot)?;
     Ok(())
+}
+
+/// A backup that exists but fails verification (altered, truncated, not made by this node) is
+/// an incident on the node whose data dir `--data` names; a wrong passphrase or a missing file
+/// is the operator's typo, not an incident. A detector failure is reported, never fatal.
+async fn record_failed_verification(data: &Path, file: &Path, error: &canvass_server::ServerError) {
+    if matches!(error, canvass_server::ServerError::WrongSecret(_))
+        || !file.is_file()
+        || !data_dir::config_path(data).exists()
+    {
+        return;
+    }
+    let name = file.file_name().map_or_else(|| "backup".to_owned(), |name| name.to_string_lossy().into_owned());
+    let recorded = async {
+        let (_, store) = data_dir::open_existing(data).await?;
+        let audit = Audit::operator(store.clone());
+        let register = canvass_server::incidents::Register::beside(store.as_ref(), &audit);
+        let detected =
+            canvass_server::incident_detectors::backup_verification_failed(&register, &name, &error.to_string()).await;
+        store.close().await;
+        detected.map_err(anyhow::Error::from)
+    }
+    .await;
+    match recorded {
+        Ok(()) => println!("An incident was opened for this backup's failed verification."),
+        Err(detector_error) => eprintln!("warning: could not open an incident for this failure: {detector_error:#}"),
+    }
 }

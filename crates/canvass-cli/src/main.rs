@@ -12,6 +12,8 @@ mod data_dir;
 mod doctor;
 mod duplicates;
 mod elections;
+mod incidents;
+mod incidents_affected;
 mod init;
 mod keys;
 mod log_source;
@@ -20,6 +22,8 @@ mod results;
 mod results_publish;
 mod serve;
 mod sign_in;
+mod transparency;
+mod uocava;
 mod users;
 mod voter_records;
 mod voters;
@@ -97,6 +101,16 @@ enum Command {
     /// published snapshots as a static site, verify a published site.
     #[command(subcommand)]
     Results(results::ResultsCommand),
+    /// Security incidents: list, show with the timeline, open by hand, add an update.
+    #[command(subcommand)]
+    Incidents(incidents::IncidentsCommand),
+    /// The public transparency report: write it (incidents, statistics, signed feeds) as static files.
+    #[command(subcommand)]
+    Transparency(transparency::TransparencyCommand),
+    /// Overseas and military voters (UOCAVA): send blank ballots, the 45-day deadline check,
+    /// record a Federal Write-In Absentee Ballot.
+    #[command(subcommand)]
+    Uocava(uocava::UocavaCommand),
 }
 
 fn main() -> ExitCode {
@@ -127,6 +141,9 @@ fn main() -> ExitCode {
             Command::Ballots(command) => ballots::run(&cli.data, command).await,
             Command::Election(command) => elections::run(&cli.data, command).await,
             Command::Results(command) => results::run(&cli.data, command).await,
+            Command::Incidents(command) => incidents::run(&cli.data, command).await,
+            Command::Transparency(command) => transparency::run(&cli.data, command).await,
+            Command::Uocava(command) => uocava::run(&cli.data, command).await,
             Command::Witness(arguments) => tokio::task::spawn_blocking(move || witness::run(arguments))
                 .await
                 .map_err(anyhow::Error::from)

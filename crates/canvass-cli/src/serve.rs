@@ -80,6 +80,9 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
     let today = OffsetDateTime::now_utc().date();
     let audit = Audit { ledger: node.ledger().clone(), actor: Actor::System, request_id: None };
     let loaded = service::load_demo(store.as_ref(), &audit, node.keys(), today, arguments.demo_seed).await?;
+    // An incident with a timeline, so the register shows from the first page.
+    canvass_server::demo_incidents::load(&canvass_server::incidents::Register::of_node(&node), &audit, &loaded.content)
+        .await?;
     // The demo's reported counties are on the public results site from the first request.
     canvass_server::results_publisher::publish_if_changed(&node, &loaded.content.election.id).await?;
     tracing::info!(
@@ -97,11 +100,15 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
         temporary.path(),
     )
     .await?;
+    // An over-reading clerk, suspended, and the incident it opened: on the transparency page.
+    canvass_server::demo_incident::load(&node, &loaded.content).await?;
     tracing::info!(
         voters = roll.counts.inserted,
         polling_places = roll.places,
         "demo voter file and polling places imported through the real import paths"
     );
+    // The link is printed against the listener's real address once it is bound: a path here.
+    let uocava = canvass_server::demo_uocava::load(store.as_ref(), &audit, node.keys(), &loaded.content, "").await?;
     let ballot_lookups = roll
         .ballots
         .iter()
@@ -147,6 +154,7 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
         witness: (witness_file, witness_name),
         lookup,
         ballot_lookups,
+        uocava: (uocava.link, uocava.birth_date),
         election: loaded.content.election.id.to_string(),
     };
     let result = serve_until_stopped(node, store, &arguments, Some(&demo)).await;
@@ -180,6 +188,8 @@ struct DemoPrint {
     lookup: Option<String>,
     /// Made-up voters with a demo ballot, to type into "Did my ballot count?".
     ballot_lookups: Vec<String>,
+    /// The demo overseas voter's one-time ballot link (a path) and date of birth.
+    uocava: (String, String),
     /// The demo election, whose results two of three counties have reported.
     election: String,
 }
@@ -214,7 +224,7 @@ async fn serve_until_stopped(
     let stop = stop_signal();
     let public = arguments.public_listen.unwrap_or(node.config().public.listen);
     let admin = arguments.admin_listen.unwrap_or(node.config().admin.listen);
-    let mut listeners = listen::start(node, public, admin)?;
+    let mut listeners = listen::start(node.clone(), public, admin)?;
     let scheme = if listeners.tls { "https" } else { "http" };
     if let Some(demo) = demo {
         let password = &demo.password;
@@ -227,9 +237,22 @@ async fn serve_until_stopped(
         for ballot in &demo.ballot_lookups {
             println!("  Did my ballot count?  {scheme}://{}/lookup/ballot   try: {ballot}", listeners.public);
         }
+        println!("  Overseas voters (FPCA): {scheme}://{}/uocava/fpca", listeners.public);
+        println!(
+            "  UOCAVA ballot link (works once): {scheme}://{}{}   date of birth {}",
+            listeners.public, demo.uocava.0, demo.uocava.1
+        );
+        println!(
+            "  UOCAVA deadlines: {scheme}://{}/elections/{}/uocava   (or: canvass uocava deadlines --election {})",
+            listeners.admin, demo.election, demo.election
+        );
         println!(
             "  Live results: {scheme}://{}/results/{}/   (signed snapshots; the archive at /results/)",
             listeners.public, demo.election
+        );
+        println!(
+            "  Transparency: {scheme}://{}/transparency   (incidents, statistics; signed feed.json, feed.atom)",
+            listeners.public
         );
         println!(
             "  Results:      {scheme}://{}/elections/{}/results   (two of three counties reported; try: canvass results show --data {} --election {})",
@@ -264,7 +287,7 @@ async fn serve_until_stopped(
             listeners.public
         );
         println!("  Try: canvass audit verify --log {scheme}://{}/log", listeners.public);
-        start_demo_witness(&demo.witness, &format!("{scheme}://{}/log", listeners.public));
+        start_demo_witness(&demo.witness, &format!("{scheme}://{}/log", listeners.public), node.clone());
     } else {
         println!("Canvass is serving.");
         println!("  Public site:  {scheme}://{}/", listeners.public);
@@ -283,7 +306,9 @@ async fn serve_until_stopped(
 }
 
 /// Runs the demo's witness every few seconds on its own thread, for the life of the process.
-fn start_demo_witness((key_file, name): &(PathBuf, &'static str), log_url: &str) {
+/// A refusal (`REFUSED: ...`: the log shrank or forked) opens an incident on the node.
+fn start_demo_witness((key_file, name): &(PathBuf, &'static str), log_url: &str, node: canvass_server::Node) {
+    let runtime = tokio::runtime::Handle::current();
     let arguments = crate::witness::WitnessArguments {
         command: None,
         log: Some(log_url.to_owned()),
@@ -308,7 +333,17 @@ fn start_demo_witness((key_file, name): &(PathBuf, &'static str), log_url: &str)
             // Give the integrator time to sign the first checkpoint, then keep up with it.
             std::thread::sleep(std::time::Duration::from_secs(arguments.interval));
             if let Err(error) = crate::witness::witness_once(&arguments, &signer, &state, &mut source) {
-                tracing::warn!(error = %format!("{error:#}"), "the demo witness did not cosign");
+                let text = format!("{error:#}");
+                tracing::warn!(error = %text, "the demo witness did not cosign");
+                if let Some(reason) = text.strip_prefix("REFUSED: ") {
+                    let witness = arguments.name.as_deref().unwrap_or("demo-witness");
+                    let detected = runtime.block_on(canvass_server::incident_detectors::witness_refused(
+                        &canvass_server::incidents::Register::of_node(&node),
+                        witness,
+                        reason,
+                    ));
+                    runtime.block_on(canvass_server::incident_detectors::report_failure(detected, "witness_refusal"));
+                }
             }
         }
     });

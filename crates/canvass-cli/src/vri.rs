@@ -17,7 +17,7 @@ use canvass_core::{
 };
 use canvass_server::{
     ballots::{self, AbsenteeRequestOutcome},
-    vri_export,
+    uocava, vri_export,
     vri_import::{self, RegistrationChange, VriEncoding, VriOutcome, VriSettings},
 };
 
@@ -89,6 +89,33 @@ pub async fn import(data: &Path, arguments: &ImportArguments, encoding: VriEncod
         let (mut refused, mut absentee) = (0usize, 0usize);
         for file in &files {
             let imported = match vri_import::read_file(file, encoding) {
+                // A Federal Post Card Application: registration and the year's ballot request
+                // together, on the UOCAVA path.
+                Ok(read) if uocava::is_fpca(&read) => {
+                    let received = match signed_in.authorize(store.as_ref(), Operation::RecordBallots, &jurisdiction).await
+                    {
+                        Ok(_) => uocava::receive_fpca(store.as_ref(), &signed_in.audit, &ring, &read, encoding, &settings)
+                            .await
+                            .map_err(anyhow::Error::from),
+                        Err(error) => Err(error),
+                    };
+                    match received {
+                        Ok(receipt) => println!(
+                            "{}: FPCA of voter {} received ({} UOCAVA voter, ballots for {} by {}; {} election(s) on file).",
+                            file.display(),
+                            receipt.registration_number,
+                            receipt.classification.as_str(),
+                            receipt.year,
+                            receipt.delivery.as_str(),
+                            receipt.ballots.len()
+                        ),
+                        Err(error) => {
+                            refused += 1;
+                            eprintln!("{}: FPCA refused: {error:#}", file.display());
+                        }
+                    }
+                    continue;
+                }
                 Ok(read) => {
                     vri_import::import_request(store.as_ref(), &signed_in.audit, &ring, &read, encoding, &settings)
                         .await

@@ -525,7 +525,11 @@ fn an_altered_stored_hash_is_named_and_an_altered_right_edge_stops_the_node() {
         "--admin-listen",
         "127.0.0.1:0",
     ]);
-    assert_refused(&refused, "does not match its last signed checkpoint");
+    // The error is the last line; the log lines before it say the refusal opened an incident.
+    assert!(!refused.status.success());
+    let said = stderr(&refused);
+    assert!(said.trim().lines().last().unwrap().contains("does not match its last signed checkpoint"), "{said}");
+    assert!(said.contains("incident opened by a detector") && !said.contains("panicked"), "{said}");
     assert!(stdout(&refused).is_empty(), "it never served: {}", stdout(&refused));
     let again = directory.path().join("again");
     let republish = run(&["audit", "publish", "--data", text(&data), "--to", text(&again)]);
@@ -535,6 +539,26 @@ fn an_altered_stored_hash_is_named_and_an_altered_right_edge_stops_the_node() {
     assert_eq!(checked.status.code(), Some(2), "{}", stderr(&checked));
     // The first damage in log order is reported: the level-0 hash altered above.
     assert!(stderr(&checked).contains("entry 17 does not match"), "{}", stderr(&checked));
+
+    // Both failures are one ledger incident on the node: the refused start opened it, and a
+    // verify run with the node's data dir adds an update to it.
+    let with_data = run(&["audit", "verify", "--data", text(&data), "--log", text(&again)]);
+    assert_eq!(with_data.status.code(), Some(2), "{}", stderr(&with_data));
+    assert!(stdout(&with_data).contains("An incident was opened"), "{}", stdout(&with_data));
+    let incidents = block_on(async {
+        use canvass_store::Store;
+        let store =
+            canvass_store_sqlite::SqliteStore::open(&data.join("canvass.db"), canvass_store_sqlite::OpenMode::Existing)
+                .await
+                .unwrap();
+        let found = store.incidents(10).await.unwrap();
+        store.close().await;
+        found
+    });
+    assert_eq!(incidents.len(), 1, "{incidents:?}");
+    assert_eq!((incidents[0].kind.as_str(), incidents[0].severity.as_str()), ("ledger_verification", "critical"));
+    assert_eq!(incidents[0].jurisdiction, None);
+    assert_eq!(incidents[0].revision, 1, "the verify's detection is an update of the open incident");
 }
 
 #[test]

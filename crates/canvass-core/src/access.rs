@@ -146,6 +146,7 @@ operations! {
     GrantAdministrator => "staff.grant_administrator", false, "Grant an administrator role.";
     ManageTokens => "tokens.manage", false, "Issue and revoke API tokens for machines.";
     BreakGlass => "access.break_glass", false, "Open time-limited emergency administrator access.";
+    ManageIncidents => "incidents.manage", false, "Open a security incident by hand and add updates to incidents (status, severity, counts, actions, public and internal notes); incidents are never deleted.";
 }
 
 impl fmt::Display for Operation {
@@ -200,6 +201,7 @@ const POLICY: &[(Operation, [Rule; 6])] = &[
     (Operation::GrantAdministrator, [TWO, TWO, NO, NO, NO, NO]),
     (Operation::ManageTokens, [YES, YES, NO, NO, NO, NO]),
     (Operation::BreakGlass, [WHY, WHY, NO, NO, NO, NO]),
+    (Operation::ManageIncidents, [YES, YES, NO, NO, NO, NO]),
 ];
 
 /// The table's cell; an operation without a row is denied to everyone.
@@ -286,11 +288,20 @@ pub enum RequestKind {
     ShredKeys,
     GrantAdministrator,
     CertifyResults,
+    /// The voters an incident's subject read (registration numbers and names), for breach
+    /// notification; the subject names the incident.
+    ExportAffectedVoters,
 }
 
 impl RequestKind {
-    pub const ALL: [Self; 5] =
-        [Self::ExportVoters, Self::RotateKeys, Self::ShredKeys, Self::GrantAdministrator, Self::CertifyResults];
+    pub const ALL: [Self; 6] = [
+        Self::ExportVoters,
+        Self::RotateKeys,
+        Self::ShredKeys,
+        Self::GrantAdministrator,
+        Self::CertifyResults,
+        Self::ExportAffectedVoters,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -299,6 +310,7 @@ impl RequestKind {
             Self::ShredKeys => "shred_keys",
             Self::GrantAdministrator => "grant_administrator",
             Self::CertifyResults => "certify_results",
+            Self::ExportAffectedVoters => "export_affected_voters",
         }
     }
 
@@ -309,6 +321,7 @@ impl RequestKind {
             Self::ShredKeys => "Shred the key ring",
             Self::GrantAdministrator => "Grant an administrator role",
             Self::CertifyResults => "Certify results",
+            Self::ExportAffectedVoters => "Export an incident's affected voters",
         }
     }
 
@@ -320,6 +333,7 @@ impl RequestKind {
             Self::ShredKeys => Operation::ShredKeys,
             Self::GrantAdministrator => Operation::GrantAdministrator,
             Self::CertifyResults => Operation::CertifyResults,
+            Self::ExportAffectedVoters => Operation::ExportVoters,
         }
     }
 
@@ -327,7 +341,7 @@ impl RequestKind {
         Self::ALL.into_iter().find(|kind| kind.as_str() == value).ok_or_else(|| CoreError::UnknownVariant {
             what: "request kind",
             value: value.to_owned(),
-            expected: "export_voters, rotate_keys, shred_keys, grant_administrator, certify_results",
+            expected: "export_voters, rotate_keys, shred_keys, grant_administrator, certify_results, export_affected_voters",
         })
     }
 }

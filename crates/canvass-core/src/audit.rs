@@ -166,6 +166,12 @@ actions! {
     ResultsReport => "results.report", "A county's precinct results were accepted (or a refused upload): election, county, precincts, file hash.";
     ResultsCorrect => "results.correct", "Accepted precinct results were corrected, with the reason (or a refused correction).";
     ResultsPublish => "results.publish", "A signed results snapshot was published: the election, its sequence and the SHA-256 of its manifest.";
+    IncidentUpdate => "incident.update", "A security incident was updated: its status, severity, counts or actions, with public and internal notes (or a refused change).";
+    IncidentAffectedVoters => "incident.affected_voters", "The voter records an incident's subject read were listed (or exported) for breach notification: the incident, the window and the count.";
+    UocavaRequest => "uocava.request", "An overseas or military voter's ballot request (FPCA) was received: the voter by number, the year, the delivery and classification codes.";
+    UocavaSend => "uocava.send", "A blank ballot was sent to an overseas or military voter: by mail, or as a one-time download link (never the link itself).";
+    UocavaDownload => "uocava.download", "A blank ballot was downloaded through a one-time link after the voter's date of birth was checked (or a refused attempt).";
+    UocavaFwab => "uocava.fwab", "A Federal Write-In Absentee Ballot was recorded as received.";
 }
 
 impl fmt::Display for Action {

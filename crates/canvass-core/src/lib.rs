@@ -15,12 +15,14 @@ pub mod doctor;
 pub mod election;
 mod error;
 pub mod id;
+pub mod incidents;
 pub mod jurisdiction;
 pub mod lifecycle;
 pub mod name;
 pub mod normalize;
 pub mod results;
 pub mod results_sample;
+pub mod uocava;
 pub mod voter;
 pub mod voter_policy;
 

@@ -154,7 +154,7 @@ impl EventType {
             | Action::RequestExecute
             | Action::BreakGlass
             | Action::AccessDenied => Self::Authorization,
-            Action::IncidentOpen => Self::Incident,
+            Action::IncidentOpen | Action::IncidentUpdate | Action::IncidentAffectedVoters => Self::Incident,
             Action::ResultsCertify | Action::ResultsReport | Action::ResultsCorrect | Action::ResultsPublish => {
                 Self::Results
             }
@@ -180,7 +180,11 @@ impl EventType {
             | Action::BallotRecord
             | Action::VoterSignatureSet
             | Action::VoterDuplicateMerge
-            | Action::VoterDuplicateDismiss => Self::VoterRecords,
+            | Action::VoterDuplicateDismiss
+            | Action::UocavaRequest
+            | Action::UocavaSend
+            | Action::UocavaDownload
+            | Action::UocavaFwab => Self::VoterRecords,
             Action::BackupCreate | Action::BackupRestore => Self::Backup,
             Action::LedgerStart => Self::Ledger,
         }

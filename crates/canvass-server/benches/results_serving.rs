@@ -6,8 +6,9 @@
 //! `cargo bench -p canvass-server --bench results_serving`. It generates the state-size sample
 //! election (100 counties, 2,700 precincts, 60 contests) with full returns, publishes it through
 //! `results_publish::publish` into a fresh SQLite store with the real pages (`results_site::pages`:
-//! summary, change history, contest, county and precinct pages), serves the node's public app on
-//! 127.0.0.1 (tokio, multi-threaded), writes the same snapshot with `write_site` and serves that
+//! summary, change history, contest, county and precinct pages), serves it with the listeners
+//! `canvass serve` runs (`listen::start`: tokio, multi-threaded, the public listener's hot path) on
+//! 127.0.0.1, writes the same snapshot with `write_site` and serves that
 //! directory with nginx (`worker_processes auto`, `gzip_static on`, `open_file_cache`,
 //! `access_log off`) on another loopback port. wrk (`-t2 -c64`, `RESULTS_BENCH_SECONDS` per
 //! run, default 10, `RESULTS_BENCH_ROUNDS` rounds, default 3) asks both for the summary JSON and
@@ -31,7 +32,7 @@ use canvass_core::{
     results_sample::{SampleShape, sample_election},
 };
 use canvass_crypto::NodeSigningKey;
-use canvass_server::{Node, public_app, results_publish, results_verify};
+use canvass_server::{Node, results_publish, results_verify};
 use canvass_store::Store;
 use canvass_store_sqlite::{OpenMode, SqliteStore};
 
@@ -212,10 +213,10 @@ fn main() {
         let first = results_publish::publish(&node, &audit, &results, &canvass_server::results_site::pages).await.unwrap();
         println!("first publication: {} files, {} bodies, in {:.2?}", first.files, first.new_bodies, started.elapsed());
 
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let app = public_app(node.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        tokio::spawn(async move { axum::serve(listener, app).await });
+        // The listeners `canvass serve` runs, hot path and all.
+        let loopback: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let listeners = canvass_server::listen::start(node.clone(), loopback, loopback).unwrap();
+        let address = listeners.public;
 
         let site = work.join("site");
         results_verify::write_site(store.as_ref(), &first.election, &public_key, &site).await.unwrap();

@@ -129,6 +129,10 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     // The form names the jurisdiction: the handler checks elections.define on it.
     route("POST", "/elections", Staff(Operation::DefineElections, Handler)),
     route("GET", "/elections/{id}", Staff(Operation::ViewNode, NodeWide)),
+    route("GET", "/incidents", Staff(Operation::SearchLedger, NodeWide)),
+    route("POST", "/incidents", Staff(Operation::ManageIncidents, Handler)),
+    route("GET", "/incidents/{id}", Staff(Operation::SearchLedger, Handler)),
+    route("POST", "/incidents/{id}/updates", Staff(Operation::ManageIncidents, Handler)),
     route("GET", "/api/keys", Staff(Operation::ViewKeys, NodeWide)),
     route("POST", "/api/jurisdictions/{id}/unseal", Staff(Operation::OperateKeys, Path("id"))),
     route("POST", "/api/jurisdictions/{id}/seal", Staff(Operation::OperateKeys, Path("id"))),
@@ -161,12 +165,26 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     route("POST", "/api/requests/{id}/run", Staff(Operation::ViewNode, Handler)),
     route("POST", "/api/break-glass", Staff(Operation::BreakGlass, Handler)),
     route("GET", "/api/incidents", Staff(Operation::SearchLedger, NodeWide)),
+    // The incident's own jurisdiction is checked in the handler.
+    route("POST", "/api/incidents", Staff(Operation::ManageIncidents, Handler)),
+    route("GET", "/api/incidents/{id}", Staff(Operation::SearchLedger, Handler)),
+    route("POST", "/api/incidents/{id}/updates", Staff(Operation::ManageIncidents, Handler)),
+    // Never allowed: the handlers answer 405 and record the attempt, whoever asks.
+    route("PUT", "/api/incidents/{id}", SignedIn),
+    route("DELETE", "/api/incidents/{id}", SignedIn),
+    // The handler asks for voters.read (with an administrator's reason) on the incident's jurisdiction.
+    route("GET", "/api/incidents/{id}/affected", Staff(Operation::ReadVoters, Handler)),
+    route("GET", "/incidents/{id}/affected", Staff(Operation::ReadVoters, Handler)),
     // Results: the handler checks results.upload on every county the file names.
     route("POST", "/api/elections/{id}/results", Staff(Operation::UploadResults, Handler)),
     route("GET", "/api/elections/{id}/results", Staff(Operation::ViewNode, NodeWide)),
     route("POST", "/api/elections/{id}/certify", Staff(Operation::ViewNode, Handler)),
     route("GET", "/elections/{id}/results", Staff(Operation::ViewNode, NodeWide)),
     route("POST", "/elections/{id}/results", Staff(Operation::UploadResults, Handler)),
+    // UOCAVA: the handler checks ballots.read on the election's jurisdiction, ballots.record
+    // on the roll the form names.
+    route("GET", "/elections/{id}/uocava", Staff(Operation::ReadBallots, Handler)),
+    route("POST", "/elections/{id}/uocava/fwab", Staff(Operation::RecordBallots, Handler)),
 ];
 
 /// The entry for a route, if it has one.
@@ -704,6 +722,28 @@ impl LoginThrottle {
         by_account || by_address
     }
 
+    /// Which keys have exactly reached their limit: true once, on the failure that locks the
+    /// account or address out, so a detector fires once per lock-out.
+    pub fn limits_reached(
+        &self,
+        account: &str,
+        address: Option<IpAddr>,
+        node: &Node,
+    ) -> crate::incident_detectors::ThrottleHit {
+        let access = &node.config().access;
+        let since = now_millis() - millis(access.login_window);
+        let Ok(failures) = self.0.lock() else {
+            return crate::incident_detectors::ThrottleHit { account: false, address: false };
+        };
+        let count =
+            |key: &str| failures.get(key).map_or(0, |times| times.iter().filter(|time| **time >= since).count());
+        crate::incident_detectors::ThrottleHit {
+            account: count(&format!("account:{account}")) == access.failed_logins_per_account as usize,
+            address: address
+                .is_some_and(|ip| count(&format!("address:{ip}")) == access.failed_logins_per_address as usize),
+        }
+    }
+
     pub fn record_failure(&self, account: &str, address: Option<IpAddr>) {
         let now = now_millis();
         let Ok(mut failures) = self.0.lock() else { return };
@@ -775,7 +815,13 @@ pub async fn sign_in(
         }
         Err(error) => {
             throttle.record_failure(throttle_key, address);
-            Err(audit.refuse(attempt, error).await)
+            let refused = audit.refuse(attempt, error).await;
+            let hit = throttle.limits_reached(throttle_key, address, node);
+            if hit.account || hit.address {
+                let detected = crate::incident_detectors::failed_sign_ins(node, known.as_ref(), address, hit).await;
+                crate::incident_detectors::report_failure(detected, "failed_sign_in").await;
+            }
+            Err(refused)
         }
     }
 }

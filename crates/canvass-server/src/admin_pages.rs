@@ -54,6 +54,9 @@ pub fn router() -> Router<Node> {
         .merge(crate::admin_duplicates::router())
         .merge(crate::admin_elections::router())
         .merge(crate::admin_results::router())
+        .merge(crate::admin_incidents::router())
+        .merge(crate::admin_affected::router())
+        .merge(crate::admin_uocava::router())
 }
 
 pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {
@@ -65,6 +68,7 @@ pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principa
                 a href="/approvals" { "Approvals" } " · "
                 a href="/voters" { "Search voters" } " · "
                 a href="/elections" { "Elections" } " · "
+                a href="/incidents" { "Incidents" } " · "
                 a href="/account" { "My account (" (principal.username) ")" } " · "
                 form.inline method="post" action="/logout" {
                     (csrf(principal))
@@ -275,11 +279,14 @@ async fn dashboard(State(node): State<Node>, principal: Principal) -> Result<Mar
             table {
                 thead { tr { th { "Opened" } th { "Severity" } th { "What happened" } th { "Records" } th { "Status" } } }
                 tbody { @for incident in &incidents {
-                    tr { td { (time_text(incident.opened_at)) } td { (incident.severity) } td { (incident.summary) }
-                         td { (incident.records_affected) } td { (incident.status) } }
+                    tr { td { (time_text(incident.opened_at)) } td { (incident.severity) }
+                         td { a href=(crate::admin_incidents::incident_path(&incident.id)) { (incident.summary) } }
+                         td { (incident.records_affected) } td { (incident.status)
+                            @if incident.subject.is_some() { br; a href={ "/incidents/" (incident.id) "/affected" } { "affected voters" } } } }
                 } }
             }
         }
+        p { a href="/incidents" { "All incidents" } }
         h2 { "Confidential reads, last hour" }
         (read_volume_chart(&volumes))
         (baseline_table(&baselines))

@@ -295,8 +295,10 @@ pub fn router() -> OpenApiRouter<Node> {
         .routes(routes!(crate::api_staff::open_break_glass))
         .routes(routes!(crate::api_staff::list_incidents))
         .merge(crate::api_duplicates::router())
+        .merge(crate::api_affected::router())
         .merge(crate::api_elections::router())
         .merge(crate::api_results::router())
+        .merge(crate::api_incidents::router())
 }
 
 /// Routes that need no authentication: health checks and this document.

@@ -152,6 +152,7 @@ async fn add_share(
         node.keys().seal(jurisdiction)?;
         return Err(error);
     }
+    keys::detect_repeated_failures(node.store(), audit, jurisdiction, &progress).await;
     progress
 }
 

@@ -555,7 +555,7 @@ pub async fn run_request(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ServerError> {
     let outcome = match requests::run(&node, &audit, &principal, &id).await? {
-        Completed::Export { csv, .. } => {
+        Completed::Export { csv, .. } | Completed::AffectedExport { csv, .. } => {
             return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CACHE_CONTROL, "no-store")], csv)
                 .into_response());
         }
@@ -600,7 +600,14 @@ pub struct IncidentBody {
     pub summary: String,
     pub subject: Option<String>,
     pub records_affected: u64,
+    /// open, investigating, contained or closed.
     pub status: String,
+    pub detected_at: i64,
+    /// voter_confidential, voter_public, results, ledger, credentials, backup.
+    pub data_classes: Vec<String>,
+    pub actions_taken: String,
+    /// Updates so far.
+    pub revision: u32,
 }
 
 impl From<StoredIncident> for IncidentBody {
@@ -615,15 +622,49 @@ impl From<StoredIncident> for IncidentBody {
             subject: incident.subject.map(String::from),
             records_affected: incident.records_affected,
             status: incident.status,
+            detected_at: incident.detected_at,
+            data_classes: incident.data_classes,
+            actions_taken: incident.actions_taken,
+            revision: incident.revision,
         }
     }
 }
 
-/// Security incidents, newest first.
-#[utoipa::path(get, path = "/api/incidents", tag = "audit", responses((status = 200, body = [IncidentBody])))]
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct IncidentFilter {
+    /// Only incidents recorded for this jurisdiction.
+    pub jurisdiction: Option<String>,
+    /// Only incidents in this status: open, investigating, contained or closed.
+    pub status: Option<String>,
+}
+
+/// Security incidents in the caller's jurisdictions, newest first (at most 200).
+#[utoipa::path(get, path = "/api/incidents", tag = "audit", params(IncidentFilter),
+    responses((status = 200, body = [IncidentBody]), (status = 400, body = ErrorBody)))]
 pub async fn list_incidents(
     State(node): State<Node>,
     principal: Principal,
+    ApiQuery(filter): ApiQuery<IncidentFilter>,
 ) -> Result<Json<Vec<IncidentBody>>, ServerError> {
-    Ok(Json(visible_incidents(&node, &principal, 200).await?.into_iter().map(Into::into).collect()))
+    let status = filter
+        .status
+        .as_deref()
+        .map(|text| {
+            canvass_core::incidents::IncidentStatus::parse(text)
+                .map_err(|error| ServerError::Invalid(format!("status: {error}")))
+        })
+        .transpose()?;
+    let query = canvass_store::IncidentQuery {
+        jurisdiction: optional_jurisdiction(filter.jurisdiction.as_deref())?,
+        statuses: status.map(|status| vec![status.as_str().to_owned()]).unwrap_or_default(),
+        detector_key: None,
+        limit: 200,
+    };
+    let mut visible = Vec::new();
+    for incident in node.store().incidents_matching(&query).await? {
+        if principal.may(&node, Operation::SearchLedger, incident.jurisdiction.as_ref()).await? {
+            visible.push(IncidentBody::from(incident));
+        }
+    }
+    Ok(Json(visible))
 }

@@ -181,8 +181,8 @@ pub struct ErrorDetail {
     /// Stable code: invalid_input, malformed_json, unsupported_media_type, body_too_large,
     /// unauthorized, forbidden_peer, not_found, already_exists, unknown_reference,
     /// unavailable, jurisdiction_sealed, no_key_ring, wrong_secret, list_maintenance_refused,
-    /// ballot_step_refused, results_refused,
-    /// internal.
+    /// ballot_step_refused, results_refused, method_not_allowed (replacing or deleting an
+    /// incident), internal.
     pub code: String,
     pub message: String,
 }

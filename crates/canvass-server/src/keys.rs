@@ -311,6 +311,7 @@ pub async fn unseal_with_passphrase(
 ) -> Result<UnsealedRing, ServerError> {
     let result = unseal_with_passphrase_unrecorded(store, jurisdiction, passphrase).await;
     record_attempt(audit, Action::KeysUnseal, jurisdiction, &result).await?;
+    detect_repeated_failures(store, audit, jurisdiction, &result).await;
     result
 }
 
@@ -345,6 +346,7 @@ pub async fn unseal_with_shares(
 ) -> Result<UnsealedRing, ServerError> {
     let result = unseal_with_shares_unrecorded(store, jurisdiction, shares).await;
     record_attempt(audit, Action::KeysUnseal, jurisdiction, &result).await?;
+    detect_repeated_failures(store, audit, jurisdiction, &result).await;
     result
 }
 
@@ -363,6 +365,22 @@ async fn unseal_with_shares_unrecorded(
         return Err(ServerError::WrongSecret(canvass_crypto::CryptoError::SharesDoNotMatch.to_string()));
     }
     open_ring(&stored, root)
+}
+
+/// After a wrong passphrase or wrong shares: the failed-unseal detector counts this ring's
+/// recent failures in the ledger. Its own failure is logged, not returned: the attempt's answer
+/// stays the same.
+pub(crate) async fn detect_repeated_failures<T>(
+    store: &dyn Store,
+    audit: &Audit,
+    jurisdiction: &JurisdictionId,
+    result: &Result<T, ServerError>,
+) {
+    if matches!(result, Err(ServerError::WrongSecret(_) | ServerError::Invalid(_))) {
+        let register = crate::incidents::Register::beside(store, audit);
+        let detected = crate::incident_detectors::failed_unseal(&register, jurisdiction).await;
+        crate::incident_detectors::report_failure(detected, "failed_unseal").await;
+    }
 }
 
 /// Splits the root into `count` shares, `threshold` of which unseal, and records the policy.

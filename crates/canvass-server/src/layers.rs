@@ -9,12 +9,12 @@ use axum::{
     Router,
     body::Body,
     extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State},
-    http::{HeaderName, HeaderValue, Method, header},
+    http::{HeaderMap, HeaderName, HeaderValue, Method, header},
     middleware::{Next, from_fn_with_state},
     response::{IntoResponse, Response},
     routing::get,
 };
-use canvass_core::config::ListenerName;
+use canvass_core::config::{ListenerName, NodeConfig};
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
@@ -39,9 +39,11 @@ pub fn public_app(node: Node) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/readyz", get(api::readyz))
         .merge(lookup::router())
+        .merge(crate::uocava_pages::router())
         .merge(crate::results_routes::router())
         .merge(crate::results_ledger::router())
         .merge(crate::sample_ballots::router())
+        .merge(crate::transparency::router())
         .fallback(pages::not_found);
     finish(routes, node, ListenerName::Public)
 }
@@ -71,12 +73,11 @@ pub fn admin_app(node: Node) -> Router {
 
 fn finish(routes: Router<Node>, node: Node, listener: ListenerName) -> Router {
     let config = node.config().clone();
+    let strict_transport = strict_transport(&config, listener);
     let listener_config = match listener {
         ListenerName::Public => config.public,
         ListenerName::Admin => config.admin,
     };
-    // With TLS here or at the named proxy, browsers may be told to insist on HTTPS.
-    let strict_transport = config.tls.is_some() || listener_config.behind_proxy.is_some();
     let trace = TraceLayer::new_for_http()
         .make_span_with(move |request: &Request<Body>| {
             let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
@@ -100,9 +101,23 @@ fn finish(routes: Router<Node>, node: Node, listener: ListenerName) -> Router {
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// Whether browsers may be told to insist on HTTPS: with TLS here or at the named proxy.
+pub(crate) fn strict_transport(config: &NodeConfig, listener: ListenerName) -> bool {
+    let listener_config = match listener {
+        ListenerName::Public => &config.public,
+        ListenerName::Admin => &config.admin,
+    };
+    config.tls.is_some() || listener_config.behind_proxy.is_some()
+}
+
 async fn security_headers(State(strict_transport): State<bool>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+    add_security_headers(response.headers_mut(), strict_transport);
+    response
+}
+
+/// The headers every response of both listeners carries; a policy a handler set is kept.
+pub(crate) fn add_security_headers(headers: &mut HeaderMap, strict_transport: bool) {
     let mut set = |name: HeaderName, value: &'static str| {
         headers.entry(name).or_insert(HeaderValue::from_static(value));
     };
@@ -115,21 +130,25 @@ async fn security_headers(State(strict_transport): State<bool>, request: Request
     if strict_transport {
         set(header::STRICT_TRANSPORT_SECURITY, "max-age=63072000; includeSubDomains");
     }
-    response
 }
 
 /// With `behind_proxy` set, only the proxy (and local health probes on 127.0.0.1 or ::1) may
 /// connect: traffic that skipped the TLS proxy is refused.
 async fn restrict_peer(State(proxy): State<Option<IpAddr>>, request: Request, next: Next) -> Response {
     let peer = request.extensions().get::<ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip());
-    if let (Some(proxy), Some(peer)) = (proxy, peer) {
-        let local_probe = peer == IpAddr::from([127, 0, 0, 1]) || peer == IpAddr::from(std::net::Ipv6Addr::LOCALHOST);
-        if peer != proxy && !local_probe {
-            tracing::warn!(%peer, "refused a connection that did not come through the reverse proxy");
-            return ServerError::ForbiddenPeer.into_response();
-        }
+    if let Some(peer) = peer
+        && !peer_allowed(proxy, peer)
+    {
+        tracing::warn!(%peer, "refused a connection that did not come through the reverse proxy");
+        return ServerError::ForbiddenPeer.into_response();
     }
     next.run(request).await
+}
+
+/// With a proxy named, only it and local health probes may connect.
+pub(crate) fn peer_allowed(proxy: Option<IpAddr>, peer: IpAddr) -> bool {
+    let local_probe = peer == IpAddr::from([127, 0, 0, 1]) || peer == IpAddr::from(std::net::Ipv6Addr::LOCALHOST);
+    proxy.is_none_or(|proxy| peer == proxy || local_probe)
 }
 
 /// Methods are labelled from a fixed set so odd requests cannot grow the metric without bound.

@@ -506,6 +506,9 @@ impl Integrator {
     }
 }
 
+/// How a start-up refusal over a damaged tree reads; the ledger incident detector matches it.
+pub(crate) const DAMAGED_TREE: &str = "stored tree does not match its last signed checkpoint";
+
 /// The tree of the last checkpoint, from stored tiles, checked against the signed root.
 async fn rebuild(
     store: &dyn Store,
@@ -514,7 +517,7 @@ async fn rebuild(
 ) -> Result<TreeBuilder, ServerError> {
     let damaged = |reason: String| {
         ServerError::Internal(format!(
-            "the audit ledger's stored tree does not match its last signed checkpoint ({reason}); \
+            "the audit ledger's {DAMAGED_TREE} ({reason}); \
              run `canvass audit publish --to DIR` then `canvass audit verify --log DIR` to find the altered entry"
         ))
     };

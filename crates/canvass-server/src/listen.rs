@@ -7,7 +7,7 @@ use axum_server::{Handle, tls_rustls::RustlsConfig};
 use canvass_core::config::{ListenerName, NodeConfig};
 use tokio::task::JoinHandle;
 
-use crate::{Node, ServerError, admin_app, public_app};
+use crate::{Node, ServerError, admin_app, hot_path::MakeListenerService, public_app};
 
 /// The two bound listeners, serving until [`Listeners::shutdown`].
 #[derive(Debug)]
@@ -52,6 +52,31 @@ fn limit_slow_clients(builder: &mut hyper_util::server::conn::auto::Builder<hype
     builder.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(Duration::from_secs(10));
 }
 
+/// Serves one bound listener, over TLS when configured, until its handle shuts it down.
+fn serve(
+    listener: std::net::TcpListener,
+    tls: Option<RustlsConfig>,
+    handle: Handle,
+    service: MakeListenerService,
+) -> JoinHandle<Result<(), ServerError>> {
+    match tls {
+        Some(tls) => {
+            let mut server = axum_server::from_tcp_rustls(listener, tls).handle(handle);
+            limit_slow_clients(server.http_builder());
+            tokio::spawn(async move {
+                server.serve(service).await.map_err(|error| ServerError::Internal(error.to_string()))
+            })
+        }
+        None => {
+            let mut server = axum_server::from_tcp(listener).handle(handle);
+            limit_slow_clients(server.http_builder());
+            tokio::spawn(async move {
+                server.serve(service).await.map_err(|error| ServerError::Internal(error.to_string()))
+            })
+        }
+    }
+}
+
 /// Binds both listeners (addresses from `public`/`admin`, normally the config's) and starts
 /// serving. Returns once both are bound, with the addresses actually bound (port 0 resolved).
 pub fn start(node: Node, public: SocketAddr, admin: SocketAddr) -> Result<Listeners, ServerError> {
@@ -69,28 +94,14 @@ pub fn start(node: Node, public: SocketAddr, admin: SocketAddr) -> Result<Listen
         let bound = listener
             .local_addr()
             .map_err(|error| ServerError::Bind { address: address.to_string(), reason: error.to_string() })?;
+        let handle = Handle::new();
         let app = match name {
             ListenerName::Public => public_app(node.clone()),
             ListenerName::Admin => admin_app(node.clone()),
         };
-        let service = app.into_make_service_with_connect_info::<SocketAddr>();
-        let handle = Handle::new();
-        let task = match &tls {
-            Some(tls) => {
-                let mut server = axum_server::from_tcp_rustls(listener, tls.clone()).handle(handle.clone());
-                limit_slow_clients(server.http_builder());
-                tokio::spawn(async move {
-                    server.serve(service).await.map_err(|error| ServerError::Internal(error.to_string()))
-                })
-            }
-            None => {
-                let mut server = axum_server::from_tcp(listener).handle(handle.clone());
-                limit_slow_clients(server.http_builder());
-                tokio::spawn(async move {
-                    server.serve(service).await.map_err(|error| ServerError::Internal(error.to_string()))
-                })
-            }
-        };
+        // Published results in memory are answered before the router (`hot_path`).
+        let service = MakeListenerService::new(node.clone(), name, app);
+        let task = serve(listener, tls.clone(), handle.clone(), service);
         match name {
             ListenerName::Public => listeners.public = bound,
             ListenerName::Admin => listeners.admin = bound,

@@ -234,12 +234,12 @@ fn invalid(field: &'static str, message: impl Into<String>) -> LookupError {
 const UNAVAILABLE: &str =
     "Lookups for this county are not available right now. Try again later or contact your county board of elections.";
 
-fn retry_after_seconds(wait: Duration) -> u64 {
+pub(crate) fn retry_after_seconds(wait: Duration) -> u64 {
     // Rounded up, and at least 1: "0" would invite an immediate retry that is refused again.
     (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
-fn too_many(wait: Duration) -> String {
+pub(crate) fn too_many(wait: Duration) -> String {
     format!("Too many lookups. Try again in {} seconds.", retry_after_seconds(wait))
 }
 
@@ -280,7 +280,7 @@ fn parse_name(field: &'static str, label: &str, value: Option<&str>) -> Result<S
 
 /// `YYYY-MM-DD` exactly (ISO 8601 allows other shapes this form does not), not in the future
 /// and not before 1900.
-fn parse_birth_date(value: Option<&str>) -> Result<Date, LookupError> {
+pub(crate) fn parse_birth_date(value: Option<&str>) -> Result<Date, LookupError> {
     const SHAPE: &str = "use the form YYYY-MM-DD, for example 1980-04-30";
     let value = value.map(str::trim).unwrap_or_default();
     if value.is_empty() {
@@ -505,7 +505,7 @@ impl<K: std::hash::Hash + Eq + Clone> Window<K> {
 }
 
 impl LookupLimiter {
-    fn admit_address(&self, config: &LookupConfig, address: Option<IpAddr>) -> Result<(), LookupError> {
+    pub(crate) fn admit_address(&self, config: &LookupConfig, address: Option<IpAddr>) -> Result<(), LookupError> {
         // A poisoned lock only means another lookup panicked mid-count; the counts are still
         // usable, and refusing every lookup from then on would be worse.
         let mut window = self.addresses.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -528,7 +528,7 @@ impl LookupLimiter {
 /// proxy, the last `X-Forwarded-For` entry (the one that proxy added). `None` when the router
 /// runs without connection info (tests driving it in-process): all such requests then share
 /// one address bucket.
-fn client_address(node: &Node, extensions: &axum::http::Extensions, headers: &HeaderMap) -> Option<IpAddr> {
+pub(crate) fn client_address(node: &Node, extensions: &axum::http::Extensions, headers: &HeaderMap) -> Option<IpAddr> {
     let peer = access::peer_address(extensions)?;
     if node.config().public.behind_proxy != Some(peer) {
         return Some(peer);

@@ -40,7 +40,37 @@ pub struct Metrics {
     durations: HistogramFamily,
     lookup_queries: Counter,
     lookup_openings: Counter,
+    /// The series of the results routes answered from memory ([`crate::hot_path`]), resolved on
+    /// first use: on election night a hot answer costs an increment and an observation, not a
+    /// label lookup with its allocations.
+    hot: [std::sync::OnceLock<(Counter, Histogram)>; HOT_SERIES],
 }
+
+/// The public results routes the hot path answers, by the route template the router matches,
+/// so their series are the same whichever way a request was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HotRoute {
+    Landing,
+    Pointer,
+    SnapshotRoot,
+    SnapshotFile,
+}
+
+impl HotRoute {
+    pub const ALL: [HotRoute; 4] = [Self::Landing, Self::Pointer, Self::SnapshotRoot, Self::SnapshotFile];
+
+    pub fn template(self) -> &'static str {
+        match self {
+            Self::Landing => "/results/{election}/",
+            Self::Pointer => "/results/{election}/current.json",
+            Self::SnapshotRoot => "/results/{election}/s/{sequence}/",
+            Self::SnapshotFile => "/results/{election}/s/{sequence}/{*path}",
+        }
+    }
+}
+
+/// Four routes, GET or HEAD, 200 or 304.
+const HOT_SERIES: usize = 16;
 
 impl Metrics {
     pub fn new() -> Self {
@@ -62,7 +92,26 @@ impl Metrics {
             lookup_queries.clone(),
         );
         registry.register("public_lookup_openings", "Rows (or decoys) public lookups opened", lookup_openings.clone());
-        Self { registry, requests, durations, lookup_queries, lookup_openings }
+        Self { registry, requests, durations, lookup_queries, lookup_openings, hot: Default::default() }
+    }
+
+    /// [`Self::record`] for an answer of the hot path: a GET or HEAD answered 200 or 304.
+    pub fn record_hot(&self, route: HotRoute, head: bool, not_modified: bool, seconds: f64) {
+        let position = HotRoute::ALL.iter().position(|known| *known == route).unwrap_or_default();
+        let index = position * 4 + usize::from(head) * 2 + usize::from(not_modified);
+        let Some(slot) = self.hot.get(index) else { return };
+        let (counter, histogram) = slot.get_or_init(|| {
+            let labels = RequestLabels {
+                listener: canvass_core::config::ListenerName::Public.as_str().to_owned(),
+                method: if head { "HEAD" } else { "GET" }.to_owned(),
+                route: route.template().to_owned(),
+                status: if not_modified { 304 } else { 200 },
+            };
+            let durations = DurationLabels { listener: labels.listener.clone(), route: labels.route.clone() };
+            (self.requests.get_or_create(&labels).clone(), self.durations.get_or_create(&durations).clone())
+        });
+        counter.inc();
+        histogram.observe(seconds);
     }
 
     pub fn record(&self, labels: RequestLabels, seconds: f64) {

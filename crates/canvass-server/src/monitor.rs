@@ -22,7 +22,7 @@ use tokio::sync::Notify;
 use crate::{
     Node, ServerError,
     access::{Principal, lineage},
-    ledger::{Audit, target},
+    ledger::Audit,
     mail::Mailer,
 };
 
@@ -117,40 +117,13 @@ pub async fn admit_reads(
     tracing::warn!(user = %principal.username, so_far, count, limit, "read-volume limit crossed; suspending");
     let system = node.system_audit();
     crate::staff::suspend(node.store(), &system, &principal.username, "read_volume_limit").await?;
-    let summary = format!(
-        "Staff account {} tried to read {} confidential voter records within an hour (limit {limit}); the account was suspended.",
-        principal.username,
-        so_far + count
-    );
-    let incident = StoredIncident {
-        id: format!("inc-{now}-{}", canvass_crypto::random_hex(6)?),
-        jurisdiction: Some(jurisdiction.clone()),
-        opened_at: now,
-        kind: "bulk_read".to_owned(),
-        severity: "high".to_owned(),
-        summary: summary.clone(),
-        subject: Some(principal.username.clone()),
-        records_affected: so_far,
-        status: "open".to_owned(),
-    };
-    open_incident(node, &system, &incident).await?;
-    let subject =
-        format!("Canvass: account {} suspended after reading {} voter records", principal.username, so_far + count);
-    notify_administrators(node, jurisdiction, &subject, &format!("{summary}\n\nIncident: {}\n", incident.id)).await?;
+    crate::incident_detectors::bulk_read(node, &principal.username, jurisdiction, so_far, count, limit).await?;
     Err(ServerError::Forbidden)
 }
 
 /// Stores an incident, with its ledger entry first.
 pub async fn open_incident(node: &Node, audit: &Audit, incident: &StoredIncident) -> Result<(), ServerError> {
-    let mut entry = target(audit.entry(Action::IncidentOpen), format!("incident:{}", incident.id))?;
-    if let Some(subject) = &incident.subject {
-        entry = target(entry, format!("staff:{subject}"))?;
-    }
-    if let Some(jurisdiction) = &incident.jurisdiction {
-        entry = entry.with_jurisdiction(jurisdiction);
-    }
-    entry.reason = Some(incident.kind.clone());
-    audit.run(entry, async { Ok(node.store().insert_incident(incident).await?) }).await
+    crate::incidents::record_opening(node.store(), audit, incident).await
 }
 
 /// Queues a message to every active administrator whose grants cover the jurisdiction (its
@@ -163,10 +136,24 @@ pub async fn notify_administrators(
 ) -> Result<usize, ServerError> {
     let store = node.store();
     let lineage = lineage(store, jurisdiction).await?;
+    let queued = queue_for_administrators(store, &lineage, subject, body).await?;
+    node.outbox_signal().notify_one();
+    Ok(queued)
+}
+
+/// Queues a message to every active administrator whose grants cover the lineage (a
+/// jurisdiction followed by its parents; empty: the whole node, so only node-wide
+/// administrators). The caller wakes the sender, if it runs in this process.
+pub async fn queue_for_administrators(
+    store: &dyn Store,
+    lineage: &[JurisdictionId],
+    subject: &str,
+    body: &str,
+) -> Result<usize, ServerError> {
     let now = now_millis();
     let mut recipients = Vec::new();
     for (username, grant) in store.all_grants().await? {
-        if !grant.role.is_administrator() || !grant.is_current(now) || !grant.covers(&lineage) {
+        if !grant.role.is_administrator() || !grant.is_current(now) || !grant.covers(lineage) {
             continue;
         }
         let Some(account) = store.staff_account(&username).await? else { continue };
@@ -180,9 +167,8 @@ pub async fn notify_administrators(
         store.enqueue_mail(recipient.as_str(), subject, body, now).await?;
     }
     if recipients.is_empty() {
-        tracing::warn!(%jurisdiction, "no administrator with an email address to notify");
+        tracing::warn!(jurisdiction = ?lineage.first(), "no administrator with an email address to notify");
     }
-    node.outbox_signal().notify_one();
     Ok(recipients.len())
 }
 

@@ -71,7 +71,13 @@ impl Node {
     ) -> Result<Self, ServerError> {
         let signing_key = Arc::new(signing_key);
         let log = LogIdentity::new(config.ledger.origin.as_deref(), &signing_key, &config.ledger.witnesses)?;
-        let ledger = Ledger::start(store.clone(), signing_key.clone(), log.clone()).await?;
+        let ledger = match Ledger::start(store.clone(), signing_key.clone(), log.clone()).await {
+            Ok(ledger) => ledger,
+            Err(error) => {
+                crate::incident_detectors::node_start_refused(store.clone(), &error).await;
+                return Err(error);
+            }
+        };
         if store.ledger_size().await? == 0 {
             ledger.append(&AuditEntry::new(Actor::System, Action::LedgerStart, Outcome::Allowed)).await?;
         }
@@ -100,6 +106,7 @@ impl Node {
             sample_ballots: crate::sample_ballots::SampleBallots::default(),
         }));
         crate::results_publisher::spawn(&node);
+        crate::uocava_check::spawn(&node);
         Ok(node)
     }
 

@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 use crate::{Node, ServerError, api::ApiPath};
 
-const STYLESHEET: &str = include_str!("../assets/canvass.css");
+pub(crate) const STYLESHEET: &str = include_str!("../assets/canvass.css");
 
 /// Characters escaped in an id used as one path segment (OCD-IDs contain `/`).
 const SEGMENT: &AsciiSet = &CONTROLS
@@ -202,6 +202,7 @@ pub async fn home(State(node): State<Node>) -> Result<Markup, PageError> {
         h1 { "Elections and jurisdictions" }
         p { a href="/lookup/registration" { "Am I registered to vote?" } " Check your registration status and precinct." }
         p { a href="/lookup/ballot" { "Did my ballot count?" } " Check whether your absentee or provisional ballot was counted." }
+        p { a href="/uocava/fpca" { "Voting from overseas or in the military?" } " Register and request your ballot (FPCA)." }
         h2 { "Elections" }
         (election_cards(&elections, &names))
         h2 { "Jurisdictions on this node" }

@@ -50,6 +50,11 @@ pub enum Completed {
     Certified {
         election: ElectionId,
     },
+    /// An incident's affected voters as CSV (confidential: only ever sent to the requester).
+    AffectedExport {
+        records: usize,
+        csv: String,
+    },
 }
 
 fn request_entry(
@@ -86,6 +91,10 @@ async fn check_subject(node: &Node, request: &NewRequest) -> Result<(), ServerEr
                 }
                 Some(_) => {}
             }
+        }
+        RequestKind::ExportAffectedVoters => {
+            crate::affected_voters::check_request_subject(node.store(), &request.jurisdiction, &request.subject)
+                .await?;
         }
         RequestKind::ExportVoters | RequestKind::RotateKeys | RequestKind::ShredKeys => {}
     }
@@ -238,6 +247,9 @@ pub async fn run(node: &Node, audit: &Audit, principal: &Principal, id: &str) ->
     if matches!(request.kind, RequestKind::ExportVoters | RequestKind::RotateKeys) {
         node.keys().current(node.store(), &request.jurisdiction).await?;
     }
+    if request.kind == RequestKind::ExportAffectedVoters {
+        affected_rings_unsealed(node, &request.subject).await?;
+    }
     mark_executed(node.store(), audit, entry, id).await?;
     execute(node, audit, &request).await
 }
@@ -274,7 +286,25 @@ async fn execute(node: &Node, audit: &Audit, request: &StoredRequest) -> Result<
             crate::results_intake::record_certification(store, audit, jurisdiction, &election).await?;
             Ok(Completed::Certified { election })
         }
+        RequestKind::ExportAffectedVoters => {
+            let (records, csv) =
+                crate::affected_voters::export(node, audit, &request.subject, &request.justification).await?;
+            Ok(Completed::AffectedExport { records, csv })
+        }
     }
+}
+
+/// Refuses (before the approval is used up) while a roll holding an affected record is sealed.
+async fn affected_rings_unsealed(node: &Node, subject: &str) -> Result<(), ServerError> {
+    use crate::affected_voters::{Window, incident, parse_subject, registration_numbers_read, rolls_of};
+    let (id, window) = parse_subject(subject)?;
+    let found = incident(node.store(), &id).await?;
+    let window = Window::for_incident(&found, window.map(|(since, _)| since), window.map(|(_, until)| until))?;
+    let numbers = registration_numbers_read(node.store(), &found, window).await?;
+    for roll in rolls_of(node.store(), &numbers).await? {
+        node.keys().current(node.store(), &roll).await?;
+    }
+    Ok(())
 }
 
 /// Every voter of the jurisdiction as CSV; each record read is a ledger entry first.

@@ -22,12 +22,21 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use crate::{
     Node, ServerError,
     ledger::{Audit, target},
-    results_data,
+    results_data, results_site,
     site_file::{SiteContext, SiteFile},
 };
 
 /// Renders the pages of a snapshot (`results_site::pages`); the data files are added here.
-pub type PageRenderer = dyn Fn(&ElectionResults, &Tally, &SiteContext) -> Vec<SiteFile> + Send + Sync;
+pub type PageRenderer =
+    dyn Fn(&ElectionResults, &Tally, &SiteContext, &results_site::PageMemo) -> Vec<SiteFile> + Send + Sync;
+
+/// What publication keeps between snapshots so that an upload renders only what it changed:
+/// the counties' precinct-level files and the precinct pages, each with what it was made from.
+#[derive(Debug, Default)]
+pub struct RenderMemo {
+    pub county_files: results_data::CountyFiles,
+    pub pages: results_site::PageMemo,
+}
 
 /// Files every snapshot has beside those it lists.
 pub const MANIFEST: &str = "manifest.json";
@@ -108,8 +117,9 @@ pub async fn publish(
     let previous = node.store().results_snapshots(&election.id).await?;
     let sequence = previous.last().map_or(1, |header| header.sequence + 1);
     let published_at = now_in_seconds();
-    let built =
-        build(results, pages, node.results().county_files(), sequence, published_at, |manifest| node.sign(manifest))?;
+    let built = off_the_executor(|| {
+        build(results, pages, node.results().memo(), sequence, published_at, |manifest| node.sign(manifest))
+    })?;
     // Files the previous snapshot published with the same bytes passed these checks then.
     let previous_files: std::collections::HashMap<String, String> = match previous.last() {
         Some(header) => node
@@ -125,7 +135,7 @@ pub async fn publish(
             .get(path)
             .is_some_and(|hash| built.manifest.files.iter().any(|file| file.path == path && &file.sha256 == hash))
     };
-    check(results, &built, &node.public_key(), &unchanged)?;
+    off_the_executor(|| check(results, &built, &node.public_key(), &unchanged))?;
 
     let entry = audit.entry(Action::ResultsPublish).with_jurisdiction(&election.jurisdiction);
     let entry = target(entry, format!("election:{}", election.id.as_str()))?;
@@ -133,12 +143,15 @@ pub async fn publish(
     let entry = target(entry, format!("manifest:{}", built.snapshot.header.manifest_sha256))?;
     let (new_bodies, bodies) = audit
         .run(entry, async {
-            let hashes: Vec<String> = built.bodies.keys().cloned().collect();
-            let known: std::collections::HashSet<String> =
+            // The previous snapshot's bodies are stored; only the rest are asked about.
+            let published: std::collections::HashSet<&String> = previous_files.values().collect();
+            let hashes: Vec<String> = built.bodies.keys().filter(|hash| !published.contains(hash)).cloned().collect();
+            let mut known: std::collections::HashSet<String> =
                 node.store().known_results_bodies(&hashes).await?.into_iter().collect();
+            known.extend(published.into_iter().cloned());
             let fresh: Vec<(&String, &Arc<[u8]>)> =
                 built.bodies.iter().filter(|(hash, _)| !known.contains(*hash)).collect();
-            let compressed = compress_all(&fresh)?;
+            let compressed = off_the_executor(|| compress_all(&fresh))?;
             node.store().put_results_snapshot(&built.snapshot, &compressed).await?;
             Ok((compressed.len(), compressed))
         })
@@ -152,6 +165,16 @@ pub async fn publish(
         files: built.snapshot.files.len(),
         new_bodies,
     })
+}
+
+/// Runs seconds of rendering, hashing or compression without holding up the requests that
+/// share the executor's worker: on a multi-threaded runtime (the node's) the worker hands its
+/// other tasks on first; a single-threaded one (a test's) has no other worker to hand them to.
+fn off_the_executor<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
 }
 
 /// An election's id is one URL segment and one directory name of the published site: an
@@ -185,15 +208,15 @@ pub struct Built {
 pub fn build(
     results: &ElectionResults,
     pages: &PageRenderer,
-    cache: &results_data::CountyFiles,
+    memo: &RenderMemo,
     sequence: u64,
     published_at: OffsetDateTime,
     sign: impl FnOnce(&[u8]) -> [u8; 64],
 ) -> Result<Built, ServerError> {
     let context = SiteContext { sequence, published_at };
     let sums = tally(results);
-    let mut rendered = results_data::data_files_with(results, &sums, &context, cache)?;
-    rendered.extend(pages(results, &sums, &context));
+    let mut rendered = results_data::data_files_with(results, &sums, &context, &memo.county_files)?;
+    rendered.extend(pages(results, &sums, &context, &memo.pages));
     let mut files = BTreeMap::new();
     let mut bodies = BTreeMap::new();
     let mut listed = Vec::new();
@@ -283,8 +306,10 @@ pub fn check(
         problems.push("the manifest does not list every file".to_owned());
     }
     for listed in &built.manifest.files {
+        // A body with the hash a checked snapshot published at this path was hashed then.
+        let hashed = |body: &[u8]| unchanged(&listed.path) || sha256_hex(body) == listed.sha256;
         match built.files.get(&listed.path) {
-            Some(body) if sha256_hex(body) == listed.sha256 && body.len() as u64 == listed.size => {}
+            Some(body) if body.len() as u64 == listed.size && hashed(body) => {}
             Some(_) => problems.push(format!("{}: the body does not match its manifest entry", listed.path)),
             None => problems.push(format!("{}: listed in the manifest but not rendered", listed.path)),
         }
@@ -293,8 +318,7 @@ pub fn check(
         problems.push("the manifest's signature does not verify".to_owned());
     }
     let read = |path: &str| built.files.get(path).map(|body| body.to_vec());
-    problems.extend(crate::results_verify::check_totals(&built.manifest, &read, unchanged));
-    problems.extend(crate::results_verify::check_against_results(results, &built.manifest, &read));
+    problems.extend(crate::results_verify::check_totals(&built.manifest, &read, unchanged, Some(results)));
     if problems.is_empty() {
         Ok(())
     } else {

@@ -29,6 +29,7 @@ use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
     Node, ServerError,
+    metrics::HotRoute,
     pages::PageError,
     results_publish::{MANIFEST, SIGNATURE, hex, sha256_hex},
 };
@@ -49,10 +50,47 @@ pub fn router() -> Router<Node> {
         .route("/results/", get(archive))
         .route("/results/index.json", get(archive_index))
         .route("/results/node_key.txt", get(node_key))
-        .route("/results/{election}/", get(landing))
-        .route("/results/{election}/current.json", get(pointer))
-        .route("/results/{election}/s/{sequence}/", get(snapshot_root))
-        .route("/results/{election}/s/{sequence}/{*path}", get(snapshot_file))
+        .route(HotRoute::Landing.template(), get(landing))
+        .route(HotRoute::Pointer.template(), get(pointer))
+        .route(HotRoute::SnapshotRoot.template(), get(snapshot_root))
+        .route(HotRoute::SnapshotFile.template(), get(snapshot_file))
+}
+
+/// A GET or HEAD of an election's page, pointer or snapshot file that is in memory, answered
+/// as its route's handler would answer it but without waiting on anything: the public
+/// listener's hot path ([`crate::hot_path`]). `None` leaves the request to the router, which
+/// also loads what is not in memory and answers what does not exist.
+pub(crate) fn answer_from_memory(
+    node: &Node,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Option<(HotRoute, Response)> {
+    if method != Method::GET && method != Method::HEAD {
+        return None;
+    }
+    // Snapshot paths are plain ASCII: an escaped path is the router's to decode.
+    let (election, rest) = path.strip_prefix("/results/")?.split_once('/')?;
+    if election.is_empty() || path.contains('%') {
+        return None;
+    }
+    let hot = node.results().read().elections.get(election)?.clone();
+    match rest {
+        "" => Some((HotRoute::Landing, serve(method, headers, &hot.landing, SHORT))),
+        "current.json" => Some((HotRoute::Pointer, serve(method, headers, &hot.pointer, SHORT))),
+        _ => {
+            let (sequence, file) = rest.strip_prefix("s/")?.split_once('/')?;
+            let snapshot = hot.snapshots.get(&sequence.parse().ok()?)?;
+            let route = if file.is_empty() { HotRoute::SnapshotRoot } else { HotRoute::SnapshotFile };
+            let served = snapshot.files.get(index_of(file).as_ref())?;
+            Some((route, serve(method, headers, served, IMMUTABLE)))
+        }
+    }
+}
+
+/// A directory's page is its index.html, as a static server would serve it.
+fn index_of(path: &str) -> std::borrow::Cow<'_, str> {
+    if path.is_empty() || path.ends_with('/') { format!("{path}index.html").into() } else { path.into() }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -126,12 +164,12 @@ pub struct HotResults {
     /// Publications and loads change the map one at a time.
     writer: tokio::sync::Mutex<()>,
     /// The counties' precinct-level files last rendered, reused while their returns stand.
-    county_files: crate::results_data::CountyFiles,
+    memo: crate::results_publish::RenderMemo,
 }
 
 impl HotResults {
-    pub(crate) fn county_files(&self) -> &crate::results_data::CountyFiles {
-        &self.county_files
+    pub(crate) fn memo(&self) -> &crate::results_publish::RenderMemo {
+        &self.memo
     }
 
     fn read(&self) -> Arc<HotSite> {
@@ -551,10 +589,8 @@ async fn file_response(
     headers: &HeaderMap,
 ) -> Result<Response, PageError> {
     let sequence: u64 = sequence.parse().map_err(|_| missing())?;
-    // A directory's page is its index.html, as a static server would serve it.
-    let path = if path.is_empty() || path.ends_with('/') { format!("{path}index.html") } else { path.to_owned() };
     let snapshot = node.results().snapshot(node, election, sequence).await.map_err(PageError)?.ok_or_else(missing)?;
-    let file = snapshot.files.get(&path).ok_or_else(missing)?;
+    let file = snapshot.files.get(index_of(path).as_ref()).ok_or_else(missing)?;
     Ok(serve(method, headers, file, IMMUTABLE))
 }
 

@@ -137,13 +137,19 @@ fn check_contest(
 /// Every published total against the sum of the precinct counts in the counties' CSV files.
 /// A county's NIST files are not read again when `unchanged` says they and the county's CSV
 /// hold the bytes of a snapshot already checked.
+/// With `results` (publication's check), the CSV files' precinct counts are also compared with
+/// the accepted results themselves, from the same reading of the files.
 pub fn check_totals(
     manifest: &Manifest,
     read: &dyn Fn(&str) -> Option<Vec<u8>>,
     unchanged: &dyn Fn(&str) -> bool,
+    results: Option<&ElectionResults>,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     let sums = read_sums(manifest, read, &mut problems);
+    if let Some(results) = results {
+        problems.extend(check_against_results(results, &sums));
+    }
     let state = |contest: &str, choice: &str| {
         sums.state.get(&(contest.to_owned(), choice.to_owned())).copied().unwrap_or_default()
     };
@@ -270,13 +276,8 @@ fn check_nist(
 
 /// The counties' CSV files against the accepted results themselves: what publication checks
 /// before a snapshot is kept, so the precinct counts every total is checked against are right.
-pub fn check_against_results(
-    results: &ElectionResults,
-    manifest: &Manifest,
-    read: &dyn Fn(&str) -> Option<Vec<u8>>,
-) -> Vec<String> {
+fn check_against_results(results: &ElectionResults, sums: &PrecinctSums) -> Vec<String> {
     let mut problems = Vec::new();
-    let sums = read_sums(manifest, read, &mut problems);
     let mut expected: BTreeMap<(String, String, String), Counts> = BTreeMap::new();
     for precinct_return in results.returns.values() {
         for contest_return in &precinct_return.contests {
@@ -475,9 +476,9 @@ fn verify_snapshot(
         }
     }
     let read = |path: &str| bodies.get(path).cloned();
-    report
-        .failures
-        .extend(check_totals(&manifest, &read, &|_| false).into_iter().map(|problem| format!("{prefix}/{problem}")));
+    report.failures.extend(
+        check_totals(&manifest, &read, &|_| false, None).into_iter().map(|problem| format!("{prefix}/{problem}")),
+    );
     Some(sha256_hex(&manifest_bytes))
 }
 

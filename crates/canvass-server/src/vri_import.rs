@@ -183,7 +183,27 @@ pub async fn import_request(
             "only registration and ballot requests are imported (this is a lookup or other request)",
         ));
     }
-    register(store, audit, ring, &places, read, encoding, settings).await
+    register(store, audit, ring, &places, read, encoding, settings, VoterStatus::Active).await
+}
+
+/// The registration part of a Federal Post Card Application (form or VRI with `Form` `fpca`),
+/// on the same path as any registration: a voter the roll does not have yet is registered
+/// `temporary` (UOCAVA, 52 U.S.C. 20302(a)(4)); one it has keeps their status. The ballot
+/// request part is the UOCAVA module's.
+pub async fn import_fpca_registration(
+    store: &dyn Store,
+    audit: &Audit,
+    ring: &UnsealedRing,
+    read: &ReadRequest,
+    encoding: VriEncoding,
+    settings: &VriSettings,
+) -> Result<(String, RegistrationChange), ServerError> {
+    let places = Places::load(store, &settings.jurisdiction, false).await?;
+    check_state(&places, &read.request)?;
+    match register(store, audit, ring, &places, read, encoding, settings, VoterStatus::Temporary).await? {
+        VriOutcome::Registration { registration_number, change } => Ok((registration_number, change)),
+        VriOutcome::Absentee(_) => Err(ServerError::Internal("a registration came back as a ballot request".into())),
+    }
 }
 
 /// The two-letter code in a jurisdiction id's `state:` segment.
@@ -608,6 +628,7 @@ fn apply(request: &VoterRecordsRequest, row: &mut RollRow, columns: &mut Columns
     }
 }
 
+#[allow(clippy::too_many_arguments)] // the import's context, plus the status a new voter gets
 async fn register(
     store: &dyn Store,
     audit: &Audit,
@@ -616,6 +637,7 @@ async fn register(
     read: &ReadRequest,
     encoding: VriEncoding,
     settings: &VriSettings,
+    new_status: VoterStatus,
 ) -> Result<VriOutcome, ServerError> {
     let request = &read.request;
     let existing = match find_voter(store, ring, request, None).await? {
@@ -657,7 +679,7 @@ async fn register(
             let number = new_registration_number(store).await?;
             let mut columns = Columns::empty();
             columns.set("ncid", number.clone());
-            columns.set("status_cd", VoterStatus::Active.nc_code());
+            columns.set("status_cd", new_status.nc_code());
             columns.set("registr_dt", voter_file_date(request.generated_date));
             columns.set("party_cd", "UNA");
             let row = RollRow {
@@ -666,7 +688,7 @@ async fn register(
                 county: county.clone(),
                 precinct: precinct.clone(),
                 party: "UNA".into(),
-                status: VoterStatus::Active,
+                status: new_status,
                 registered_on: request.generated_date,
                 first_name: String::new(),
                 last_name: String::new(),

@@ -148,6 +148,25 @@ impl World {
         access::issue_token(self.store(), &audit, owner, &grant, "test", 1).await.unwrap().1
     }
 
+    /// An incident of `county`, stored directly; its id.
+    async fn stored_incident(&self, county: &str) -> String {
+        let incident_id = format!("inc-matrix-{}", self.next());
+        let now = now_millis();
+        let incident = canvass_store::StoredIncident {
+            id: incident_id.clone(),
+            jurisdiction: Some(id(county)),
+            opened_at: now,
+            detected_at: now,
+            kind: "manual".into(),
+            severity: "low".into(),
+            summary: "Matrix test incident".into(),
+            status: "open".into(),
+            ..canvass_store::StoredIncident::default()
+        };
+        self.store().insert_incident(&incident).await.unwrap();
+        incident_id
+    }
+
     /// Enrols a second factor by writing the sealed secret, as enrolment would.
     async fn enrol(&self, username: &Username) -> TotpSecret {
         let secret = TotpSecret::generate().unwrap();
@@ -589,6 +608,24 @@ fn results_file(county: &str) -> Vec<u8> {
         .into_bytes()
 }
 
+/// An incident of `county` whose subject is the matrix's victim account; returns its id.
+async fn matrix_incident(world: &World, county: &str, number: u32, victim: &str) -> String {
+    let incident = canvass_store::StoredIncident {
+        id: format!("inc-matrix-{number}"),
+        jurisdiction: Some(id(county)),
+        opened_at: now_millis(),
+        kind: "bulk_read".to_owned(),
+        severity: "high".to_owned(),
+        summary: "Matrix test".to_owned(),
+        subject: Some(user(victim)),
+        records_affected: 0,
+        status: "open".to_owned(),
+        ..Default::default()
+    };
+    world.store().insert_incident(&incident).await.unwrap();
+    incident.id
+}
+
 /// The sample request of each route, for a caller (None: anonymous) on one side. None for a
 /// route this table does not know: the matrix fails on it.
 async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>, side: Side) -> Option<Sample> {
@@ -607,8 +644,46 @@ async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>
             "GET",
             "/healthz" | "/readyz" | "/api/openapi.json" | "/assets/canvass.css" | "/login" | "/account" | "/metrics" | "/"
             | "/users" | "/approvals" | "/api/node" | "/api/jurisdictions" | "/api/precincts" | "/api/elections"
-            | "/api/keys" | "/api/users" | "/api/tokens" | "/api/requests" | "/api/incidents",
+            | "/api/keys" | "/api/users" | "/api/tokens" | "/api/requests" | "/api/incidents" | "/incidents",
         ) => Sample::new(path, &[200]),
+        ("POST", "/api/incidents") => Sample::new(path, &[201])
+            .json(serde_json::json!({ "jurisdiction": county, "severity": "low", "summary": "Matrix test incident" }))
+            .checks(Operation::ManageIncidents, Scope::At(county)),
+        ("POST", "/incidents") => Sample::new(path, &[303])
+            .form(&[("jurisdiction", county), ("severity", "low"), ("summary", "Matrix test incident")])
+            .checks(Operation::ManageIncidents, Scope::At(county)),
+        ("GET", "/api/incidents/{id}" | "/incidents/{id}") => {
+            let incident = world.stored_incident(county).await;
+            Sample::new(path.replace("{id}", &incident), &[200]).checks(Operation::SearchLedger, Scope::At(county))
+        }
+        ("POST", "/api/incidents/{id}/updates") => {
+            let incident = world.stored_incident(county).await;
+            Sample::new(path.replace("{id}", &incident), &[201])
+                .json(serde_json::json!({ "public_text": "Matrix test note" }))
+                .checks(Operation::ManageIncidents, Scope::At(county))
+        }
+        ("POST", "/incidents/{id}/updates") => {
+            let incident = world.stored_incident(county).await;
+            Sample::new(path.replace("{id}", &incident), &[303])
+                .form(&[("public_text", "Matrix test note")])
+                .checks(Operation::ManageIncidents, Scope::At(county))
+        }
+        ("PUT" | "DELETE", "/api/incidents/{id}") => {
+            let incident = world.stored_incident(county).await;
+            Sample::new(path.replace("{id}", &incident), &[405])
+        }
+        ("GET", "/api/incidents/{id}/affected") => {
+            let incident = matrix_incident(world, county, number, &victim).await;
+            Sample::new(path.replace("{id}", &incident), &[200])
+                .checks(Operation::ReadVoters, Scope::At(county))
+                .reason(Reason::Header)
+        }
+        ("GET", "/incidents/{id}/affected") => {
+            let incident = matrix_incident(world, county, number, &victim).await;
+            Sample::new(format!("/incidents/{incident}/affected?reason=Matrix%20test"), &[200])
+                .checks(Operation::ReadVoters, Scope::At(county))
+                .reason(Reason::InBody)
+        }
         ("POST", "/login") => Sample::new(path, &[303]).form(&[("username", "door"), ("password", PASSWORD)]),
         ("POST", "/logout") => Sample::new(path, &[303]).form(&[]),
         ("POST", "/account/second-factor") => {
@@ -812,6 +887,13 @@ async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>
             .json(serde_json::json!({ "jurisdiction": county, "justification": reason, "minutes": 5 }))
             .checks(Operation::BreakGlass, Scope::Anywhere)
             .reason(Reason::InBody),
+        ("GET", "/elections/{id}/uocava") => Sample::new(path.replace("{id}", &format!("{state}-results")), &[200])
+            .checks(Operation::ReadBallots, Scope::At(state)),
+        ("POST", "/elections/{id}/uocava/fwab") => {
+            Sample::new(path.replace("{id}", &format!("{state}-results")), &[404])
+                .form(&[("jurisdiction", county), ("registration_number", "NOBODY"), ("on", "")])
+                .checks(Operation::RecordBallots, Scope::At(county))
+        }
         ("GET", "/api/elections/{id}/results" | "/elections/{id}/results") => {
             Sample::new(path.replace("{id}", &format!("{state}-results")), &[200])
         }

@@ -211,6 +211,9 @@ async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() 
             "/api/elections/{id}/definition",
             "/api/elections/{id}/results",
             "/api/incidents",
+            "/api/incidents/{id}",
+            "/api/incidents/{id}/affected",
+            "/api/incidents/{id}/updates",
             "/api/jurisdictions",
             "/api/jurisdictions/{id}",
             "/api/jurisdictions/{id}/duplicates",
@@ -259,6 +262,12 @@ async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() 
             let body = (method == Method::POST).then_some("{}");
             let reply = send(&app, authorised(method.clone(), &concrete, body)).await;
             assert!(!reply.body.contains("no such route"), "{method} {concrete} is documented but not routed");
+            // Replacing or deleting an incident is documented as refused: its handler answers
+            // 405 with its own code; the router's 405 would have no body.
+            if path == "/api/incidents/{id}" && (method == Method::PUT || method == Method::DELETE) {
+                assert_eq!(reply.error_code(), "method_not_allowed", "{method} {concrete}");
+                continue;
+            }
             assert_ne!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {concrete}");
         }
     }

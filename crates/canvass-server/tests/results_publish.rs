@@ -29,6 +29,7 @@ use canvass_core::{
 use canvass_server::{
     public_app, results_ledger,
     results_publish::{self, PageRenderer},
+    results_site::PageMemo,
     results_verify::{self, verify_dir},
     site_file::{HTML, SiteContext, SiteFile, slug},
 };
@@ -53,7 +54,7 @@ fn results(seed: u64) -> ElectionResults {
 }
 
 /// A stand-in for the pages: one summary page naming the snapshot.
-fn pages(_: &ElectionResults, tally: &Tally, context: &SiteContext) -> Vec<SiteFile> {
+fn pages(_: &ElectionResults, tally: &Tally, context: &SiteContext, _: &PageMemo) -> Vec<SiteFile> {
     let body = format!(
         "<!doctype html><title>Results</title><p>Update {} with {} of {} precincts</p>",
         context.sequence, tally.state.precincts_reporting, tally.state.precincts
@@ -255,8 +256,10 @@ async fn a_snapshot_failing_its_checks_never_becomes_current() {
     let base = election_path(&results);
 
     // A renderer whose page would overwrite a data file, and one that escapes the snapshot.
-    let clashing = |_: &ElectionResults, _: &Tally, _: &SiteContext| vec![SiteFile::new("summary.json", HTML, "x")];
-    let escaping = |_: &ElectionResults, _: &Tally, _: &SiteContext| vec![SiteFile::new("../index.html", HTML, "x")];
+    let clashing =
+        |_: &ElectionResults, _: &Tally, _: &SiteContext, _: &PageMemo| vec![SiteFile::new("summary.json", HTML, "x")];
+    let escaping =
+        |_: &ElectionResults, _: &Tally, _: &SiteContext, _: &PageMemo| vec![SiteFile::new("../index.html", HTML, "x")];
     for renderer in [&clashing as &PageRenderer, &escaping] {
         let refused = results_publish::publish(&node.node, &node.node.system_audit(), &results, renderer).await;
         assert!(refused.is_err());
@@ -266,9 +269,9 @@ async fn a_snapshot_failing_its_checks_never_becomes_current() {
     let key = node.node.public_key();
     let signer = canvass_crypto::NodeSigningKey::generate().unwrap();
     let published_at = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
-    let cache = canvass_server::results_data::CountyFiles::default();
+    let memo = results_publish::RenderMemo::default();
     let mut built =
-        results_publish::build(&results, &pages, &cache, 2, published_at, |bytes| signer.sign(bytes)).unwrap();
+        results_publish::build(&results, &pages, &memo, 2, published_at, |bytes| signer.sign(bytes)).unwrap();
     let original = built.files["summary.json"].to_vec();
     let altered = bump_first_total(&original);
     built.files.insert("summary.json".into(), altered.into());
@@ -597,4 +600,85 @@ async fn round_trip(
         read_back_total += county_totals[0];
     }
     assert_eq!(read_back_total, file_total, "every vote of the file, and no other");
+}
+
+/// The real listeners answer a results file in memory on the hot path, before the router: the
+/// answer must be the router's, byte for byte and header for header (a request id aside), and
+/// be counted in the same metrics series.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_listeners_hot_path_answers_as_the_router_does() {
+    let node = node().await;
+    let results = results(1);
+    publish(&node, &results, &pages).await;
+    let app = public_app(node.node.clone());
+    let loopback: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let listeners = canvass_server::listen::start(node.node.clone(), loopback, loopback).unwrap();
+    let base = election_path(&results);
+    let summary = format!("{base}/s/1/summary.json");
+    let summary_etag = send(&app, get(&summary)).await.header(header::ETAG).unwrap().to_owned();
+    type Case<'a> = (Method, String, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
+        (Method::GET, format!("{base}/current.json"), vec![]),
+        (Method::GET, format!("{base}/"), vec![("accept-encoding", "br")]),
+        (Method::GET, format!("{base}/s/1/"), vec![("accept-encoding", "gzip")]),
+        (Method::GET, summary.clone(), vec![]),
+        (Method::GET, summary.clone(), vec![("accept-encoding", "gzip, br;q=0")]),
+        (Method::GET, summary.clone(), vec![("if-none-match", summary_etag.as_str())]),
+        (Method::HEAD, summary.clone(), vec![("accept-encoding", "br")]),
+        (Method::GET, format!("{base}/s/1/manifest.json"), vec![]),
+        // Not in memory or not there: the router's answers, through the router.
+        (Method::GET, format!("{base}/s/1/no-such-file.json"), vec![]),
+        (Method::GET, format!("{base}/s/9/summary.json"), vec![]),
+        (Method::GET, "/results/no-such-election/current.json".to_owned(), vec![]),
+        (Method::GET, format!("{base}/s/1/%73ummary.json"), vec![]),
+        (Method::POST, summary.clone(), vec![]),
+    ];
+    let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    for (method, path, headers) in &cases {
+        let mut routed = Request::builder().method(method.clone()).uri(path.as_str());
+        let url = format!("http://{}{path}", listeners.public);
+        let mut over_the_wire = ureq::http::Request::builder().method(method.as_str()).uri(&url);
+        for (name, value) in headers {
+            routed = routed.header(*name, *value);
+            over_the_wire = over_the_wire.header(*name, *value);
+        }
+        let expected = send(&app, routed.body(Body::empty()).unwrap()).await;
+        let request = over_the_wire.body(()).unwrap();
+        let agent = agent.clone();
+        let mut answer = tokio::task::spawn_blocking(move || agent.run(request).unwrap()).await.unwrap();
+        assert_eq!(answer.status().as_u16(), expected.status.as_u16(), "{method} {path}");
+        let bytes = answer.body_mut().with_config().limit(u64::MAX).read_to_vec().unwrap();
+        assert_eq!(bytes, expected.bytes, "{method} {path}");
+        for name in [
+            header::CONTENT_TYPE,
+            header::CONTENT_ENCODING,
+            header::CONTENT_SECURITY_POLICY,
+            header::CACHE_CONTROL,
+            header::ETAG,
+            header::VARY,
+            header::X_CONTENT_TYPE_OPTIONS,
+            header::X_FRAME_OPTIONS,
+            header::REFERRER_POLICY,
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        ] {
+            let over_the_wire = answer.headers().get(name.as_str()).map(|value| value.to_str().unwrap().to_owned());
+            assert_eq!(over_the_wire.as_deref(), expected.header(name.clone()), "{method} {path}: {name}");
+        }
+    }
+
+    // The hot answers are counted in the series the router's answers are counted in.
+    let admin = canvass_server::admin_app(node.node.clone());
+    let metrics = send(&admin, support::authorised(Method::GET, "/metrics", None)).await.body;
+    let series = metrics
+        .lines()
+        .find(|line| {
+            line.starts_with("canvass_http_requests_total{")
+                && line.contains("route=\"/results/{election}/s/{sequence}/{*path}\"")
+                && line.contains("method=\"HEAD\"")
+                && line.contains("status=\"200\"")
+        })
+        .unwrap_or_else(|| panic!("no series for the HEAD of a snapshot file:\n{metrics}"));
+    // One HEAD through the router (`send`) and one through the listener's hot path.
+    assert!(series.ends_with(" 2"), "{series}");
+    listeners.shutdown().await;
 }

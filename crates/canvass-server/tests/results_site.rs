@@ -75,7 +75,7 @@ fn context(sequence: u64) -> SiteContext {
 
 fn render(results: &ElectionResults, sequence: u64) -> (Tally, BTreeMap<String, SiteFile>) {
     let sums = tally(results);
-    let files = results_site::pages(results, &sums, &context(sequence));
+    let files = results_site::pages(results, &sums, &context(sequence), &results_site::PageMemo::default());
     let count = files.len();
     let by_path: BTreeMap<String, SiteFile> = files.into_iter().map(|file| (file.path.clone(), file)).collect();
     assert_eq!(by_path.len(), count, "two files share a path");

@@ -4,8 +4,10 @@
 mod ballots;
 mod duplicates;
 mod election_definitions;
+mod incidents;
 mod results;
 mod results_snapshots;
+mod uocava;
 
 use std::{collections::HashMap, os::unix::fs::OpenOptionsExt, path::Path, str::FromStr, time::Duration};
 
@@ -18,12 +20,12 @@ use canvass_core::{
     jurisdiction::{Jurisdiction, Precinct},
 };
 use canvass_store::{
-    DuplicateCandidate, DuplicateDecision, DuplicateQuery, IndexLookup, KeyVersionUsage, LedgerAppend, LedgerQuery,
-    LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount, SealedVoter, Store, StoreError, StoredBallot,
-    StoredBallotChange, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
-    StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession, StoredSignature,
-    StoredStatusChange, StoredToken, StoredVote, VoteHistoryBatch, VoteHistoryWritten, VoterBatch, VoterDigest,
-    VoterRevision, ledger, places, rows,
+    DuplicateCandidate, DuplicateDecision, DuplicateQuery, IncidentQuery, IndexLookup, KeyVersionUsage, LedgerAppend,
+    LedgerQuery, LedgerRow, LedgerTile, OutboxMessage, PrecinctVoterCount, SealedVoter, Store, StoreError,
+    StoredBallot, StoredBallotChange, StoredCheckpoint, StoredCosignature, StoredDataKey, StoredImport, StoredIncident,
+    StoredIncidentUpdate, StoredKeyRing, StoredPlacesImport, StoredPollingPlace, StoredRequest, StoredSession,
+    StoredSignature, StoredStatusChange, StoredToken, StoredVote, VoteHistoryBatch, VoteHistoryWritten, VoterBatch,
+    VoterDigest, VoterRevision, ledger, places, rows,
 };
 use sqlx::{
     QueryBuilder, Row, Sqlite, SqlitePool,
@@ -404,8 +406,6 @@ const SESSION_COLUMNS: &str = "id_hash, username, csrf_token, created_at, last_s
 const TOKEN_COLUMNS: &str = "id, secret_hash, label, owner, role, jurisdiction_id, created_at, expires_at, revoked";
 const REQUEST_COLUMNS: &str = "id, kind, requester, jurisdiction_id, subject, justification, created_at, expires_at, \
      status, approver, decided_at";
-const INCIDENT_COLUMNS: &str =
-    "id, jurisdiction_id, opened_at, kind, severity, summary, subject, records_affected, status";
 const OUTBOX_COLUMNS: &str = "id, recipient, subject, body, created_at, sent_at, attempts, last_error";
 
 fn staff_row(row: &SqliteRow) -> Result<StaffAccount, StoreError> {
@@ -466,20 +466,6 @@ fn request_row(row: &SqliteRow) -> Result<StoredRequest, StoreError> {
         status: text(row, "status")?,
         approver: optional_text(row, "approver")?,
         decided_at: row.try_get("decided_at").map_err(backend)?,
-    })
-}
-
-fn incident_row(row: &SqliteRow) -> Result<StoredIncident, StoreError> {
-    rows::incident(rows::IncidentColumns {
-        id: text(row, "id")?,
-        jurisdiction: optional_text(row, "jurisdiction_id")?,
-        opened_at: row.try_get("opened_at").map_err(backend)?,
-        kind: text(row, "kind")?,
-        severity: text(row, "severity")?,
-        summary: text(row, "summary")?,
-        subject: optional_text(row, "subject")?,
-        records_affected: row.try_get("records_affected").map_err(backend)?,
-        status: text(row, "status")?,
     })
 }
 
@@ -1838,30 +1824,11 @@ impl Store for SqliteStore {
     }
 
     async fn insert_incident(&self, incident: &StoredIncident) -> Result<(), StoreError> {
-        sqlx::query(&format!("INSERT INTO incidents ({INCIDENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"))
-            .bind(&incident.id)
-            .bind(incident.jurisdiction.as_ref().map(JurisdictionId::as_str))
-            .bind(incident.opened_at)
-            .bind(&incident.kind)
-            .bind(&incident.severity)
-            .bind(&incident.summary)
-            .bind(incident.subject.as_ref().map(Username::as_str))
-            .bind(rows::integer(incident.records_affected, "records affected")?)
-            .bind(&incident.status)
-            .execute(&self.pool)
-            .await
-            .map_err(|error| insert_error(error, "incident", &incident.id, ("incident", "")))?;
-        Ok(())
+        incidents::insert(&self.pool, incident).await
     }
 
     async fn incidents(&self, limit: u32) -> Result<Vec<StoredIncident>, StoreError> {
-        let rows =
-            sqlx::query(&format!("SELECT {INCIDENT_COLUMNS} FROM incidents ORDER BY opened_at DESC, id DESC LIMIT ?"))
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await
-                .map_err(backend)?;
-        rows.iter().map(incident_row).collect()
+        incidents::matching(&self.pool, &IncidentQuery { limit, ..IncidentQuery::default() }).await
     }
 
     async fn enqueue_mail(&self, recipient: &str, subject: &str, body: &str, at: i64) -> Result<i64, StoreError> {
@@ -2237,5 +2204,59 @@ impl Store for SqliteStore {
 
     async fn latest_results_snapshots(&self) -> Result<Vec<canvass_store::SnapshotHeader>, StoreError> {
         results_snapshots::latest(&self.pool).await
+    }
+
+    async fn incident(&self, id: &str) -> Result<Option<StoredIncident>, StoreError> {
+        incidents::one(&self.pool, id).await
+    }
+
+    async fn incidents_matching(&self, query: &IncidentQuery) -> Result<Vec<StoredIncident>, StoreError> {
+        incidents::matching(&self.pool, query).await
+    }
+
+    async fn add_incident_update(&self, update: &StoredIncidentUpdate) -> Result<bool, StoreError> {
+        incidents::add_update(&self.pool, update).await
+    }
+
+    async fn incident_updates(&self, id: &str) -> Result<Vec<StoredIncidentUpdate>, StoreError> {
+        incidents::updates(&self.pool, id).await
+    }
+
+    async fn insert_uocava_request(&self, request: &canvass_store::StoredUocavaRequest) -> Result<i64, StoreError> {
+        uocava::insert_request(&self.pool, request).await
+    }
+
+    async fn uocava_requests(&self, year: i32) -> Result<Vec<canvass_store::StoredUocavaRequest>, StoreError> {
+        uocava::requests(&self.pool, year).await
+    }
+
+    async fn insert_uocava_delivery(&self, delivery: &canvass_store::StoredUocavaDelivery) -> Result<i64, StoreError> {
+        uocava::insert_delivery(&self.pool, delivery).await
+    }
+
+    async fn uocava_deliveries(
+        &self,
+        election: &ElectionId,
+    ) -> Result<Vec<canvass_store::StoredUocavaDelivery>, StoreError> {
+        uocava::deliveries(&self.pool, election).await
+    }
+
+    async fn uocava_delivery_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<canvass_store::StoredUocavaDelivery>, StoreError> {
+        uocava::delivery_by_token(&self.pool, token_hash).await
+    }
+
+    async fn use_uocava_link(&self, id: i64, at: i64) -> Result<bool, StoreError> {
+        uocava::use_link(&self.pool, id, at).await
+    }
+
+    async fn insert_uocava_fwab(&self, fwab: &canvass_store::StoredFwab) -> Result<i64, StoreError> {
+        uocava::insert_fwab(&self.pool, fwab).await
+    }
+
+    async fn uocava_fwabs(&self, election: &ElectionId) -> Result<Vec<canvass_store::StoredFwab>, StoreError> {
+        uocava::fwabs(&self.pool, election).await
     }
 }

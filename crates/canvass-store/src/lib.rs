@@ -6,6 +6,7 @@ pub mod ballots;
 pub mod conformance;
 pub mod duplicates;
 mod error;
+pub mod incidents;
 pub mod ledger;
 pub mod places;
 pub mod results;
@@ -13,6 +14,7 @@ pub mod results_snapshots;
 pub mod rows;
 mod sealed;
 pub mod staff;
+pub mod uocava;
 pub mod voter_records;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -33,6 +35,7 @@ use time::Date;
 pub use ballots::{StoredBallot, StoredBallotChange};
 pub use duplicates::{DuplicateCandidate, DuplicateDecision, DuplicateQuery, DuplicateRule, DuplicateVerdict};
 pub use error::StoreError;
+pub use incidents::{IncidentQuery, StoredIncidentUpdate};
 pub use ledger::{
     LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, StoredCheckpoint, StoredCosignature,
 };
@@ -44,6 +47,7 @@ pub use sealed::{
     StoredImport, StoredKeyRing, VoterBatch, VoterDigest, VoterRevision,
 };
 pub use staff::{OutboxMessage, StoredIncident, StoredRequest, StoredSession, StoredToken};
+pub use uocava::{DeliveryMethod, StoredFwab, StoredUocavaDelivery, StoredUocavaRequest};
 pub use voter_records::{StoredSignature, StoredVote, VoteHistoryBatch, VoteHistoryWritten};
 
 /// Registered voters in one precinct.
@@ -485,4 +489,42 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn results_snapshots(&self, election: &ElectionId) -> Result<Vec<SnapshotHeader>, StoreError>;
     /// Each election's latest snapshot (its `current`), newest election day first.
     async fn latest_results_snapshots(&self) -> Result<Vec<SnapshotHeader>, StoreError>;
+
+    // The incident register's timeline (issue 8, migration 0016).
+
+    /// One incident by id.
+    async fn incident(&self, id: &str) -> Result<Option<StoredIncident>, StoreError>;
+    /// Incidents matching the query, newest first.
+    async fn incidents_matching(&self, query: &IncidentQuery) -> Result<Vec<StoredIncident>, StoreError>;
+    /// Appends an update and sets the incident's values to the update's, in one transaction.
+    /// `Ok(false)` when the update's sequence is not the incident's revision + 1 (someone else
+    /// updated it first; nothing written); `Missing` for an unknown incident; `AlreadyExists`
+    /// when reopening would give a detector key a second unfinished incident.
+    async fn add_incident_update(&self, update: &StoredIncidentUpdate) -> Result<bool, StoreError>;
+    /// An incident's updates, oldest first.
+    async fn incident_updates(&self, id: &str) -> Result<Vec<StoredIncidentUpdate>, StoreError>;
+
+    // Overseas and military voters (UOCAVA). Requests, deliveries and FWAB receipts hold ids,
+    // codes and times; a link is kept as its token's hash.
+
+    /// Stores a request; returns its id (`request.id` is ignored). `Missing` if the jurisdiction
+    /// has no voter with that registration number.
+    async fn insert_uocava_request(&self, request: &StoredUocavaRequest) -> Result<i64, StoreError>;
+    /// Every request for `year`, oldest first (a voter's later request supersedes).
+    async fn uocava_requests(&self, year: i32) -> Result<Vec<StoredUocavaRequest>, StoreError>;
+    /// Stores a delivery; returns its id. `Missing` for an unknown voter or election;
+    /// `AlreadyExists` if the token hash is taken.
+    async fn insert_uocava_delivery(&self, delivery: &StoredUocavaDelivery) -> Result<i64, StoreError>;
+    /// Every delivery for the election, oldest first.
+    async fn uocava_deliveries(&self, election: &ElectionId) -> Result<Vec<StoredUocavaDelivery>, StoreError>;
+    /// The link delivery whose token hashes to `token_hash`.
+    async fn uocava_delivery_by_token(&self, token_hash: &str) -> Result<Option<StoredUocavaDelivery>, StoreError>;
+    /// Marks a link used at `at`, compare-and-set: `false` and nothing written if it was used
+    /// already or expired at `at`.
+    async fn use_uocava_link(&self, id: i64, at: i64) -> Result<bool, StoreError>;
+    /// Records an FWAB received; `AlreadyExists` if one is recorded for the voter and election,
+    /// `Missing` for an unknown voter or election.
+    async fn insert_uocava_fwab(&self, fwab: &StoredFwab) -> Result<i64, StoreError>;
+    /// Every FWAB recorded for the election, oldest first.
+    async fn uocava_fwabs(&self, election: &ElectionId) -> Result<Vec<StoredFwab>, StoreError>;
 }

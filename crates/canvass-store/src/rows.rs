@@ -237,6 +237,11 @@ pub struct IncidentColumns {
     pub subject: Option<String>,
     pub records_affected: i64,
     pub status: String,
+    pub detected_at: i64,
+    pub data_classes: String,
+    pub actions_taken: String,
+    pub detector_key: Option<String>,
+    pub revision: i64,
 }
 
 pub fn incident(columns: IncidentColumns) -> Result<StoredIncident, StoreError> {
@@ -250,6 +255,11 @@ pub fn incident(columns: IncidentColumns) -> Result<StoredIncident, StoreError> 
         subject: columns.subject.as_deref().map(Username::parse).transpose().map_err(corrupt)?,
         records_affected: count(columns.records_affected)?,
         status: columns.status,
+        detected_at: columns.detected_at,
+        data_classes: crate::incidents::split_classes(&columns.data_classes),
+        actions_taken: columns.actions_taken,
+        detector_key: columns.detector_key,
+        revision: small(columns.revision, "incident revision")?,
     })
 }
 

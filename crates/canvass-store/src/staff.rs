@@ -58,8 +58,9 @@ pub struct StoredRequest {
     pub decided_at: Option<i64>,
 }
 
-/// A security incident, opened by a detector or by hand. Counts only, never PII.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A security incident, opened by a detector or by hand. Counts only, never PII. Its current
+/// values; the history of how they came to be is its updates (`Store::incident_updates`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StoredIncident {
     pub id: String,
     pub jurisdiction: Option<JurisdictionId>,
@@ -72,8 +73,19 @@ pub struct StoredIncident {
     /// The staff account involved, if any.
     pub subject: Option<Username>,
     pub records_affected: u64,
-    /// `open` or `closed`.
+    /// `open`, `investigating`, `contained` or `closed` (`canvass_core::incidents::IncidentStatus`).
     pub status: String,
+    /// When the problem was detected (Unix milliseconds); may precede `opened_at` for an
+    /// incident opened by hand after the fact.
+    pub detected_at: i64,
+    /// Data class names (`canvass_core::incidents::DataClass`), sorted, no repeats.
+    pub data_classes: Vec<String>,
+    pub actions_taken: String,
+    /// The detector and its subject that opened it (`failed_sign_in:account:alice`): at most one
+    /// unfinished incident per key. `None` for an incident opened by hand.
+    pub detector_key: Option<String>,
+    /// Updates so far; assigned by the store (ignored on insert, where it is 0).
+    pub revision: u32,
 }
 
 /// A notification waiting to be sent (or sent) by the outbox worker.

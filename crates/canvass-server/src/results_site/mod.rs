@@ -17,11 +17,14 @@ mod parts;
 mod precinct;
 mod summary;
 
-use std::collections::{BTreeMap, HashMap};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Mutex,
+};
 
 use canvass_core::{
     jurisdiction::{Jurisdiction, Precinct},
-    results::{ElectionResults, ResultsChange, Tally},
+    results::{ElectionResults, PrecinctReturn, ResultsChange, Tally},
 };
 
 use crate::site_file::{CSS, JAVASCRIPT, SiteContext, SiteFile};
@@ -42,8 +45,9 @@ pub fn stylesheet() -> SiteFile {
 
 /// Every HTML page of one snapshot and its two assets, with paths relative to the snapshot's
 /// root. `tally` is `canvass_core::results::tally(results)`, passed in because publication
-/// computes it once for the data files too.
-pub fn pages(results: &ElectionResults, tally: &Tally, context: &SiteContext) -> Vec<SiteFile> {
+/// computes it once for the data files too. Precinct pages whose inputs did not change since
+/// `memo` last saw them are taken from it rather than rendered again.
+pub fn pages(results: &ElectionResults, tally: &Tally, context: &SiteContext, memo: &PageMemo) -> Vec<SiteFile> {
     let site = Site::new(results, tally, context);
     let definition = &results.definition;
     let mut files =
@@ -54,8 +58,58 @@ pub fn pages(results: &ElectionResults, tally: &Tally, context: &SiteContext) ->
     files.push(changes::page(&site));
     files.extend(definition.contests.iter().map(|contest| contest::page(&site, contest)));
     files.extend(definition.counties.iter().map(|county| county::page(&site, county)));
-    files.extend(definition.precincts.iter().map(|precinct| precinct::page(&site, precinct)));
+    let definition_digest = serde_json::to_vec(definition).map(|json| crate::results_publish::sha256_hex(&json));
+    for precinct in &definition.precincts {
+        match &definition_digest {
+            Ok(digest) => files.push(memo.precinct_page(&site, precinct, digest)),
+            Err(_) => files.push(precinct::page(&site, precinct)),
+        }
+    }
     files
+}
+
+/// Precinct pages as last rendered, by election and precinct, with what each was made from.
+/// A county's upload changes a few dozen of a state's thousands of precinct pages; rendering
+/// the rest again would be most of a publication's time.
+#[derive(Debug, Default)]
+pub struct PageMemo {
+    precincts: Mutex<HashMap<(String, String), (PrecinctInputs, SiteFile)>>,
+}
+
+/// Everything a precinct's page shows: the definition (names, contests, its county), whether
+/// the results are certified, its return, its registered voters and its latest change.
+#[derive(Debug, Clone, PartialEq)]
+struct PrecinctInputs {
+    definition: String,
+    certified: bool,
+    returned: Option<PrecinctReturn>,
+    registered: Option<u64>,
+    change: Option<ResultsChange>,
+}
+
+impl PageMemo {
+    fn precinct_page(&self, site: &Site, precinct: &Precinct, definition_digest: &str) -> SiteFile {
+        let results = site.results;
+        let inputs = PrecinctInputs {
+            definition: definition_digest.to_owned(),
+            certified: results.is_certified(),
+            returned: results.returns.get(&precinct.id).cloned(),
+            registered: results.registered.get(&precinct.id).copied(),
+            change: site.precinct_changes.get(precinct.id.as_str()).map(|change| (*change).clone()),
+        };
+        let key = (results.definition.election.id.as_str().to_owned(), precinct.id.as_str().to_owned());
+        let remembered = self.precincts.lock().ok().and_then(|memo| {
+            memo.get(&key).filter(|(made_from, _)| *made_from == inputs).map(|(_, page)| page.clone())
+        });
+        if let Some(page) = remembered {
+            return page;
+        }
+        let page = precinct::page(site, precinct);
+        if let Ok(mut memo) = self.precincts.lock() {
+            memo.insert(key, (inputs, page.clone()));
+        }
+        page
+    }
 }
 
 /// The file-name slug of a contest, county or precinct id: one rule for the pages, the data

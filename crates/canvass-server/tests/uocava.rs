@@ -1,0 +1,304 @@
+//! Overseas and military voters (issue 9) through the real public router and services: an FPCA
+//! sent through the public form registers a `temporary` voter (sealed, in the right precinct)
+//! and records the year's request; a ballot link asks for the date of birth, refuses a wrong
+//! one, works once and then answers "used"; an expired link is refused; the 45-day report lists
+//! a request not served in time. No personal value appears in an answer, the outbox or the
+//! ledger.
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use axum::{Router, http::StatusCode};
+use canvass_core::{
+    audit::{now, now_millis},
+    ballots::{AbsenteeStatus, BallotStatus},
+    election::{Election, ElectionKind},
+    id::ElectionId,
+    jurisdiction::JurisdictionKind,
+    name::Name,
+    uocava::{Classification, DeadlineStanding, Delivery},
+    voter::VoterStatus,
+};
+use canvass_server::{demo_uocava, public_app, uocava, voters};
+use canvass_store::{DeliveryMethod, StoredUocavaDelivery, StoredUocavaRequest};
+use support::{Reply, TestNode, form, get, send, test_node};
+use time::Duration;
+
+async fn demo() -> (TestNode, Router) {
+    let test = test_node("", true).await;
+    let app = public_app(test.node.clone());
+    (test, app)
+}
+
+/// Every ledger entry's body, as text.
+async fn ledger_text(test: &TestNode) -> String {
+    let store = test.node.store();
+    let size = store.ledger_size().await.unwrap();
+    let rows = store.ledger_entries(0, u32::try_from(size).unwrap()).await.unwrap();
+    rows.iter().map(|row| String::from_utf8_lossy(&row.body).into_owned()).collect::<Vec<_>>().join("\n")
+}
+
+const FIRST: &str = "Quennell";
+const LAST: &str = "Farawayson";
+const EMAIL: &str = "quennell.farawayson@examplia.invalid";
+const STREET: &str = "77 Lighthouse Road";
+
+fn fpca_fields<'a>(county: &'a str, precinct: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("first_name", FIRST),
+        ("last_name", LAST),
+        ("birth_date", "1988-02-29"),
+        ("county", county),
+        ("precinct", precinct),
+        ("street", STREET),
+        ("city", "Examplia City"),
+        ("zip", "99501"),
+        ("mailing_address", "PSC 1234 Box 5678\nAPO AE 09204"),
+        ("email", EMAIL),
+        ("classification", "military"),
+        ("delivery", "email"),
+    ]
+}
+
+fn assert_no_personal_value(text: &str, what: &str) {
+    for value in [FIRST, LAST, EMAIL, STREET, "1988-02-29", "Lighthouse"] {
+        assert!(!text.contains(value), "{what} holds `{value}`");
+    }
+}
+
+#[tokio::test]
+async fn an_fpca_through_the_form_registers_a_temporary_voter_and_records_the_request() {
+    let (test, app) = demo().await;
+    let store = test.node.store();
+    let content = &test.demo.as_ref().unwrap().content;
+    let county = content.jurisdictions.iter().find(|j| j.kind == JurisdictionKind::County).unwrap();
+    let precinct = content.precincts.iter().find(|p| p.jurisdiction == county.id).unwrap();
+    let (county_id, precinct_id) = (county.id.to_string(), precinct.id.to_string());
+
+    let page = send(&app, get("/uocava/fpca")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("action=\"/uocava/fpca\"") && page.body.contains(&precinct_id));
+    assert!(send(&app, get("/")).await.body.contains("href=\"/uocava/fpca\""), "linked from the front page");
+
+    // Refusals name the field and write nothing.
+    let ledger_before = store.ledger_size().await.unwrap();
+    let mut fields = fpca_fields(&county_id, &precinct_id);
+    fields.retain(|(name, _)| *name != "email");
+    let refused = send(&app, form("/uocava/fpca", &fields, &[])).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.body.contains("email address"), "{}", refused.body);
+    assert_no_personal_value(&refused.body, "a refusal page");
+    let mut fields = fpca_fields(&county_id, &precinct_id);
+    fields.retain(|(name, _)| *name != "precinct");
+    fields.push(("precinct", "ocd-division/country:us/nowhere/precinct:1"));
+    assert_eq!(send(&app, form("/uocava/fpca", &fields, &[])).await.status, StatusCode::BAD_REQUEST);
+    let year = now().date().year();
+    assert!(store.uocava_requests(year).await.unwrap().is_empty());
+    assert_eq!(store.ledger_size().await.unwrap(), ledger_before, "a refused form is not even a ledger entry");
+
+    let accepted = send(&app, form("/uocava/fpca", &fpca_fields(&county_id, &precinct_id), &[])).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.body);
+    assert!(accepted.body.contains("Request received"));
+    assert_no_personal_value(&accepted.body, "the answer");
+
+    let requests = store.uocava_requests(year).await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!((request.delivery, request.classification), (Delivery::Email, Classification::Military));
+    let voter = store.voter(&request.registration_number).await.unwrap().unwrap();
+    assert_eq!(voter.status, VoterStatus::Temporary, "a new UOCAVA registration is temporary");
+    assert_eq!(voter.precinct, precinct.id);
+    assert_eq!(voter.county, county.id);
+    let ring = test.node.keys().current(store, &voter.jurisdiction).await.unwrap();
+    let opened = voters::open_voter(&ring, &voter).unwrap();
+    assert_eq!(opened.first_name.as_str(), FIRST);
+    assert_eq!(opened.last_name.as_str(), LAST);
+    assert_eq!(opened.email.as_deref(), Some(EMAIL));
+    assert_eq!(opened.birth_date, Some(time::macros::date!(1988 - 02 - 29)));
+
+    let ledger = ledger_text(&test).await;
+    assert!(ledger.contains("uocava.request") && ledger.contains(&format!("voter:{}", request.registration_number)));
+    assert_no_personal_value(&ledger, "the ledger");
+
+    // The same FPCA again updates nothing on the roll but is a new request (the latest counts).
+    let again = send(&app, form("/uocava/fpca", &fpca_fields(&county_id, &precinct_id), &[])).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(store.uocava_requests(year).await.unwrap().len(), 2);
+    assert_eq!(uocava::current_requests(store, year).await.unwrap().len(), 1);
+    assert_eq!(store.voter(&request.registration_number).await.unwrap().unwrap().status, VoterStatus::Temporary);
+}
+
+async fn post_birth_date(app: &Router, path: &str, birth_date: &str) -> Reply {
+    send(app, form(path, &[("birth_date", birth_date)], &[])).await
+}
+
+#[tokio::test]
+async fn a_ballot_link_asks_for_the_birth_date_and_works_once() {
+    let (test, app) = demo().await;
+    let store = test.node.store();
+    let content = &test.demo.as_ref().unwrap().content;
+    let audit = test.node.system_audit();
+    let demo = demo_uocava::load(store, &audit, test.node.keys(), content, "").await.unwrap();
+    let path = demo.link.clone();
+    assert!(path.starts_with("/uocava/ballot/"), "{path}");
+    let token = path.trim_start_matches("/uocava/ballot/");
+
+    // The token is stored only as its hash; the message is addressed by number.
+    let deliveries = store.uocava_deliveries(&content.election.id).await.unwrap();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!(deliveries[0].method.token_hash(), Some(uocava::token_hash(token).unwrap().as_str()));
+    let mail = store.recent_mail(10).await.unwrap();
+    let message = mail.iter().find(|message| message.body.contains(&path)).expect("the link is in the outbox");
+    assert_eq!(message.recipient, format!("voter:{}", demo.registration_number));
+    assert!(!message.body.contains("examplia.invalid") && !message.recipient.contains('@'));
+    let ballots = store.voter_ballots(&demo.registration_number).await.unwrap();
+    assert_eq!(ballots[0].status, BallotStatus::Absentee(AbsenteeStatus::Sent), "the ballot is tracked as sent");
+
+    let page = send(&app, get(&path)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Date of birth"));
+
+    let wrong = post_birth_date(&app, &path, "1991-07-15").await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    assert!(wrong.body.contains("does not match"));
+    assert!(!wrong.body.contains("1991-07-14"));
+    let malformed = post_birth_date(&app, &path, "14/07/1991").await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    assert!(store.uocava_deliveries(&content.election.id).await.unwrap()[0].downloaded_at.is_none());
+
+    let download = post_birth_date(&app, &path, &demo.birth_date).await;
+    assert_eq!(download.status, StatusCode::OK, "{}", download.body);
+    assert_eq!(download.header(axum::http::header::CONTENT_TYPE), Some("application/pdf"));
+    assert_eq!(download.header(axum::http::header::CACHE_CONTROL), Some("no-store"));
+    assert!(download.bytes.starts_with(b"%PDF-"));
+    assert!(store.uocava_deliveries(&content.election.id).await.unwrap()[0].downloaded_at.is_some());
+
+    for reused in [send(&app, get(&path)).await, post_birth_date(&app, &path, &demo.birth_date).await] {
+        assert_eq!(reused.status, StatusCode::GONE);
+        assert!(reused.body.contains("already used"));
+    }
+    let unknown = send(&app, get(&format!("/uocava/ballot/{}", "0".repeat(64)))).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(send(&app, get("/uocava/ballot/not-a-token")).await.status, StatusCode::NOT_FOUND);
+
+    let ledger = ledger_text(&test).await;
+    let downloads: Vec<&str> = ledger.lines().filter(|line| line.contains("uocava.download")).collect();
+    assert!(downloads.iter().any(|line| line.contains("denied")), "the wrong date is on the record");
+    assert!(downloads.iter().any(|line| line.contains("allowed")), "the download is on the record");
+    assert!(!ledger.contains(token), "the link never reaches the ledger");
+    assert!(!ledger.contains("Abroadwell") && !ledger.contains("1991-07-14"));
+}
+
+#[tokio::test]
+async fn an_expired_link_is_refused() {
+    let (test, app) = demo().await;
+    let store = test.node.store();
+    let content = &test.demo.as_ref().unwrap().content;
+    let audit = test.node.system_audit();
+    let demo = demo_uocava::load(store, &audit, test.node.keys(), content, "").await.unwrap();
+    let token = "ab".repeat(32);
+    let expired = StoredUocavaDelivery {
+        id: 0,
+        registration_number: demo.registration_number.clone(),
+        election: content.election.id.clone(),
+        style: "style-1".into(),
+        method: DeliveryMethod::Link { token_hash: uocava::token_hash(&token).unwrap(), expires_at: now_millis() - 1 },
+        sent_at: now_millis() - 8 * 86_400_000,
+        downloaded_at: None,
+    };
+    store.insert_uocava_delivery(&expired).await.unwrap();
+    let path = format!("/uocava/ballot/{token}");
+    let page = send(&app, get(&path)).await;
+    assert_eq!(page.status, StatusCode::GONE);
+    assert!(page.body.contains("expired"));
+    let refused = post_birth_date(&app, &path, &demo.birth_date).await;
+    assert_eq!(refused.status, StatusCode::GONE);
+    assert!(!refused.bytes.starts_with(b"%PDF"));
+}
+
+#[tokio::test]
+async fn the_45_day_report_lists_a_request_not_served_in_time() {
+    let (test, _app) = demo().await;
+    let store = test.node.store();
+    let content = &test.demo.as_ref().unwrap().content;
+    let today = now().date();
+    // A special election 30 days out: its 45-day deadline passed 15 days ago.
+    let soon = Election {
+        id: ElectionId::parse("uocava-special").unwrap(),
+        jurisdiction: content.election.jurisdiction.clone(),
+        name: Name::parse("Special election").unwrap(),
+        date: today + Duration::days(30),
+        kind: ElectionKind::Special,
+    };
+    store.insert_election(&soon, &[]).await.unwrap();
+    let voter = &content.voters[0];
+    let request = StoredUocavaRequest {
+        id: 0,
+        registration_number: voter.registration_number.clone(),
+        jurisdiction: voter.county.clone(),
+        year: soon.date.year(),
+        delivery: Delivery::Mail,
+        classification: Classification::Overseas,
+        received_at: now_millis(),
+    };
+    store.insert_uocava_request(&request).await.unwrap();
+
+    let report = uocava::deadline_report(store, &soon.id, today).await.unwrap();
+    assert_eq!(report.deadline, soon.date - Duration::days(45));
+    let listed: Vec<_> = report.needing_action().collect();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].registration_number, voter.registration_number);
+    assert_eq!(listed[0].standing, DeadlineStanding::Overdue(15));
+    assert_eq!(listed[0].tracking, "requested");
+
+    // Seen before the deadline, the same request has days left; unknown elections are refused.
+    let earlier = uocava::deadline_report(store, &soon.id, today - Duration::days(25)).await.unwrap();
+    assert_eq!(earlier.rows[0].standing, DeadlineStanding::DaysLeft(10));
+    assert!(uocava::deadline_report(store, &ElectionId::parse("nowhere").unwrap(), today).await.is_err());
+}
+
+#[tokio::test]
+async fn an_fpca_in_a_vri_file_takes_the_same_path() {
+    use canvass_formats::vri::{
+        BallotPeriod, BallotReceiptMethod, BallotRequest, Election as VriElection, RequestForm, RequestType,
+    };
+    use canvass_server::{
+        ballots::AbsenteeRequestOutcome,
+        vri_export,
+        vri_import::{self, VriEncoding, VriSettings},
+    };
+    let (test, _app) = demo().await;
+    let store = test.node.store();
+    let content = &test.demo.as_ref().unwrap().content;
+    let voter = &content.voters[0];
+    let ring = test.node.keys().current(store, &voter.county).await.unwrap();
+    // A voter already on the roll, written out as VRI and sent back as an FPCA asking for
+    // the demo election's ballot by mail.
+    let mut request = vri_export::export_request(store, &ring, &voter.registration_number).await.unwrap();
+    request.form = Some(RequestForm::FederalPostCardApplication);
+    request.request_types = vec![RequestType::Registration, RequestType::BallotRequest];
+    request.ballot_request = Some(BallotRequest {
+        period: BallotPeriod::ElectionBased(VriElection {
+            name: None,
+            start_date: content.election.date,
+            end_date: None,
+        }),
+        receipt_preferences: vec![BallotReceiptMethod::Mail],
+        mail_forwarding_address: None,
+    });
+    let bytes = vri_export::encode(&request, VriEncoding::Json).unwrap();
+    let read = vri_import::read_bytes(&bytes, VriEncoding::Json).unwrap();
+    assert!(uocava::is_fpca(&read));
+    let settings = VriSettings { jurisdiction: voter.county.clone(), actor: "admin".into(), precinct: None };
+    let audit = test.node.system_audit();
+    let receipt = uocava::receive_fpca(store, &audit, &ring, &read, VriEncoding::Json, &settings).await.unwrap();
+    assert_eq!(receipt.registration_number, voter.registration_number);
+    assert_eq!((receipt.delivery, receipt.year), (Delivery::Mail, content.election.date.year()));
+    assert_eq!(receipt.ballots, vec![AbsenteeRequestOutcome::Recorded(content.election.id.clone())]);
+    let stored = store.voter(&voter.registration_number).await.unwrap().unwrap();
+    assert_eq!(stored.status, voter.status, "a voter already on the roll keeps their status");
+    let requests = store.uocava_requests(content.election.date.year()).await.unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].registration_number, voter.registration_number);
+}
