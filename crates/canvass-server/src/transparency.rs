@@ -102,10 +102,11 @@ impl PublicIncident {
     }
 }
 
-/// The data classes an incident of this kind touches (the register records no classes yet).
+/// The data classes an incident of this kind touches, for an incident recorded with none (the
+/// register before migration 0016).
 fn data_classes(kind: &str) -> Vec<String> {
     let classes: &[&str] = match kind {
-        "bulk_read" => &["voter_records"],
+        "bulk_read" => &["voter_confidential"],
         _ => &["unspecified"],
     };
     classes.iter().map(|class| (*class).to_owned()).collect()

@@ -161,7 +161,7 @@ async fn the_public_feed_shows_the_incident_without_pii_and_verifies_against_the
     assert_eq!(incident["severity"], "high");
     assert_eq!(incident["status"], "open");
     assert_eq!(incident["records_affected"], 3);
-    assert_eq!(incident["data_classes"], serde_json::json!(["voter_records"]));
+    assert_eq!(incident["data_classes"], serde_json::json!(["voter_confidential"]));
     assert_eq!(incident["details_withheld"], true);
     // Open: the register's summary (with its threshold) is withheld.
     assert!(!incident["summary"].as_str().unwrap().contains("limit 5"), "{incident}");

@@ -5,12 +5,14 @@ use canvass_core::id::ElectionId;
 use canvass_store::{
     SnapshotHeader, StoreError, StoredBody, StoredSnapshot, StoredSnapshotFile, results_snapshots::check_snapshot,
 };
-use sqlx::{Row, SqlitePool, error::ErrorKind, sqlite::SqliteRow};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool, error::ErrorKind, sqlite::SqliteRow};
 
 use crate::{backend, begin_write};
 
 /// Bound parameters per `IN (...)` query: well under SQLite's limit.
 const CHUNK: usize = 500;
+/// Snapshot file rows per `INSERT`: five parameters each, well under SQLite's limit.
+const FILE_ROWS_PER_STATEMENT: usize = 500;
 
 const HEADER_COLUMNS: &str = "election_id, election_name, election_date, sequence, published_at, manifest_sha256";
 
@@ -53,29 +55,39 @@ pub async fn put(pool: &SqlitePool, snapshot: &StoredSnapshot, bodies: &[StoredB
         },
         _ => backend(error),
     })?;
-    for file in &snapshot.files {
-        sqlx::query(
-            "INSERT INTO results_snapshot_files (election_id, sequence, path, sha256, content_type) \
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(header.election.as_str())
-        .bind(sequence)
-        .bind(&file.path)
-        .bind(&file.sha256)
-        .bind(&file.content_type)
-        .execute(&mut *transaction)
-        .await
-        .map_err(|error| match error.as_database_error().map(|database| database.kind()) {
-            Some(ErrorKind::ForeignKeyViolation) => {
-                StoreError::Missing { what: "results body", id: file.sha256.clone() }
+    // Thousands of rows per snapshot: many to a statement, not one round trip each.
+    for chunk in snapshot.files.chunks(FILE_ROWS_PER_STATEMENT) {
+        let mut insert = QueryBuilder::<Sqlite>::new(
+            "INSERT INTO results_snapshot_files (election_id, sequence, path, sha256, content_type) ",
+        );
+        insert.push_values(chunk, |mut row, file| {
+            row.push_bind(header.election.as_str())
+                .push_bind(sequence)
+                .push_bind(&file.path)
+                .push_bind(&file.sha256)
+                .push_bind(&file.content_type);
+        });
+        let inserted = insert.build().execute(&mut *transaction).await;
+        if let Err(error) = inserted {
+            if error.as_database_error().map(|database| database.kind()) == Some(ErrorKind::ForeignKeyViolation) {
+                let hashes: Vec<String> = chunk.iter().map(|file| file.sha256.clone()).collect();
+                let known: std::collections::HashSet<String> =
+                    known_bodies_in(&mut transaction, &hashes).await?.into_iter().collect();
+                let missing = hashes.into_iter().find(|hash| !known.contains(hash)).unwrap_or_default();
+                return Err(StoreError::Missing { what: "results body", id: missing });
             }
-            _ => backend(error),
-        })?;
+            return Err(backend(error));
+        }
     }
     transaction.commit().await.map_err(backend)
 }
 
 pub async fn known_bodies(pool: &SqlitePool, hashes: &[String]) -> Result<Vec<String>, StoreError> {
+    let mut connection = pool.acquire().await.map_err(backend)?;
+    known_bodies_in(&mut connection, hashes).await
+}
+
+async fn known_bodies_in(connection: &mut SqliteConnection, hashes: &[String]) -> Result<Vec<String>, StoreError> {
     let mut known = Vec::new();
     for chunk in hashes.chunks(CHUNK) {
         let placeholders = vec!["?"; chunk.len()].join(", ");
@@ -84,7 +96,7 @@ pub async fn known_bodies(pool: &SqlitePool, hashes: &[String]) -> Result<Vec<St
         for hash in chunk {
             query = query.bind(hash);
         }
-        for row in query.fetch_all(pool).await.map_err(backend)? {
+        for row in query.fetch_all(&mut *connection).await.map_err(backend)? {
             known.push(row.try_get("sha256").map_err(backend)?);
         }
     }

@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use super::{
     Site,
-    layout::{self, Depth, last_updated},
+    layout::{self, Depth, last_changed},
     parts::{breakdown_table, contest_reporting, results_table},
     summary::status_badge,
 };
@@ -17,7 +17,7 @@ pub(super) fn page(site: &Site, contest: &Contest) -> SiteFile {
     let body = html! {
         h1 { (contest.name) " " (status_badge(site.results.is_certified())) }
         p { (district(site, contest)) " Vote for " (contest.vote_for.get()) "." }
-        (last_updated(site))
+        (last_changed(site, site.results.definition.coverage.get(&contest.id).into_iter().flatten().map(|precinct| precinct.as_str())))
         h2 { "All results" }
         (contest_reporting(counted))
         (results_table("results-total", &format!("Results: {}", contest.name), contest, counted))

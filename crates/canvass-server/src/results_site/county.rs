@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use super::{
     Site,
-    layout::{self, Depth, last_updated, number, percent},
+    layout::{self, Depth, last_changed, number, percent},
     parts::{area_facts, contest_reporting, results_table},
     summary::status_badge,
 };
@@ -17,7 +17,7 @@ pub(super) fn page(site: &Site, county: &Jurisdiction) -> SiteFile {
     let area = site.tally.counties.get(&county.id).unwrap_or(&empty);
     let body = html! {
         h1 { (county.name) " " (status_badge(site.results.is_certified())) }
-        (last_updated(site))
+        (last_changed(site, site.precincts_of(county.id.as_str()).iter().map(|precinct| precinct.id.as_str())))
         (area_facts(area))
         h2 { "Contests" }
         @if area.contests.is_empty() {

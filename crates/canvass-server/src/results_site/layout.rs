@@ -84,6 +84,27 @@ pub(super) fn last_updated(site: &Site) -> Markup {
     }
 }
 
+/// When the numbers a county or contest page shows last changed: the latest accepted change
+/// naming one of `precincts`. A page is dated by its own numbers rather than by the snapshot,
+/// so a county upload leaves the other counties' pages the same bytes (nothing to render,
+/// compress or store again for them) and a reader sees how fresh these numbers are.
+pub(super) fn last_changed<'a>(site: &Site, precincts: impl Iterator<Item = &'a str>) -> Markup {
+    let latest =
+        precincts.filter_map(|precinct| site.precinct_changes.get(precinct)).max_by_key(|change| change.sequence);
+    html! {
+        p.updated {
+            @match latest {
+                Some(change) => {
+                    "Last updated " (time_element(change.at)) " ("
+                    a href={ "../changes.html#change-" (change.sequence) } { "change " (change.sequence) }
+                    ")."
+                }
+                None => "No results reported yet.",
+            }
+        }
+    }
+}
+
 pub(super) fn time_element(at: OffsetDateTime) -> Markup {
     html! { time datetime=(at.format(&Rfc3339).unwrap_or_default()) { (time_in_words(at)) } }
 }
