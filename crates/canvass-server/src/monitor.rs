@@ -17,7 +17,6 @@ use canvass_core::{
     id::JurisdictionId,
 };
 use canvass_store::{LedgerQuery, Store, StoredIncident};
-use tokio::sync::Notify;
 
 use crate::{
     Node, ServerError,
@@ -174,29 +173,62 @@ pub async fn queue_for_administrators(
 
 /// Sends queued mail until the node stops: woken when mail is queued, and every 30 seconds to
 /// retry failures (at most 10 attempts a message).
-pub fn spawn_outbox(store: Arc<dyn Store>, mailer: Mailer, signal: Arc<Notify>) {
+pub fn spawn_outbox(node: &Node, mailer: Mailer) {
+    let weak = node.downgrade();
+    let signal = node.outbox_signal_handle();
     tokio::spawn(async move {
         loop {
-            if let Err(error) = send_pending(store.as_ref(), &mailer).await {
+            // The task ends with the node.
+            let Some(node) = crate::node::WeakNode::upgrade(&weak) else { return };
+            if let Err(error) = send_pending(&node, &mailer).await {
                 tracing::warn!(%error, "the outbox could not read its queue");
             }
+            drop(node);
             let _ = tokio::time::timeout(Duration::from_secs(30), signal.notified()).await;
         }
     });
 }
 
-async fn send_pending(store: &dyn Store, mailer: &Mailer) -> Result<(), ServerError> {
+async fn send_pending(node: &Node, mailer: &Mailer) -> Result<(), ServerError> {
+    let store = node.store();
     for message in store.pending_mail(50).await? {
         if message.attempts >= 10 {
             continue;
         }
-        match mailer.send(&message.recipient, &message.subject, &message.body).await {
+        let sent = match recipient_address(node, &message.recipient).await {
+            Ok(address) => {
+                mailer.send(&address, &message.subject, &message.body).await.map_err(|error| error.to_string())
+            }
+            Err(error) => Err(error.to_string()),
+        };
+        match sent {
             Ok(()) => store.mark_mail_sent(message.id, now_millis()).await?,
             Err(error) => {
                 tracing::warn!(%error, message = message.id, "sending a notification failed; it stays queued");
-                store.mark_mail_failed(message.id, &error.to_string()).await?;
+                store.mark_mail_failed(message.id, &error).await?;
             }
         }
     }
     Ok(())
 }
+
+/// Where a queued message goes. A message to a voter is queued as `voter:NUMBER` so that the
+/// outbox never holds a voter's address: the address is opened here, when the message is sent,
+/// from the sealed roll with the voter's jurisdiction's ring (which must be unsealed), and the
+/// opening is a `voter.read` entry like any other confidential read. Staff addresses are plain.
+async fn recipient_address(node: &Node, recipient: &str) -> Result<String, ServerError> {
+    let Some(number) = recipient.strip_prefix("voter:") else { return Ok(recipient.to_owned()) };
+    let voter = node
+        .store()
+        .voter(number)
+        .await?
+        .ok_or_else(|| ServerError::NotFound("the voter a queued message is for is not on the roll".into()))?;
+    let ring = node.keys().current(node.store(), &voter.jurisdiction).await?;
+    let audit = node.system_audit();
+    crate::voters::record_reads(&audit, &voter.jurisdiction, Some(VOTER_MESSAGE_READ), std::iter::once(number)).await?;
+    let record = crate::voters::open_voter(&ring, &voter)?;
+    record.email.ok_or_else(|| ServerError::Invalid("the voter a queued message is for has no email address".into()))
+}
+
+/// Why the outbox opens a voter's record.
+const VOTER_MESSAGE_READ: &str = "Sending the voter a message they asked for (their email address)";

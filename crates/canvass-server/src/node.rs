@@ -85,9 +85,10 @@ impl Node {
         let keys = KeyRings::default();
         let totp_key = crate::staff::totp_key(&signing_key)?;
         let outbox_signal = Arc::new(tokio::sync::Notify::new());
-        match crate::mail::Mailer::new(&config.mail).map_err(|error| ServerError::Internal(error.to_string()))? {
-            Some(mailer) => crate::monitor::spawn_outbox(store.clone(), mailer, outbox_signal.clone()),
-            None => tracing::info!("no [mail] smtp_host configured: notifications stay queued in the outbox"),
+        let mailer =
+            crate::mail::Mailer::new(&config.mail).map_err(|error| ServerError::Internal(error.to_string()))?;
+        if mailer.is_none() {
+            tracing::info!("no [mail] smtp_host configured: notifications stay queued in the outbox");
         }
         let node = Self(Arc::new(Inner {
             store,
@@ -105,6 +106,9 @@ impl Node {
             results: crate::results_routes::HotResults::default(),
             sample_ballots: crate::sample_ballots::SampleBallots::default(),
         }));
+        if let Some(mailer) = mailer {
+            crate::monitor::spawn_outbox(&node, mailer);
+        }
         crate::results_publisher::spawn(&node);
         crate::uocava_check::spawn(&node);
         Ok(node)
@@ -157,6 +161,11 @@ impl Node {
     /// Wakes the outbox sender when mail is queued.
     pub fn outbox_signal(&self) -> &tokio::sync::Notify {
         &self.0.outbox_signal
+    }
+
+    /// The same signal, for the outbox task, which must not keep the node alive.
+    pub(crate) fn outbox_signal_handle(&self) -> Arc<tokio::sync::Notify> {
+        self.0.outbox_signal.clone()
     }
 
     pub fn is_demo(&self) -> bool {

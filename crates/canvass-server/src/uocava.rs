@@ -376,6 +376,38 @@ pub async fn usable_link(
     Ok(Ok(delivery))
 }
 
+/// The election definition and the ballot style a delivery sent.
+pub async fn delivered_style(
+    store: &dyn Store,
+    delivery: &StoredUocavaDelivery,
+) -> Result<(ElectionDefinition, ballot_styles::BallotStyle), ServerError> {
+    let (election, definition) = election_and_definition(store, &delivery.election).await?;
+    let style = ballot_styles::ballot_styles(&definition).into_iter().find(|style| style.id == delivery.style);
+    let style = style.ok_or_else(|| {
+        ServerError::Internal(format!("style {} is no longer in {}'s definition", delivery.style, election.id))
+    })?;
+    Ok((definition, style))
+}
+
+/// The delivery a marking-page link names: known and not expired. Unlike the download, a used
+/// link still opens its marking page: the page shows only the style's contests, which are
+/// public (its sample ballot is), and the voter marks after downloading.
+pub async fn marking_link(
+    store: &dyn Store,
+    token: &str,
+) -> Result<Result<StoredUocavaDelivery, LinkRefusal>, ServerError> {
+    if token.len() != 64 || !token.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return Ok(Err(LinkRefusal::Unknown));
+    }
+    let Some(delivery) = store.uocava_delivery_by_token(&token_hash(token)?).await? else {
+        return Ok(Err(LinkRefusal::Unknown));
+    };
+    if delivery.method.expires_at().is_none_or(|expires_at| expires_at <= now_millis()) {
+        return Ok(Err(LinkRefusal::Expired));
+    }
+    Ok(Ok(delivery))
+}
+
 /// Whether `birth_date` is the voter's: through the lookup blind index (last name, first name,
 /// date of birth), then against the sealed value, since the index is truncated on purpose.
 pub fn birth_date_matches(ring: &UnsealedRing, voter: &SealedVoter, birth_date: Date) -> Result<bool, ServerError> {
@@ -409,12 +441,8 @@ pub async fn download(
         if !birth_date_matches(ring, voter, birth_date)? {
             return Err(ServerError::Refused("birth_date: the date of birth does not match our records".into()));
         }
-        let (election, definition) = election_and_definition(store, &delivery.election).await?;
-        let styles = ballot_styles::ballot_styles(&definition);
-        let style = styles.iter().find(|style| style.id == delivery.style).ok_or_else(|| {
-            ServerError::Internal(format!("style {} is no longer in {}'s definition", delivery.style, election.id))
-        })?;
-        crate::ballot_pdf::style_pdf(&definition, style, false)
+        let (definition, style) = delivered_style(store, delivery).await?;
+        crate::ballot_pdf::style_pdf(&definition, &style, false)
     }
     .await;
     let pdf = match checked {

@@ -55,6 +55,7 @@ pub(crate) fn router() -> Router<Node> {
     Router::new()
         .route("/uocava/fpca", get(fpca_page).post(fpca_submit))
         .route("/uocava/ballot/{token}", get(link_page).post(link_submit))
+        .route("/uocava/mark/{token}", get(marking_page))
         .layer(Extension(LookupLimiter::default()))
         .layer(Extension(WrongBirthDates::default()))
 }
@@ -511,6 +512,27 @@ fn birth_date_form(token: &str, message: Option<&str>) -> Markup {
             p { button type="submit" { "Download my ballot (PDF)" } }
         }
         p { "Print the ballot, mark it, and return it as its instructions say. Nothing is sent back through this site." }
+        p { "You can also " a href={ "/uocava/mark/" (token) } { "fill in your ballot on screen and print it" }
+            ": the page works only in your browser and sends nothing anywhere." }
+    }
+}
+
+/// `GET /uocava/mark/{token}`: the marking page of the link's ballot style, for the voter to
+/// fill in on screen and print (see [`uocava::marking_link`] for why it asks no date of birth).
+async fn marking_page(State(node): State<Node>, Path(token): Path<String>) -> Response {
+    let delivery = match uocava::marking_link(node.store(), &token).await {
+        Ok(Ok(delivery)) => delivery,
+        Ok(Err(refusal)) => return refusal_page(&node, refusal),
+        Err(error) => return PageError(error).into_response(),
+    };
+    let page = async {
+        let (definition, style) = uocava::delivered_style(node.store(), &delivery).await?;
+        crate::ballot_marking::marking_page(&definition, &style)
+    }
+    .await;
+    match page {
+        Ok(page) => crate::ballot_marking::marking_response(page),
+        Err(error) => PageError(error).into_response(),
     }
 }
 

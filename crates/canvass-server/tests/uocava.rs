@@ -178,6 +178,14 @@ async fn a_ballot_link_asks_for_the_birth_date_and_works_once() {
         assert_eq!(reused.status, StatusCode::GONE);
         assert!(reused.body.contains("already used"));
     }
+    // The marking page of the link's style still opens after the download (its contests are
+    // public), under the marking page's policy; an unknown link's does not.
+    let marking = send(&app, get(&format!("/uocava/mark/{token}"))).await;
+    assert_eq!(marking.status, StatusCode::OK, "{}", marking.body);
+    let policy = marking.header(axum::http::header::CONTENT_SECURITY_POLICY).unwrap();
+    assert!(policy.contains("connect-src 'none'") && policy.contains("form-action 'none'"), "{policy}");
+    assert!(page.body.contains(&format!("/uocava/mark/{token}")), "the link page offers the marking page");
+    assert_eq!(send(&app, get(&format!("/uocava/mark/{}", "0".repeat(64)))).await.status, StatusCode::NOT_FOUND);
     let unknown = send(&app, get(&format!("/uocava/ballot/{}", "0".repeat(64)))).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(send(&app, get("/uocava/ballot/not-a-token")).await.status, StatusCode::NOT_FOUND);
@@ -301,4 +309,49 @@ async fn an_fpca_in_a_vri_file_takes_the_same_path() {
     let requests = store.uocava_requests(content.election.date.year()).await.unwrap();
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].registration_number, voter.registration_number);
+}
+
+/// The link message is queued to the voter's number; the outbox opens the voter's address only
+/// when it sends (a `voter.read` entry with its reason) and the message reaches that address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_link_message_reaches_the_voters_address_opened_only_to_send_it() {
+    let listener = support::smtp::SmtpListener::start();
+    let config = format!(
+        "[mail]\nsmtp_host = \"localhost\"\nsmtp_port = {}\nsecurity = \"none\"\nfrom = \"ballots@examplia.invalid\"",
+        listener.port()
+    );
+    let test = test_node(&config, true).await;
+    let store = test.node.store();
+    let content = &test.demo.as_ref().unwrap().content;
+    let demo = demo_uocava::load(store, &test.node.system_audit(), test.node.keys(), content, "").await.unwrap();
+    let voter = store.voter(&demo.registration_number).await.unwrap().unwrap();
+    let ring = test.node.keys().current(store, &voter.jurisdiction).await.unwrap();
+    let address = voters::open_voter(&ring, &voter).unwrap().email.unwrap();
+    let queued = store.recent_mail(10).await.unwrap();
+    assert!(queued.iter().all(|message| !message.recipient.contains(&address)), "the outbox never holds the address");
+
+    test.node.outbox_signal().notify_one();
+    let link = demo.link.clone();
+    let delivered = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            // Quoted-printable: soft line breaks (`=` at a line's end) joined again.
+            let found =
+                listener.messages().into_iter().find(|message| message.body().replace("=\r\n", "").contains(&link));
+            if let Some(message) = found {
+                return message;
+            }
+            assert!(std::time::Instant::now() < deadline, "the link message was not sent: {:#?}", listener.messages());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(delivered.recipients, vec![address.clone()]);
+    let ledger = ledger_text(&test).await;
+    let read = ledger
+        .lines()
+        .find(|line| line.contains("voter.read") && line.contains("message they asked for"))
+        .expect("opening the address is a confidential read on the record");
+    assert!(read.contains(&demo.registration_number) && !read.contains(&address), "{read}");
 }
