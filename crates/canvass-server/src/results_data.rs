@@ -85,7 +85,8 @@ pub fn data_files_with(
         let county_files = match cached {
             Some(county_files) => county_files,
             None => {
-                let county_files = county_files(results, county, &county_slug)?;
+                let county_files: Vec<SiteFile> =
+                    county_files(results, county, &county_slug)?.into_iter().map(SiteFile::with_sha256).collect();
                 if let Ok(mut rendered) = cache.rendered.lock() {
                     rendered.insert(key, (inputs, county_files.clone()));
                 }

@@ -223,7 +223,7 @@ pub fn build(
     let mut stored_files = Vec::new();
     for file in rendered {
         check_path(&file.path)?;
-        let sha256 = sha256_hex(&file.body);
+        let sha256 = file.sha256.clone().unwrap_or_else(|| sha256_hex(&file.body));
         let body: Arc<[u8]> = Arc::from(file.body);
         listed.push(ManifestFile {
             path: file.path.clone(),

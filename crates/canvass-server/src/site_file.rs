@@ -22,7 +22,7 @@
 use time::OffsetDateTime;
 
 /// One file of a snapshot.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SiteFile {
     /// Relative to the snapshot's root, `/`-separated, no leading `/`: `index.html`,
     /// `contests/contest-01.html`, `summary.json`.
@@ -30,11 +30,29 @@ pub struct SiteFile {
     /// The `Content-Type` it is served with.
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    /// The body's SHA-256 (lowercase hex) when it is already known: a file kept between
+    /// publications keeps its hash with it, so hundreds of megabytes are not hashed again for
+    /// every upload. Not part of the file's identity.
+    pub sha256: Option<String>,
 }
+
+impl PartialEq for SiteFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path && self.content_type == other.content_type && self.body == other.body
+    }
+}
+
+impl Eq for SiteFile {}
 
 impl SiteFile {
     pub fn new(path: impl Into<String>, content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
-        Self { path: path.into(), content_type, body: body.into() }
+        Self { path: path.into(), content_type, body: body.into(), sha256: None }
+    }
+
+    /// The file with its hash computed now, for a file that will be kept and published again.
+    pub fn with_sha256(mut self) -> Self {
+        self.sha256 = Some(crate::results_publish::sha256_hex(&self.body));
+        self
     }
 }
 

@@ -91,7 +91,8 @@ async fn known_bodies_in(connection: &mut SqliteConnection, hashes: &[String]) -
     let mut known = Vec::new();
     for chunk in hashes.chunks(CHUNK) {
         let placeholders = vec!["?"; chunk.len()].join(", ");
-        let sql = format!("SELECT sha256 FROM results_bodies WHERE sha256 IN ({placeholders})");
+        // The lean table of hashes (migration 0019), not the bodies themselves.
+        let sql = format!("SELECT sha256 FROM results_body_hashes WHERE sha256 IN ({placeholders})");
         let mut query = sqlx::query(&sql);
         for hash in chunk {
             query = query.bind(hash);

@@ -104,7 +104,7 @@ impl PageMemo {
         if let Some(page) = remembered {
             return page;
         }
-        let page = precinct::page(site, precinct);
+        let page = precinct::page(site, precinct).with_sha256();
         if let Ok(mut memo) = self.precincts.lock() {
             memo.insert(key, (inputs, page.clone()));
         }
