@@ -135,20 +135,32 @@ fn when(date: time::Date) -> String {
 
 /// A horizontal bar per row, scaled to the largest value; labels and numbers as SVG text.
 fn bar_chart(caption: &str, rows: &[(String, u64)]) -> Markup {
+    bar_chart_laid_out(caption, rows, BarLayout { label_width: 170, bar_width: 300, number_width: 70 })
+}
+
+/// The widths, in SVG units, of a bar chart's three columns.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BarLayout {
+    pub label_width: u64,
+    pub bar_width: u64,
+    pub number_width: u64,
+}
+
+/// [`bar_chart`] with its own column widths (longer labels need a wider first column).
+pub(crate) fn bar_chart_laid_out(caption: &str, rows: &[(String, u64)], layout: BarLayout) -> Markup {
     const ROW_HEIGHT: u64 = 28;
-    const LABEL_WIDTH: u64 = 170;
-    const BAR_WIDTH: u64 = 300;
+    let BarLayout { label_width, bar_width, number_width } = layout;
     let largest = rows.iter().map(|(_, value)| *value).max().unwrap_or(0).max(1);
     let height = ROW_HEIGHT * rows.len() as u64 + 4;
     html! {
         figure {
-            svg.bars viewBox={ "0 0 " (LABEL_WIDTH + BAR_WIDTH + 70) " " (height) } role="img" aria-label=(caption) {
+            svg.bars viewBox={ "0 0 " (label_width + bar_width + number_width) " " (height) } role="img" aria-label=(caption) {
                 @for (index, (label, value)) in rows.iter().enumerate() {
                     @let y = ROW_HEIGHT * index as u64 + 4;
                     text x="0" y=(y + 16) { (label) }
-                    rect.track x=(LABEL_WIDTH) y=(y + 2) width=(BAR_WIDTH) height="18" rx="3" {}
-                    rect.bar x=(LABEL_WIDTH) y=(y + 2) width=(BAR_WIDTH * value / largest) height="18" rx="3" {}
-                    text x=(LABEL_WIDTH + BAR_WIDTH + 8) y=(y + 16) { (value) }
+                    rect.track x=(label_width) y=(y + 2) width=(bar_width) height="18" rx="3" {}
+                    rect.bar x=(label_width) y=(y + 2) width=(bar_width * value / largest) height="18" rx="3" {}
+                    text x=(label_width + bar_width + 8) y=(y + 16) { (value) }
                 }
             }
             figcaption.muted { (caption) }

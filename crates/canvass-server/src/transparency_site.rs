@@ -156,27 +156,11 @@ fn incidents_table(incidents: &[PublicIncident], links: Links) -> Markup {
     }
 }
 
-/// A horizontal bar per row, scaled to the largest value; labels and numbers as SVG text.
+/// The pages' bar chart ([`crate::pages::bar_chart_laid_out`]) with room for "month · role"
+/// labels.
 fn bars(caption: &str, rows: &[(String, u64)]) -> Markup {
-    const ROW_HEIGHT: u64 = 28;
-    const LABEL_WIDTH: u64 = 200;
-    const BAR_WIDTH: u64 = 260;
-    let largest = rows.iter().map(|(_, value)| *value).max().unwrap_or(0).max(1);
-    let height = ROW_HEIGHT * rows.len() as u64 + 4;
-    html! {
-        figure {
-            svg.bars viewBox={ "0 0 " (LABEL_WIDTH + BAR_WIDTH + 80) " " (height) } role="img" aria-label=(caption) {
-                @for (index, (label, value)) in rows.iter().enumerate() {
-                    @let y = ROW_HEIGHT * index as u64 + 4;
-                    text x="0" y=(y + 16) { (label) }
-                    rect.track x=(LABEL_WIDTH) y=(y + 2) width=(BAR_WIDTH) height="18" rx="3" {}
-                    rect.bar x=(LABEL_WIDTH) y=(y + 2) width=(BAR_WIDTH * value / largest) height="18" rx="3" {}
-                    text x=(LABEL_WIDTH + BAR_WIDTH + 8) y=(y + 16) { (value) }
-                }
-            }
-            figcaption.muted { (caption) }
-        }
-    }
+    let layout = crate::pages::BarLayout { label_width: 200, bar_width: 260, number_width: 80 };
+    crate::pages::bar_chart_laid_out(caption, rows, layout)
 }
 
 fn checkpoint(report: &Report, links: Links) -> Markup {

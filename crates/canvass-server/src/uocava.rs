@@ -359,14 +359,7 @@ pub async fn usable_link(
     store: &dyn Store,
     token: &str,
 ) -> Result<Result<StoredUocavaDelivery, LinkRefusal>, ServerError> {
-    // A token is 64 hexadecimal digits; anything else is not one of ours, and is not hashed
-    // or looked up.
-    if token.len() != 64 || !token.bytes().all(|byte| byte.is_ascii_hexdigit()) {
-        return Ok(Err(LinkRefusal::Unknown));
-    }
-    let Some(delivery) = store.uocava_delivery_by_token(&token_hash(token)?).await? else {
-        return Ok(Err(LinkRefusal::Unknown));
-    };
+    let Some(delivery) = link_delivery(store, token).await? else { return Ok(Err(LinkRefusal::Unknown)) };
     if delivery.downloaded_at.is_some() {
         return Ok(Err(LinkRefusal::Used));
     }
@@ -389,6 +382,15 @@ pub async fn delivered_style(
     Ok((definition, style))
 }
 
+/// The delivery a link's token names, if any. A token is 64 hexadecimal digits; anything else
+/// is not one of ours, and is not hashed or looked up.
+async fn link_delivery(store: &dyn Store, token: &str) -> Result<Option<StoredUocavaDelivery>, ServerError> {
+    if token.len() != 64 || !token.bytes().all(|byte| byte.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    Ok(store.uocava_delivery_by_token(&token_hash(token)?).await?)
+}
+
 /// The delivery a marking-page link names: known and not expired. Unlike the download, a used
 /// link still opens its marking page: the page shows only the style's contests, which are
 /// public (its sample ballot is), and the voter marks after downloading.
@@ -396,12 +398,7 @@ pub async fn marking_link(
     store: &dyn Store,
     token: &str,
 ) -> Result<Result<StoredUocavaDelivery, LinkRefusal>, ServerError> {
-    if token.len() != 64 || !token.bytes().all(|byte| byte.is_ascii_hexdigit()) {
-        return Ok(Err(LinkRefusal::Unknown));
-    }
-    let Some(delivery) = store.uocava_delivery_by_token(&token_hash(token)?).await? else {
-        return Ok(Err(LinkRefusal::Unknown));
-    };
+    let Some(delivery) = link_delivery(store, token).await? else { return Ok(Err(LinkRefusal::Unknown)) };
     if delivery.method.expires_at().is_none_or(|expires_at| expires_at <= now_millis()) {
         return Ok(Err(LinkRefusal::Expired));
     }
