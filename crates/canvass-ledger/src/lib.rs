@@ -9,6 +9,7 @@ mod hash;
 mod memory;
 mod note;
 mod proof;
+mod refusal;
 mod tile;
 mod tree;
 mod verify;
@@ -25,6 +26,7 @@ pub use proof::{
     HashReader, NodeIndex, ProofPlan, consistency_plan, consistency_proof, inclusion_plan, inclusion_proof, is_subtree,
     range_hash, verify_consistency, verify_inclusion, verify_subtree_consistency, verify_subtree_inclusion,
 };
+pub use refusal::{MAX_REASON_CHARS, Refusal, sign_refusal};
 pub use tile::{
     MAX_TILE_LEVEL, TILE_HEIGHT, TILE_WIDTH, TilePath, TileReader, TileSource, decode_entry_bundle,
     encode_entry_bundle, tile_node_hash,

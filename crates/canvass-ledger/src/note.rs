@@ -203,6 +203,16 @@ impl VerifierKey {
         self.cosignature
     }
 
+    /// The Ed25519 public key, for the other statements a witness signs (`refusal`).
+    pub(crate) fn public(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// The signature lines naming this key.
+    pub(crate) fn signatures_in<'a>(&self, note: &'a Note) -> impl Iterator<Item = &'a NoteSignature> + use<'a, '_> {
+        self.matching(note)
+    }
+
     fn matching<'a>(&self, note: &'a Note) -> impl Iterator<Item = &'a NoteSignature> + use<'a, '_> {
         note.signatures.iter().filter(move |signature| signature.name == self.name && signature.key_id == self.key_id)
     }
@@ -294,6 +304,11 @@ impl<'a> NoteSigner<'a> {
             cosignature: true,
             public,
         })
+    }
+
+    /// The key pair, for the other statements a witness signs (`refusal`).
+    pub(crate) fn key(&self) -> &NodeSigningKey {
+        self.key
     }
 
     pub fn sign(&self, text: &str) -> NoteSignature {
