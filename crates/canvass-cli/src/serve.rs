@@ -287,7 +287,7 @@ async fn serve_until_stopped(
             listeners.public
         );
         println!("  Try: canvass audit verify --log {scheme}://{}/log", listeners.public);
-        start_demo_witness(&demo.witness, &format!("{scheme}://{}/log", listeners.public), node.clone());
+        start_demo_witness(&demo.witness, &format!("{scheme}://{}/log", listeners.public));
     } else {
         println!("Canvass is serving.");
         println!("  Public site:  {scheme}://{}/", listeners.public);
@@ -306,9 +306,9 @@ async fn serve_until_stopped(
 }
 
 /// Runs the demo's witness every few seconds on its own thread, for the life of the process.
-/// A refusal (`REFUSED: ...`: the log shrank or forked) opens an incident on the node.
-fn start_demo_witness((key_file, name): &(PathBuf, &'static str), log_url: &str, node: canvass_server::Node) {
-    let runtime = tokio::runtime::Handle::current();
+/// A refusal (`REFUSED: ...`: the log shrank or forked) is posted to the node, which opens
+/// an incident.
+fn start_demo_witness((key_file, name): &(PathBuf, &'static str), log_url: &str) {
     let arguments = crate::witness::WitnessArguments {
         command: None,
         log: Some(log_url.to_owned()),
@@ -332,18 +332,10 @@ fn start_demo_witness((key_file, name): &(PathBuf, &'static str), log_url: &str,
         loop {
             // Give the integrator time to sign the first checkpoint, then keep up with it.
             std::thread::sleep(std::time::Duration::from_secs(arguments.interval));
+            // A refusal goes to the node through `POST /log/refusal` (the demo witness is in
+            // `ledger.witnesses`), which opens the incident: nothing more to do here.
             if let Err(error) = crate::witness::witness_once(&arguments, &signer, &state, &mut source) {
-                let text = format!("{error:#}");
-                tracing::warn!(error = %text, "the demo witness did not cosign");
-                if let Some(reason) = text.strip_prefix("REFUSED: ") {
-                    let witness = arguments.name.as_deref().unwrap_or("demo-witness");
-                    let detected = runtime.block_on(canvass_server::incident_detectors::witness_refused(
-                        &canvass_server::incidents::Register::of_node(&node),
-                        witness,
-                        reason,
-                    ));
-                    runtime.block_on(canvass_server::incident_detectors::report_failure(detected, "witness_refusal"));
-                }
+                tracing::warn!(error = %format!("{error:#}"), "the demo witness did not cosign");
             }
         }
     });

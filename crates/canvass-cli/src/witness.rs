@@ -1,6 +1,7 @@
 //! `canvass witness`: watch another office's log and cosign each checkpoint only after proving,
 //! from the log's own tiles, that it extends the last one this witness cosigned (C2SP
-//! tlog-witness rules). The cosigned checkpoint goes back to the node, which serves it.
+//! tlog-witness rules). The cosigned checkpoint goes back to the node, which serves it; a
+//! refusal goes back too, signed, and opens an incident on a node that trusts this witness.
 
 use std::{
     collections::BTreeMap,
@@ -12,8 +13,8 @@ use std::{
 use anyhow::{Context, bail};
 use canvass_crypto::NodeSigningKey;
 use canvass_ledger::{
-    AddCheckpoint, Checkpoint, Note, NoteSigner, NoteVerifier, TileReader, TileSource, Witness, WitnessState,
-    consistency_proof,
+    AddCheckpoint, Checkpoint, Note, NoteSigner, NoteVerifier, Refusal, TileReader, TileSource, Witness, WitnessState,
+    consistency_proof, sign_refusal,
 };
 use clap::{Args, Subcommand};
 
@@ -135,7 +136,8 @@ pub(crate) fn witness_once(
     log_key.verify(&note).context("the checkpoint is not signed by the log's key")?;
     let old_size = witness.state().size;
     if old_size > checkpoint.size {
-        bail!("REFUSED: the log shrank from {old_size} to {} entries (truncation); not cosigning", checkpoint.size);
+        let reason = format!("the log shrank from {old_size} to {} entries (truncation); not cosigning", checkpoint.size);
+        return Err(refuse(signer, source, &checkpoint, old_size, &reason));
     }
     let proof = if old_size == 0 || old_size == checkpoint.size {
         Vec::new()
@@ -145,11 +147,36 @@ pub(crate) fn witness_once(
     };
     let request = AddCheckpoint { old_size, proof, checkpoint: note.clone() };
     let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
-    let cosignature = witness.add_checkpoint(&request, now).map_err(|refusal| anyhow::anyhow!("REFUSED: {refusal}"))?;
+    let cosignature = witness
+        .add_checkpoint(&request, now)
+        .map_err(|refusal| refuse(signer, source, &checkpoint, old_size, &refusal.to_string()))?;
     states.insert(checkpoint.origin.clone(), witness.state());
     write_state(state_path, &states)?;
     let mut cosigned = note;
     cosigned.add_signature(cosignature);
     let reply = source.post("cosignature", cosigned.to_text().as_bytes()).map_err(|error| anyhow::anyhow!(error))?;
     Ok(format!("cosigned {} at size {} ({})", checkpoint.origin, checkpoint.size, reply.trim()))
+}
+
+/// The `REFUSED: ...` error of a round that will not cosign, after telling the node: a
+/// refusal signed by this witness goes to the log's `/refusal`, where a node that trusts this
+/// witness opens an incident. A directory cannot take it; a node that cannot be reached is
+/// named in the error, which is what the operator sees either way.
+fn refuse(
+    signer: &NoteSigner<'_>,
+    source: &LogSource,
+    checkpoint: &Checkpoint,
+    cosigned_size: u64,
+    reason: &str,
+) -> anyhow::Error {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp().max(0) as u64;
+    let refusal = Refusal::new(&checkpoint.origin, now, (checkpoint.size, checkpoint.root), cosigned_size, reason);
+    let delivery = match source {
+        LogSource::Directory(_) => "not sent: a directory cannot take a refusal".to_owned(),
+        LogSource::Http { .. } => match source.post("refusal", sign_refusal(&refusal, signer).to_text().as_bytes()) {
+            Ok(_) => "the node recorded the refusal".to_owned(),
+            Err(error) => format!("the node was not told: {error}"),
+        },
+    };
+    anyhow::anyhow!("REFUSED: {reason} ({delivery})")
 }

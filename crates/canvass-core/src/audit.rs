@@ -172,6 +172,7 @@ actions! {
     UocavaSend => "uocava.send", "A blank ballot was sent to an overseas or military voter: by mail, or as a one-time download link (never the link itself).";
     UocavaDownload => "uocava.download", "A blank ballot was downloaded through a one-time link after the voter's date of birth was checked (or a refused attempt).";
     UocavaFwab => "uocava.fwab", "A Federal Write-In Absentee Ballot was recorded as received.";
+    WitnessRefusal => "witness.refusal", "A trusted witness's signed refusal to cosign a checkpoint was received: the witness, the refused checkpoint's size, the statement's SHA-256 (its reason is in the incident).";
 }
 
 impl fmt::Display for Action {

@@ -186,7 +186,7 @@ impl EventType {
             | Action::UocavaDownload
             | Action::UocavaFwab => Self::VoterRecords,
             Action::BackupCreate | Action::BackupRestore => Self::Backup,
-            Action::LedgerStart => Self::Ledger,
+            Action::LedgerStart | Action::WitnessRefusal => Self::Ledger,
         }
     }
 

@@ -311,6 +311,8 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let (_, mut document) = router().split_for_parts();
     let (_, open) = open_router().split_for_parts();
     document.merge(open);
+    // Described here, served on the public listener: witnesses post to the log's URL.
+    document.merge(crate::witness_refusals::openapi());
     document
 }
 

@@ -44,6 +44,7 @@ pub fn public_app(node: Node) -> Router {
         .merge(crate::results_ledger::router())
         .merge(crate::sample_ballots::router())
         .merge(crate::transparency::router())
+        .merge(crate::witness_refusals::router())
         .fallback(pages::not_found);
     finish(routes, node, ListenerName::Public)
 }

@@ -87,6 +87,7 @@ pub mod voter_status;
 pub mod voters;
 pub mod vri_export;
 pub mod vri_import;
+pub mod witness_refusals;
 
 pub use api::openapi_document;
 pub use error::ServerError;
