@@ -136,7 +136,8 @@ pub(crate) fn witness_once(
     log_key.verify(&note).context("the checkpoint is not signed by the log's key")?;
     let old_size = witness.state().size;
     if old_size > checkpoint.size {
-        let reason = format!("the log shrank from {old_size} to {} entries (truncation); not cosigning", checkpoint.size);
+        let reason =
+            format!("the log shrank from {old_size} to {} entries (truncation); not cosigning", checkpoint.size);
         return Err(refuse(signer, source, &checkpoint, old_size, &reason));
     }
     let proof = if old_size == 0 || old_size == checkpoint.size {

@@ -48,7 +48,14 @@ impl Refusal {
         if reason.is_empty() {
             reason = "no reason given".to_owned();
         }
-        Self { origin: origin.to_owned(), time, refused_size: refused.0, refused_root: refused.1, cosigned_size, reason }
+        Self {
+            origin: origin.to_owned(),
+            time,
+            refused_size: refused.0,
+            refused_root: refused.1,
+            cosigned_size,
+            reason,
+        }
     }
 
     pub fn to_text(&self) -> String {

@@ -151,9 +151,13 @@ async fn already_received(node: &Node, witness: &str, statement: &str) -> Result
         ..LedgerQuery::default()
     };
     let (named_witness, named_statement) = (format!("witness:{witness}"), format!("refusal:{statement}"));
-    Ok(node.store().search_ledger(&query).await?.iter().filter_map(|row| AuditEntry::decode(&row.body).ok()).any(
-        |entry| entry.targets.contains(&named_witness) && entry.targets.contains(&named_statement),
-    ))
+    Ok(node
+        .store()
+        .search_ledger(&query)
+        .await?
+        .iter()
+        .filter_map(|row| AuditEntry::decode(&row.body).ok())
+        .any(|entry| entry.targets.contains(&named_witness) && entry.targets.contains(&named_statement)))
 }
 
 /// The route's OpenAPI description, merged into the document the admin listener serves.

@@ -193,6 +193,7 @@ async fn metrics_are_on_the_admin_listener_only() {
 async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() {
     let test = test_node("", true).await;
     let app = admin_app(test.node.clone());
+    let public = public_app(test.node.clone());
     let served = send(&app, get("/api/openapi.json")).await.json();
     assert_eq!(served["openapi"].as_str().map(|version| version.starts_with("3.")), Some(true));
     let document = serde_json::to_value(openapi_document()).unwrap();
@@ -242,6 +243,7 @@ async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() 
             "/api/users/{username}/suspend",
             "/api/voters",
             "/healthz",
+            "/log/refusal",
             "/readyz"
         ]
     );
@@ -260,7 +262,9 @@ async fn the_openapi_document_describes_every_admin_route_and_each_one_exists() 
             }
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let body = (method == Method::POST).then_some("{}");
-            let reply = send(&app, authorised(method.clone(), &concrete, body)).await;
+            // Witnesses post to the log on the public listener; it is described here too.
+            let listener = if path.starts_with("/log/") { &public } else { &app };
+            let reply = send(listener, authorised(method.clone(), &concrete, body)).await;
             assert!(!reply.body.contains("no such route"), "{method} {concrete} is documented but not routed");
             // Replacing or deleting an incident is documented as refused: its handler answers
             // 405 with its own code; the router's 405 would have no body.
