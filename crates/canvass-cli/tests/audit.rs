@@ -784,6 +784,8 @@ fn a_witness_cosigns_a_growing_log_and_refuses_a_forked_one() {
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
     assert!(stderr(&refused).contains("REFUSED"), "{}", stderr(&refused));
     assert!(!stderr(&refused).contains("panicked"));
+    // The fork was copied before the witness was trusted: it refuses the witness's refusal.
+    assert!(stderr(&refused).contains("the node was not told"), "{}", stderr(&refused));
     assert_eq!(fs::read(&witness_state).unwrap(), remembered, "a refusal leaves the witness's state alone");
     assert!(!get(served.public, "/log/checkpoint").body.contains(&witness_name));
 
