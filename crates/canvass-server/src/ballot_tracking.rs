@@ -1,0 +1,178 @@
+//! The steps of an overseas or military (UOCAVA) voter's ballot on "Did my ballot count?"
+//! (issue 9): requested, sent (and how), downloaded (for a link), then returned and the
+//! decision. Built only from dates, codes and the delivery method, never from the link, its
+//! token or an address, so a step cannot carry anything the ballot's public status does not.
+//! A ballot with no UOCAVA request for its election's year and no delivery has no steps: its
+//! page is the absentee or provisional line alone, as before.
+
+use canvass_core::{
+    audit::now_millis,
+    ballots::{AbsenteeStatus, BallotStatus},
+    uocava::Delivery,
+};
+use canvass_store::{DeliveryMethod, StoredBallot, StoredUocavaDelivery, StoredUocavaRequest};
+use maud::{Markup, html};
+use serde::Serialize;
+use time::Date;
+
+use crate::uocava::day_of;
+
+/// One step, the same keys whatever the step: `date` and `detail` are `null` when not known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct TrackingStep {
+    /// `requested`, `sent`, `downloaded`, `returned`, `accepted`, `rejected`, `cured` or
+    /// `cancelled`.
+    step: &'static str,
+    label: &'static str,
+    done: bool,
+    /// Where the ballot is now: the first step not done, or the last step when all are.
+    current: bool,
+    date: Option<String>,
+    detail: Option<&'static str>,
+}
+
+impl TrackingStep {
+    fn done(step: &'static str, label: &'static str, date: Option<Date>, detail: Option<&'static str>) -> Self {
+        Self { step, label, done: true, current: false, date: date.map(|date| date.to_string()), detail }
+    }
+
+    fn waiting(step: &'static str, label: &'static str, detail: Option<&'static str>) -> Self {
+        Self { step, label, done: false, current: false, date: None, detail }
+    }
+}
+
+/// The voter's latest delivery for the ballot's election, and their requests for its year.
+pub(crate) struct UocavaRecords<'a> {
+    pub(crate) requests: &'a [StoredUocavaRequest],
+    pub(crate) deliveries: &'a [StoredUocavaDelivery],
+}
+
+/// The ballot's UOCAVA steps, empty when the ballot is not a UOCAVA voter's absentee ballot.
+pub(crate) fn uocava_steps(
+    ballot: &StoredBallot,
+    election_year: i32,
+    records: &UocavaRecords<'_>,
+) -> Vec<TrackingStep> {
+    let BallotStatus::Absentee(status) = ballot.status else { return Vec::new() };
+    let number = ballot.registration_number.as_str();
+    let mut requests = records
+        .requests
+        .iter()
+        .filter(|request| request.registration_number == number && request.year == election_year);
+    let first_request = requests.next();
+    // A later request of the same year supersedes: its delivery is the one in force.
+    let request = requests.last().or(first_request);
+    let delivery = records
+        .deliveries
+        .iter()
+        .filter(|delivery| delivery.registration_number == number && delivery.election == ballot.election)
+        .next_back();
+    if request.is_none() && delivery.is_none() {
+        return Vec::new();
+    }
+    let requested_on = first_request.map_or(ballot.opened_on, |request| day_of(request.received_at));
+    let mut steps = vec![TrackingStep::done("requested", "Requested", Some(requested_on), None)];
+    steps.extend(delivery_steps(status, request.map(|request| request.delivery), delivery));
+    steps.extend(decision_steps(ballot, status));
+    let current = steps.iter().position(|step| !step.done).unwrap_or(steps.len().saturating_sub(1));
+    if let Some(step) = steps.get_mut(current) {
+        step.current = true;
+    }
+    steps
+}
+
+/// Sent (with its method) and, for a link, downloaded.
+fn delivery_steps(
+    status: AbsenteeStatus,
+    preference: Option<Delivery>,
+    delivery: Option<&StoredUocavaDelivery>,
+) -> Vec<TrackingStep> {
+    let Some(delivery) = delivery else {
+        // Recorded as sent another way (by staff, on paper): sent, without a date or method.
+        if status != AbsenteeStatus::Requested && status != AbsenteeStatus::Cancelled {
+            return vec![TrackingStep::done("sent", "Sent", None, None)];
+        }
+        let mut steps = vec![TrackingStep::waiting("sent", "Sent", Some("Your blank ballot has not been sent yet."))];
+        if preference.is_some_and(Delivery::is_electronic) {
+            steps.push(TrackingStep::waiting("downloaded", "Downloaded", None));
+        }
+        return steps;
+    };
+    let sent_on = Some(day_of(delivery.sent_at));
+    let DeliveryMethod::Link { expires_at, .. } = &delivery.method else {
+        return vec![TrackingStep::done("sent", "Sent", sent_on, Some("By mail."))];
+    };
+    let how = match preference {
+        Some(Delivery::Email) => "By email, as a one-time download link.",
+        Some(Delivery::Online) => "As a one-time online download link.",
+        Some(Delivery::Mail) | None => "As a one-time download link.",
+    };
+    let downloaded = match delivery.downloaded_at {
+        Some(at) => TrackingStep::done("downloaded", "Downloaded", Some(day_of(at)), None),
+        None if *expires_at <= now_millis() => TrackingStep::waiting(
+            "downloaded",
+            "Downloaded",
+            Some("Not downloaded: the link has expired. Contact your county board of elections for a new one."),
+        ),
+        None => TrackingStep::waiting("downloaded", "Downloaded", Some("Not yet downloaded.")),
+    };
+    vec![TrackingStep::done("sent", "Sent", sent_on, Some(how)), downloaded]
+}
+
+/// Returned and the board's decision, from the absentee ballot's status (its day is the
+/// latest status's; an earlier step's day is not public and is left out).
+fn decision_steps(ballot: &StoredBallot, status: AbsenteeStatus) -> Vec<TrackingStep> {
+    let on = Some(ballot.status_on);
+    let returned = |date| TrackingStep::done("returned", "Returned", date, None);
+    let accepted_later = TrackingStep::waiting("accepted", "Accepted", None);
+    match status {
+        AbsenteeStatus::Requested | AbsenteeStatus::Sent => {
+            vec![TrackingStep::waiting("returned", "Returned", None), accepted_later]
+        }
+        AbsenteeStatus::Returned => vec![returned(on), accepted_later],
+        AbsenteeStatus::Accepted => vec![returned(None), TrackingStep::done("accepted", "Accepted", on, None)],
+        AbsenteeStatus::Rejected { .. } => vec![returned(None), TrackingStep::done("rejected", "Rejected", on, None)],
+        AbsenteeStatus::Cured => {
+            vec![returned(None), TrackingStep::done("cured", "Correction received", on, None), accepted_later]
+        }
+        AbsenteeStatus::Cancelled => vec![TrackingStep::done("cancelled", "Cancelled", on, None)],
+    }
+}
+
+/// The status line of a ballot sent as a link: the absentee line says "mailed", which a voter
+/// who got an email would not recognise.
+pub(crate) fn sent_line(steps: &[TrackingStep]) -> Option<&'static str> {
+    let downloaded = steps.iter().find(|step| step.step == "downloaded")?;
+    let sent = steps.iter().find(|step| step.step == "sent")?;
+    let returned = steps.iter().any(|step| step.step == "returned" && step.done);
+    (sent.done && !returned).then_some(match downloaded.done {
+        true => "Your blank ballot was sent to you as a download link, and you downloaded it.",
+        false => "Your blank ballot was sent to you as a one-time download link.",
+    })
+}
+
+/// The steps as an ordered list: done steps ticked, the current one outlined (the stylesheet's
+/// `ol.tracking`; no inline style, which the public listener's policy forbids).
+pub(crate) fn steps_markup(steps: &[TrackingStep]) -> Markup {
+    html! {
+        ol.tracking aria-label="Your ballot's steps" {
+            @for step in steps {
+                li class=(step_class(step)) aria-current=[step.current.then_some("step")] {
+                    span.tracking-label { (step.label) }
+                    @if step.done { span.visually-hidden { " (done)" } }
+                    @if let Some(date) = &step.date { " " span.tracking-date { (date) } }
+                    @if let Some(detail) = step.detail { br; span.muted { (detail) } }
+                }
+            }
+        }
+    }
+}
+
+fn step_class(step: &TrackingStep) -> &'static str {
+    match (step.done, step.current) {
+        (true, true) => "done current",
+        (true, false) => "done",
+        (false, true) => "current",
+        (false, false) => "upcoming",
+    }
+}
