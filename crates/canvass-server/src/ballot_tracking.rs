@@ -25,7 +25,7 @@ pub(crate) struct TrackingStep {
     step: &'static str,
     label: &'static str,
     done: bool,
-    /// Where the ballot is now: the first step not done, or the last step when all are.
+    /// Where the ballot is now: the step after the last one done, or the last step when all are.
     current: bool,
     date: Option<String>,
     detail: Option<&'static str>,
@@ -74,7 +74,10 @@ pub(crate) fn uocava_steps(
     let mut steps = vec![TrackingStep::done("requested", "Requested", Some(requested_on), None)];
     steps.extend(delivery_steps(status, request.map(|request| request.delivery), delivery));
     steps.extend(decision_steps(ballot, status));
-    let current = steps.iter().position(|step| !step.done).unwrap_or(steps.len().saturating_sub(1));
+    // A step can stay undone behind a later one (a link never used, the ballot returned on
+    // paper all the same): where the ballot is follows the last step done.
+    let last_done = steps.iter().rposition(|step| step.done).unwrap_or_default();
+    let current = (last_done + 1).min(steps.len().saturating_sub(1));
     if let Some(step) = steps.get_mut(current) {
         step.current = true;
     }
@@ -107,8 +110,10 @@ fn delivery_steps(
         Some(Delivery::Online) => "As a one-time online download link.",
         Some(Delivery::Mail) | None => "As a one-time download link.",
     };
+    let returned = !matches!(status, AbsenteeStatus::Requested | AbsenteeStatus::Sent);
     let downloaded = match delivery.downloaded_at {
         Some(at) => TrackingStep::done("downloaded", "Downloaded", Some(day_of(at)), None),
+        None if returned => TrackingStep::waiting("downloaded", "Downloaded", Some("Not downloaded.")),
         None if *expires_at <= now_millis() => TrackingStep::waiting(
             "downloaded",
             "Downloaded",
