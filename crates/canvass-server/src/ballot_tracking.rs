@@ -181,3 +181,164 @@ fn step_class(step: &TrackingStep) -> &'static str {
         (false, false) => "upcoming",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    // Test code: a failed unwrap is a failed test.
+    #![allow(clippy::unwrap_used)]
+
+    use canvass_core::{
+        ballots::RejectionReason,
+        id::{ElectionId, JurisdictionId},
+        uocava::Classification,
+    };
+    use time::macros::date;
+
+    use super::*;
+
+    const DAY: i64 = 86_400_000;
+    /// 2027-01-01 00:00 UTC.
+    const NEW_YEAR: i64 = 1_798_761_600_000;
+
+    fn ballot(status: AbsenteeStatus) -> StoredBallot {
+        StoredBallot {
+            id: 1,
+            registration_number: "U1".into(),
+            jurisdiction: JurisdictionId::parse("wake").unwrap(),
+            election: ElectionId::parse("general-2027").unwrap(),
+            status: BallotStatus::Absentee(status),
+            cure_deadline: None,
+            opened_on: date!(2027 - 01 - 01),
+            status_on: date!(2027 - 10 - 20),
+            updated_at: 0,
+        }
+    }
+
+    fn request(delivery: Delivery) -> StoredUocavaRequest {
+        StoredUocavaRequest {
+            id: 1,
+            registration_number: "U1".into(),
+            jurisdiction: JurisdictionId::parse("wake").unwrap(),
+            year: 2027,
+            delivery,
+            classification: Classification::Military,
+            received_at: NEW_YEAR + DAY,
+        }
+    }
+
+    fn delivery(method: DeliveryMethod, downloaded_at: Option<i64>) -> StoredUocavaDelivery {
+        StoredUocavaDelivery {
+            id: 1,
+            registration_number: "U1".into(),
+            election: ElectionId::parse("general-2027").unwrap(),
+            style: "style-1".into(),
+            method,
+            sent_at: NEW_YEAR + 2 * DAY,
+            downloaded_at,
+        }
+    }
+
+    /// The steps as `step[*]:date:detail`, `*` marking the current one, `+` a done one.
+    fn check(
+        status: AbsenteeStatus,
+        requests: &[StoredUocavaRequest],
+        deliveries: &[StoredUocavaDelivery],
+        expected: &[&str],
+    ) {
+        let records = UocavaRecords { requests, deliveries };
+        let steps = uocava_steps(&ballot(status), 2027, &records);
+        let actual: Vec<String> = steps
+            .iter()
+            .map(|step| {
+                let marks = format!("{}{}", if step.done { "+" } else { "" }, if step.current { "*" } else { "" });
+                format!("{}{marks}:{}:{}", step.step, step.date.as_deref().unwrap_or(""), step.detail.unwrap_or(""))
+            })
+            .collect();
+        assert_eq!(actual, expected);
+        assert_eq!(steps.iter().filter(|step| step.current).count(), usize::from(!steps.is_empty()));
+    }
+
+    #[test]
+    fn a_ballot_without_a_uocava_request_or_delivery_has_no_steps() {
+        check(AbsenteeStatus::Sent, &[], &[], &[]);
+        // Another year's request, another voter's delivery: not this ballot's.
+        let last_year = StoredUocavaRequest { year: 2026, ..request(Delivery::Mail) };
+        let theirs = StoredUocavaDelivery { registration_number: "U2".into(), ..delivery(DeliveryMethod::Mail, None) };
+        check(AbsenteeStatus::Sent, &[last_year], &[theirs], &[]);
+    }
+
+    #[test]
+    fn a_request_not_yet_sent_waits_on_sending() {
+        check(
+            AbsenteeStatus::Requested,
+            &[request(Delivery::Email)],
+            &[],
+            &[
+                "requested+:2027-01-02:",
+                "sent*::Your blank ballot has not been sent yet.",
+                "downloaded::",
+                "returned::",
+                "accepted::",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_mailed_ballot_has_no_download_step() {
+        check(
+            AbsenteeStatus::Accepted,
+            &[request(Delivery::Mail)],
+            &[delivery(DeliveryMethod::Mail, None)],
+            &["requested+:2027-01-02:", "sent+:2027-01-03:By mail.", "returned+::", "accepted+*:2027-10-20:"],
+        );
+    }
+
+    #[test]
+    fn a_link_shows_its_download_or_its_expiry() {
+        let link = |expires_at| DeliveryMethod::Link { token_hash: "ab".into(), expires_at };
+        let online = [request(Delivery::Online)];
+        check(
+            AbsenteeStatus::Sent,
+            &online,
+            &[delivery(link(i64::MAX), Some(NEW_YEAR + 3 * DAY))],
+            &[
+                "requested+:2027-01-02:",
+                "sent+:2027-01-03:As a one-time online download link.",
+                "downloaded+:2027-01-04:",
+                "returned*::",
+                "accepted::",
+            ],
+        );
+        // Expired long ago, whatever the clock says.
+        let expired = [delivery(link(1), None)];
+        let steps = uocava_steps(
+            &ballot(AbsenteeStatus::Sent),
+            2027,
+            &UocavaRecords { requests: &online, deliveries: &expired },
+        );
+        assert!(steps[2].current && steps[2].detail.unwrap().contains("expired"), "{steps:?}");
+        assert_eq!(sent_line(&steps), Some("Your blank ballot was sent to you as a one-time download link."));
+        check(
+            AbsenteeStatus::Rejected { reason: RejectionReason::LateArrival },
+            &online,
+            &expired,
+            &[
+                "requested+:2027-01-02:",
+                "sent+:2027-01-03:As a one-time online download link.",
+                "downloaded::Not downloaded.",
+                "returned+::",
+                "rejected+*:2027-10-20:",
+            ],
+        );
+    }
+
+    #[test]
+    fn a_cancelled_ballot_ends_there() {
+        check(
+            AbsenteeStatus::Cancelled,
+            &[request(Delivery::Mail)],
+            &[],
+            &["requested+:2027-01-02:", "sent::Your blank ballot has not been sent yet.", "cancelled+*:2027-10-20:"],
+        );
+    }
+}
