@@ -55,18 +55,15 @@ pub(crate) fn uocava_steps(
 ) -> Vec<TrackingStep> {
     let BallotStatus::Absentee(status) = ballot.status else { return Vec::new() };
     let number = ballot.registration_number.as_str();
-    let mut requests = records
-        .requests
-        .iter()
-        .filter(|request| request.registration_number == number && request.year == election_year);
-    let first_request = requests.next();
+    let of_the_year =
+        |request: &&StoredUocavaRequest| request.registration_number == number && request.year == election_year;
+    let first_request = records.requests.iter().find(of_the_year);
     // A later request of the same year supersedes: its delivery is the one in force.
-    let request = requests.last().or(first_request);
+    let request = records.requests.iter().rfind(of_the_year);
     let delivery = records
         .deliveries
         .iter()
-        .filter(|delivery| delivery.registration_number == number && delivery.election == ballot.election)
-        .next_back();
+        .rfind(|delivery| delivery.registration_number == number && delivery.election == ballot.election);
     if request.is_none() && delivery.is_none() {
         return Vec::new();
     }
