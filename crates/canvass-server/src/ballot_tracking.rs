@@ -41,7 +41,7 @@ impl TrackingStep {
     }
 }
 
-/// The voter's latest delivery for the ballot's election, and their requests for its year.
+/// The UOCAVA requests and deliveries read for the lookup's matches (any voter, year, election).
 pub(crate) struct UocavaRecords<'a> {
     pub(crate) requests: &'a [StoredUocavaRequest],
     pub(crate) deliveries: &'a [StoredUocavaDelivery],
