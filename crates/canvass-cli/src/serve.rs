@@ -109,7 +109,9 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
     );
     // The link is printed against the listener's real address once it is bound: a path here.
     let uocava = canvass_server::demo_uocava::load(store.as_ref(), &audit, node.keys(), &loaded.content, "").await?;
-    let ballot_lookups = roll
+    let downloaded =
+        canvass_server::demo_uocava::load_downloaded(store.as_ref(), &audit, node.keys(), &loaded.content).await?;
+    let mut ballot_lookups: Vec<String> = roll
         .ballots
         .iter()
         .map(|ballot| {
@@ -120,6 +122,8 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
             )
         })
         .collect();
+    // The overseas voters' ballots show their steps: one downloaded, one not yet.
+    ballot_lookups.extend([uocava.lookup.clone(), downloaded.lookup]);
     let lookup = roll.example.map(|example| {
         format!(
             "first name {}, last name {}, date of birth {}, county {} (precinct {})",

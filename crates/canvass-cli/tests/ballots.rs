@@ -240,11 +240,13 @@ fn clerks_record_ballot_steps_auditors_read_them_and_the_rules_refuse_what_they_
 fn the_demo_prints_voters_whose_ballot_lookup_tells_what_happened() {
     let served = Served::start(&["--demo"], &[]).unwrap();
     let lines: Vec<&str> = served.printed.lines().filter(|line| line.contains("Did my ballot count?")).collect();
-    assert_eq!(lines.len(), 3, "one line per demo ballot: {}", served.printed);
+    assert_eq!(lines.len(), 5, "one line per demo ballot: {}", served.printed);
     let expected = [
         ("absentee ballot accepted", "Your absentee ballot was accepted and will be counted."),
         ("missing signature", "Your ballot was rejected: the envelope was not signed. You can fix this until"),
         ("provisional ballot counted", "Your provisional ballot was counted."),
+        ("not yet downloaded", "Not yet downloaded."),
+        ("downloaded", "you downloaded it"),
     ];
     for (line, (story, sentence)) in lines.iter().zip(expected) {
         assert!(line.contains("/lookup/ballot") && line.contains(story), "{line}");

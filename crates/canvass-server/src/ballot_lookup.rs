@@ -11,18 +11,23 @@
 //! no log or ledger line with what was typed. A voter whose address is confidential, a voter
 //! with no ballot and someone not on the roll all get the one "no ballot found" body, after
 //! the same queries.
+//!
+//! An overseas or military (UOCAVA) voter's absentee ballot also shows its steps
+//! (`ballot_tracking`): requested, sent and how, downloaded, returned, decided. Their requests
+//! and deliveries are read like the ballots: for every match, and for a number no voter has.
 
 use axum::{
     Router,
     routing::{get, post},
 };
 use canvass_core::{ballots::CurePolicy, election::Election, jurisdiction::Jurisdiction};
-use canvass_store::StoredBallot;
+use canvass_store::{StoredBallot, StoredUocavaDelivery, StoredUocavaRequest};
 use maud::{Markup, html};
 use serde::Serialize;
 
 use crate::{
     Node,
+    ballot_tracking::{TrackingStep, UocavaRecords, sent_line, steps_markup, uocava_steps},
     lookup::{
         Identity, LookupError, LookupFields, MAX_NAME_CHARS, PublicLookup, Work, api_lookup, form_page, form_submit,
         matching_candidates,
@@ -57,6 +62,8 @@ struct PublicBallot {
     kind: &'static str,
     status: &'static str,
     line: String,
+    /// A UOCAVA ballot's steps, oldest first; empty for any other ballot.
+    steps: Vec<TrackingStep>,
 }
 
 impl BallotAnswer {
@@ -67,13 +74,15 @@ impl BallotAnswer {
 
 /// The voter's ballots as public lines, newest election first; a ballot whose election is
 /// gone is left out (its cure deadline cannot be told).
-fn public_ballots(ballots: &[StoredBallot], elections: &[Election]) -> Vec<PublicBallot> {
+fn public_ballots(ballots: &[StoredBallot], elections: &[Election], uocava: &UocavaRecords<'_>) -> Vec<PublicBallot> {
     let today = canvass_core::audit::now().date();
     let mut lines: Vec<(time::Date, i64, PublicBallot)> = ballots
         .iter()
         .filter_map(|ballot| {
             let election = elections.iter().find(|election| election.id == ballot.election)?;
             let public = ballot.status.public(today, CurePolicy::default(), election.date);
+            let steps = uocava_steps(ballot, election.date.year(), uocava);
+            let line = sent_line(&steps).map_or_else(|| public.line().to_owned(), str::to_owned);
             Some((
                 election.date,
                 ballot.id,
@@ -82,7 +91,8 @@ fn public_ballots(ballots: &[StoredBallot], elections: &[Election]) -> Vec<Publi
                     election_date: election.date.to_string(),
                     kind: ballot.kind().as_str(),
                     status: public.status(),
-                    line: public.line().to_owned(),
+                    line,
+                    steps,
                 },
             ))
         })
@@ -102,9 +112,12 @@ async fn find(node: &Node, identity: &Identity, work: &mut Work) -> Result<Ballo
         true => vec![""],
         false => matches.iter().map(|candidate| candidate.registration_number.as_str()).collect(),
     };
-    let mut ballots = Vec::new();
+    let (mut ballots, mut requests, mut deliveries) =
+        (Vec::new(), Vec::<StoredUocavaRequest>::new(), Vec::<StoredUocavaDelivery>::new());
     for number in numbers {
         ballots.extend(store.voter_ballots(number).await?);
+        requests.extend(store.voter_uocava_requests(number).await?);
+        deliveries.extend(store.voter_uocava_deliveries(number).await?);
     }
     let elections = store.elections(None).await?;
     // An address-confidential match answers as a miss: the page must not confirm that a
@@ -112,7 +125,8 @@ async fn find(node: &Node, identity: &Identity, work: &mut Work) -> Result<Ballo
     if matches.iter().any(|candidate| candidate.address_confidential) {
         return Ok(BallotAnswer::none());
     }
-    let ballots = public_ballots(&ballots, &elections);
+    let uocava = UocavaRecords { requests: &requests, deliveries: &deliveries };
+    let ballots = public_ballots(&ballots, &elections, &uocava);
     if ballots.is_empty() {
         return Ok(BallotAnswer::none());
     }
@@ -178,6 +192,7 @@ fn result_page(answer: &BallotAnswer) -> Markup {
         p role="status" { (answer.message) }
         @for ballot in &answer.ballots {
             h2 { (ballot.election) " (" (ballot.election_date) "), " (ballot.kind) " ballot" }
+            @if !ballot.steps.is_empty() { (steps_markup(&ballot.steps)) }
             p.ballot-status { strong { (ballot.line) } }
         }
         p { a href="/lookup/ballot" { "Look up another ballot" } }

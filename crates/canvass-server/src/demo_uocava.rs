@@ -1,19 +1,21 @@
 //! The demo's overseas voter: a made-up Federal Post Card Application received through the
 //! real path (`uocava::receive_fpca`: registered `temporary`, the year's request, an absentee
 //! ballot requested), then the blank ballot sent as a one-time link (`uocava::send_due`), so
-//! the link can be printed at start and opened with the voter's date of birth.
+//! the link can be printed at start and opened with the voter's date of birth. A second,
+//! military voter's link is opened at once ([`load_downloaded`]), so "Did my ballot count?"
+//! shows one ballot sent and downloaded, and the first sent but not yet downloaded.
 
 use canvass_core::{
     audit::now,
     ballot_styles,
     demo::DemoContent,
     id::JurisdictionId,
-    jurisdiction::JurisdictionKind,
+    jurisdiction::{Jurisdiction, JurisdictionKind},
     uocava::{Classification, Delivery},
 };
 use canvass_formats::vri::{BallotPeriod, Election as VriElection};
 use canvass_store::Store;
-use time::macros::date;
+use time::{Date, macros::date};
 
 use crate::{
     ServerError,
@@ -31,6 +33,8 @@ pub struct DemoUocava {
     /// YYYY-MM-DD: what the link asks for.
     pub birth_date: String,
     pub link: String,
+    /// What to type into "Did my ballot count?" to see the ballot's steps.
+    pub lookup: String,
 }
 
 /// Receives the demo FPCA in the first county and sends its ballot link.
@@ -41,11 +45,77 @@ pub async fn load(
     content: &DemoContent,
     public_url: &str,
 ) -> Result<DemoUocava, ServerError> {
-    let county = content
+    let voter = DemoVoter {
+        first_name: "Marisol",
+        last_name: "Abroadwell",
+        birth_date: date!(1991 - 07 - 14),
+        classification: Classification::Overseas,
+        delivery: Delivery::Email,
+        story: "an overseas voter: ballot sent by email link, not yet downloaded",
+    };
+    receive_and_send(store, audit, rings, content, public_url, &voter).await
+}
+
+/// A second demo voter, military, whose ballot link is opened with their date of birth
+/// through the real download (`uocava::download`: checked, used once, a ledger entry).
+pub async fn load_downloaded(
+    store: &dyn Store,
+    audit: &Audit,
+    rings: &KeyRings,
+    content: &DemoContent,
+) -> Result<DemoUocava, ServerError> {
+    let voter = DemoVoter {
+        first_name: "Tobias",
+        last_name: "Farfield",
+        birth_date: date!(1984 - 03 - 09),
+        classification: Classification::Military,
+        delivery: Delivery::Online,
+        story: "a military voter: ballot sent as an online link and downloaded",
+    };
+    let demo = receive_and_send(store, audit, rings, content, "", &voter).await?;
+    let token = demo.link.trim_start_matches("/uocava/ballot/");
+    let delivery = match uocava::usable_link(store, token).await? {
+        Ok(delivery) => delivery,
+        Err(refusal) => return Err(ServerError::Internal(format!("the demo link does not work: {refusal:?}"))),
+    };
+    let stored = store
+        .voter(&demo.registration_number)
+        .await?
+        .ok_or_else(|| ServerError::Internal("the demo military voter is not on the roll".into()))?;
+    let ring = rings.current(store, &stored.jurisdiction).await?;
+    uocava::download(store, audit, &ring, &delivery, &stored, voter.birth_date).await?;
+    Ok(demo)
+}
+
+/// A made-up UOCAVA voter of the demo.
+struct DemoVoter {
+    first_name: &'static str,
+    last_name: &'static str,
+    birth_date: Date,
+    classification: Classification,
+    delivery: Delivery,
+    /// What their ballot shows, for the lookup hint.
+    story: &'static str,
+}
+
+fn first_county(content: &DemoContent) -> Result<&Jurisdiction, ServerError> {
+    content
         .jurisdictions
         .iter()
         .find(|jurisdiction| jurisdiction.kind == JurisdictionKind::County)
-        .ok_or_else(|| ServerError::Internal("the demo has no county".into()))?;
+        .ok_or_else(|| ServerError::Internal("the demo has no county".into()))
+}
+
+/// Receives the voter's FPCA in the first county and sends their ballot link.
+async fn receive_and_send(
+    store: &dyn Store,
+    audit: &Audit,
+    rings: &KeyRings,
+    content: &DemoContent,
+    public_url: &str,
+    voter: &DemoVoter,
+) -> Result<DemoUocava, ServerError> {
+    let county = first_county(content)?;
     let election = &content.election;
     let definition = store
         .election_definition(&election.id)
@@ -58,11 +128,11 @@ pub async fn load(
         .filter(|precinct| precinct.jurisdiction == county.id)
         .find(|precinct| ballot_styles::style_of(&styles, &precinct.id).is_some())
         .ok_or_else(|| ServerError::Internal("no demo precinct of the first county has a ballot".into()))?;
-    let birth_date = date!(1991 - 07 - 14);
+    let birth_date = voter.birth_date;
     let details = FpcaDetails {
-        first_name: "Marisol".into(),
+        first_name: voter.first_name.into(),
         middle_name: None,
-        last_name: "Abroadwell".into(),
+        last_name: voter.last_name.into(),
         birth_date,
         county_name: county.name.to_string(),
         precinct: precinct.id.clone(),
@@ -70,10 +140,10 @@ pub async fn load(
         city: "Examplia City".into(),
         zip: "99501".into(),
         mailing_address: Some("Via Esempio 4\n00100 Roma\nItaly".into()),
-        email: Some("marisol.abroadwell@examplia.invalid".into()),
-        classification: Classification::Overseas,
+        email: Some(format!("{}.{}@examplia.invalid", voter.first_name, voter.last_name).to_lowercase()),
+        classification: voter.classification,
         party: None,
-        delivery: Delivery::Email,
+        delivery: voter.delivery,
     };
     let period = BallotPeriod::ElectionBased(VriElection {
         name: Some(election.name.to_string()),
@@ -94,5 +164,14 @@ pub async fn load(
         .into_iter()
         .find_map(|sent| sent.link)
         .ok_or_else(|| ServerError::Internal("the demo voter's ballot went out without a link".into()))?;
-    Ok(DemoUocava { registration_number: receipt.registration_number, birth_date: birth_date.to_string(), link })
+    let lookup = format!(
+        "first name {}, last name {}, date of birth {birth_date}, county {} ({})",
+        voter.first_name, voter.last_name, county.name, voter.story
+    );
+    Ok(DemoUocava {
+        registration_number: receipt.registration_number,
+        birth_date: birth_date.to_string(),
+        link,
+        lookup,
+    })
 }

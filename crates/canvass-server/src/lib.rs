@@ -32,6 +32,7 @@ pub mod backup;
 mod ballot_lookup;
 pub mod ballot_marking;
 pub mod ballot_pdf;
+mod ballot_tracking;
 pub mod ballots;
 pub mod demo_ballots;
 pub mod demo_incident;

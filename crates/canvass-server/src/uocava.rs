@@ -490,7 +490,7 @@ impl DeadlineReport {
     }
 }
 
-fn day_of(millis: i64) -> Date {
+pub(crate) fn day_of(millis: i64) -> Date {
     OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000)).map_or_else(|_| now().date(), |time| time.date())
 }
 

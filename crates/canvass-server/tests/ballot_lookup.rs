@@ -28,6 +28,7 @@ use canvass_server::{
     ballots::{self, BallotRequest, BallotStep},
     public_app, roll, voters,
 };
+use canvass_store::{DeliveryMethod, StoredUocavaDelivery, StoredUocavaRequest};
 use support::{Reply, TestNode, get, send, test_node};
 
 fn from(address: u8, mut request: Request<Body>) -> Request<Body> {
@@ -159,6 +160,33 @@ async fn record(test: &TestNode, person: &Person, steps: &[(BallotStep, i64)]) {
     }
 }
 
+/// Makes `person` an overseas voter of the demo election: a request by email and its link sent.
+async fn add_uocava_delivery(test: &TestNode, person: &Person, token_hash: &str) {
+    let demo = test.demo.as_ref().unwrap();
+    let store = test.node.store();
+    let now = canvass_core::audit::now_millis();
+    let request = StoredUocavaRequest {
+        id: 0,
+        registration_number: person.number.clone(),
+        jurisdiction: canvass_core::id::JurisdictionId::parse(&person.county).unwrap(),
+        year: demo.content.election.date.year(),
+        delivery: canvass_core::uocava::Delivery::Email,
+        classification: canvass_core::uocava::Classification::Overseas,
+        received_at: now,
+    };
+    store.insert_uocava_request(&request).await.unwrap();
+    let delivery = StoredUocavaDelivery {
+        id: 0,
+        registration_number: person.number.clone(),
+        election: demo.content.election.id.clone(),
+        style: "style-1".into(),
+        method: DeliveryMethod::Link { token_hash: token_hash.into(), expires_at: now + 86_400_000 },
+        sent_at: now,
+        downloaded_at: None,
+    };
+    store.insert_uocava_delivery(&delivery).await.unwrap();
+}
+
 fn rejected_for_a_missing_signature() -> Vec<(BallotStep, i64)> {
     use BallotStep::{Reject, Request, Return, Send};
     vec![(Request, 20), (Send, 15), (Return, 5), (Reject(RejectionReason::MissingSignature), 2)]
@@ -188,7 +216,8 @@ async fn a_voter_sees_only_their_ballots_public_status() {
     let ballots = answer["ballots"].as_array().unwrap();
     assert_eq!(ballots.len(), 2);
     for ballot in ballots {
-        assert_eq!(keys(ballot), ["election", "election_date", "kind", "line", "status"]);
+        assert_eq!(keys(ballot), ["election", "election_date", "kind", "line", "status", "steps"]);
+        assert_eq!(ballot["steps"], serde_json::json!([]), "a voter with no UOCAVA request has no steps");
     }
     let absentee = ballots.iter().find(|ballot| ballot["kind"] == "absentee").unwrap();
     assert_eq!(absentee["status"], "rejected:missing_signature");
@@ -206,6 +235,7 @@ async fn a_voter_sees_only_their_ballots_public_status() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("You can fix this until November 11, 2027"), "{}", page.body);
     assert!(page.body.contains("href=\"/lookup/registration\"") && !page.body.contains("<script"));
+    assert!(!page.body.contains("class=\"tracking\""), "no step list for a ballot that is not UOCAVA");
     assert!(!page.body.contains(&voter.number) && !page.body.contains("Mailwell"));
 }
 
@@ -214,11 +244,22 @@ async fn not_found_confidential_and_no_ballot_get_byte_identical_answers() {
     let (test, app) = demo().await;
     let confidential = add_confidential_voter(&test, "BL800001", "Hiddenia").await;
     record(&test, &confidential, &rejected_for_a_missing_signature()).await;
+    add_uocava_delivery(&test, &confidential, &"c".repeat(64)).await;
     let without_ballot = add_voter(&test, "BL900002", "Nomailia", "Stayhome").await;
     // The same kind of voter with a ballot is found, so the misses below are the rule at work.
     let with_ballot = add_voter(&test, "BL900003", "Presentia", "Herewith").await;
     record(&test, &with_ballot, &rejected_for_a_missing_signature()).await;
-    assert_eq!(send(&app, from(1, with_ballot.ballot())).await.json()["found"], true);
+    add_uocava_delivery(&test, &with_ballot, &"d".repeat(64)).await;
+    let found = send(&app, from(1, with_ballot.ballot())).await.json();
+    assert_eq!(found["found"], true);
+    let steps = &found["ballots"][0]["steps"];
+    assert_eq!(steps[1]["step"], "sent", "a UOCAVA voter's ballot shows its steps: {found}");
+    // Returned and rejected without the link ever used: where the ballot is, is the decision.
+    assert_eq!(
+        (&steps[2]["step"], &steps[2]["done"], &steps[2]["current"]),
+        (&"downloaded".into(), &false.into(), &false.into())
+    );
+    assert_eq!((&steps[4]["step"], &steps[4]["current"]), (&"rejected".into(), &true.into()));
     let nobody = Person {
         number: String::new(),
         first: "Nobody".into(),
@@ -244,6 +285,8 @@ async fn not_found_confidential_and_no_ballot_get_byte_identical_answers() {
     }
     assert!(pages[0].body.contains("We could not find an absentee or provisional ballot with these details."));
     assert!(!pages[0].body.contains("Nobody"), "the page does not echo what was typed");
+    // Found or not, the answer has the same keys.
+    assert_eq!(keys(&json[0].json()), keys(&found));
 }
 
 #[tokio::test]

@@ -355,3 +355,119 @@ async fn the_link_message_reaches_the_voters_address_opened_only_to_send_it() {
         .expect("opening the address is a confidential read on the record");
     assert!(read.contains(&demo.registration_number) && !read.contains(&address), "{read}");
 }
+
+/// The demo voter's "Did my ballot count?" answer, as JSON and as the page.
+async fn ballot_lookup(app: &Router, county: &str, demo: &demo_uocava::DemoUocava) -> (serde_json::Value, Reply) {
+    let fields = [("first_name", "Marisol"), ("last_name", "Abroadwell"), ("birth_date", demo.birth_date.as_str())];
+    let mut fields = fields.to_vec();
+    fields.push(("county", county));
+    let body: serde_json::Map<String, serde_json::Value> =
+        fields.iter().map(|(name, value)| ((*name).to_owned(), serde_json::Value::from(*value))).collect();
+    let request = axum::http::Request::post("/api/public/ballot")
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .body(axum::body::Body::from(serde_json::Value::Object(body).to_string()))
+        .unwrap();
+    let json = send(app, request).await;
+    assert_eq!(json.status, StatusCode::OK, "{}", json.body);
+    let page = send(app, form("/lookup/ballot", &fields, &[])).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    (json.json(), page)
+}
+
+/// Each step as (step, done, current, date).
+fn steps_of(answer: &serde_json::Value) -> Vec<(String, bool, bool, Option<String>)> {
+    let ballots = answer["ballots"].as_array().unwrap();
+    assert_eq!(ballots.len(), 1, "{answer}");
+    ballots[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|step| {
+            let mut keys: Vec<&String> = step.as_object().unwrap().keys().collect();
+            keys.sort();
+            assert_eq!(keys, ["current", "date", "detail", "done", "label", "step"], "the same keys for every step");
+            (
+                step["step"].as_str().unwrap().to_owned(),
+                step["done"].as_bool().unwrap(),
+                step["current"].as_bool().unwrap(),
+                step["date"].as_str().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
+/// Issue 9: the voter sees their ballot's steps on "Did my ballot count?": requested and sent
+/// by email link, not yet downloaded; after a real download through the link, downloaded with
+/// its date. Nothing but dates, the method and the status: no link, token or address.
+#[tokio::test]
+async fn a_uocava_voter_sees_their_ballot_sent_then_downloaded_on_did_my_ballot_count() {
+    let (test, app) = demo().await;
+    let store = test.node.store();
+    let content = &test.demo.as_ref().unwrap().content;
+    let county = content.jurisdictions.iter().find(|j| j.kind == JurisdictionKind::County).unwrap().id.to_string();
+    let demo = demo_uocava::load(store, &test.node.system_audit(), test.node.keys(), content, "").await.unwrap();
+    let token = demo.link.trim_start_matches("/uocava/ballot/").to_owned();
+    let today = Some(now().date().to_string());
+
+    let (answer, page) = ballot_lookup(&app, &county, &demo).await;
+    assert_eq!(answer["found"], true);
+    let ballot = &answer["ballots"][0];
+    assert_eq!((ballot["kind"].as_str(), ballot["status"].as_str()), (Some("absentee"), Some("sent")));
+    assert_eq!(ballot["line"], "Your blank ballot was sent to you as a one-time download link.");
+    let sent = ballot["steps"][1]["detail"].as_str().unwrap();
+    assert_eq!(sent, "By email, as a one-time download link.");
+    assert_eq!(
+        steps_of(&answer),
+        [
+            ("requested".to_owned(), true, false, today.clone()),
+            ("sent".to_owned(), true, false, today.clone()),
+            ("downloaded".to_owned(), false, true, None),
+            ("returned".to_owned(), false, false, None),
+            ("accepted".to_owned(), false, false, None),
+        ]
+    );
+    assert!(page.body.contains("<ol class=\"tracking\""), "{}", page.body);
+    assert!(page.body.contains("aria-current=\"step\"") && page.body.contains("Not yet downloaded."));
+    assert!(!page.body.contains("style=") && !page.body.contains("<script"), "nothing the public policy forbids");
+
+    let download = post_birth_date(&app, &demo.link, &demo.birth_date).await;
+    assert_eq!(download.status, StatusCode::OK, "{}", download.body);
+    assert!(download.bytes.starts_with(b"%PDF-"));
+
+    let (answer, page) = ballot_lookup(&app, &county, &demo).await;
+    let steps = steps_of(&answer);
+    assert_eq!(steps[2], ("downloaded".to_owned(), true, false, today.clone()), "{answer}");
+    assert_eq!(steps[3], ("returned".to_owned(), false, true, None), "now the ballot's return is awaited");
+    assert!(page.body.contains("Downloaded") && !page.body.contains("Not yet downloaded."));
+    assert!(page.body.contains("you downloaded it"));
+    for reply in [answer.to_string(), page.body] {
+        for private in [token.as_str(), "uocava/ballot", "examplia.invalid", &demo.registration_number, "Abroadwell"] {
+            assert!(!reply.contains(private), "the answer must not carry {private}");
+        }
+    }
+}
+
+/// The demo's military voter has downloaded their ballot at start: their lookup shows it.
+#[tokio::test]
+async fn the_demo_military_voter_shows_a_downloaded_ballot() {
+    let (test, app) = demo().await;
+    let store = test.node.store();
+    let content = &test.demo.as_ref().unwrap().content;
+    let audit = test.node.system_audit();
+    let downloaded = demo_uocava::load_downloaded(store, &audit, test.node.keys(), content).await.unwrap();
+    assert!(downloaded.lookup.contains("Tobias") && downloaded.lookup.contains("downloaded"));
+    let deliveries = store.voter_uocava_deliveries(&downloaded.registration_number).await.unwrap();
+    assert!(deliveries[0].downloaded_at.is_some(), "the link was used through the real download");
+    let county = content.jurisdictions.iter().find(|j| j.kind == JurisdictionKind::County).unwrap().id.to_string();
+    let fields = [
+        ("first_name", "Tobias"),
+        ("last_name", "Farfield"),
+        ("birth_date", downloaded.birth_date.as_str()),
+        ("county", county.as_str()),
+    ];
+    let page = send(&app, form("/lookup/ballot", &fields, &[])).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("As a one-time online download link.") && page.body.contains("you downloaded it"));
+    let ledger = ledger_text(&test).await;
+    assert!(ledger.lines().any(|line| line.contains("uocava.download") && line.contains("allowed")));
+}

@@ -30,7 +30,7 @@ pub(crate) async fn insert_request(pool: &PgPool, request: &StoredUocavaRequest)
     row.try_get("id").map_err(backend)
 }
 
-fn request_row(row: &PgRow) -> Result<StoredUocavaRequest, StoreError> {
+pub(crate) fn request_row(row: &PgRow) -> Result<StoredUocavaRequest, StoreError> {
     rows::request(rows::RequestColumns {
         id: row.try_get("id").map_err(backend)?,
         registration_number: text(row, "registration_number")?,
@@ -73,10 +73,10 @@ pub(crate) async fn insert_delivery(pool: &PgPool, delivery: &StoredUocavaDelive
     row.try_get("id").map_err(backend)
 }
 
-const DELIVERY_COLUMNS: &str =
+pub(crate) const DELIVERY_COLUMNS: &str =
     "id, registration_number, election_id, style_id, method, token_hash, sent_at, expires_at, downloaded_at";
 
-fn delivery_row(row: &PgRow) -> Result<StoredUocavaDelivery, StoreError> {
+pub(crate) fn delivery_row(row: &PgRow) -> Result<StoredUocavaDelivery, StoreError> {
     rows::delivery(rows::DeliveryColumns {
         id: row.try_get("id").map_err(backend)?,
         registration_number: text(row, "registration_number")?,

@@ -8,6 +8,7 @@ mod incidents;
 mod results;
 mod results_snapshots;
 mod uocava;
+mod voter_uocava;
 
 use std::{collections::HashMap, os::unix::fs::OpenOptionsExt, path::Path, str::FromStr, time::Duration};
 
@@ -2258,5 +2259,19 @@ impl Store for SqliteStore {
 
     async fn uocava_fwabs(&self, election: &ElectionId) -> Result<Vec<canvass_store::StoredFwab>, StoreError> {
         uocava::fwabs(&self.pool, election).await
+    }
+
+    async fn voter_uocava_requests(
+        &self,
+        registration_number: &str,
+    ) -> Result<Vec<canvass_store::StoredUocavaRequest>, StoreError> {
+        voter_uocava::requests(&self.pool, registration_number).await
+    }
+
+    async fn voter_uocava_deliveries(
+        &self,
+        registration_number: &str,
+    ) -> Result<Vec<canvass_store::StoredUocavaDelivery>, StoreError> {
+        voter_uocava::deliveries(&self.pool, registration_number).await
     }
 }

@@ -36,6 +36,7 @@ mod incidents;
 mod records;
 mod results_snapshots;
 mod uocava;
+mod voter_uocava;
 
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
@@ -137,6 +138,7 @@ pub fn scenarios() -> Vec<Scenario> {
     .chain(results_snapshots::scenarios())
     .chain(incidents::scenarios())
     .chain(uocava::scenarios())
+    .chain(voter_uocava::scenarios())
     .collect()
 }
 

@@ -527,4 +527,14 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn insert_uocava_fwab(&self, fwab: &StoredFwab) -> Result<i64, StoreError>;
     /// Every FWAB recorded for the election, oldest first.
     async fn uocava_fwabs(&self, election: &ElectionId) -> Result<Vec<StoredFwab>, StoreError>;
+
+    // One voter's UOCAVA tracking, for the public "Did my ballot count?" page: read by
+    // registration number (an index, migration 0021), so a lookup costs the same whoever it is for.
+
+    /// The voter's requests, every year, oldest first; empty for a number no voter has.
+    async fn voter_uocava_requests(&self, registration_number: &str) -> Result<Vec<StoredUocavaRequest>, StoreError>;
+    /// The blank ballots sent to the voter, every election, oldest first; empty for a number no
+    /// voter has.
+    async fn voter_uocava_deliveries(&self, registration_number: &str)
+    -> Result<Vec<StoredUocavaDelivery>, StoreError>;
 }
