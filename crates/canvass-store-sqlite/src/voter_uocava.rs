@@ -1,6 +1,6 @@
 //! One voter's UOCAVA requests and deliveries, by registration number
 //! (`Store::voter_uocava_requests`, `Store::voter_uocava_deliveries`): the public ballot
-//! lookup's reads, on the by-voter indexes of migration 0021.
+//! lookup's reads, on the by-voter indexes of migration 0020.
 
 use canvass_store::{StoreError, StoredUocavaDelivery, StoredUocavaRequest};
 use sqlx::SqlitePool;

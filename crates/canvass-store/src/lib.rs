@@ -529,7 +529,7 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn uocava_fwabs(&self, election: &ElectionId) -> Result<Vec<StoredFwab>, StoreError>;
 
     // One voter's UOCAVA tracking, for the public "Did my ballot count?" page: read by
-    // registration number (an index, migration 0021), so a lookup costs the same whoever it is for.
+    // registration number (an index, migration 0020), so a lookup costs the same whoever it is for.
 
     /// The voter's requests, every year, oldest first; empty for a number no voter has.
     async fn voter_uocava_requests(&self, registration_number: &str) -> Result<Vec<StoredUocavaRequest>, StoreError>;
