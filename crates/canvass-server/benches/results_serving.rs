@@ -9,8 +9,9 @@
 //! summary, change history, contest, county and precinct pages), serves it with the listeners
 //! `canvass serve` runs (`listen::start`: tokio, multi-threaded, the public listener's hot path) on
 //! 127.0.0.1, writes the same snapshot with `write_site` and serves that
-//! directory with nginx (`worker_processes auto`, `gzip_static on`, `open_file_cache`,
-//! `access_log off`) on another loopback port. wrk (`-t2 -c64`, `RESULTS_BENCH_SECONDS` per
+//! directory with nginx twice on other loopback ports: tuned (`worker_processes auto`,
+//! `gzip_static on`, `open_file_cache`, `access_log off`) and stock (Debian's own nginx.conf
+//! settings, access log on, plus `gzip_static on` so it answers the identical bytes). wrk (`-t2 -c64`, `RESULTS_BENCH_SECONDS` per
 //! run, default 10, `RESULTS_BENCH_ROUNDS` rounds, default 3) asks both for the summary JSON and
 //! the summary HTML with `Accept-Encoding: gzip`. Then `RESULTS_BENCH_UPDATES` times (default 5)
 //! one county's returns change and the election is published again; the time is from the
@@ -91,7 +92,60 @@ fn change_county(results: &mut ElectionResults, county_index: usize, extra: u64)
     }
 }
 
-fn start_nginx(root: &Path, port: u16, work: &Path) -> Child {
+/// How the reference nginx is set up: `Tuned` is the fastest static set-up we know (no access
+/// log, an open-file cache, unlimited keep-alive requests); `Stock` is Debian's own
+/// `/etc/nginx/nginx.conf` as the package installs it (access log on, 768 connections a worker,
+/// the default 1,000 requests per keep-alive connection, no open-file cache), with only
+/// `gzip_static on` added so it answers the identical precompressed bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NginxSetup {
+    Tuned,
+    Stock,
+}
+
+impl NginxSetup {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Tuned => "tuned",
+            Self::Stock => "stock",
+        }
+    }
+
+    fn http_directives(self, work: &Path) -> String {
+        match self {
+            Self::Tuned => "access_log off;\n\
+                 sendfile on;\n\
+                 tcp_nopush on;\n\
+                 keepalive_requests 1000000;\n\
+                 open_file_cache max=10000 inactive=60s;\n\
+                 open_file_cache_valid 60s;\n\
+                 gzip_static on;\n\
+                 etag on;\n"
+                .to_owned(),
+            Self::Stock => format!(
+                "sendfile on;\n\
+                 tcp_nopush on;\n\
+                 types_hash_max_size 2048;\n\
+                 default_type application/octet-stream;\n\
+                 access_log {access};\n\
+                 gzip on;\n\
+                 gzip_static on;\n",
+                access = work.join("access.log").display()
+            ),
+        }
+    }
+
+    fn worker_connections(self) -> u32 {
+        match self {
+            Self::Tuned => 1024,
+            Self::Stock => 768,
+        }
+    }
+}
+
+fn start_nginx(root: &Path, port: u16, work: &Path, setup: NginxSetup) -> Child {
+    let work = work.join(format!("nginx-{}", setup.name()));
+    std::fs::create_dir_all(&work).unwrap();
     let config = work.join("nginx.conf");
     std::fs::write(
         &config,
@@ -100,17 +154,10 @@ fn start_nginx(root: &Path, port: u16, work: &Path) -> Child {
              daemon off;\n\
              pid {pid};\n\
              error_log {error} warn;\n\
-             events {{ worker_connections 1024; }}\n\
+             events {{ worker_connections {connections}; }}\n\
              http {{\n\
                include /etc/nginx/mime.types;\n\
-               access_log off;\n\
-               sendfile on;\n\
-               tcp_nopush on;\n\
-               keepalive_requests 1000000;\n\
-               open_file_cache max=10000 inactive=60s;\n\
-               open_file_cache_valid 60s;\n\
-               gzip_static on;\n\
-               etag on;\n\
+               {directives}\
                client_body_temp_path {work}/body;\n\
                proxy_temp_path {work}/proxy;\n\
                fastcgi_temp_path {work}/fastcgi;\n\
@@ -123,6 +170,8 @@ fn start_nginx(root: &Path, port: u16, work: &Path) -> Child {
              }}\n",
             pid = work.join("nginx.pid").display(),
             error = work.join("nginx-error.log").display(),
+            connections = setup.worker_connections(),
+            directives = setup.http_directives(&work),
             work = work.display(),
             root = root.display(),
         ),
@@ -132,7 +181,7 @@ fn start_nginx(root: &Path, port: u16, work: &Path) -> Child {
         .arg("-c")
         .arg(&config)
         .arg("-p")
-        .arg(work)
+        .arg(&work)
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -222,26 +271,35 @@ fn main() {
         results_verify::write_site(store.as_ref(), &first.election, &public_key, &site).await.unwrap();
         let size = Command::new("du").args(["-sb"]).arg(site.join(first.election.as_str())).output().unwrap();
         println!("written site (with .gz and .br): {} bytes", String::from_utf8_lossy(&size.stdout).split_whitespace().next().unwrap_or("?"));
-        let nginx_port = {
+        let free_port = || {
             let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             probe.local_addr().unwrap().port()
         };
-        let mut nginx = start_nginx(&site, nginx_port, &work);
+        let setups = [NginxSetup::Tuned, NginxSetup::Stock];
+        let mut nginx: Vec<(NginxSetup, u16, Child)> = setups
+            .iter()
+            .map(|&setup| {
+                let port = free_port();
+                (setup, port, start_nginx(&site, port, &work, setup))
+            })
+            .collect();
         let election = first.election.as_str().to_owned();
         let path = |file: &str| format!("/results/{election}/s/{}/{file}", first.sequence);
 
-        // The same bytes from both.
+        // The same bytes from all of them.
         let agent = ureq::Agent::new_with_defaults();
         for file in ["summary.json", "index.html"] {
-            let mut ours = agent.get(&format!("http://{address}{}", path(file))).call().unwrap();
-            let mut theirs = agent.get(&format!("http://127.0.0.1:{nginx_port}{}", path(file))).call().unwrap();
-            assert_eq!(ours.body_mut().read_to_vec().unwrap(), theirs.body_mut().read_to_vec().unwrap(), "{file} differs");
+            let ours = agent.get(&format!("http://{address}{}", path(file))).call().unwrap().body_mut().read_to_vec().unwrap();
+            for (setup, port, _) in &nginx {
+                let mut theirs = agent.get(&format!("http://127.0.0.1:{port}{}", path(file))).call().unwrap();
+                assert_eq!(ours, theirs.body_mut().read_to_vec().unwrap(), "{file} differs from nginx ({})", setup.name());
+            }
         }
 
         // Calibration: a bare axum handler answering the same gzip bytes, no middleware.
         let bare_address = {
             let mut gzipped = agent
-                .get(&format!("http://127.0.0.1:{nginx_port}{}", path("summary.json")))
+                .get(&format!("http://127.0.0.1:{}{}", nginx[0].1, path("summary.json")))
                 .header("accept-encoding", "gzip")
                 .call()
                 .unwrap();
@@ -260,41 +318,52 @@ fn main() {
             tokio::spawn(async move { axum::serve(listener, bare).await });
             bare_address
         };
+        let runs = |values: &[f64]| values.iter().map(|value| value.round() as u64).collect::<Vec<_>>();
         let mut report = String::new();
         let mut bare = Vec::new();
         for _ in 0..rounds {
             bare.push(tokio::task::block_in_place(|| wrk(&format!("http://{bare_address}/"), seconds)).requests_per_second);
         }
-        let line = format!("bare axum handler, same summary JSON gzip bytes: {:.0} req/s (runs {:?})", median(&mut bare), bare.iter().map(|value| value.round() as u64).collect::<Vec<_>>());
+        let bare_median = median(&mut bare);
+        let line = format!("bare axum handler, same summary JSON gzip bytes: {bare_median:.0} req/s (runs {:?})", runs(&bare));
         println!("{line}");
         report.push_str(&line);
         report.push('\n');
         for (file, label) in [("summary.json", "summary JSON"), ("index.html", "summary HTML")] {
             let mut canvass = (Vec::new(), Vec::new());
-            let mut static_server = (Vec::new(), Vec::new());
+            let mut references: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); nginx.len()];
             for _ in 0..rounds {
                 let run = tokio::task::block_in_place(|| wrk(&format!("http://{address}{}", path(file)), seconds));
                 canvass.0.push(run.requests_per_second);
                 canvass.1.push(run.p99_ms);
-                let run = tokio::task::block_in_place(|| wrk(&format!("http://127.0.0.1:{nginx_port}{}", path(file)), seconds));
-                static_server.0.push(run.requests_per_second);
-                static_server.1.push(run.p99_ms);
+                for ((_, port, _), reference) in nginx.iter().zip(&mut references) {
+                    let run = tokio::task::block_in_place(|| wrk(&format!("http://127.0.0.1:{port}{}", path(file)), seconds));
+                    reference.0.push(run.requests_per_second);
+                    reference.1.push(run.p99_ms);
+                }
             }
-            let (ours, theirs) = (median(&mut canvass.0), median(&mut static_server.0));
-            let line = format!(
-                "{label} (gzip): canvass {ours:.0} req/s (runs {:?}), p99 {:.2} ms; nginx {theirs:.0} req/s (runs {:?}), p99 {:.2} ms; ratio {:.2}",
-                canvass.0.iter().map(|value| value.round() as u64).collect::<Vec<_>>(),
-                median(&mut canvass.1),
-                static_server.0.iter().map(|value| value.round() as u64).collect::<Vec<_>>(),
-                median(&mut static_server.1),
-                ours / theirs
-            );
+            let ours = median(&mut canvass.0);
+            let mut line = format!("{label} (gzip): canvass {ours:.0} req/s (runs {:?}), p99 {:.2} ms", runs(&canvass.0), median(&mut canvass.1));
+            for ((setup, _, _), reference) in nginx.iter().zip(&mut references) {
+                let theirs = median(&mut reference.0);
+                line.push_str(&format!(
+                    "; nginx {} {theirs:.0} req/s (runs {:?}), p99 {:.2} ms, ratio {:.2} (bare axum {:.2})",
+                    setup.name(),
+                    runs(&reference.0),
+                    median(&mut reference.1),
+                    ours / theirs,
+                    bare_median / theirs,
+                ));
+            }
             println!("{line}");
             report.push_str(&line);
             report.push('\n');
         }
-        let _ = nginx.kill();
-        let _ = nginx.wait();
+        for (_, _, child) in &mut nginx {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = std::fs::remove_file(work.join("nginx-stock").join("access.log"));
 
         // A county uploads: its returns change, and the election is published again.
         let mut timings = Vec::new();

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use canvass_core::{
     election::Contest,
-    results::{ContestTally, ElectionResults, Tally, VoteType, Votes},
+    results::{ContestTally, ElectionResults, PrecinctReturn, Tally, VoteType, Votes},
 };
 use canvass_formats::nist_results::{self, ReportHeader};
 use serde_json::{Value, json};
@@ -41,11 +41,23 @@ pub const CSV_HEADER: [&str; 13] = [
     "provisional",
 ];
 
-/// A county's precinct-level files as last rendered, by election and county, with the hash of
-/// what they were rendered from: a county whose returns did not change is not rendered again.
+/// A county's files as last rendered (its JSON, and its precinct-level CSV and NIST files),
+/// by election and county, with what they were rendered from: a county whose returns did not
+/// change is not rendered (nor hashed) again.
 #[derive(Debug, Default)]
 pub struct CountyFiles {
-    rendered: std::sync::Mutex<std::collections::HashMap<String, (String, Vec<SiteFile>)>>,
+    rendered: std::sync::Mutex<std::collections::HashMap<String, (CountyInputs, Vec<SiteFile>)>>,
+}
+
+/// Everything a county's files are made from. Kept as values and compared, rather than
+/// serialized and hashed: comparing a county's returns costs far less than encoding them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CountyInputs {
+    definition_sha256: String,
+    precincts: Vec<(Option<PrecinctReturn>, Option<u64>)>,
+    version: (u64, String),
+    certified: bool,
+    precincts_reported: usize,
 }
 
 /// Every data file of the snapshot.
@@ -57,8 +69,7 @@ pub fn data_files(
     data_files_with(results, tally, context, &CountyFiles::default())
 }
 
-/// [`data_files`], reusing the counties' precinct-level files rendered before from the same
-/// inputs.
+/// [`data_files`], reusing the counties' files rendered before from the same inputs.
 pub fn data_files_with(
     results: &ElectionResults,
     tally: &Tally,
@@ -71,22 +82,19 @@ pub fn data_files_with(
         let path = format!("contests/{}.json", slug(contest.id.as_str()));
         files.push(json_file(&path, &contest_json(results, tally, contest))?);
     }
-    let definition_hash = crate::results_publish::sha256_hex(
+    let definition_sha256 = crate::results_publish::sha256_hex(
         &serde_json::to_vec(&results.definition).map_err(|error| ServerError::Internal(error.to_string()))?,
     );
     for county in &results.definition.counties {
-        let county_slug = slug(county.id.as_str());
-        files.push(json_file(&format!("counties/{county_slug}.json"), &county_json(results, tally, county)?)?);
         let key = format!("{}/{}", results.definition.election.id.as_str(), county.id.as_str());
-        let inputs = county_inputs(results, county, &definition_hash)?;
+        let inputs = county_inputs(results, county, &definition_sha256)?;
         let cached = cache.rendered.lock().ok().and_then(|rendered| {
-            rendered.get(&key).filter(|(hash, _)| *hash == inputs).map(|(_, files)| files.clone())
+            rendered.get(&key).filter(|(made_from, _)| *made_from == inputs).map(|(_, files)| files.clone())
         });
         let county_files = match cached {
             Some(county_files) => county_files,
             None => {
-                let county_files: Vec<SiteFile> =
-                    county_files(results, county, &county_slug)?.into_iter().map(SiteFile::with_sha256).collect();
+                let county_files = render_county(results, tally, county)?;
                 if let Ok(mut rendered) = cache.rendered.lock() {
                     rendered.insert(key, (inputs, county_files.clone()));
                 }
@@ -98,30 +106,40 @@ pub fn data_files_with(
     Ok(files)
 }
 
-/// The hash of everything a county's precinct-level files are made from.
+/// A county's JSON and its precinct-level files, each with its SHA-256.
+fn render_county(
+    results: &ElectionResults,
+    tally: &Tally,
+    county: &canvass_core::jurisdiction::Jurisdiction,
+) -> Result<Vec<SiteFile>, ServerError> {
+    let county_slug = slug(county.id.as_str());
+    let mut files = vec![json_file(&format!("counties/{county_slug}.json"), &county_json(results, tally, county)?)?];
+    files.extend(county_files(results, county, &county_slug)?);
+    Ok(files.into_iter().map(SiteFile::with_sha256).collect())
+}
+
+/// Everything a county's files are made from: the definition (by hash), its precincts'
+/// returns and registration, when its numbers last changed, certification, and how many
+/// precincts statewide have reported.
 fn county_inputs(
     results: &ElectionResults,
     county: &canvass_core::jurisdiction::Jurisdiction,
-    definition_hash: &str,
-) -> Result<String, ServerError> {
-    let precincts: Vec<_> = results
+    definition_sha256: &str,
+) -> Result<CountyInputs, ServerError> {
+    let precincts = results
         .definition
         .precincts
         .iter()
         .filter(|precinct| precinct.jurisdiction == county.id)
-        .map(|precinct| (results.returns.get(&precinct.id), results.registered.get(&precinct.id)))
+        .map(|precinct| (results.returns.get(&precinct.id).cloned(), results.registered.get(&precinct.id).copied()))
         .collect();
-    let version = county_version(results, &county.id)?;
-    let inputs = serde_json::to_vec(&(
-        definition_hash,
-        county.id.as_str(),
+    Ok(CountyInputs {
+        definition_sha256: definition_sha256.to_owned(),
         precincts,
-        version,
-        results.is_certified(),
-        results.returns.len(),
-    ))
-    .map_err(|error| ServerError::Internal(error.to_string()))?;
-    Ok(crate::results_publish::sha256_hex(&inputs))
+        version: county_version(results, &county.id)?,
+        certified: results.is_certified(),
+        precincts_reported: results.returns.len(),
+    })
 }
 
 /// A county's precinct-level counts as CSV and as NIST 1500-100 XML and JSON.

@@ -36,6 +36,8 @@ pub type PageRenderer =
 pub struct RenderMemo {
     pub county_files: results_data::CountyFiles,
     pub pages: results_site::PageMemo,
+    /// The county CSVs the checks read before.
+    pub totals: crate::results_verify::TotalsMemo,
 }
 
 /// Files every snapshot has beside those it lists.
@@ -135,27 +137,37 @@ pub async fn publish(
             .get(path)
             .is_some_and(|hash| built.manifest.files.iter().any(|file| file.path == path && &file.sha256 == hash))
     };
-    off_the_executor(|| check(results, &built, &node.public_key(), &unchanged))?;
+    // The previous snapshot's bodies are stored; only the rest are asked about.
+    let published: std::collections::HashSet<&String> = previous_files.values().collect();
+    let hashes: Vec<String> = built.bodies.keys().filter(|hash| !published.contains(hash)).cloned().collect();
+    let mut known: std::collections::HashSet<String> =
+        node.store().known_results_bodies(&hashes).await?.into_iter().collect();
+    known.extend(published.into_iter().cloned());
+    let fresh: Vec<(&String, &Arc<[u8]>)> = built.bodies.iter().filter(|(hash, _)| !known.contains(*hash)).collect();
+    // The checks and the compression of the new bodies need nothing from each other: they run
+    // side by side, and a snapshot that fails its checks is dropped with its compressed bodies.
+    let key = node.public_key();
+    let (checked, compressed) = off_the_executor(|| {
+        std::thread::scope(|scope| {
+            let checking =
+                scope.spawn(|| check(results, &built, &key, &unchanged, Some(&node.results().memo().totals)));
+            let compressed = compress_all(&fresh);
+            let checked = checking.join().unwrap_or_else(|_| Err(ServerError::Internal("the checks panicked".into())));
+            (checked, compressed)
+        })
+    });
+    checked?;
 
     let entry = audit.entry(Action::ResultsPublish).with_jurisdiction(&election.jurisdiction);
     let entry = target(entry, format!("election:{}", election.id.as_str()))?;
     let entry = target(entry, format!("snapshot:{sequence}"))?;
     let entry = target(entry, format!("manifest:{}", built.snapshot.header.manifest_sha256))?;
-    let (new_bodies, bodies) = audit
-        .run(entry, async {
-            // The previous snapshot's bodies are stored; only the rest are asked about.
-            let published: std::collections::HashSet<&String> = previous_files.values().collect();
-            let hashes: Vec<String> = built.bodies.keys().filter(|hash| !published.contains(hash)).cloned().collect();
-            let mut known: std::collections::HashSet<String> =
-                node.store().known_results_bodies(&hashes).await?.into_iter().collect();
-            known.extend(published.into_iter().cloned());
-            let fresh: Vec<(&String, &Arc<[u8]>)> =
-                built.bodies.iter().filter(|(hash, _)| !known.contains(*hash)).collect();
-            let compressed = off_the_executor(|| compress_all(&fresh))?;
-            node.store().put_results_snapshot(&built.snapshot, &compressed).await?;
-            Ok((compressed.len(), compressed))
-        })
-        .await?;
+    let bodies = match compressed {
+        Ok(bodies) => bodies,
+        Err(error) => return Err(audit.refuse(entry, error).await),
+    };
+    let new_bodies = bodies.len();
+    audit.run(entry, async { Ok(node.store().put_results_snapshot(&built.snapshot, &bodies).await?) }).await?;
     node.results().install(node, &built.snapshot, bodies).await?;
     Ok(SnapshotInfo {
         election: election.id.clone(),
@@ -215,8 +227,16 @@ pub fn build(
 ) -> Result<Built, ServerError> {
     let context = SiteContext { sequence, published_at };
     let sums = tally(results);
-    let mut rendered = results_data::data_files_with(results, &sums, &context, &memo.county_files)?;
-    rendered.extend(pages(results, &sums, &context, &memo.pages));
+    // The data files (with the results' own hash) and the pages are made side by side.
+    let (data, pages, results_hash) = std::thread::scope(|scope| {
+        let pages = scope.spawn(|| pages(results, &sums, &context, &memo.pages));
+        let data = results_data::data_files_with(results, &sums, &context, &memo.county_files);
+        let results_hash = results_sha256(results);
+        let pages = pages.join().map_err(|_| ServerError::Internal("rendering the pages panicked".into()));
+        (data, pages, results_hash)
+    });
+    let mut rendered = data?;
+    rendered.extend(pages?);
     let mut files = BTreeMap::new();
     let mut bodies = BTreeMap::new();
     let mut listed = Vec::new();
@@ -224,7 +244,7 @@ pub fn build(
     for file in rendered {
         check_path(&file.path)?;
         let sha256 = file.sha256.clone().unwrap_or_else(|| sha256_hex(&file.body));
-        let body: Arc<[u8]> = Arc::from(file.body);
+        let body = file.body;
         listed.push(ManifestFile {
             path: file.path.clone(),
             size: body.len() as u64,
@@ -253,7 +273,7 @@ pub fn build(
         },
         sequence,
         published_at: published_at.format(&Rfc3339).map_err(|error| ServerError::Internal(error.to_string()))?,
-        results_sha256: results_sha256(results)?,
+        results_sha256: results_hash?,
         files: listed,
     };
     let manifest_bytes =
@@ -294,12 +314,14 @@ pub fn check_path(path: &str) -> Result<(), ServerError> {
 /// The checks a snapshot passes before it is kept: the manifest lists exactly the rendered
 /// files with their hashes, the signature verifies under the node's key, and every published
 /// total equals the sum of the precincts' counts. `unchanged` says which paths hold the same
-/// bytes as in a snapshot that passed these checks (their NIST files are not read again).
+/// bytes as in a snapshot that passed these checks (their NIST files are not read again);
+/// `memo` keeps the county CSVs read, for the next snapshot's checks.
 pub fn check(
     results: &ElectionResults,
     built: &Built,
     key: &canvass_crypto::PublicKey,
     unchanged: &dyn Fn(&str) -> bool,
+    memo: Option<&crate::results_verify::TotalsMemo>,
 ) -> Result<(), ServerError> {
     let mut problems = Vec::new();
     if built.manifest.files.len() != built.files.len() {
@@ -317,8 +339,8 @@ pub fn check(
     if !key.verify(&built.snapshot.manifest, &built.snapshot.signature) {
         problems.push("the manifest's signature does not verify".to_owned());
     }
-    let read = |path: &str| built.files.get(path).map(|body| body.to_vec());
-    problems.extend(crate::results_verify::check_totals(&built.manifest, &read, unchanged, Some(results)));
+    let read = |path: &str| built.files.get(path).map(|body| &body[..]);
+    problems.extend(crate::results_verify::check_totals(&built.manifest, &read, unchanged, Some(results), memo));
     if problems.is_empty() {
         Ok(())
     } else {
@@ -370,13 +392,22 @@ pub fn gzip(body: &[u8]) -> Result<Vec<u8>, ServerError> {
     encoder.write_all(body).and_then(|()| encoder.finish()).map_err(|error| ServerError::Internal(error.to_string()))
 }
 
-/// Brotli at quality 9 (5 for large bodies): within a few per cent of 11's size at a fraction
-/// of its time, which matters when a county's upload must be served within a second.
+/// Brotli at quality 7 (5 for large bodies), with a window no larger than the body needs:
+/// quality 9's hasher alone zeroes 32 MiB for every body, so a 46 kB page took 12-27 ms to
+/// compress; quality 7 takes 3-4 ms and comes within 2 per cent of its size, which matters when
+/// a county's upload must be served within a second (`docs/PERFORMANCE.md`).
 pub fn brotli(body: &[u8]) -> Result<Vec<u8>, ServerError> {
     let mut out = Vec::with_capacity(body.len() / 4 + 64);
-    let quality = if body.len() > LARGE_BODY { 5 } else { 9 };
-    let params = brotli::enc::BrotliEncoderParams { quality, lgwin: 22, ..Default::default() };
+    let quality = if body.len() > LARGE_BODY { 5 } else { 7 };
+    let params = brotli::enc::BrotliEncoderParams { quality, lgwin: brotli_window(body.len()), ..Default::default() };
     brotli::BrotliCompress(&mut &body[..], &mut out, &params)
         .map_err(|error| ServerError::Internal(error.to_string()))?;
     Ok(out)
+}
+
+/// The window in bits: enough to reach back across the whole body, between 18 (smaller windows
+/// switch brotli to a slower hasher) and 22 (its default).
+fn brotli_window(length: usize) -> i32 {
+    let bits = usize::BITS - length.max(1).leading_zeros();
+    i32::try_from(bits).unwrap_or(22).clamp(18, 22)
 }

@@ -19,6 +19,8 @@
 //! wherever it is hosted; `../../current.json` (from the root) is the pointer, and `../../` the
 //! election's page that always shows the latest numbers.
 
+use std::sync::Arc;
+
 use time::OffsetDateTime;
 
 /// One file of a snapshot.
@@ -29,7 +31,9 @@ pub struct SiteFile {
     pub path: String,
     /// The `Content-Type` it is served with.
     pub content_type: &'static str,
-    pub body: Vec<u8>,
+    /// Shared: a file kept between publications (a county's NIST files, a precinct page) is
+    /// handed to every later snapshot without copying its bytes.
+    pub body: Arc<[u8]>,
     /// The body's SHA-256 (lowercase hex) when it is already known: a file kept between
     /// publications keeps its hash with it, so hundreds of megabytes are not hashed again for
     /// every upload. Not part of the file's identity.
@@ -46,7 +50,7 @@ impl Eq for SiteFile {}
 
 impl SiteFile {
     pub fn new(path: impl Into<String>, content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
-        Self { path: path.into(), content_type, body: body.into(), sha256: None }
+        Self { path: path.into(), content_type, body: Arc::from(body.into()), sha256: None }
     }
 
     /// The file with its hash computed now, for a file that will be kept and published again.

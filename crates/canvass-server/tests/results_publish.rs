@@ -275,7 +275,7 @@ async fn a_snapshot_failing_its_checks_never_becomes_current() {
     let original = built.files["summary.json"].to_vec();
     let altered = bump_first_total(&original);
     built.files.insert("summary.json".into(), altered.into());
-    let error = results_publish::check(&results, &built, &key, &|_| false).unwrap_err().to_string();
+    let error = results_publish::check(&results, &built, &key, &|_| false, None).unwrap_err().to_string();
     assert!(error.contains("summary.json"), "{error}");
     assert!(error.contains("signature"), "{error}");
 
