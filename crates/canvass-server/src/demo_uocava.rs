@@ -159,7 +159,7 @@ async fn receive_and_send(
         VriSettings { jurisdiction: JurisdictionId::parse(ring.jurisdiction())?, actor: "demo".into(), precinct: None };
     let receipt = uocava::receive_fpca(store, audit, &ring, &read, VriEncoding::Json, &settings).await?;
     let settings = SendSettings { public_url: public_url.to_owned(), link_days: DEFAULT_LINK_DAYS };
-    let sent = uocava::send_due(store, audit, &election.id, Some(&receipt.registration_number), &settings).await?;
+    let sent = uocava::send_due(store, audit, rings, &election.id, Some(&receipt.registration_number), &settings).await?;
     let link = sent
         .into_iter()
         .find_map(|sent| sent.link)

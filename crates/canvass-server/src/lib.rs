@@ -57,6 +57,7 @@ pub mod mail;
 mod metrics;
 pub mod monitor;
 mod node;
+pub mod outbox_seal;
 mod pages;
 pub mod places_import;
 pub mod qr;

@@ -20,7 +20,7 @@ use canvass_core::{
     uocava::{Classification, DeadlineStanding, Delivery},
     voter::VoterStatus,
 };
-use canvass_server::{demo_uocava, public_app, uocava, voters};
+use canvass_server::{demo_uocava, outbox_seal, public_app, uocava, voters};
 use canvass_store::{DeliveryMethod, StoredUocavaDelivery, StoredUocavaRequest};
 use support::{Reply, TestNode, form, get, send, test_node};
 use time::Duration;
@@ -148,10 +148,17 @@ async fn a_ballot_link_asks_for_the_birth_date_and_works_once() {
     let deliveries = store.uocava_deliveries(&content.election.id).await.unwrap();
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0].method.token_hash(), Some(uocava::token_hash(token).unwrap().as_str()));
+    // The message with the link is sealed under the voter's ring until the outbox sends it.
     let mail = store.recent_mail(10).await.unwrap();
-    let message = mail.iter().find(|message| message.body.contains(&path)).expect("the link is in the outbox");
-    assert_eq!(message.recipient, format!("voter:{}", demo.registration_number));
-    assert!(!message.body.contains("examplia.invalid") && !message.recipient.contains('@'));
+    let recipient = format!("voter:{}", demo.registration_number);
+    let message = mail.iter().find(|message| message.recipient == recipient).expect("the link message is queued");
+    assert!(!message.body.contains(token) && outbox_seal::is_sealed(&message.body), "{}", message.body);
+    let voter = store.voter(&demo.registration_number).await.unwrap().unwrap();
+    let ring = test.node.keys().current(store, &voter.jurisdiction).await.unwrap();
+    let opened = outbox_seal::open_body(&ring, &recipient, &message.body).unwrap();
+    assert!(opened.contains(&path), "the sender opens the link");
+    assert!(outbox_seal::open_body(&ring, "voter:SOMEONE-ELSE", &message.body).is_err(), "bound to its recipient");
+    assert!(!opened.contains("examplia.invalid") && !message.recipient.contains('@'));
     let ballots = store.voter_ballots(&demo.registration_number).await.unwrap();
     assert_eq!(ballots[0].status, BallotStatus::Absentee(AbsenteeStatus::Sent), "the ballot is tracked as sent");
 
@@ -470,4 +477,33 @@ async fn the_demo_military_voter_shows_a_downloaded_ballot() {
     assert!(page.body.contains("As a one-time online download link.") && page.body.contains("you downloaded it"));
     let ledger = ledger_text(&test).await;
     assert!(ledger.lines().any(|line| line.contains("uocava.download") && line.contains("allowed")));
+}
+
+/// The canary of the link: after a send, the token is nowhere in the SQLite file or its WAL
+/// (the delivery keeps its hash, the outbox its sealed message) before the outbox sends it.
+#[tokio::test]
+async fn the_link_token_is_not_at_rest_before_the_outbox_sends_it() {
+    let (test, _app) = demo().await;
+    let store = test.node.store();
+    let content = &test.demo.as_ref().unwrap().content;
+    let demo = demo_uocava::load(store, &test.node.system_audit(), test.node.keys(), content, "").await.unwrap();
+    let token = demo.link.trim_start_matches("/uocava/ballot/").to_owned();
+    assert_eq!(token.len(), 64);
+    assert!(store.recent_mail(20).await.unwrap().iter().any(|message| message.sent_at.is_none()), "not sent yet");
+    let database = test.database_path();
+    let mut scanned = 0;
+    for path in [database.clone(), database.with_extension("db-wal")] {
+        let Ok(bytes) = std::fs::read(&path) else { continue };
+        scanned += bytes.len();
+        assert!(!bytes.windows(token.len()).any(|window| window == token.as_bytes()), "the token is in {path:?}");
+    }
+    assert!(scanned > 0, "the scan read the database");
+    // The scan can see what is there: the token's hash is stored in the clear.
+    let hash = uocava::token_hash(&token).unwrap();
+    let stored: Vec<u8> = [database.clone(), database.with_extension("db-wal")]
+        .iter()
+        .filter_map(|path| std::fs::read(path).ok())
+        .flatten()
+        .collect();
+    assert!(stored.windows(hash.len()).any(|window| window == hash.as_bytes()), "the scan sees the delivery row");
 }
