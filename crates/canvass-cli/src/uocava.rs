@@ -36,6 +36,11 @@ pub enum UocavaCommand {
     /// Record a Federal Write-In Absentee Ballot received for a voter. Needs
     /// `ballots.record`; in the ledger.
     Fwab(FwabArguments),
+    /// FPCAs from the public form that matched a voter already on the roll, held until a
+    /// clerk confirms or rejects them (`list`, `show`, `confirm`, `reject`). Needs
+    /// `voters.write` and `ballots.record`.
+    #[command(subcommand)]
+    Pending(crate::uocava_pending::PendingCommand),
 }
 
 #[derive(Debug, Args)]
@@ -99,6 +104,7 @@ pub async fn run(data: &Path, command: UocavaCommand) -> anyhow::Result<ExitCode
         UocavaCommand::Send(arguments) => send(data, &arguments).await,
         UocavaCommand::Deadlines(arguments) => deadlines(data, &arguments).await,
         UocavaCommand::Fwab(arguments) => fwab(data, &arguments).await,
+        UocavaCommand::Pending(command) => crate::uocava_pending::run(data, command).await,
     }
 }
 

@@ -511,7 +511,8 @@ impl DeadlineReport {
     }
 }
 
-pub(crate) fn day_of(millis: i64) -> Date {
+/// The UTC day of a time in Unix milliseconds.
+pub fn day_of(millis: i64) -> Date {
     OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000)).map_or_else(|_| now().date(), |time| time.date())
 }
 

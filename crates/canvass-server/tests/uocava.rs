@@ -121,11 +121,13 @@ async fn an_fpca_through_the_form_registers_a_temporary_voter_and_records_the_re
     assert!(ledger.contains("uocava.request") && ledger.contains(&format!("voter:{}", request.registration_number)));
     assert_no_personal_value(&ledger, "the ledger");
 
-    // The same FPCA again updates nothing on the roll but is a new request (the latest counts).
+    // The same FPCA again matches a voter on the roll: the anonymous form does not change them,
+    // it is held for a clerk (tests/uocava_pending.rs), with the same answer.
     let again = send(&app, form("/uocava/fpca", &fpca_fields(&county_id, &precinct_id), &[])).await;
     assert_eq!(again.status, StatusCode::OK);
-    assert_eq!(store.uocava_requests(year).await.unwrap().len(), 2);
-    assert_eq!(uocava::current_requests(store, year).await.unwrap().len(), 1);
+    assert!(again.body.contains("Request received"));
+    assert_eq!(store.uocava_requests(year).await.unwrap().len(), 1);
+    assert_eq!(store.pending_fpcas(true).await.unwrap().len(), 1);
     assert_eq!(store.voter(&request.registration_number).await.unwrap().unwrap().status, VoterStatus::Temporary);
 }
 

@@ -37,6 +37,7 @@ mod records;
 mod results_snapshots;
 mod uocava;
 mod voter_uocava;
+mod pending_fpca;
 
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
@@ -139,6 +140,7 @@ pub fn scenarios() -> Vec<Scenario> {
     .chain(incidents::scenarios())
     .chain(uocava::scenarios())
     .chain(voter_uocava::scenarios())
+    .chain(pending_fpca::scenarios())
     .collect()
 }
 
