@@ -41,7 +41,7 @@ use crate::{
     pages::{PageError, layout},
     uocava::{self, LinkRefusal},
     uocava_pending,
-    vri_import::{PRECINCT_INFO, ReadRequest, VriEncoding, VriSettings},
+    vri_import::{PRECINCT_INFO, ReadRequest, VriSettings},
 };
 
 const FPCA_TITLE: &str = "Request your ballot from overseas or the military (FPCA)";
