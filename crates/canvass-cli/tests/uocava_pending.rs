@@ -114,19 +114,24 @@ fn a_clerk_lists_shows_confirms_and_rejects_held_fpcas_unattended() {
     let password = directory.path().join("staff-password");
     fs::write(&password, format!("{STAFF_PASSWORD}\n")).unwrap();
     let password_text = password.to_str().unwrap().to_owned();
-    for (user, role) in [("clerk", "registration_clerk"), ("auditor", "auditor")] {
+    for (user, role) in [("clerk", "registration_clerk"), ("clerk2", "registration_clerk"), ("auditor", "auditor")] {
         succeed(&[
             "user", "add", "--data", &data_text, "--username", user, "--role", role, "--jurisdiction", COUNTY,
             "--password-file", &password_text,
         ]);
     }
-    let secret = enrol_second_factor(&data, "clerk");
+    // Each code works once and enrolment used the previous step: two commands per clerk.
     let now = unix_seconds();
-    let mut codes = [secret.code_at(now), secret.code_at(now + 30), secret.code_at(now + 60), secret.code_at(now + 90)]
-        .into_iter();
-    let as_clerk = |arguments: &[&str], code: String| {
+    let mut codes = Vec::new();
+    for clerk in ["clerk", "clerk2"] {
+        let secret = enrol_second_factor(&data, clerk);
+        codes.push((clerk, secret.code_at(now)));
+        codes.push((clerk, secret.code_at(now + 30)));
+    }
+    let mut codes = codes.into_iter();
+    let as_clerk = |arguments: &[&str], (user, code): (&str, String)| {
         let mut command: Vec<String> = arguments.iter().map(|text| (*text).to_owned()).collect();
-        for flag in ["--data", &data_text, "--jurisdiction", COUNTY, "--user", "clerk", "--password-file", &password_text]
+        for flag in ["--data", &data_text, "--jurisdiction", COUNTY, "--user", user, "--password-file", &password_text]
         {
             command.push(flag.to_owned());
         }

@@ -508,4 +508,7 @@ async fn the_link_token_is_not_at_rest_before_the_outbox_sends_it() {
         .flatten()
         .collect();
     assert!(stored.windows(hash.len()).any(|window| window == hash.as_bytes()), "the scan sees the delivery row");
+    // Nor any link at all: the message's text is sealed.
+    let prefix = b"/uocava/ballot/";
+    assert!(!stored.windows(prefix.len()).any(|window| window == prefix), "a link is at rest");
 }
