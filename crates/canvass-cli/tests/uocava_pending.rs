@@ -10,7 +10,9 @@ mod support;
 
 use std::{fs, path::Path};
 
-use support::{Served, admin_bearer, assert_refused, enrol_second_factor, init_node, post_form, request, run, stderr, stdout};
+use support::{
+    Served, admin_bearer, assert_refused, enrol_second_factor, init_node, post_form, request, run, stderr, stdout,
+};
 
 const STATE: &str = "ocd-division/country:us/state:qz";
 const COUNTY: &str = "ocd-division/country:us/state:qz/county:harbor";
@@ -48,7 +50,18 @@ fn setup(directory: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
         "--parent",
         STATE,
     ]);
-    succeed(&["precinct", "add", "--data", data_text, "--id", &precinct, "--jurisdiction", COUNTY, "--name", "Harbor 01"]);
+    succeed(&[
+        "precinct",
+        "add",
+        "--data",
+        data_text,
+        "--id",
+        &precinct,
+        "--jurisdiction",
+        COUNTY,
+        "--name",
+        "Harbor 01",
+    ]);
     succeed(&[
         "keys",
         "init",
@@ -91,7 +104,12 @@ fn submit(served: &Served, email: &str) -> String {
 
 /// The held request ids a `pending list` printed.
 fn ids(listed: &str) -> Vec<String> {
-    listed.lines().filter_map(|line| line.split('\t').next()).filter(|id| id.starts_with("fpca-")).map(str::to_owned).collect()
+    listed
+        .lines()
+        .filter_map(|line| line.split('\t').next())
+        .filter(|id| id.starts_with("fpca-"))
+        .map(str::to_owned)
+        .collect()
 }
 
 #[test]
@@ -116,8 +134,18 @@ fn a_clerk_lists_shows_confirms_and_rejects_held_fpcas_unattended() {
     let password_text = password.to_str().unwrap().to_owned();
     for (user, role) in [("clerk", "registration_clerk"), ("clerk2", "registration_clerk"), ("auditor", "auditor")] {
         succeed(&[
-            "user", "add", "--data", &data_text, "--username", user, "--role", role, "--jurisdiction", COUNTY,
-            "--password-file", &password_text,
+            "user",
+            "add",
+            "--data",
+            &data_text,
+            "--username",
+            user,
+            "--role",
+            role,
+            "--jurisdiction",
+            COUNTY,
+            "--password-file",
+            &password_text,
         ]);
     }
     // Each code works once and enrolment used the previous step: two commands per clerk.
@@ -145,8 +173,17 @@ fn a_clerk_lists_shows_confirms_and_rejects_held_fpcas_unattended() {
 
     // An auditor holds neither voters.write nor ballots.record.
     let refused = run(&[
-        "uocava", "pending", "list", "--data", &data_text, "--jurisdiction", COUNTY, "--user", "auditor",
-        "--password-file", &password_text,
+        "uocava",
+        "pending",
+        "list",
+        "--data",
+        &data_text,
+        "--jurisdiction",
+        COUNTY,
+        "--user",
+        "auditor",
+        "--password-file",
+        &password_text,
     ]);
     assert_refused(&refused, "do not allow");
 

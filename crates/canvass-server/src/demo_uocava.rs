@@ -94,15 +94,19 @@ pub async fn load_held(
     let (county, read) =
         demo_request(store, content, &overseas_voter(), Some("someone.else@examplia.invalid".into())).await?;
     let ring = rings.current(store, &county.id).await?;
-    let settings =
-        VriSettings { jurisdiction: JurisdictionId::parse(ring.jurisdiction())?, actor: "anonymous".into(), precinct: None };
+    let settings = VriSettings {
+        jurisdiction: JurisdictionId::parse(ring.jurisdiction())?,
+        actor: "anonymous".into(),
+        precinct: None,
+    };
     // Sent through the anonymous form: the ledger names no one.
-    let anonymous = Audit { ledger: audit.ledger.clone(), actor: canvass_core::audit::Actor::Anonymous, request_id: None };
+    let anonymous =
+        Audit { ledger: audit.ledger.clone(), actor: canvass_core::audit::Actor::Anonymous, request_id: None };
     match crate::uocava_pending::receive_public_fpca(store, &anonymous, &ring, &read, &settings).await? {
         crate::uocava_pending::PublicFpca::Held(id) => Ok(id),
-        crate::uocava_pending::PublicFpca::Applied(_) => {
-            Err(ServerError::Internal("the demo's second FPCA was applied, not held: load the first voter first".into()))
-        }
+        crate::uocava_pending::PublicFpca::Applied(_) => Err(ServerError::Internal(
+            "the demo's second FPCA was applied, not held: load the first voter first".into(),
+        )),
     }
 }
 
@@ -168,7 +172,8 @@ async fn demo_request<'a>(
         city: "Examplia City".into(),
         zip: "99501".into(),
         mailing_address: Some("Via Esempio 4\n00100 Roma\nItaly".into()),
-        email: email.or_else(|| Some(format!("{}.{}@examplia.invalid", voter.first_name, voter.last_name).to_lowercase())),
+        email: email
+            .or_else(|| Some(format!("{}.{}@examplia.invalid", voter.first_name, voter.last_name).to_lowercase())),
         classification: voter.classification,
         party: None,
         delivery: voter.delivery,
@@ -202,7 +207,8 @@ async fn receive_and_send(
         VriSettings { jurisdiction: JurisdictionId::parse(ring.jurisdiction())?, actor: "demo".into(), precinct: None };
     let receipt = uocava::receive_fpca(store, audit, &ring, &read, VriEncoding::Json, &settings).await?;
     let settings = SendSettings { public_url: public_url.to_owned(), link_days: DEFAULT_LINK_DAYS };
-    let sent = uocava::send_due(store, audit, rings, &election.id, Some(&receipt.registration_number), &settings).await?;
+    let sent =
+        uocava::send_due(store, audit, rings, &election.id, Some(&receipt.registration_number), &settings).await?;
     let link = sent
         .into_iter()
         .find_map(|sent| sent.link)

@@ -205,15 +205,13 @@ fn describe(request: &VoterRecordsRequest) -> Vec<(&'static str, String)> {
 fn undecided(pending: &StoredPendingFpca) -> Result<(), ServerError> {
     match &pending.decision {
         None => Ok(()),
-        Some(decision) => Err(ServerError::Conflict(format!("held FPCA {} was {} already", pending.id, decision.as_str()))),
+        Some(decision) => {
+            Err(ServerError::Conflict(format!("held FPCA {} was {} already", pending.id, decision.as_str())))
+        }
     }
 }
 
-fn decision_entry(
-    audit: &Audit,
-    action: Action,
-    pending: &StoredPendingFpca,
-) -> Result<AuditEntry, ServerError> {
+fn decision_entry(audit: &Audit, action: Action, pending: &StoredPendingFpca) -> Result<AuditEntry, ServerError> {
     let entry = audit.entry(action).with_jurisdiction(&pending.jurisdiction);
     let entry = target(entry, format!("voter:{}", pending.registration_number))?;
     target(entry, format!("fpca:{}", pending.id))
@@ -236,7 +234,12 @@ pub async fn confirm(
     let settings =
         VriSettings { jurisdiction: pending.jurisdiction.clone(), actor: audit.actor.to_string(), precinct: None };
     let receipt = uocava::receive_fpca(store, audit, ring, &read, VriEncoding::Json, &settings).await?;
-    let decision = FpcaDecision { confirmed: true, reason: String::new(), actor: audit.actor.to_string(), decided_at: now_millis() };
+    let decision = FpcaDecision {
+        confirmed: true,
+        reason: String::new(),
+        actor: audit.actor.to_string(),
+        decided_at: now_millis(),
+    };
     audit
         .run(entry, async {
             if store.decide_pending_fpca(&pending.id, &decision).await? {
@@ -251,7 +254,12 @@ pub async fn confirm(
 
 /// Rejects a held request with a reason (required; plain text, no line breaks): the voter's
 /// record is unchanged.
-pub async fn reject(store: &dyn Store, audit: &Audit, id: &str, reason: &str) -> Result<StoredPendingFpca, ServerError> {
+pub async fn reject(
+    store: &dyn Store,
+    audit: &Audit,
+    id: &str,
+    reason: &str,
+) -> Result<StoredPendingFpca, ServerError> {
     let pending = find(store, id).await?;
     let entry = decision_entry(audit, Action::UocavaReject, &pending)?;
     let reason = reason.trim();
@@ -260,17 +268,19 @@ pub async fn reject(store: &dyn Store, audit: &Audit, id: &str, reason: &str) ->
             return Err(ServerError::Invalid("reason: say why the request is rejected".into()));
         }
         if reason.chars().count() > MAX_REASON_CHARS || reason.chars().any(char::is_control) {
-            return Err(ServerError::Invalid(format!(
-                "reason: at most {MAX_REASON_CHARS} characters, on one line"
-            )));
+            return Err(ServerError::Invalid(format!("reason: at most {MAX_REASON_CHARS} characters, on one line")));
         }
         Ok(())
     });
     if let Err(error) = checked {
         return Err(audit.refuse(entry, error).await);
     }
-    let decision =
-        FpcaDecision { confirmed: false, reason: reason.to_owned(), actor: audit.actor.to_string(), decided_at: now_millis() };
+    let decision = FpcaDecision {
+        confirmed: false,
+        reason: reason.to_owned(),
+        actor: audit.actor.to_string(),
+        decided_at: now_millis(),
+    };
     audit
         .run(entry, async {
             if store.decide_pending_fpca(&pending.id, &decision).await? {

@@ -247,7 +247,8 @@ async fn rejecting_a_held_fpca_leaves_the_voter_unchanged() {
     let confirm = world.with_token(&clerk, Method::POST, &format!("/uocava/pending/{id}/confirm"), &[]).await;
     assert_eq!(confirm.status, StatusCode::CONFLICT, "{}", confirm.body);
     assert_eq!(world.email_of(&number).await.as_deref(), Some(EMAIL));
-    let unknown = world.with_token(&clerk, Method::POST, "/uocava/pending/fpca-nothing/reject", &[("reason", "x")]).await;
+    let unknown =
+        world.with_token(&clerk, Method::POST, "/uocava/pending/fpca-nothing/reject", &[("reason", "x")]).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert!(world.ledger().await.contains("uocava.reject"));
 }

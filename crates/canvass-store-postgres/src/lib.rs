@@ -4,10 +4,10 @@
 mod duplicates;
 mod election_definitions;
 mod incidents;
+mod pending_fpca;
 mod results;
 mod results_snapshots;
 mod uocava;
-mod pending_fpca;
 mod voter_uocava;
 
 #[cfg(feature = "test-cluster")]

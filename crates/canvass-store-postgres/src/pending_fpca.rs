@@ -4,7 +4,7 @@ use canvass_store::{
     FpcaDecision, StoreError, StoredPendingFpca,
     pending_fpca::{self as rows, PENDING_SELECT},
 };
-use sqlx::{Row, PgPool, postgres::PgRow};
+use sqlx::{PgPool, Row, postgres::PgRow};
 
 use crate::{backend, insert_error};
 

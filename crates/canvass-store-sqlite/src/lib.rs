@@ -5,10 +5,10 @@ mod ballots;
 mod duplicates;
 mod election_definitions;
 mod incidents;
+mod pending_fpca;
 mod results;
 mod results_snapshots;
 mod uocava;
-mod pending_fpca;
 mod voter_uocava;
 
 use std::{collections::HashMap, os::unix::fs::OpenOptionsExt, path::Path, str::FromStr, time::Duration};

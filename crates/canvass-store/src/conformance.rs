@@ -33,11 +33,11 @@ use crate::{
 
 mod duplicates;
 mod incidents;
+mod pending_fpca;
 mod records;
 mod results_snapshots;
 mod uocava;
 mod voter_uocava;
-mod pending_fpca;
 
 pub type ScenarioFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 
