@@ -300,3 +300,27 @@ impl Session {
         send(&world.admin, form(path, &fields, &[("cookie", &cookie)])).await
     }
 }
+
+/// The demo holds one FPCA (a second form for its overseas voter), shown to its administrator
+/// at `/uocava/pending`.
+#[tokio::test]
+async fn the_demo_holds_one_fpca_for_the_administrator() {
+    let world = World::new().await;
+    let store = world.test.node.store();
+    let content = &world.test.demo.as_ref().unwrap().content;
+    let audit = world.test.node.system_audit();
+    let keys = world.test.node.keys();
+    let overseas = canvass_server::demo_uocava::load(store, &audit, keys, content, "").await.unwrap();
+    let before = store.voter(&overseas.registration_number).await.unwrap().unwrap();
+    let id = canvass_server::demo_uocava::load_held(store, &audit, keys, content).await.unwrap();
+    let held = store.pending_fpcas(true).await.unwrap();
+    assert_eq!(held.len(), 1);
+    assert_eq!(
+        (held[0].id.as_str(), held[0].registration_number.as_str()),
+        (id.as_str(), overseas.registration_number.as_str())
+    );
+    assert_eq!(store.voter(&overseas.registration_number).await.unwrap().unwrap(), before, "held, not applied");
+    let list = world.with_token(&world.test.admin_token, Method::GET, "/uocava/pending", &[]).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(list.body.contains(&id) && list.body.contains("waiting"), "{}", list.body);
+}
