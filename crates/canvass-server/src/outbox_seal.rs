@@ -10,6 +10,7 @@
 //! to open.
 
 use base64::{Engine, engine::general_purpose::STANDARD};
+use canvass_core::id::JurisdictionId;
 use canvass_store::Store;
 
 use crate::{ServerError, keys::UnsealedRing, voters::Sealer};
@@ -58,4 +59,42 @@ pub async fn queue_voter_message(
     let recipient = format!("voter:{registration_number}");
     let sealed = seal_body(ring, &recipient, body)?;
     Ok(store.enqueue_mail(&recipient, subject, &sealed, at).await?)
+}
+
+/// The key version a sealed body is under; None for a body that is not sealed (or malformed).
+fn sealed_version(body: &str) -> Option<u32> {
+    let (_, encoded) = body.strip_prefix(PREFIX)?.split_once(':')?;
+    canvass_crypto::sealed_key_version(&STANDARD.decode(encoded).ok()?)
+}
+
+/// The most queued messages looked at when deciding whether a key version is still needed.
+const QUEUE_SCAN: u32 = 100_000;
+
+/// Whether a field key version of the jurisdiction still seals something kept outside the roll
+/// that must stay readable: a message to one of its voters not sent yet (a ballot link), or a
+/// held FPCA not decided yet. Key rotation does not retire such a version: the rows are
+/// append-only, so they are not resealed; the version retires once they are sent or decided.
+pub async fn version_in_use(
+    store: &dyn Store,
+    jurisdiction: &JurisdictionId,
+    version: u32,
+) -> Result<bool, ServerError> {
+    for pending in store.pending_fpcas(true).await? {
+        if pending.jurisdiction == *jurisdiction
+            && canvass_crypto::sealed_key_version(&pending.sealed_request) == Some(version)
+        {
+            return Ok(true);
+        }
+    }
+    for message in store.pending_mail(QUEUE_SCAN).await? {
+        let Some(number) = message.recipient.strip_prefix("voter:") else { continue };
+        // The sender gives a message up after ten attempts: it will never be opened.
+        if message.attempts >= 10 || sealed_version(&message.body) != Some(version) {
+            continue;
+        }
+        if store.voter(number).await?.is_some_and(|voter| voter.jurisdiction == *jurisdiction) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

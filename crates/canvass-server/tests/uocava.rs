@@ -20,7 +20,7 @@ use canvass_core::{
     uocava::{Classification, DeadlineStanding, Delivery},
     voter::VoterStatus,
 };
-use canvass_server::{demo_uocava, outbox_seal, public_app, uocava, voters};
+use canvass_server::{demo_uocava, keys, outbox_seal, public_app, uocava, voters};
 use canvass_store::{DeliveryMethod, StoredUocavaDelivery, StoredUocavaRequest};
 use support::{Reply, TestNode, form, get, send, test_node};
 use time::Duration;
@@ -511,4 +511,32 @@ async fn the_link_token_is_not_at_rest_before_the_outbox_sends_it() {
     // Nor any link at all: the message's text is sealed.
     let prefix = b"/uocava/ballot/";
     assert!(!stored.windows(prefix.len()).any(|window| window == prefix), "a link is at rest");
+}
+
+/// A key rotation does not retire the version a queued link message is sealed under (the
+/// outbox could no longer open it); once it is sent, the version retires.
+#[tokio::test]
+async fn a_rotation_keeps_the_key_of_a_queued_link_until_it_is_sent() {
+    let (test, _app) = demo().await;
+    let store = test.node.store();
+    let content = &test.demo.as_ref().unwrap().content;
+    let audit = test.node.system_audit();
+    let demo = demo_uocava::load(store, &audit, test.node.keys(), content, "").await.unwrap();
+    let recipient = format!("voter:{}", demo.registration_number);
+    let voter = store.voter(&demo.registration_number).await.unwrap().unwrap();
+    let roll = voter.jurisdiction.clone();
+    let ring = test.node.keys().current(store, &roll).await.unwrap();
+    let old = ring.active_version();
+    keys::rotate(store, &audit, &ring).await.unwrap();
+    let ring = keys::reload(store, &ring).await.unwrap();
+    while voters::reseal_batch(store, &audit, &ring, old, 500).await.unwrap() > 0 {}
+    assert!(store.key_version_usage(&roll).await.unwrap().iter().all(|usage| usage.version != old || usage.rows == 0));
+    assert!(keys::retire_unused(store, &audit, &roll).await.unwrap().is_empty(), "the queued link needs it");
+    let queued = store.pending_mail(100).await.unwrap();
+    let message = queued.iter().find(|message| message.recipient == recipient).unwrap();
+    assert!(outbox_seal::open_body(&ring, &recipient, &message.body).unwrap().contains(&demo.link));
+    for message in queued.iter().filter(|message| message.recipient.starts_with("voter:")) {
+        store.mark_mail_sent(message.id, now_millis()).await.unwrap();
+    }
+    assert_eq!(keys::retire_unused(store, &audit, &roll).await.unwrap(), vec![old], "sent: the version retires");
 }

@@ -323,4 +323,21 @@ async fn the_demo_holds_one_fpca_for_the_administrator() {
     let list = world.with_token(&world.test.admin_token, Method::GET, "/uocava/pending", &[]).await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.body);
     assert!(list.body.contains(&id) && list.body.contains("waiting"), "{}", list.body);
+
+    // A rotation keeps the key version the held request is sealed under until it is decided
+    // (its rows are append-only, so they are not resealed).
+    let roll = held[0].jurisdiction.clone();
+    let ring = keys.current(store, &roll).await.unwrap();
+    let old = ring.active_version();
+    canvass_server::keys::rotate(store, &audit, &ring).await.unwrap();
+    let ring = canvass_server::keys::reload(store, &ring).await.unwrap();
+    while voters::reseal_batch(store, &audit, &ring, old, 500).await.unwrap() > 0 {}
+    for message in store.pending_mail(100).await.unwrap() {
+        store.mark_mail_sent(message.id, canvass_core::audit::now_millis()).await.unwrap();
+    }
+    assert!(canvass_server::keys::retire_unused(store, &audit, &roll).await.unwrap().is_empty(), "still held");
+    let opened = canvass_server::uocava_pending::open_pending(&audit, &ring, &held[0]).await.unwrap();
+    assert!(opened.iter().any(|(_, value)| value == "someone.else@examplia.invalid"), "{opened:?}");
+    canvass_server::uocava_pending::reject(store, &audit, &id, "demo test").await.unwrap();
+    assert_eq!(canvass_server::keys::retire_unused(store, &audit, &roll).await.unwrap(), vec![old]);
 }
