@@ -109,14 +109,23 @@ async fn detail_page(
     let pending = uocava_pending::find(node.store(), &id).await?;
     authorize(&node, &audit, &principal, &pending.jurisdiction).await?;
     let ring = node.keys().current(node.store(), &pending.jurisdiction).await?;
-    let values = uocava_pending::open_pending(&audit, &ring, &pending).await?;
+    // A decided request's key version may be retired since (a rotation keeps it only while
+    // the request waits): its values are then no longer readable, which is said, not an error.
+    let values = match uocava_pending::open_pending(&audit, &ring, &pending).await {
+        Ok(values) => Some(values),
+        Err(_) if pending.decision.is_some() => None,
+        Err(error) => return Err(error.into()),
+    };
     let path = detail_path(&pending.id);
     let body = html! {
         p { a href=(LIST_PATH) { "All held FPCAs" } }
         h1 { "Held FPCA " code { (pending.id) } }
         p { "For voter " code { (pending.registration_number) } " of " (pending.jurisdiction) ", received "
             (time_text(pending.received_at)) ". Opening this page is recorded as a read of the voter's record." }
-        table.entries { tbody { @for (label, value) in &values { tr { th { (label) } td { (value) } } } } }
+        @match &values {
+            Some(values) => table.entries { tbody { @for (label, value) in values { tr { th { (label) } td { (value) } } } } },
+            None => p.muted { "The values of this decided request can no longer be opened: the key they were sealed under was retired by a rotation." },
+        }
         @match &pending.decision {
             Some(decision) => p role="status" { "This request was " strong { (decision.as_str()) } " by " (decision.actor) " "
                 (time_text(decision.decided_at)) @if !decision.reason.is_empty() { ": " (decision.reason) } "." },
