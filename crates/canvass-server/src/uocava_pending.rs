@@ -230,10 +230,18 @@ pub async fn confirm(
     if let Err(error) = undecided(&pending) {
         return Err(audit.refuse(entry, error).await);
     }
-    let read = open_request(ring, &pending)?;
     let settings =
         VriSettings { jurisdiction: pending.jurisdiction.clone(), actor: audit.actor.to_string(), precinct: None };
-    let receipt = uocava::receive_fpca(store, audit, ring, &read, VriEncoding::Json, &settings).await?;
+    let applied = match open_request(ring, &pending) {
+        Ok(read) => uocava::receive_fpca(store, audit, ring, &read, VriEncoding::Json, &settings).await,
+        Err(error) => Err(error),
+    };
+    // A request the registration path refuses now (its precinct gone, say) stays undecided:
+    // the clerk rejects it with the reason.
+    let receipt = match applied {
+        Ok(receipt) => receipt,
+        Err(error) => return Err(audit.refuse(entry, error).await),
+    };
     let decision = FpcaDecision {
         confirmed: true,
         reason: String::new(),
