@@ -134,6 +134,16 @@ fn read_shares(files: &[PathBuf]) -> anyhow::Result<Vec<Share>> {
         .collect()
 }
 
+impl Unlock {
+    /// Whether a way to unseal was given (a flag, or the passphrase variable): commands for
+    /// which a ring is optional unseal only then.
+    pub(crate) fn is_given(&self) -> bool {
+        self.passphrase_file.is_some()
+            || !self.share_file.is_empty()
+            || std::env::var(PASSPHRASE_VARIABLE).is_ok_and(|value| !value.is_empty())
+    }
+}
+
 pub(crate) async fn unseal_here(
     store: &dyn Store,
     audit: &Audit,

@@ -24,6 +24,7 @@ mod serve;
 mod sign_in;
 mod transparency;
 mod uocava;
+mod uocava_pending;
 mod users;
 mod voter_records;
 mod voters;

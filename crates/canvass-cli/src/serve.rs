@@ -111,6 +111,9 @@ async fn run_demo(arguments: ServeArguments) -> anyhow::Result<ExitCode> {
     let uocava = canvass_server::demo_uocava::load(store.as_ref(), &audit, node.keys(), &loaded.content, "").await?;
     let downloaded =
         canvass_server::demo_uocava::load_downloaded(store.as_ref(), &audit, node.keys(), &loaded.content).await?;
+    // Someone asks for the first overseas voter's ballot at another address: held for a clerk.
+    let held = canvass_server::demo_uocava::load_held(store.as_ref(), &audit, node.keys(), &loaded.content).await?;
+    tracing::info!(id = %held, "demo FPCA held for confirmation at /uocava/pending");
     let mut ballot_lookups: Vec<String> = roll
         .ballots
         .iter()

@@ -10,11 +10,15 @@ use canvass_core::{
     audit::now,
     id::{ElectionId, JurisdictionId},
 };
-use canvass_server::uocava::{self, DEFAULT_LINK_DAYS, SendSettings};
+use canvass_server::{
+    keys::KeyRings,
+    uocava::{self, DEFAULT_LINK_DAYS, SendSettings},
+};
 use clap::{Args, Subcommand};
 
 use crate::{
     data_dir,
+    keys::{Unlock, unseal_here},
     sign_in::{self, StaffSignIn},
 };
 
@@ -32,6 +36,11 @@ pub enum UocavaCommand {
     /// Record a Federal Write-In Absentee Ballot received for a voter. Needs
     /// `ballots.record`; in the ledger.
     Fwab(FwabArguments),
+    /// FPCAs from the public form that matched a voter already on the roll, held until a
+    /// clerk confirms or rejects them (`list`, `show`, `confirm`, `reject`). Needs
+    /// `voters.write` and `ballots.record`.
+    #[command(subcommand)]
+    Pending(crate::uocava_pending::PendingCommand),
 }
 
 #[derive(Debug, Args)]
@@ -49,6 +58,14 @@ pub struct SendArguments {
     /// How many days a link works.
     #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_LINK_DAYS)]
     pub link_days: i64,
+    /// The jurisdiction whose key ring seals the link messages until the outbox sends them
+    /// (the voters' roll; default: the election's jurisdiction). Needed when any email or
+    /// online voter is due: unseal it with --passphrase-file, CANVASS_KEY_PASSPHRASE or
+    /// --share-file.
+    #[arg(long, value_name = "ID")]
+    pub roll: Option<String>,
+    #[command(flatten)]
+    pub unlock: Unlock,
     #[command(flatten)]
     pub staff: StaffSignIn,
 }
@@ -87,6 +104,7 @@ pub async fn run(data: &Path, command: UocavaCommand) -> anyhow::Result<ExitCode
         UocavaCommand::Send(arguments) => send(data, &arguments).await,
         UocavaCommand::Deadlines(arguments) => deadlines(data, &arguments).await,
         UocavaCommand::Fwab(arguments) => fwab(data, &arguments).await,
+        UocavaCommand::Pending(command) => crate::uocava_pending::run(data, command).await,
     }
 }
 
@@ -116,8 +134,17 @@ async fn send(data: &Path, arguments: &SendArguments) -> anyhow::Result<ExitCode
             public_url: arguments.public_url.clone().unwrap_or_else(|| uocava::default_public_url(&config)),
             link_days: arguments.link_days,
         };
+        let rings = KeyRings::default();
+        if arguments.unlock.is_given() {
+            let roll = match arguments.roll.as_deref() {
+                Some(text) => JurisdictionId::parse(text.trim()).map_err(|error| anyhow::anyhow!("--roll: {error}"))?,
+                None => jurisdiction.clone(),
+            };
+            let ring = unseal_here(store.as_ref(), &signed_in.audit, &roll, &arguments.unlock).await?;
+            rings.insert(roll, ring)?;
+        }
         let voter = arguments.voter.as_deref().map(str::trim);
-        let sent = uocava::send_due(store.as_ref(), &signed_in.audit, &election, voter, &settings).await?;
+        let sent = uocava::send_due(store.as_ref(), &signed_in.audit, &rings, &election, voter, &settings).await?;
         for ballot in &sent {
             let how = if ballot.link.is_some() { "link queued in the outbox" } else { "recorded as mailed" };
             println!("{}: {} ballot, {how} ({}).", ballot.registration_number, ballot.style, ballot.delivery.as_str());

@@ -172,6 +172,9 @@ actions! {
     UocavaSend => "uocava.send", "A blank ballot was sent to an overseas or military voter: by mail, or as a one-time download link (never the link itself).";
     UocavaDownload => "uocava.download", "A blank ballot was downloaded through a one-time link after the voter's date of birth was checked (or a refused attempt).";
     UocavaFwab => "uocava.fwab", "A Federal Write-In Absentee Ballot was recorded as received.";
+    UocavaHold => "uocava.hold", "An FPCA from the public form that matches a voter already on the roll was held, sealed, for a clerk to confirm (nothing on the roll changed).";
+    UocavaConfirm => "uocava.confirm", "A clerk confirmed a held FPCA: it was applied as an FPCA is.";
+    UocavaReject => "uocava.reject", "A clerk rejected a held FPCA, with a reason: the voter's record is unchanged.";
     WitnessRefusal => "witness.refusal", "A trusted witness's signed refusal to cosign a checkpoint was received: the witness, the refused checkpoint's size, the statement's SHA-256 (its reason is in the incident).";
 }
 

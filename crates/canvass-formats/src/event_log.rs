@@ -184,7 +184,10 @@ impl EventType {
             | Action::UocavaRequest
             | Action::UocavaSend
             | Action::UocavaDownload
-            | Action::UocavaFwab => Self::VoterRecords,
+            | Action::UocavaFwab
+            | Action::UocavaHold
+            | Action::UocavaConfirm
+            | Action::UocavaReject => Self::VoterRecords,
             Action::BackupCreate | Action::BackupRestore => Self::Backup,
             Action::LedgerStart | Action::WitnessRefusal => Self::Ledger,
         }

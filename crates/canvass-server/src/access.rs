@@ -185,6 +185,12 @@ pub const ADMIN_ROUTES: &[RoutePolicy] = &[
     // on the roll the form names.
     route("GET", "/elections/{id}/uocava", Staff(Operation::ReadBallots, Handler)),
     route("POST", "/elections/{id}/uocava/fwab", Staff(Operation::RecordBallots, Handler)),
+    // Held FPCAs: the handler checks voters.write and ballots.record on the request's roll (the
+    // list shows the rolls where both are allowed).
+    route("GET", "/uocava/pending", Staff(Operation::WriteVoters, Handler)),
+    route("GET", "/uocava/pending/{id}", Staff(Operation::WriteVoters, Handler)),
+    route("POST", "/uocava/pending/{id}/confirm", Staff(Operation::WriteVoters, Handler)),
+    route("POST", "/uocava/pending/{id}/reject", Staff(Operation::WriteVoters, Handler)),
 ];
 
 /// The entry for a route, if it has one.

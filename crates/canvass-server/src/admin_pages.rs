@@ -57,6 +57,7 @@ pub fn router() -> Router<Node> {
         .merge(crate::admin_incidents::router())
         .merge(crate::admin_affected::router())
         .merge(crate::admin_uocava::router())
+        .merge(crate::admin_uocava_pending::router())
 }
 
 pub(crate) fn admin_layout(node: &Node, title: &str, principal: Option<&Principal>, body: Markup) -> Markup {

@@ -69,6 +69,7 @@ fn view(report: &DeadlineReport, recorder: Option<&Principal>) -> Markup {
     html! {
         p { a href={ "/elections/" (report.election.id) } { "The election" } }
         h1 { "Overseas and military ballots" }
+        p { a href="/uocava/pending" { "FPCAs held for confirmation" } " (requests from the public form for voters already on the roll)" }
         p { (report.election.name) " on " (report.election.date) ". Ballots must be sent by "
             strong { (report.deadline) } " (45 days before). Today is " (report.today) "." }
         @if late == 0 {

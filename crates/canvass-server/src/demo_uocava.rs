@@ -3,7 +3,9 @@
 //! ballot requested), then the blank ballot sent as a one-time link (`uocava::send_due`), so
 //! the link can be printed at start and opened with the voter's date of birth. A second,
 //! military voter's link is opened at once ([`load_downloaded`]), so "Did my ballot count?"
-//! shows one ballot sent and downloaded, and the first sent but not yet downloaded.
+//! shows one ballot sent and downloaded, and the first sent but not yet downloaded. Then the
+//! public form is sent again for the first voter with another email ([`load_held`]): held for
+//! a clerk at `/uocava/pending`, not applied.
 
 use canvass_core::{
     audit::now,
@@ -45,15 +47,7 @@ pub async fn load(
     content: &DemoContent,
     public_url: &str,
 ) -> Result<DemoUocava, ServerError> {
-    let voter = DemoVoter {
-        first_name: "Marisol",
-        last_name: "Abroadwell",
-        birth_date: date!(1991 - 07 - 14),
-        classification: Classification::Overseas,
-        delivery: Delivery::Email,
-        story: "an overseas voter: ballot sent by email link, not yet downloaded",
-    };
-    receive_and_send(store, audit, rings, content, public_url, &voter).await
+    receive_and_send(store, audit, rings, content, public_url, &overseas_voter()).await
 }
 
 /// A second demo voter, military, whose ballot link is opened with their date of birth
@@ -87,6 +81,35 @@ pub async fn load_downloaded(
     Ok(demo)
 }
 
+/// A held FPCA for the clerk to decide: someone sends the public form again for the overseas
+/// voter of [`load`] (run it first), asking for their ballot at another email address. As
+/// the voter is on the roll, it is held (`uocava_pending`), not applied: the admin page
+/// `/uocava/pending` shows it. Returns its id.
+pub async fn load_held(
+    store: &dyn Store,
+    audit: &Audit,
+    rings: &KeyRings,
+    content: &DemoContent,
+) -> Result<String, ServerError> {
+    let (county, read) =
+        demo_request(store, content, &overseas_voter(), Some("someone.else@examplia.invalid".into())).await?;
+    let ring = rings.current(store, &county.id).await?;
+    let settings = VriSettings {
+        jurisdiction: JurisdictionId::parse(ring.jurisdiction())?,
+        actor: "anonymous".into(),
+        precinct: None,
+    };
+    // Sent through the anonymous form: the ledger names no one.
+    let anonymous =
+        Audit { ledger: audit.ledger.clone(), actor: canvass_core::audit::Actor::Anonymous, request_id: None };
+    match crate::uocava_pending::receive_public_fpca(store, &anonymous, &ring, &read, &settings).await? {
+        crate::uocava_pending::PublicFpca::Held(id) => Ok(id),
+        crate::uocava_pending::PublicFpca::Applied(_) => Err(ServerError::Internal(
+            "the demo's second FPCA was applied, not held: load the first voter first".into(),
+        )),
+    }
+}
+
 /// A made-up UOCAVA voter of the demo.
 struct DemoVoter {
     first_name: &'static str,
@@ -98,6 +121,17 @@ struct DemoVoter {
     story: &'static str,
 }
 
+fn overseas_voter() -> DemoVoter {
+    DemoVoter {
+        first_name: "Marisol",
+        last_name: "Abroadwell",
+        birth_date: date!(1991 - 07 - 14),
+        classification: Classification::Overseas,
+        delivery: Delivery::Email,
+        story: "an overseas voter: ballot sent by email link, not yet downloaded",
+    }
+}
+
 fn first_county(content: &DemoContent) -> Result<&Jurisdiction, ServerError> {
     content
         .jurisdictions
@@ -106,15 +140,13 @@ fn first_county(content: &DemoContent) -> Result<&Jurisdiction, ServerError> {
         .ok_or_else(|| ServerError::Internal("the demo has no county".into()))
 }
 
-/// Receives the voter's FPCA in the first county and sends their ballot link.
-async fn receive_and_send(
+/// The voter's FPCA in the first county, asking for the election's ballot.
+async fn demo_request<'a>(
     store: &dyn Store,
-    audit: &Audit,
-    rings: &KeyRings,
-    content: &DemoContent,
-    public_url: &str,
+    content: &'a DemoContent,
     voter: &DemoVoter,
-) -> Result<DemoUocava, ServerError> {
+    email: Option<String>,
+) -> Result<(&'a Jurisdiction, ReadRequest), ServerError> {
     let county = first_county(content)?;
     let election = &content.election;
     let definition = store
@@ -140,7 +172,8 @@ async fn receive_and_send(
         city: "Examplia City".into(),
         zip: "99501".into(),
         mailing_address: Some("Via Esempio 4\n00100 Roma\nItaly".into()),
-        email: Some(format!("{}.{}@examplia.invalid", voter.first_name, voter.last_name).to_lowercase()),
+        email: email
+            .or_else(|| Some(format!("{}.{}@examplia.invalid", voter.first_name, voter.last_name).to_lowercase())),
         classification: voter.classification,
         party: None,
         delivery: voter.delivery,
@@ -154,12 +187,28 @@ async fn receive_and_send(
         request: fpca_request(&details, period, now().date()),
         digest: format!("demo-fpca-{}", canvass_crypto::random_hex(8)?),
     };
+    Ok((county, read))
+}
+
+/// Receives the voter's FPCA in the first county and sends their ballot link.
+async fn receive_and_send(
+    store: &dyn Store,
+    audit: &Audit,
+    rings: &KeyRings,
+    content: &DemoContent,
+    public_url: &str,
+    voter: &DemoVoter,
+) -> Result<DemoUocava, ServerError> {
+    let (county, read) = demo_request(store, content, voter, None).await?;
+    let election = &content.election;
+    let birth_date = voter.birth_date;
     let ring = rings.current(store, &county.id).await?;
     let settings =
         VriSettings { jurisdiction: JurisdictionId::parse(ring.jurisdiction())?, actor: "demo".into(), precinct: None };
     let receipt = uocava::receive_fpca(store, audit, &ring, &read, VriEncoding::Json, &settings).await?;
     let settings = SendSettings { public_url: public_url.to_owned(), link_days: DEFAULT_LINK_DAYS };
-    let sent = uocava::send_due(store, audit, &election.id, Some(&receipt.registration_number), &settings).await?;
+    let sent =
+        uocava::send_due(store, audit, rings, &election.id, Some(&receipt.registration_number), &settings).await?;
     let link = sent
         .into_iter()
         .find_map(|sent| sent.link)

@@ -421,7 +421,8 @@ pub async fn reload(store: &dyn Store, ring: &UnsealedRing) -> Result<UnsealedRi
     open_ring(&stored, ring.root.try_clone().map_err(ServerError::from)?)
 }
 
-/// Retires every previous field key version no row uses any more; returns them.
+/// Retires every previous field key version no row uses any more (nor a held FPCA or a queued
+/// voter message, sealed outside the roll: `outbox_seal::version_in_use`); returns them.
 pub async fn retire_unused(
     store: &dyn Store,
     audit: &Audit,
@@ -435,6 +436,7 @@ pub async fn retire_unused(
             .await?
             .iter()
             .any(|usage| usage.version == key.version && usage.rows > 0)
+            || crate::outbox_seal::version_in_use(store, jurisdiction, key.version).await?
         {
             continue;
         }

@@ -195,9 +195,9 @@ async fn send_pending(node: &Node, mailer: &Mailer) -> Result<(), ServerError> {
         if message.attempts >= 10 {
             continue;
         }
-        let sent = match recipient_address(node, &message.recipient).await {
-            Ok(address) => {
-                mailer.send(&address, &message.subject, &message.body).await.map_err(|error| error.to_string())
+        let sent = match recipient_address(node, &message.recipient, &message.body).await {
+            Ok((address, body)) => {
+                mailer.send(&address, &message.subject, &body).await.map_err(|error| error.to_string())
             }
             Err(error) => Err(error.to_string()),
         };
@@ -216,8 +216,9 @@ async fn send_pending(node: &Node, mailer: &Mailer) -> Result<(), ServerError> {
 /// outbox never holds a voter's address: the address is opened here, when the message is sent,
 /// from the sealed roll with the voter's jurisdiction's ring (which must be unsealed), and the
 /// opening is a `voter.read` entry like any other confidential read. Staff addresses are plain.
-async fn recipient_address(node: &Node, recipient: &str) -> Result<String, ServerError> {
-    let Some(number) = recipient.strip_prefix("voter:") else { return Ok(recipient.to_owned()) };
+/// A voter's message body is sealed under the same ring (`outbox_seal`) and opened here too.
+async fn recipient_address(node: &Node, recipient: &str, body: &str) -> Result<(String, String), ServerError> {
+    let Some(number) = recipient.strip_prefix("voter:") else { return Ok((recipient.to_owned(), body.to_owned())) };
     let voter = node
         .store()
         .voter(number)
@@ -226,8 +227,12 @@ async fn recipient_address(node: &Node, recipient: &str) -> Result<String, Serve
     let ring = node.keys().current(node.store(), &voter.jurisdiction).await?;
     let audit = node.system_audit();
     crate::voters::record_reads(&audit, &voter.jurisdiction, Some(VOTER_MESSAGE_READ), std::iter::once(number)).await?;
+    let body = crate::outbox_seal::open_body(&ring, recipient, body)?;
     let record = crate::voters::open_voter(&ring, &voter)?;
-    record.email.ok_or_else(|| ServerError::Invalid("the voter a queued message is for has no email address".into()))
+    let address = record
+        .email
+        .ok_or_else(|| ServerError::Invalid("the voter a queued message is for has no email address".into()))?;
+    Ok((address, body))
 }
 
 /// Why the outbox opens a voter's record.

@@ -10,7 +10,8 @@
 //!   index (and then against the sealed value, since the index is truncated on purpose).
 //!   Every download, and every refused attempt, is a ledger entry.
 //! - The message with the link is queued in the outbox addressed to `voter:NUMBER`, never to
-//!   the voter's (sealed) email address.
+//!   the voter's (sealed) email address, and its body (the link) is sealed under the voter's
+//!   roll's key ring until the outbox sends it (`outbox_seal`).
 //! - Every voter of a ballot style gets the same bytes: the PDF depends on the style only.
 
 use std::collections::HashMap;
@@ -32,7 +33,7 @@ use time::{Date, Month, OffsetDateTime};
 use crate::{
     ServerError, access,
     ballots::{self, AbsenteeRequestOutcome, BallotRequest, BallotStep},
-    keys::UnsealedRing,
+    keys::{KeyRings, UnsealedRing},
     ledger::{Audit, target},
     voters::Sealer,
     vri_import::{self, ReadRequest, RegistrationChange, VriEncoding, VriSettings},
@@ -219,9 +220,13 @@ impl std::fmt::Debug for Sent {
 /// Sends the blank ballot to every request of the election's year not yet served (or only to
 /// `voter`): by mail (recorded as sent), or as a one-time link queued in the outbox. Each is a
 /// `uocava.send` entry and the absentee ballot's `send` step.
+///
+/// `rings` must hold the ring of each electronic voter's roll: the message with the link is
+/// sealed under it until sent.
 pub async fn send_due(
     store: &dyn Store,
     audit: &Audit,
+    rings: &KeyRings,
     election: &ElectionId,
     voter: Option<&str>,
     settings: &SendSettings,
@@ -255,7 +260,19 @@ pub async fn send_due(
                 request.registration_number, stored.precinct, election.id
             )));
         };
-        sent.push(send_one(store, audit, &election, request, style, settings).await?);
+        // The ring is needed before anything is written for this voter: a link is never
+        // queued unsealed.
+        let ring = if request.delivery.is_electronic() {
+            Some(rings.current(store, &stored.jurisdiction).await.map_err(|error| match error {
+                ServerError::Sealed(jurisdiction) => ServerError::Refused(format!(
+                    "the key ring of {jurisdiction} must be unsealed to send ballot links (the message is sealed under it until sent)"
+                )),
+                other => other,
+            })?)
+        } else {
+            None
+        };
+        sent.push(send_one(store, audit, ring.as_deref(), &election, request, style, settings).await?);
     }
     Ok(sent)
 }
@@ -263,6 +280,7 @@ pub async fn send_due(
 async fn send_one(
     store: &dyn Store,
     audit: &Audit,
+    ring: Option<&UnsealedRing>,
     election: &Election,
     request: &StoredUocavaRequest,
     style: &BallotStyle,
@@ -298,8 +316,11 @@ async fn send_one(
             store.insert_uocava_delivery(&delivery).await?;
             if let Some(link) = &link {
                 let body = link_message(election, link, settings.link_days);
-                // Addressed to the voter by number: the outbox never holds their address.
-                store.enqueue_mail(&format!("voter:{number}"), "Your blank ballot", &body, sent_at).await?;
+                let ring = ring.ok_or_else(|| ServerError::Internal("a link to send without its ring".into()))?;
+                // Addressed to the voter by number (the outbox never holds their address), the
+                // link sealed until it is sent.
+                crate::outbox_seal::queue_voter_message(store, ring, number, "Your blank ballot", &body, sent_at)
+                    .await?;
             }
             Ok(())
         })
@@ -490,7 +511,8 @@ impl DeadlineReport {
     }
 }
 
-pub(crate) fn day_of(millis: i64) -> Date {
+/// The UTC day of a time in Unix milliseconds.
+pub fn day_of(millis: i64) -> Date {
     OffsetDateTime::from_unix_timestamp(millis.div_euclid(1000)).map_or_else(|_| now().date(), |time| time.date())
 }
 

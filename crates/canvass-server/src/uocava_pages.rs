@@ -40,7 +40,8 @@ use crate::{
     lookup::{self, LookupError, LookupLimiter},
     pages::{PageError, layout},
     uocava::{self, LinkRefusal},
-    vri_import::{PRECINCT_INFO, ReadRequest, VriEncoding, VriSettings},
+    uocava_pending,
+    vri_import::{PRECINCT_INFO, ReadRequest, VriSettings},
 };
 
 const FPCA_TITLE: &str = "Request your ballot from overseas or the military (FPCA)";
@@ -118,6 +119,9 @@ fn optional<'a>(value: &'a str, field: &'static str) -> Result<Option<&'a str>, 
 struct Fpca {
     county: JurisdictionId,
     request: VoterRecordsRequest,
+    /// What the answer page says: the same whether the request was applied or held.
+    year: i32,
+    delivery: Delivery,
 }
 
 fn parse_fpca(fields: &FpcaFields, counties: &[Jurisdiction], precincts: &[Precinct]) -> Result<Fpca, FieldError> {
@@ -179,7 +183,7 @@ fn parse_fpca(fields: &FpcaFields, counties: &[Jurisdiction], precincts: &[Preci
     };
     let today = now().date();
     let request = fpca_request(&details, year_period(today), today);
-    Ok(Fpca { county: county.id.clone(), request })
+    Ok(Fpca { county: county.id.clone(), request, year: today.year(), delivery })
 }
 
 /// What an FPCA says, checked.
@@ -451,26 +455,19 @@ async fn fpca_submit(
         Ok(nonce) => format!("fpca-form-{nonce}"),
         Err(error) => return PageError(error.into()).into_response(),
     };
+    let (year, delivery) = (fpca.year, fpca.delivery);
     let read = ReadRequest { request: fpca.request, digest };
     let Ok(jurisdiction) = JurisdictionId::parse(ring.jurisdiction()) else {
         return PageError(ServerError::Internal("a ring names no jurisdiction".into())).into_response();
     };
     let settings = VriSettings { jurisdiction, actor: Actor::Anonymous.to_string(), precinct: None };
     let audit = public_audit(&node);
-    match uocava::receive_fpca(node.store(), &audit, &ring, &read, VriEncoding::Json, &settings).await {
-        Ok(receipt) => {
+    // A request for a voter already on the roll is held for a clerk (uocava_pending); the
+    // answer is the same either way, so the form does not tell who is on the roll.
+    match uocava_pending::receive_public_fpca(node.store(), &audit, &ring, &read, &settings).await {
+        Ok(_) => {
             node.outbox_signal().notify_one();
-            let how = match receipt.delivery {
-                Delivery::Mail => "by mail",
-                Delivery::Email | Delivery::Online => "as a download link by email",
-            };
-            layout(FPCA_TITLE, node.is_demo(), html! {
-                h1 { "Request received" }
-                p role="status" { "Thank you. Your registration and ballot request for " (receipt.year) " elections were received.
-                    Your blank ballot will be sent " (how) " at least 45 days before each federal election." }
-                p { a href="/lookup/ballot" { "Did my ballot count?" } " Follow your ballot once it is sent." }
-            })
-            .into_response()
+            layout(FPCA_TITLE, node.is_demo(), received(year, delivery)).into_response()
         }
         Err(ServerError::Invalid(message) | ServerError::Refused(message)) => {
             // The import's refusals name an element and never a value.
@@ -481,6 +478,22 @@ async fn fpca_submit(
             )
         }
         Err(error) => PageError(error).into_response(),
+    }
+}
+
+/// The answer to an accepted form, whether it was applied or held for a clerk: it depends on
+/// what was asked only.
+fn received(year: i32, delivery: Delivery) -> Markup {
+    let how = match delivery {
+        Delivery::Mail => "by mail",
+        Delivery::Email | Delivery::Online => "as a download link by email",
+    };
+    html! {
+        h1 { "Request received" }
+        p role="status" { "Thank you. Your registration and ballot request for " (year) " elections was received.
+            Your blank ballot will be sent " (how) " at least 45 days before each federal election." }
+        p { "Your election office may contact you to confirm your request before it takes effect." }
+        p { a href="/lookup/ballot" { "Did my ballot count?" } " Follow your ballot once it is sent." }
     }
 }
 

@@ -206,6 +206,17 @@ pub async fn import_fpca_registration(
     }
 }
 
+/// The voter on the roll a registration request is about, if any (as the registration path
+/// finds them: registration number, else name and date of birth). The public FPCA form asks
+/// this before applying anything: a match is held for a clerk (`uocava_pending`).
+pub async fn matching_voter(
+    store: &dyn Store,
+    ring: &UnsealedRing,
+    request: &VoterRecordsRequest,
+) -> Result<Option<SealedVoter>, ServerError> {
+    find_voter(store, ring, request, None).await
+}
+
 /// The two-letter code in a jurisdiction id's `state:` segment.
 fn state_code(jurisdiction: &JurisdictionId) -> Option<String> {
     jurisdiction.as_str().split('/').find_map(|segment| segment.strip_prefix("state:")).map(str::to_ascii_uppercase)

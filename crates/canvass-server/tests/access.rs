@@ -894,6 +894,15 @@ async fn sample(world: &World, method: &str, path: &str, caller: Option<&Member>
                 .form(&[("jurisdiction", county), ("registration_number", "NOBODY"), ("on", "")])
                 .checks(Operation::RecordBallots, Scope::At(county))
         }
+        // Held FPCAs: the list shows only the rolls the caller may decide for; an unknown
+        // request is not found for anyone the layer lets through (tests/uocava_pending.rs
+        // checks the handler's per-roll refusal on a held request).
+        ("GET", "/uocava/pending") => Sample::new(path, &[200]),
+        ("GET", "/uocava/pending/{id}") => Sample::new(path.replace("{id}", "fpca-none"), &[404]),
+        ("POST", "/uocava/pending/{id}/confirm") => Sample::new(path.replace("{id}", "fpca-none"), &[404]).form(&[]),
+        ("POST", "/uocava/pending/{id}/reject") => {
+            Sample::new(path.replace("{id}", "fpca-none"), &[404]).form(&[("reason", "matrix test")])
+        }
         ("GET", "/api/elections/{id}/results" | "/elections/{id}/results") => {
             Sample::new(path.replace("{id}", &format!("{state}-results")), &[200])
         }

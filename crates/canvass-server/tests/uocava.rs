@@ -20,7 +20,7 @@ use canvass_core::{
     uocava::{Classification, DeadlineStanding, Delivery},
     voter::VoterStatus,
 };
-use canvass_server::{demo_uocava, public_app, uocava, voters};
+use canvass_server::{demo_uocava, keys, outbox_seal, public_app, uocava, voters};
 use canvass_store::{DeliveryMethod, StoredUocavaDelivery, StoredUocavaRequest};
 use support::{Reply, TestNode, form, get, send, test_node};
 use time::Duration;
@@ -121,11 +121,13 @@ async fn an_fpca_through_the_form_registers_a_temporary_voter_and_records_the_re
     assert!(ledger.contains("uocava.request") && ledger.contains(&format!("voter:{}", request.registration_number)));
     assert_no_personal_value(&ledger, "the ledger");
 
-    // The same FPCA again updates nothing on the roll but is a new request (the latest counts).
+    // The same FPCA again matches a voter on the roll: the anonymous form does not change them,
+    // it is held for a clerk (tests/uocava_pending.rs), with the same answer.
     let again = send(&app, form("/uocava/fpca", &fpca_fields(&county_id, &precinct_id), &[])).await;
     assert_eq!(again.status, StatusCode::OK);
-    assert_eq!(store.uocava_requests(year).await.unwrap().len(), 2);
-    assert_eq!(uocava::current_requests(store, year).await.unwrap().len(), 1);
+    assert!(again.body.contains("Request received"));
+    assert_eq!(store.uocava_requests(year).await.unwrap().len(), 1);
+    assert_eq!(store.pending_fpcas(true).await.unwrap().len(), 1);
     assert_eq!(store.voter(&request.registration_number).await.unwrap().unwrap().status, VoterStatus::Temporary);
 }
 
@@ -148,10 +150,17 @@ async fn a_ballot_link_asks_for_the_birth_date_and_works_once() {
     let deliveries = store.uocava_deliveries(&content.election.id).await.unwrap();
     assert_eq!(deliveries.len(), 1);
     assert_eq!(deliveries[0].method.token_hash(), Some(uocava::token_hash(token).unwrap().as_str()));
+    // The message with the link is sealed under the voter's ring until the outbox sends it.
     let mail = store.recent_mail(10).await.unwrap();
-    let message = mail.iter().find(|message| message.body.contains(&path)).expect("the link is in the outbox");
-    assert_eq!(message.recipient, format!("voter:{}", demo.registration_number));
-    assert!(!message.body.contains("examplia.invalid") && !message.recipient.contains('@'));
+    let recipient = format!("voter:{}", demo.registration_number);
+    let message = mail.iter().find(|message| message.recipient == recipient).expect("the link message is queued");
+    assert!(!message.body.contains(token) && outbox_seal::is_sealed(&message.body), "{}", message.body);
+    let voter = store.voter(&demo.registration_number).await.unwrap().unwrap();
+    let ring = test.node.keys().current(store, &voter.jurisdiction).await.unwrap();
+    let opened = outbox_seal::open_body(&ring, &recipient, &message.body).unwrap();
+    assert!(opened.contains(&path), "the sender opens the link");
+    assert!(outbox_seal::open_body(&ring, "voter:SOMEONE-ELSE", &message.body).is_err(), "bound to its recipient");
+    assert!(!opened.contains("examplia.invalid") && !message.recipient.contains('@'));
     let ballots = store.voter_ballots(&demo.registration_number).await.unwrap();
     assert_eq!(ballots[0].status, BallotStatus::Absentee(AbsenteeStatus::Sent), "the ballot is tracked as sent");
 
@@ -470,4 +479,64 @@ async fn the_demo_military_voter_shows_a_downloaded_ballot() {
     assert!(page.body.contains("As a one-time online download link.") && page.body.contains("you downloaded it"));
     let ledger = ledger_text(&test).await;
     assert!(ledger.lines().any(|line| line.contains("uocava.download") && line.contains("allowed")));
+}
+
+/// The canary of the link: after a send, the token is nowhere in the SQLite file or its WAL
+/// (the delivery keeps its hash, the outbox its sealed message) before the outbox sends it.
+#[tokio::test]
+async fn the_link_token_is_not_at_rest_before_the_outbox_sends_it() {
+    let (test, _app) = demo().await;
+    let store = test.node.store();
+    let content = &test.demo.as_ref().unwrap().content;
+    let demo = demo_uocava::load(store, &test.node.system_audit(), test.node.keys(), content, "").await.unwrap();
+    let token = demo.link.trim_start_matches("/uocava/ballot/").to_owned();
+    assert_eq!(token.len(), 64);
+    assert!(store.recent_mail(20).await.unwrap().iter().any(|message| message.sent_at.is_none()), "not sent yet");
+    let database = test.database_path();
+    let mut scanned = 0;
+    for path in [database.clone(), database.with_extension("db-wal")] {
+        let Ok(bytes) = std::fs::read(&path) else { continue };
+        scanned += bytes.len();
+        assert!(!bytes.windows(token.len()).any(|window| window == token.as_bytes()), "the token is in {path:?}");
+    }
+    assert!(scanned > 0, "the scan read the database");
+    // The scan can see what is there: the token's hash is stored in the clear.
+    let hash = uocava::token_hash(&token).unwrap();
+    let stored: Vec<u8> = [database.clone(), database.with_extension("db-wal")]
+        .iter()
+        .filter_map(|path| std::fs::read(path).ok())
+        .flatten()
+        .collect();
+    assert!(stored.windows(hash.len()).any(|window| window == hash.as_bytes()), "the scan sees the delivery row");
+    // Nor any link at all: the message's text is sealed.
+    let prefix = b"/uocava/ballot/";
+    assert!(!stored.windows(prefix.len()).any(|window| window == prefix), "a link is at rest");
+}
+
+/// A key rotation does not retire the version a queued link message is sealed under (the
+/// outbox could no longer open it); once it is sent, the version retires.
+#[tokio::test]
+async fn a_rotation_keeps_the_key_of_a_queued_link_until_it_is_sent() {
+    let (test, _app) = demo().await;
+    let store = test.node.store();
+    let content = &test.demo.as_ref().unwrap().content;
+    let audit = test.node.system_audit();
+    let demo = demo_uocava::load(store, &audit, test.node.keys(), content, "").await.unwrap();
+    let recipient = format!("voter:{}", demo.registration_number);
+    let voter = store.voter(&demo.registration_number).await.unwrap().unwrap();
+    let roll = voter.jurisdiction.clone();
+    let ring = test.node.keys().current(store, &roll).await.unwrap();
+    let old = ring.active_version();
+    keys::rotate(store, &audit, &ring).await.unwrap();
+    let ring = keys::reload(store, &ring).await.unwrap();
+    while voters::reseal_batch(store, &audit, &ring, old, 500).await.unwrap() > 0 {}
+    assert!(store.key_version_usage(&roll).await.unwrap().iter().all(|usage| usage.version != old || usage.rows == 0));
+    assert!(keys::retire_unused(store, &audit, &roll).await.unwrap().is_empty(), "the queued link needs it");
+    let queued = store.pending_mail(100).await.unwrap();
+    let message = queued.iter().find(|message| message.recipient == recipient).unwrap();
+    assert!(outbox_seal::open_body(&ring, &recipient, &message.body).unwrap().contains(&demo.link));
+    for message in queued.iter().filter(|message| message.recipient.starts_with("voter:")) {
+        store.mark_mail_sent(message.id, now_millis()).await.unwrap();
+    }
+    assert_eq!(keys::retire_unused(store, &audit, &roll).await.unwrap(), vec![old], "sent: the version retires");
 }

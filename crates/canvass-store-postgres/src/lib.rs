@@ -4,6 +4,7 @@
 mod duplicates;
 mod election_definitions;
 mod incidents;
+mod pending_fpca;
 mod results;
 mod results_snapshots;
 mod uocava;
@@ -2294,5 +2295,21 @@ impl Store for PostgresStore {
         registration_number: &str,
     ) -> Result<Vec<canvass_store::StoredUocavaDelivery>, StoreError> {
         voter_uocava::deliveries(&self.pool, registration_number).await
+    }
+
+    async fn insert_pending_fpca(&self, pending: &canvass_store::StoredPendingFpca) -> Result<(), StoreError> {
+        pending_fpca::insert(&self.pool, pending).await
+    }
+
+    async fn pending_fpcas(&self, undecided_only: bool) -> Result<Vec<canvass_store::StoredPendingFpca>, StoreError> {
+        pending_fpca::list(&self.pool, undecided_only).await
+    }
+
+    async fn pending_fpca(&self, id: &str) -> Result<Option<canvass_store::StoredPendingFpca>, StoreError> {
+        pending_fpca::one(&self.pool, id).await
+    }
+
+    async fn decide_pending_fpca(&self, id: &str, decision: &canvass_store::FpcaDecision) -> Result<bool, StoreError> {
+        pending_fpca::decide(&self.pool, id, decision).await
     }
 }

@@ -33,6 +33,7 @@ use crate::{
 
 mod duplicates;
 mod incidents;
+mod pending_fpca;
 mod records;
 mod results_snapshots;
 mod uocava;
@@ -139,6 +140,7 @@ pub fn scenarios() -> Vec<Scenario> {
     .chain(incidents::scenarios())
     .chain(uocava::scenarios())
     .chain(voter_uocava::scenarios())
+    .chain(pending_fpca::scenarios())
     .collect()
 }
 

@@ -8,6 +8,7 @@ pub mod duplicates;
 mod error;
 pub mod incidents;
 pub mod ledger;
+pub mod pending_fpca;
 pub mod places;
 pub mod results;
 pub mod results_snapshots;
@@ -39,6 +40,7 @@ pub use incidents::{IncidentQuery, StoredIncidentUpdate};
 pub use ledger::{
     LEDGER_SEARCH_LIMIT, LedgerAppend, LedgerQuery, LedgerRow, LedgerTile, StoredCheckpoint, StoredCosignature,
 };
+pub use pending_fpca::{FpcaDecision, StoredPendingFpca};
 pub use places::{StoredPlacesImport, StoredPollingPlace};
 pub use results::{ResultsWrite, StoredPrecinctReturn, StoredResultsChange};
 pub use results_snapshots::{SnapshotHeader, StoredBody, StoredSnapshot, StoredSnapshotFile};
@@ -537,4 +539,19 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// voter has.
     async fn voter_uocava_deliveries(&self, registration_number: &str)
     -> Result<Vec<StoredUocavaDelivery>, StoreError>;
+
+    // FPCAs from the public form held for a clerk's decision (migration 0021): the request
+    // sealed, the voter it matched, one decision each. Append-only.
+
+    /// Stores a held FPCA (`decision` ignored). `AlreadyExists` for a taken id; `Missing` if
+    /// the jurisdiction has no voter with that registration number.
+    async fn insert_pending_fpca(&self, pending: &StoredPendingFpca) -> Result<(), StoreError>;
+    /// Every held FPCA with its decision, if any, oldest first; only the undecided with
+    /// `undecided_only`.
+    async fn pending_fpcas(&self, undecided_only: bool) -> Result<Vec<StoredPendingFpca>, StoreError>;
+    /// One held FPCA with its decision.
+    async fn pending_fpca(&self, id: &str) -> Result<Option<StoredPendingFpca>, StoreError>;
+    /// Records the decision, once: `false` and nothing written if one is recorded already;
+    /// `Missing` for an unknown id.
+    async fn decide_pending_fpca(&self, id: &str, decision: &FpcaDecision) -> Result<bool, StoreError>;
 }
