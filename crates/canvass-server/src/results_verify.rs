@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::{
     ServerError,
     results_ledger::{self, LEDGER},
-    results_publish::{MANIFEST, Manifest, SIGNATURE, check_path, sha256_hex},
+    results_publish::{MANIFEST, Manifest, ManifestFile, SIGNATURE, check_path, sha256_hex},
     results_routes::{archive_html, archive_json, encodings, landing_html, node_key_text, pointer_json},
 };
 
@@ -117,9 +117,10 @@ struct CsvRow {
 }
 
 /// What publication's checks keep between snapshots: the rows of each county CSV read before,
-/// by the file's SHA-256, with the numbering of their names. An upload changes one county's
-/// CSV; the other counties' files are the same bytes, and reading them again was most of the
-/// checks' time. Only files whose bytes were seen to hash to their key are kept.
+/// by the file's SHA-256, with the numbering of their names, and the contest and county JSON
+/// files parsed. An upload changes one county's CSV and JSON and the contests it votes on; the
+/// other files are the same bytes, and reading them again was most of the checks' time. Only
+/// files whose bytes were seen to hash to their key are kept, and only those of the last check.
 #[derive(Default)]
 pub struct TotalsMemo {
     kept: std::sync::Mutex<KeptRows>,
@@ -135,6 +136,43 @@ impl std::fmt::Debug for TotalsMemo {
 struct KeptRows {
     names: Names,
     rows: HashMap<String, std::sync::Arc<Vec<CsvRow>>>,
+    /// The contest and county JSON files read, parsed, by hash.
+    json: HashMap<String, std::sync::Arc<Value>>,
+}
+
+/// The JSON files of one check: those parsed for an earlier one, and those parsed now (kept
+/// for the next, when `keep`).
+#[derive(Default)]
+struct ParsedJson {
+    earlier: HashMap<String, std::sync::Arc<Value>>,
+    now: HashMap<String, std::sync::Arc<Value>>,
+    keep: bool,
+}
+
+impl ParsedJson {
+    fn parse(
+        &mut self,
+        file: &ManifestFile,
+        read: &Reader<'_>,
+        problems: &mut Vec<String>,
+    ) -> Option<std::sync::Arc<Value>> {
+        let value = match self.earlier.remove(&file.sha256) {
+            Some(value) => value,
+            None => {
+                let body = read(&file.path)?;
+                let value = std::sync::Arc::new(parse_body(&file.path, body, problems)?);
+                // Kept only under the hash its bytes really have.
+                if !self.keep || sha256_hex(body) != file.sha256 {
+                    return Some(value);
+                }
+                value
+            }
+        };
+        if self.keep {
+            self.now.insert(file.sha256.clone(), value.clone());
+        }
+        Some(value)
+    }
 }
 
 /// Past this many names the numbering starts again, so a node publishing many elections does
@@ -237,7 +275,10 @@ fn read_sums(
 }
 
 fn parse_json(path: &str, read: &Reader<'_>, problems: &mut Vec<String>) -> Option<Value> {
-    let body = read(path)?;
+    parse_body(path, read(path)?, problems)
+}
+
+fn parse_body(path: &str, body: &[u8], problems: &mut Vec<String>) -> Option<Value> {
     match serde_json::from_slice(body) {
         Ok(value) => Some(value),
         Err(_) => {
@@ -301,6 +342,11 @@ pub fn check_totals(
     if let Some(results) = results {
         problems.extend(check_against_results(results, &sums));
     }
+    let mut parsed = ParsedJson {
+        earlier: sums.kept.as_mut().map(|kept| std::mem::take(&mut kept.json)).unwrap_or_default(),
+        now: HashMap::new(),
+        keep: memo.is_some(),
+    };
     let state = |contest: &str, choice: &str| sums.state(contest, choice);
     if let Some(summary) = parse_json("summary.json", read, &mut problems) {
         for contest in summary.get("contests").and_then(Value::as_array).map_or(&[][..], Vec::as_slice) {
@@ -312,7 +358,7 @@ pub fn check_totals(
     for file in &manifest.files {
         let path = file.path.as_str();
         if path.starts_with("contests/") && path.ends_with(".json") {
-            let Some(contest) = parse_json(path, read, &mut problems) else { continue };
+            let Some(contest) = parsed.parse(file, read, &mut problems) else { continue };
             check_contest(path, "", &contest, &state, &mut problems);
             for county in contest.get("counties").and_then(Value::as_array).map_or(&[][..], Vec::as_slice) {
                 let county_id = county.pointer("/county/id").and_then(Value::as_str).unwrap_or("?");
@@ -320,7 +366,7 @@ pub fn check_totals(
                 check_contest(path, &format!("county {county_id}, "), county, &expected, &mut problems);
             }
         } else if path.starts_with("counties/") && path.ends_with(".json") && !path.contains("/results") {
-            let Some(county) = parse_json(path, read, &mut problems) else { continue };
+            let Some(county) = parsed.parse(file, read, &mut problems) else { continue };
             check_county(path, &county, &sums, &mut problems);
         } else if path.starts_with("counties/") && (path.ends_with("/results.xml") || path.ends_with("/results.json")) {
             let csv_path = format!("{}/results.csv", path.rsplit_once('/').map_or("", |(directory, _)| directory));
@@ -334,6 +380,7 @@ pub fn check_totals(
     }
     if let (Some(memo), Some(mut kept)) = (memo, sums.kept.take()) {
         kept.names = std::mem::take(&mut sums.names);
+        kept.json = parsed.now;
         if let Ok(mut slot) = memo.kept.lock() {
             *slot = kept;
         }

@@ -682,3 +682,59 @@ async fn the_listeners_hot_path_answers_as_the_router_does() {
     assert!(series.ends_with(" 2"), "{series}");
     listeners.shutdown().await;
 }
+
+/// The checks keep the county CSVs and JSON files they read, by hash, for the next snapshot;
+/// what they keep never lets a changed file through, whether its manifest entry was left as it
+/// was or changed with it.
+#[test]
+fn what_the_checks_keep_never_hides_a_changed_county_file() {
+    let results = results(5);
+    let signer = canvass_crypto::NodeSigningKey::generate().unwrap();
+    let key = signer.public_key();
+    let published_at = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let memo = results_publish::RenderMemo::default();
+    let sign = |bytes: &[u8]| signer.sign(bytes);
+    let built = results_publish::build(&results, &pages, &memo, 1, published_at, sign).unwrap();
+    results_publish::check(&results, &built, &key, &|_| false, Some(&memo.totals)).unwrap();
+    // Checked again from what was kept: the same answer.
+    results_publish::check(&results, &built, &key, &|_| false, Some(&memo.totals)).unwrap();
+
+    let csv_path = built.files.keys().find(|path| path.ends_with("/results.csv")).unwrap().clone();
+    let altered = bump_first_count(&built.files[&csv_path]);
+
+    // The body changed, its manifest entry not: the kept rows under the old hash must not stand in.
+    let mut stale_entry = results_publish::build(&results, &pages, &memo, 2, published_at, sign).unwrap();
+    stale_entry.files.insert(csv_path.clone(), altered.clone().into());
+    let error =
+        results_publish::check(&results, &stale_entry, &key, &|_| false, Some(&memo.totals)).unwrap_err().to_string();
+    assert!(error.contains(&format!("{csv_path}: the body does not match its manifest entry")), "{error}");
+
+    // The body and its manifest entry changed together: read afresh, and its counts no longer
+    // match the accepted results nor the published totals.
+    let mut new_entry = results_publish::build(&results, &pages, &memo, 3, published_at, sign).unwrap();
+    let hash = results_publish::sha256_hex(&altered);
+    for file in &mut new_entry.manifest.files {
+        if file.path == csv_path {
+            file.sha256 = hash.clone();
+            file.size = altered.len() as u64;
+        }
+    }
+    new_entry.files.insert(csv_path.clone(), altered.into());
+    let error =
+        results_publish::check(&results, &new_entry, &key, &|_| false, Some(&memo.totals)).unwrap_err().to_string();
+    assert!(error.contains("do not hold the accepted precinct counts"), "{error}");
+    assert!(error.contains("precincts sum to"), "{error}");
+}
+
+/// A county CSV with its first row's total one higher.
+fn bump_first_count(csv: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8(csv.to_vec()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut fields: Vec<String> = lines[1].split(',').map(str::to_owned).collect();
+    let votes: u64 = fields[8].parse().unwrap();
+    fields[8] = (votes + 1).to_string();
+    lines[1] = fields.join(",");
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out.into_bytes()
+}
