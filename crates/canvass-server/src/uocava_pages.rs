@@ -463,8 +463,13 @@ async fn fpca_submit(
     let settings = VriSettings { jurisdiction, actor: Actor::Anonymous.to_string(), precinct: None };
     let audit = public_audit(&node);
     // A request for a voter already on the roll is held for a clerk (uocava_pending); the
-    // answer is the same either way, so the form does not tell who is on the roll.
-    match uocava_pending::receive_public_fpca(node.store(), &audit, &ring, &read, &settings).await {
+    // answer is the same either way, so the form does not tell who is on the roll. Holding and
+    // registering take different times, so the answer waits until the same moment whichever
+    // was done (or refused).
+    let answer_at = tokio::time::Instant::now() + FPCA_ANSWER_TIME;
+    let outcome = uocava_pending::receive_public_fpca(node.store(), &audit, &ring, &read, &settings).await;
+    tokio::time::sleep_until(answer_at).await;
+    match outcome {
         Ok(_) => {
             node.outbox_signal().notify_one();
             layout(FPCA_TITLE, node.is_demo(), received(year, delivery)).into_response()
@@ -480,6 +485,10 @@ async fn fpca_submit(
         Err(error) => PageError(error).into_response(),
     }
 }
+
+/// How long a sent form's answer takes, whatever was done with it: longer than holding or
+/// registering takes, so their difference does not show (a form is sent once, not in a hurry).
+const FPCA_ANSWER_TIME: std::time::Duration = std::time::Duration::from_millis(400);
 
 /// The answer to an accepted form, whether it was applied or held for a clerk: it depends on
 /// what was asked only.
