@@ -23,7 +23,7 @@ use canvass_core::{
 use canvass_crypto::{SecretString, generate_password};
 use canvass_server::{access, admin_app, keys, service, staff};
 use serde_json::json;
-use support::{PASSWORD, Reply, TestNode, send, test_node};
+use support::{PASSWORD, Reply, Session, TestNode, send, test_node};
 use time::macros::date;
 
 const STATE: &str = "st-ballots";
@@ -398,72 +398,22 @@ async fn auditors_read_ballots_clerks_record_them_and_others_are_refused() {
 async fn the_voter_page_shows_ballots_and_records_a_step_through_its_form() {
     let world = World::new().await;
     world.member("clerk", StaffRole::RegistrationClerk).await;
-    let session = Session::open(&world, "clerk").await;
+    let session = Session::open(&world.test.node, &world.app, "clerk").await;
     let voter_page = format!("/jurisdictions/{COUNTY}/voters/BV1001");
-    let page = session.get(&world, &voter_page).await;
+    let page = session.get(&voter_page).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("No absentee or provisional ballot recorded") && page.body.contains("name=\"step\""));
     assert!(!page.body.contains("<script"));
     let action = format!("{voter_page}/ballots");
     let fields = [("election", AHEAD), ("step", "request"), ("decision", ""), ("reason", ""), ("on", "2026-10-01")];
-    let forged = session.post(&world, &action, &fields, false).await;
+    let forged = session.post(&action, &fields, false).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN, "a post without its anti-forgery token is refused");
-    let recorded = session.post(&world, &action, &fields, true).await;
+    let recorded = session.post(&action, &fields, true).await;
     assert_eq!(recorded.status, StatusCode::SEE_OTHER, "{}", recorded.body);
-    let page = session.get(&world, &voter_page).await;
+    let page = session.get(&voter_page).await;
     assert!(page.body.contains("requested") && page.body.contains("2026-10-01"), "{}", page.body);
     let illegal = [("election", AHEAD), ("step", "accept"), ("decision", ""), ("reason", ""), ("on", "")];
-    let refused = session.post(&world, &action, &illegal, true).await;
+    let refused = session.post(&action, &illegal, true).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
     assert!(refused.body.contains("From requested it can be sent or cancelled."), "{}", refused.body);
-}
-
-/// A browser's signed-in session: its cookie and the anti-forgery token its pages carry (as in
-/// tests/voters.rs).
-struct Session {
-    cookie: String,
-    csrf: String,
-}
-
-impl Session {
-    /// Signs `name` in with password and a TOTP code, enrolling a second factor first.
-    async fn open(world: &World, name: &str) -> Self {
-        let store = world.test.node.store();
-        let username = Username::parse(name).unwrap();
-        let secret = canvass_crypto::TotpSecret::generate().unwrap();
-        let sealed = secret.seal(world.test.node.totp_key(), name).unwrap();
-        let account = store.staff_account(&username).await.unwrap().unwrap();
-        let account =
-            canvass_core::credential::StaffAccount { totp_secret: Some(sealed), totp_last_step: 0, ..account };
-        store.upsert_staff_account(&account).await.unwrap();
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-        let reply = support::sign_in(&world.app, name, PASSWORD, &secret.code_at(now)).await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-        let mut session = Self { cookie: support::session_cookie(&reply).unwrap(), csrf: String::new() };
-        let page = session.get(world, "/voters").await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        let marker = "name=\"csrf\" value=\"";
-        let start = page.body.find(marker).unwrap() + marker.len();
-        let length = page.body[start..].find('"').unwrap();
-        session.csrf = page.body[start..start + length].to_owned();
-        session
-    }
-
-    async fn get(&self, world: &World, path: &str) -> Reply {
-        let request = axum::http::Request::get(path)
-            .header(axum::http::header::COOKIE, format!("{}={}", access::SESSION_COOKIE, self.cookie))
-            .body(axum::body::Body::empty())
-            .unwrap();
-        send(&world.app, request).await
-    }
-
-    /// A form post with the cookie, with or without the anti-forgery field.
-    async fn post(&self, world: &World, path: &str, fields: &[(&str, &str)], with_csrf: bool) -> Reply {
-        let mut fields = fields.to_vec();
-        if with_csrf {
-            fields.push(("csrf", &self.csrf));
-        }
-        let cookie = format!("{}={}", access::SESSION_COOKIE, self.cookie);
-        send(&world.app, support::form(path, &fields, &[("cookie", &cookie)])).await
-    }
 }

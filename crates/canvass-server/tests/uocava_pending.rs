@@ -23,7 +23,7 @@ use canvass_core::{
 };
 use canvass_crypto::SecretString;
 use canvass_server::{access, admin_app, outbox_seal, public_app, staff, voters};
-use support::{PASSWORD, Reply, TestNode, form, send, test_node};
+use support::{PASSWORD, Reply, Session, TestNode, form, send, test_node};
 
 const FIRST: &str = "Ottilie";
 const LAST: &str = "Farshore";
@@ -198,19 +198,19 @@ async fn an_fpca_for_a_voter_on_the_roll_is_held_until_a_clerk_confirms() {
     // A clerk of the county: the list, the values (a confidential read on the record), and the
     // confirmation (the anti-forgery token required).
     world.member("fpca-clerk", StaffRole::RegistrationClerk).await;
-    let session = Session::open(&world, "fpca-clerk").await;
-    let list = session.get(&world, "/uocava/pending").await;
+    let session = Session::open(&world.test.node, &world.admin, "fpca-clerk").await;
+    let list = session.get("/uocava/pending").await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.body);
     assert!(list.body.contains(&id) && list.body.contains(&number) && !list.body.contains(OTHER_EMAIL));
-    let detail = session.get(&world, &path).await;
+    let detail = session.get(&path).await;
     assert_eq!(detail.status, StatusCode::OK, "{}", detail.body);
     assert!(detail.body.contains(OTHER_EMAIL) && detail.body.contains(OTHER_STREET), "{}", detail.body);
     assert!(world.ledger().await.matches("voter.read").count() > ledger_reads_before, "the view is a read");
-    let forged = session.post(&world, &format!("{path}/confirm"), &[], false).await;
+    let forged = session.post(&format!("{path}/confirm"), &[], false).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN, "{}", forged.body);
     assert_eq!(world.email_of(&number).await.as_deref(), Some(EMAIL));
 
-    let confirmed = session.post(&world, &format!("{path}/confirm"), &[], true).await;
+    let confirmed = session.post(&format!("{path}/confirm"), &[], true).await;
     assert_eq!(confirmed.status, StatusCode::SEE_OTHER, "{}", confirmed.body);
     assert_eq!(world.email_of(&number).await.as_deref(), Some(OTHER_EMAIL), "applied as an FPCA is");
     let requests = store.uocava_requests(year).await.unwrap();
@@ -219,7 +219,7 @@ async fn an_fpca_for_a_voter_on_the_roll_is_held_until_a_clerk_confirms() {
     let decision = store.pending_fpca(&id).await.unwrap().unwrap().decision.unwrap();
     assert!(decision.confirmed && decision.actor.contains("fpca-clerk"), "{decision:?}");
     assert!(store.pending_fpcas(true).await.unwrap().is_empty());
-    let again = session.post(&world, &format!("{path}/confirm"), &[], true).await;
+    let again = session.post(&format!("{path}/confirm"), &[], true).await;
     assert_eq!(again.status, StatusCode::CONFLICT, "decided once: {}", again.body);
     let ledger = world.ledger().await;
     assert!(ledger.contains("uocava.confirm"));
@@ -255,54 +255,6 @@ async fn rejecting_a_held_fpca_leaves_the_voter_unchanged() {
         world.with_token(&clerk, Method::POST, "/uocava/pending/fpca-nothing/reject", &[("reason", "x")]).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert!(world.ledger().await.contains("uocava.reject"));
-}
-
-/// A browser's signed-in session: its cookie and the anti-forgery token its pages carry (as in
-/// tests/ballots.rs).
-struct Session {
-    cookie: String,
-    csrf: String,
-}
-
-impl Session {
-    async fn open(world: &World, name: &str) -> Self {
-        let store = world.test.node.store();
-        let username = Username::parse(name).unwrap();
-        let secret = canvass_crypto::TotpSecret::generate().unwrap();
-        let sealed = secret.seal(world.test.node.totp_key(), name).unwrap();
-        let account = store.staff_account(&username).await.unwrap().unwrap();
-        let account =
-            canvass_core::credential::StaffAccount { totp_secret: Some(sealed), totp_last_step: 0, ..account };
-        store.upsert_staff_account(&account).await.unwrap();
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-        let reply = support::sign_in(&world.admin, name, PASSWORD, &secret.code_at(now)).await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-        let mut session = Self { cookie: support::session_cookie(&reply).unwrap(), csrf: String::new() };
-        let page = session.get(world, "/voters").await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        let marker = "name=\"csrf\" value=\"";
-        let start = page.body.find(marker).unwrap() + marker.len();
-        let length = page.body[start..].find('"').unwrap();
-        session.csrf = page.body[start..start + length].to_owned();
-        session
-    }
-
-    async fn get(&self, world: &World, path: &str) -> Reply {
-        let request = axum::http::Request::get(path)
-            .header(axum::http::header::COOKIE, format!("{}={}", access::SESSION_COOKIE, self.cookie))
-            .body(axum::body::Body::empty())
-            .unwrap();
-        send(&world.admin, request).await
-    }
-
-    async fn post(&self, world: &World, path: &str, fields: &[(&str, &str)], with_csrf: bool) -> Reply {
-        let mut fields = fields.to_vec();
-        if with_csrf {
-            fields.push(("csrf", &self.csrf));
-        }
-        let cookie = format!("{}={}", access::SESSION_COOKIE, self.cookie);
-        send(&world.admin, form(path, &fields, &[("cookie", &cookie)])).await
-    }
 }
 
 /// The demo holds one FPCA (a second form for its overseas voter), shown to its administrator

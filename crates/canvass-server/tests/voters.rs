@@ -20,7 +20,7 @@ use canvass_core::{
 };
 use canvass_crypto::{SecretString, generate_password};
 use canvass_server::{access, admin_app, keys, service, staff};
-use support::{PASSWORD, Reply, TestNode, send, test_node};
+use support::{PASSWORD, Reply, Session, TestNode, send, test_node};
 
 const STATE: &str = "st-search";
 const COUNTY: &str = "co-search";
@@ -361,64 +361,15 @@ async fn nvra_rules_refuse_what_they_must_and_an_allowed_change_is_kept_with_its
     assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.body);
 }
 
-/// A browser's signed-in session: its cookie and the anti-forgery token its pages carry.
-struct Session {
-    cookie: String,
-    csrf: String,
-}
-
-impl Session {
-    /// Signs `name` in with password and a TOTP code, enrolling a second factor first.
-    async fn open(world: &World, name: &str) -> Self {
-        let store = world.test.node.store();
-        let username = Username::parse(name).unwrap();
-        let secret = canvass_crypto::TotpSecret::generate().unwrap();
-        let sealed = secret.seal(world.test.node.totp_key(), name).unwrap();
-        let account = store.staff_account(&username).await.unwrap().unwrap();
-        let account =
-            canvass_core::credential::StaffAccount { totp_secret: Some(sealed), totp_last_step: 0, ..account };
-        store.upsert_staff_account(&account).await.unwrap();
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-        let reply = support::sign_in(&world.app, name, PASSWORD, &secret.code_at(now)).await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-        let mut session = Self { cookie: support::session_cookie(&reply).unwrap(), csrf: String::new() };
-        let page = session.get(world, "/voters").await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        let marker = "name=\"csrf\" value=\"";
-        let start = page.body.find(marker).unwrap() + marker.len();
-        let length = page.body[start..].find('"').unwrap();
-        session.csrf = page.body[start..start + length].to_owned();
-        session
-    }
-
-    async fn get(&self, world: &World, path: &str) -> Reply {
-        let request = axum::http::Request::get(path)
-            .header(axum::http::header::COOKIE, format!("{}={}", access::SESSION_COOKIE, self.cookie))
-            .body(axum::body::Body::empty())
-            .unwrap();
-        send(&world.app, request).await
-    }
-
-    /// A form post with the cookie, with or without the anti-forgery field.
-    async fn post(&self, world: &World, path: &str, fields: &[(&str, &str)], with_csrf: bool) -> Reply {
-        let mut fields = fields.to_vec();
-        if with_csrf {
-            fields.push(("csrf", &self.csrf));
-        }
-        let cookie = format!("{}={}", access::SESSION_COOKIE, self.cookie);
-        send(&world.app, support::form(path, &fields, &[("cookie", &cookie)])).await
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_pages_search_without_javascript_and_change_a_status_through_a_form() {
     let world = World::new().await;
     world.member("clerk", StaffRole::RegistrationClerk).await;
-    let session = Session::open(&world, "clerk").await;
+    let session = Session::open(&world.test.node, &world.app, "clerk").await;
 
-    let home = session.get(&world, "/voters").await;
+    let home = session.get("/voters").await;
     assert!(home.body.contains(&format!("/jurisdictions/{COUNTY}/voters")), "{}", home.body);
-    let form = session.get(&world, &format!("/jurisdictions/{COUNTY}/voters")).await;
+    let form = session.get(&format!("/jurisdictions/{COUNTY}/voters")).await;
     assert_eq!(form.status, StatusCode::OK);
     assert!(
         form.body.contains("name=\"ssn4\"") && form.body.contains("name=\"reason\"") && !form.body.contains("<script")
@@ -426,20 +377,20 @@ async fn the_admin_pages_search_without_javascript_and_change_a_status_through_a
 
     let search = format!("/jurisdictions/{COUNTY}/voters");
     let fields = [("last_name", "Hopper"), ("first_name", "Grace")];
-    let forged = session.post(&world, &search, &fields, false).await;
+    let forged = session.post(&search, &fields, false).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN, "a post without its anti-forgery token is refused");
-    let found = session.post(&world, &search, &fields, true).await;
+    let found = session.post(&search, &fields, true).await;
     assert_eq!(found.status, StatusCode::OK, "{}", found.body);
     assert!(found.body.contains("SR1001") && found.body.contains("SR1002") && !found.body.contains("1906-12-09"));
 
     let confidential =
         [("ssn4", "1234"), ("last_name", "Hopper"), ("birth_date", "1906-12-09"), ("confidential", "on")];
-    let refused = session.post(&world, &search, &confidential, true).await;
+    let refused = session.post(&search, &confidential, true).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.body);
     assert!(refused.body.contains("reason"), "{}", refused.body);
     let mut with_reason = confidential.to_vec();
     with_reason.push(("reason", "Voter at the counter"));
-    let opened = session.post(&world, &search, &with_reason, true).await;
+    let opened = session.post(&search, &with_reason, true).await;
     assert_eq!(opened.status, StatusCode::OK, "{}", opened.body);
     assert!(opened.body.contains("NC-DL-555") && opened.body.contains("1906-12-09"), "{}", opened.body);
     let reads = world.ledger("action=voter.read").await;
@@ -447,17 +398,17 @@ async fn the_admin_pages_search_without_javascript_and_change_a_status_through_a
     assert_eq!(reads[0]["justification"], "Voter at the counter");
 
     let voter_page = format!("/jurisdictions/{COUNTY}/voters/SR1003");
-    let page = session.get(&world, &voter_page).await;
+    let page = session.get(&voter_page).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("No status change recorded") && page.body.contains("change_of_address_after_notice"));
     let status = format!("{voter_page}/status");
     let change = [("status", "removed"), ("reason", "death"), ("effective", "2025-03-01")];
-    let changed = session.post(&world, &status, &change, true).await;
+    let changed = session.post(&status, &change, true).await;
     assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
-    let page = session.get(&world, &voter_page).await;
+    let page = session.get(&voter_page).await;
     assert!(page.body.contains("2025-03-01") && page.body.contains("removed on notice of death"), "{}", page.body);
     let nvra = [("status", "active"), ("reason", "reactivated_by_contact")];
-    let refused = session.post(&world, &status, &nvra, true).await;
+    let refused = session.post(&status, &nvra, true).await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.body);
     assert!(refused.body.contains("reactivated_by_contact"), "the rule's sentence is shown: {}", refused.body);
 }

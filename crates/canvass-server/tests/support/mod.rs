@@ -173,3 +173,56 @@ pub fn session_cookie(reply: &Reply) -> Option<String> {
     let pair = set_cookie.split(';').next()?;
     pair.strip_prefix(&format!("{}=", access::SESSION_COOKIE)).filter(|value| !value.is_empty()).map(str::to_owned)
 }
+
+/// A browser's signed-in session on the admin pages: its cookie and the anti-forgery token its
+/// pages carry.
+pub struct Session {
+    app: Router,
+    cookie: String,
+    csrf: String,
+}
+
+impl Session {
+    /// Signs `name` (whose password is [`PASSWORD`]) in with a TOTP code, enrolling a second
+    /// factor first.
+    pub async fn open(node: &Node, app: &Router, name: &str) -> Self {
+        let store = node.store();
+        let username = Username::parse(name).unwrap();
+        let secret = canvass_crypto::TotpSecret::generate().unwrap();
+        let sealed = secret.seal(node.totp_key(), name).unwrap();
+        let account = store.staff_account(&username).await.unwrap().unwrap();
+        let account =
+            canvass_core::credential::StaffAccount { totp_secret: Some(sealed), totp_last_step: 0, ..account };
+        store.upsert_staff_account(&account).await.unwrap();
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let reply = sign_in(app, name, PASSWORD, &secret.code_at(now)).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        let cookie = session_cookie(&reply).unwrap();
+        let mut session = Self { app: app.clone(), cookie, csrf: String::new() };
+        let page = session.get("/voters").await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let marker = "name=\"csrf\" value=\"";
+        let start = page.body.find(marker).unwrap() + marker.len();
+        let length = page.body[start..].find('"').unwrap();
+        session.csrf = page.body[start..start + length].to_owned();
+        session
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        let request = Request::get(path)
+            .header(header::COOKIE, format!("{}={}", access::SESSION_COOKIE, self.cookie))
+            .body(Body::empty())
+            .unwrap();
+        send(&self.app, request).await
+    }
+
+    /// A form post with the cookie, with or without the anti-forgery field.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)], with_csrf: bool) -> Reply {
+        let mut fields = fields.to_vec();
+        if with_csrf {
+            fields.push(("csrf", &self.csrf));
+        }
+        let cookie = format!("{}={}", access::SESSION_COOKIE, self.cookie);
+        send(&self.app, form(path, &fields, &[("cookie", &cookie)])).await
+    }
+}
