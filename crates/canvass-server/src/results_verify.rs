@@ -245,17 +245,15 @@ fn read_sums(
     for file in
         manifest.files.iter().filter(|file| file.path.starts_with("counties/") && file.path.ends_with("/results.csv"))
     {
-        let rows = match earlier.remove(&file.sha256) {
-            Some(rows) => rows,
+        // Rows kept from an earlier check, or read now and kept only under the hash their bytes
+        // really have (a body that does not match its manifest entry is read, never kept).
+        let (rows, keep) = match earlier.remove(&file.sha256) {
+            Some(rows) => (rows, true),
             None => {
                 let Some(body) = read(&file.path) else { continue };
                 let (rows, all_valid) = read_rows(&file.path, body, &mut sums.names, problems);
-                let rows = std::sync::Arc::new(rows);
-                // Kept only under the hash its bytes really have.
-                if memo.is_some() && all_valid && sha256_hex(body) == file.sha256 {
-                    now_kept.insert(file.sha256.clone(), rows.clone());
-                }
-                rows
+                let keep = memo.is_some() && all_valid && sha256_hex(body) == file.sha256;
+                (std::sync::Arc::new(rows), keep)
             }
         };
         let mut by_name = HashMap::new();
@@ -266,8 +264,8 @@ fn read_sums(
             add(by_name.entry((row.precinct_name, row.contest_name, row.choice)).or_default(), &row.counts);
         }
         sums.by_name.insert(file.path.clone(), by_name);
-        if memo.is_some() {
-            now_kept.entry(file.sha256.clone()).or_insert(rows);
+        if keep {
+            now_kept.insert(file.sha256.clone(), rows);
         }
     }
     sums.kept = kept.map(|kept| KeptRows { rows: now_kept, ..kept });
