@@ -132,11 +132,10 @@ pub async fn publish(
             .unwrap_or_default(),
         None => std::collections::HashMap::new(),
     };
-    let unchanged = |path: &str| {
-        previous_files
-            .get(path)
-            .is_some_and(|hash| built.manifest.files.iter().any(|file| file.path == path && &file.sha256 == hash))
-    };
+    // Asked once for each of thousands of files: a map, not a scan of the manifest each time.
+    let current: std::collections::HashMap<&str, &str> =
+        built.manifest.files.iter().map(|file| (file.path.as_str(), file.sha256.as_str())).collect();
+    let unchanged = |path: &str| previous_files.get(path).is_some_and(|hash| current.get(path) == Some(&hash.as_str()));
     // The previous snapshot's bodies are stored; only the rest are asked about.
     let published: std::collections::HashSet<&String> = previous_files.values().collect();
     let hashes: Vec<String> = built.bodies.keys().filter(|hash| !published.contains(hash)).cloned().collect();
