@@ -176,43 +176,30 @@ pub async fn failed_unseal(register: &Register<'_>, jurisdiction: &JurisdictionI
 /// The ledger failed verification: its stored tiles do not reproduce its signed checkpoint,
 /// or a verifier found an altered entry. `what` says which check and where, without values.
 pub async fn ledger_verification_failed(register: &Register<'_>, what: &str) -> Result<(), ServerError> {
-    detect(
+    detect_node_wide(
         register,
-        Detection {
-            kind: "ledger_verification",
-            key: "ledger_verification:node".into(),
-            jurisdiction: None,
-            severity: Severity::Critical,
-            summary: format!("The audit ledger failed verification: {what}"),
-            subject: None,
-            data_classes: vec![DataClass::Ledger],
-            records_affected: 0,
-            mail_subject: None,
-        },
+        "ledger_verification",
+        "ledger_verification:node".into(),
+        Severity::Critical,
+        format!("The audit ledger failed verification: {what}"),
+        DataClass::Ledger,
     )
     .await
-    .map(|_| ())
 }
 
 /// A witness refused to cosign a checkpoint (the log shrank, forked or did not prove it
 /// extends what the witness saw).
 pub async fn witness_refused(register: &Register<'_>, witness: &str, reason: &str) -> Result<(), ServerError> {
-    detect(
+    let summary = format!("Witness {witness} refused to cosign the ledger's checkpoint: {reason}");
+    detect_node_wide(
         register,
-        Detection {
-            kind: "witness_refusal",
-            key: format!("witness_refusal:{witness}"),
-            jurisdiction: None,
-            severity: Severity::Critical,
-            summary: format!("Witness {witness} refused to cosign the ledger's checkpoint: {reason}"),
-            subject: None,
-            data_classes: vec![DataClass::Ledger],
-            records_affected: 0,
-            mail_subject: None,
-        },
+        "witness_refusal",
+        format!("witness_refusal:{witness}"),
+        Severity::Critical,
+        summary,
+        DataClass::Ledger,
     )
     .await
-    .map(|_| ())
 }
 
 /// A backup failed verification (unreadable, altered, or not a Canvass backup).
@@ -221,22 +208,40 @@ pub async fn backup_verification_failed(
     file_name: &str,
     reason: &str,
 ) -> Result<(), ServerError> {
-    detect(
+    let summary = format!("Backup {file_name} failed verification: {reason}");
+    detect_node_wide(
         register,
-        Detection {
-            kind: "backup_verification",
-            key: format!("backup_verification:{file_name}"),
-            jurisdiction: None,
-            severity: Severity::High,
-            summary: format!("Backup {file_name} failed verification: {reason}"),
-            subject: None,
-            data_classes: vec![DataClass::Backup],
-            records_affected: 0,
-            mail_subject: None,
-        },
+        "backup_verification",
+        format!("backup_verification:{file_name}"),
+        Severity::High,
+        summary,
+        DataClass::Backup,
     )
     .await
-    .map(|_| ())
+}
+
+/// A detection about the node as a whole rather than a jurisdiction or an account: no subject,
+/// no record count, the default notification subject.
+async fn detect_node_wide(
+    register: &Register<'_>,
+    kind: &'static str,
+    key: String,
+    severity: Severity,
+    summary: String,
+    data_class: DataClass,
+) -> Result<(), ServerError> {
+    let detection = Detection {
+        kind,
+        key,
+        jurisdiction: None,
+        severity,
+        summary,
+        subject: None,
+        data_classes: vec![data_class],
+        records_affected: 0,
+        mail_subject: None,
+    };
+    detect(register, detection).await.map(|_| ())
 }
 
 /// Runs a detector whose failure must not hide the event it watches: its error is logged
