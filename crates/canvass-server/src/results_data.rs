@@ -82,9 +82,7 @@ pub fn data_files_with(
         let path = format!("contests/{}.json", slug(contest.id.as_str()));
         files.push(json_file(&path, &contest_json(results, tally, contest))?);
     }
-    let definition_sha256 = crate::results_publish::sha256_hex(
-        &serde_json::to_vec(&results.definition).map_err(|error| ServerError::Internal(error.to_string()))?,
-    );
+    let definition_sha256 = crate::results_publish::definition_sha256(&results.definition)?;
     for county in &results.definition.counties {
         let key = format!("{}/{}", results.definition.election.id.as_str(), county.id.as_str());
         let inputs = county_inputs(results, county, &definition_sha256)?;

@@ -92,6 +92,13 @@ pub fn results_sha256(results: &ElectionResults) -> Result<String, ServerError> 
     Ok(sha256_hex(&json))
 }
 
+/// The SHA-256 of an election's definition (its canonical JSON): what the files kept between
+/// publications note they were made from, so a changed definition renders them again.
+pub fn definition_sha256(definition: &canvass_core::results::ElectionDefinition) -> Result<String, ServerError> {
+    let json = serde_json::to_vec(definition).map_err(|error| ServerError::Internal(error.to_string()))?;
+    Ok(sha256_hex(&json))
+}
+
 /// Lowercase hex SHA-256, through the crypto crate.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&canvass_crypto::sha256(&[bytes]))

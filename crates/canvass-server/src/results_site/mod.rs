@@ -58,7 +58,7 @@ pub fn pages(results: &ElectionResults, tally: &Tally, context: &SiteContext, me
     files.push(changes::page(&site));
     files.extend(definition.contests.iter().map(|contest| contest::page(&site, contest)));
     files.extend(definition.counties.iter().map(|county| county::page(&site, county)));
-    let definition_digest = serde_json::to_vec(definition).map(|json| crate::results_publish::sha256_hex(&json));
+    let definition_digest = crate::results_publish::definition_sha256(definition);
     for precinct in &definition.precincts {
         match &definition_digest {
             Ok(digest) => files.push(memo.precinct_page(&site, precinct, digest)),
