@@ -102,7 +102,7 @@ pub async fn create(
         Manifest { format: FORMAT.into(), created_at, node_public_key: signing_key.public_key().to_hex(), files };
     let manifest_bytes =
         serde_json::to_vec_pretty(&manifest).map_err(|error| ServerError::Internal(error.to_string()))?;
-    let signature: String = signing_key.sign(&manifest_bytes).iter().map(|byte| format!("{byte:02x}")).collect();
+    let signature = crate::results_publish::hex(&signing_key.sign(&manifest_bytes));
 
     let archive_path = work.path().join("backup.tar");
     let mut archive = tar::Builder::new(BufWriter::new(fs::File::create(&archive_path).map_err(io("archive"))?));

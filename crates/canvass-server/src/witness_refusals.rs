@@ -89,8 +89,7 @@ pub async fn receive(node: &Node, body: &[u8], now: u64) -> Result<RefusalReceip
         )));
     }
     check_fresh(refusal.time, now)?;
-    let statement = canvass_crypto::sha256(&[note.text.as_bytes()]);
-    let statement: String = statement.iter().map(|byte| format!("{byte:02x}")).collect();
+    let statement = crate::results_publish::sha256_hex(note.text.as_bytes());
     let _one_at_a_time = RECEIVING.lock().await;
     if already_received(node, &witness.name, &statement).await? {
         return Err(ServerError::Conflict("this refusal was already received".into()));
